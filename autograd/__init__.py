@@ -1,0 +1,29 @@
+"""kedja's autograd: tensors that record their computation and differentiate it by backprop.
+
+    >>> import autograd as ag
+    >>> x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([2., 4., 6.], dtype=float32, device=cpu)
+"""
+
+from .tensor import Tensor  # first: the op modules it loads need Tensor defined
+from .function import Function
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import *  # noqa: F401,F403
+from .creation import __all__ as _creation_all
+from .ops.arithmetic import (
+    add, div, divide, maximum, minimum, mul, multiply, neg, negative, pow, power, sub,
+    subtract, true_divide, where,
+)
+from .ops.linalg import matmul
+from .ops.reduction import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+from .ops.unary import *  # noqa: F401,F403
+
+__all__ = [
+    "Function", "Tensor", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
+    "add", "div", "divide", "maximum", "minimum", "mul", "multiply", "neg", "negative", "pow",
+    "power", "sub", "subtract", "true_divide", "where", "matmul", *_creation_all,
+]

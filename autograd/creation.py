@@ -1,0 +1,166 @@
+"""Tensor creation: `tensor`, `zeros`, `ones`, `full`, `arange`, `linspace`, `eye`, random draws.
+
+Every function takes ``dtype=`` (float32 unless said otherwise), ``device=`` (the default backend
+unless given) and ``requires_grad=``. Random draws come from the backend's generator, which
+`manual_seed` seeds for every backend at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import backends
+
+from .tensor import Tensor
+
+__all__ = [
+    "tensor", "as_tensor", "zeros", "ones", "full", "empty", "arange", "linspace", "eye",
+    "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "rand_like",
+    "randn_like", "manual_seed",
+]
+
+_FLOAT = "float32"
+
+
+def _shape(shape: tuple) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _finish(array: Any, backend: backends.Backend, requires_grad: bool) -> Tensor:
+    t = Tensor._make(array, backend)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor from nested lists, scalars or arrays (Python floats become float32)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """`data` itself if it is already a matching Tensor, else a new tensor."""
+    if isinstance(data, Tensor) and (device is None or backends.get(device) is data.backend):
+        return data if dtype is None else data.astype(dtype)
+    return Tensor(data, dtype=dtype, device=device)
+
+
+def zeros(*shape: Any, dtype: Any = _FLOAT, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros."""
+    backend = backends.get(device)
+    return _finish(backend.xp.zeros(_shape(shape), dtype=dtype), backend, requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = _FLOAT, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    backend = backends.get(device)
+    return _finish(backend.xp.ones(_shape(shape), dtype=dtype), backend, requires_grad)
+
+
+def empty(*shape: Any, dtype: Any = _FLOAT, device: Any = None) -> Tensor:
+    """An uninitialised tensor (its values are whatever the memory held)."""
+    backend = backends.get(device)
+    return _finish(backend.xp.empty(_shape(shape), dtype=dtype), backend, False)
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = _FLOAT, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor filled with `fill_value`."""
+    backend = backends.get(device)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return _finish(backend.xp.full(shape, fill_value, dtype=dtype), backend, requires_grad)
+
+
+def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in [start, stop) (int64 for integer arguments, else float32)."""
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        is_int = all(isinstance(v, int) for v in (start, stop, step))
+        dtype = "int64" if is_int else _FLOAT
+    backend = backends.get(device)
+    return _finish(backend.xp.arange(start, stop, step, dtype=dtype), backend, requires_grad)
+
+
+def linspace(start: float, stop: float, num: int = 50, dtype: Any = _FLOAT, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """`num` evenly spaced values from `start` to `stop` inclusive."""
+    backend = backends.get(device)
+    return _finish(backend.xp.linspace(start, stop, num, dtype=dtype), backend, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = _FLOAT, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    """The n x m identity matrix."""
+    backend = backends.get(device)
+    return _finish(backend.xp.eye(n, m, dtype=dtype), backend, requires_grad)
+
+
+def rand(*shape: Any, dtype: Any = _FLOAT, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform draws from [0, 1)."""
+    backend = backends.get(device)
+    return _finish(backend.uniform(0.0, 1.0, _shape(shape), dtype), backend, requires_grad)
+
+
+def randn(*shape: Any, dtype: Any = _FLOAT, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal draws."""
+    backend = backends.get(device)
+    return _finish(backend.normal(0.0, 1.0, _shape(shape), dtype), backend, requires_grad)
+
+
+def randint(low: int, high: int, shape: Any, device: Any = None) -> Tensor:
+    """Integer draws from [low, high) as int64."""
+    backend = backends.get(device)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return _finish(backend.integers(low, high, shape), backend, False)
+
+
+def _like(x: Tensor, dtype: Any, device: Any) -> tuple:
+    return (dtype if dtype is not None else x.dtype), (device if device is not None else x.backend)
+
+
+def zeros_like(x: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and by default dtype and device) of `x`."""
+    dtype, device = _like(x, dtype, device)
+    return zeros(x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(x: Tensor, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and by default dtype and device) of `x`."""
+    dtype, device = _like(x, dtype, device)
+    return ones(x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(x: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """`fill_value` everywhere, with the shape (and by default dtype and device) of `x`."""
+    dtype, device = _like(x, dtype, device)
+    return full(x.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def rand_like(x: Tensor, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """Uniform [0, 1) draws with the shape (and by default dtype and device) of `x`."""
+    dtype, device = _like(x, dtype, device)
+    return rand(x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randn_like(x: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    """Standard normal draws with the shape (and by default dtype and device) of `x`."""
+    dtype, device = _like(x, dtype, device)
+    return randn(x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def manual_seed(seed: int) -> None:
+    """Seeds every random generator the engine draws from (all backends, now and later)."""
+    backends.seed_all(seed)

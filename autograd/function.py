@@ -1,0 +1,204 @@
+"""The op base class: `Function.apply` runs `forward` on raw arrays and records a graph node.
+
+An op is one subclass with `forward` (backend arrays in, one backend array out) and `backward`
+(Tensors in, Tensors out, written with our own tensor ops so that grad-of-grad works). Keyword
+arguments to `apply` become plain attributes. Example::
+
+    class Cube(Function):
+        '''y = x ** 3.'''
+
+        def forward(self, x):
+            self.save_for_backward(x)
+            return x * x * x
+
+        def backward(self, gy):
+            (x,) = self.saved_tensors
+            return gy * 3 * x * x
+
+    y = Cube.apply(t)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .grad_mode import state as _grad_state
+from .tensor import Tensor, _default_backend
+
+_FREED = object()
+_PLAIN = object()  # marks a saved Python scalar or None, handed back as it is
+
+
+class Function:
+    """A node of the graph: one differentiable op applied once.
+
+    Attributes set by `apply`:
+        backend / xp: the backend of the inputs and its array namespace.
+        needs_input_grad: per positional input, whether it needs a gradient (recording only).
+        next_edges: per positional input, where its gradient goes: the producing `Function`,
+            the leaf `Tensor` itself, or None.
+    """
+
+    #: Ops whose output is a view of their first input share its version counter.
+    is_view = False
+    #: Set while `forward` runs on a recorded op; `save_for_backward` keeps arrays only then.
+    _recording = False
+    _saved: Any = None
+    _hooks: Any = None
+    _retained: Any = None
+    #: A backend other than the inputs' that the output lives on (only device moves set it).
+    output_backend: Any = None
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
+        """Runs the op on `inputs` (Tensors or plain constants) and returns the output Tensor."""
+        fn = cls.__new__(cls)
+        if params:
+            fn.__dict__.update(params)
+        backend = None
+        requires_grad = False
+        datas = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                if backend is None:
+                    backend = x._backend
+                elif x._backend is not backend:
+                    _raise_device_mismatch(cls, inputs)
+                datas.append(x.data)
+                requires_grad = requires_grad or x.requires_grad
+            else:
+                datas.append(x)
+        if backend is None:
+            backend = _default_backend()
+        fn.backend = backend
+        fn.xp = backend.xp
+        record = requires_grad and _grad_state.enabled
+        if record:
+            fn.needs_input_grad = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+            fn._recording = True
+        y = fn.forward(*datas)
+        if fn.output_backend is not None:
+            backend = fn.output_backend
+        if type(y) is not backend.array_type:
+            y_raw, y = y, backend.asarray(y)
+        else:
+            y_raw = y
+        out = Tensor._make(y, backend)
+        if fn.is_view:
+            out._version = inputs[0]._version
+        if record:
+            fn._recording = False
+            fn._link(inputs, datas, y_raw, out)
+        return out
+
+    def _link(self, inputs: tuple, datas: list, y_raw: Any, out: Tensor) -> None:
+        """Connects this node to its inputs' nodes and resolves what `forward` saved."""
+        edges = []
+        meta = []
+        for x in inputs:
+            if isinstance(x, Tensor) and x.requires_grad:
+                edges.append(x.grad_fn if x.grad_fn is not None else x)
+                meta.append((x.data.shape, x.data.dtype))
+            else:
+                edges.append(None)
+                meta.append(None)
+        self.next_edges = tuple(edges)
+        self.input_meta = tuple(meta)
+        self.output_version = out._version
+        out.grad_fn = self
+        out.requires_grad = True
+        saved = self._saved
+        if saved is None:
+            return
+        resolved = []
+        for array in saved:
+            # Exact types: NumPy's float64 scalar subclasses float but is array data here.
+            if array is None or type(array) in (int, float, bool):
+                resolved.append((array, _PLAIN, None, 0))
+                continue
+            for i, data in enumerate(datas):
+                if array is data and isinstance(inputs[i], Tensor):
+                    x = inputs[i]
+                    resolved.append((array, edges[i], x._version, x._version[0]))
+                    break
+            else:
+                if array is y_raw:
+                    resolved.append((out.data, self, out._version, out._version[0]))
+                else:
+                    resolved.append((array, None, None, 0))
+        self._saved = resolved
+
+    # -- for subclasses ---------------------------------------------------------------------
+    def forward(self, *args: Any) -> Any:
+        """Computes the output array from input arrays (and constants)."""
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
+
+    def backward(self, gy: Tensor) -> Any:
+        """Returns the gradient (Tensor or None) for each positional input, given `gy`."""
+        raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keeps forward inputs, the output, or other arrays for `backward` (as Tensors there).
+
+        A saved input or output comes back connected to the graph, so a rule that uses it is
+        itself differentiable; any other array comes back as a constant, and a Python scalar
+        or None comes back as it is.
+        """
+        if self._recording:
+            self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What `forward` saved, as Tensors; raises if the graph was freed or an input modified."""
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(
+                f"{type(self).__name__}: trying to backward through the graph a second time, "
+                "but its saved arrays were freed by the first backward; call "
+                "backward(retain_graph=True) the first time if you need to backward twice"
+            )
+        if saved is None:
+            return ()
+        tensors = []
+        for position, (array, edge, version, seen) in enumerate(saved):
+            if version is not None and version[0] != seen:
+                raise RuntimeError(
+                    f"{type(self).__name__}: a tensor it saved for backward (saved tensor "
+                    f"{position}, shape {tuple(array.shape)}, dtype {array.dtype}) was modified in place after "
+                    f"it was saved (version {version[0]}, expected {seen}); use an out-of-place "
+                    "operation (y = x + 1 instead of x += 1) or .clone() before modifying"
+                )
+            if edge is _PLAIN:
+                tensors.append(array)
+            elif isinstance(edge, Tensor):
+                tensors.append(edge)
+            else:
+                t = Tensor._make(array, self.backend)
+                if edge is not None:
+                    t.grad_fn = edge
+                    t.requires_grad = True
+                    t._version = version
+                tensors.append(t)
+        return tuple(tensors)
+
+    def release(self) -> None:
+        """Drops saved arrays after a backward that does not retain the graph."""
+        if self._saved is not None:
+            self._saved = _FREED
+
+    def name(self) -> str:
+        """The op's name, as error messages and ``repr`` show it."""
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}Backward>"
+
+
+def _raise_device_mismatch(cls: type, inputs: tuple) -> None:
+    described = ", ".join(
+        f"{x.device} {tuple(x.shape)} {x.dtype}" for x in inputs if isinstance(x, Tensor)
+    )
+    raise RuntimeError(
+        f"{cls.__name__}: all tensors must be on the same device, got tensors on [{described}]; "
+        "move them with .to(device) first"
+    )

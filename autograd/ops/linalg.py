@@ -1,0 +1,65 @@
+"""Matrix products: `matmul` with NumPy's rules (1-D operands, batches, broadcast batch dims)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..function import Function
+from ..tensor import Tensor, _lift
+
+
+class MatMul(Function):
+    """y = a @ b.
+
+    ga = gy @ b^T and gb = a^T @ gy on the matrix axes; a 1-D operand is treated as a row (a) or
+    a column (b) and the extra axis is dropped again. Broadcast batch axes are summed by the engine.
+    """
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(
+                f"matmul: both operands must have at least one dimension, got shapes "
+                f"{tuple(a.shape)} and {tuple(b.shape)}"
+            )
+        k_a = a.shape[-1]
+        k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if k_a != k_b:
+            raise ValueError(
+                f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} are not aligned: "
+                f"{k_a} (last axis of a) != {k_b} ({'first' if b.ndim == 1 else 'second-to-last'}"
+                " axis of b)"
+            )
+        self.save_for_backward(a, b)
+        return self.xp.matmul(a, b)
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        a_vec, b_vec = a.ndim == 1, b.ndim == 1
+        if a_vec and b_vec:
+            return (gy * b if self.needs_input_grad[0] else None,
+                    gy * a if self.needs_input_grad[1] else None)
+        a2 = a.reshape(1, -1) if a_vec else a
+        b2 = b.reshape(-1, 1) if b_vec else b
+        if a_vec:
+            gy = gy.expand_dims(-2)
+        if b_vec:
+            gy = gy.expand_dims(-1)
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = gy @ b2.mT
+            if a_vec:
+                ga = ga.squeeze(-2)
+        if self.needs_input_grad[1]:
+            gb = a2.mT @ gy
+            if b_vec:
+                gb = gb.squeeze(-1)
+        return ga, gb
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product with NumPy's ``matmul`` semantics (1-D, 2-D, batched, broadcast)."""
+    if isinstance(a, Tensor):
+        b = _lift(b, a, scalar_ok=False)
+    else:
+        a = _lift(a, b, scalar_ok=False)
+    return MatMul.apply(a, b)

@@ -1,0 +1,156 @@
+"""Array backends: the only place that imports numpy or cupy for tensor data.
+
+    >>> import backends
+    >>> backends.available()          # e.g. ['numpy'] on a machine without a GPU
+    >>> backends.set_default("cpu")    # or: KEDJA_DEVICE=cuda python train.py
+
+A backend is found by name (``"numpy"``, ``"cupy"``, ``"fake"``) or by device string (``"cpu"``,
+``"cuda"``, ``"cuda:1"``, ``"fake"``). CuPy is imported only when a CUDA device is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from .base import Backend
+from .numpy_backend import NumpyBackend
+
+__all__ = [
+    "Backend",
+    "available",
+    "default",
+    "get",
+    "register",
+    "set_default",
+    "seed_all",
+    "host",
+    "canonical_device",
+    "backend_of_array",
+    "dtype_of",
+]
+
+_HOST = NumpyBackend()
+_instances: dict[str, Backend] = {"cpu": _HOST}
+_factories: dict[str, Callable[[int], Backend]] = {}
+_seed: int | None = None
+_default: Backend | None = None
+
+_ALIASES = {"numpy": "cpu", "np": "cpu", "cupy": "cuda", "gpu": "cuda"}
+
+
+def host() -> Backend:
+    """The NumPy backend on the CPU (where data sets and checkpoints are read)."""
+    return _HOST
+
+
+def register(kind: str, factory: Callable[[int], Backend]) -> None:
+    """Registers a device kind (``"cuda"``, ``"fake"``) built by ``factory(index)``."""
+    _factories[kind] = factory
+
+
+def canonical_device(name: str) -> str:
+    """Maps a backend name or device string to its canonical device: ``"cupy"`` -> ``"cuda:0"``."""
+    if not isinstance(name, str):
+        raise TypeError(
+            f"backends: a device must be a string such as 'cpu' or 'cuda:0', got {name!r}"
+        )
+    kind, _, index = name.strip().lower().partition(":")
+    kind = _ALIASES.get(kind, kind)
+    if kind == "cpu":
+        if index not in ("", "0"):
+            raise ValueError(f"backends: there is one CPU device, got {name!r}")
+        return "cpu"
+    if kind not in _factories:
+        known = ", ".join(["cpu", "numpy", *_factories, "cupy"])
+        raise ValueError(f"backends: unknown device or backend {name!r}; known: {known}")
+    if index and not index.isdigit():
+        raise ValueError(f"backends: bad device index in {name!r}")
+    return f"{kind}:{int(index or 0)}"
+
+
+def get(name: str | Backend | None = None) -> Backend:
+    """The backend for a device string or backend name; the default one for ``None``."""
+    if isinstance(name, Backend):
+        return name
+    if name is None:
+        return default()
+    device = canonical_device(name)
+    backend = _instances.get(device)
+    if backend is None:
+        kind, _, index = device.partition(":")
+        backend = _factories[kind](int(index))
+        if _seed is not None:
+            backend.seed(_seed)
+        _instances[device] = backend
+    return backend
+
+
+def backend_of_array(obj: Any) -> Backend | None:
+    """The backend (among those made so far) whose array type `obj` is, else None."""
+    kind = type(obj)
+    for backend in _instances.values():
+        if kind is backend.array_type:
+            return backend
+    return None
+
+
+def available() -> list[str]:
+    """Backend names that work on this machine (``"cupy"`` only where a GPU answers)."""
+    names = ["numpy"]
+    if _cuda_works():
+        names.append("cupy")
+    return names
+
+
+def _cuda_works() -> bool:
+    try:
+        get("cuda:0")
+    except Exception:  # noqa: BLE001 - no cupy, no driver, no device: all mean "not available"
+        return False
+    return True
+
+
+def default() -> Backend:
+    """The backend used where no device is named (``KEDJA_DEVICE``, else the CPU)."""
+    global _default
+    if _default is None:
+        _default = get(os.environ.get("KEDJA_DEVICE") or "cpu")
+    return _default
+
+
+def set_default(name: str | Backend) -> Backend:
+    """Makes `name` (``"cpu"``, ``"cuda"``, ``"numpy"``, ...) the default backend; returns it."""
+    global _default
+    _default = get(name)
+    return _default
+
+
+def seed_all(seed: int | None) -> None:
+    """Seeds every backend made so far and those made later."""
+    global _seed
+    _seed = seed
+    for backend in _instances.values():
+        backend.seed(seed)
+
+
+def _make_cupy(index: int) -> Backend:
+    from .cupy_backend import CupyBackend  # lazily: importing cupy is slow and may fail
+
+    return CupyBackend(index)
+
+
+def _make_fake(index: int) -> Backend:
+    from .fake_backend import FakeDeviceBackend
+
+    return FakeDeviceBackend(index)
+
+
+register("cuda", _make_cupy)
+register("fake", _make_fake)
+
+
+def dtype_of(name: Any) -> Any:
+    """Resolves a dtype given as a string, a NumPy type or a dtype to a NumPy dtype."""
+    return _HOST.xp.dtype(name)

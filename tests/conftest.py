@@ -1,0 +1,74 @@
+"""Shared fixtures: every test that takes `backend` runs once per available backend."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import backends
+
+# The backend fixture holds no per-example state, so sharing it across examples is safe.
+_SUPPRESSED = [
+    HealthCheck.too_slow,
+    HealthCheck.data_too_large,
+    HealthCheck.function_scoped_fixture,
+]
+
+# CI: fixed, derandomised examples so a run is reproducible; dev: hypothesis' usual search.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=_SUPPRESSED,
+    print_blob=True,
+)
+settings.register_profile(
+    "dev",
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=_SUPPRESSED,
+)
+settings.register_profile(
+    "slow",
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=_SUPPRESSED,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _backend_names() -> list[str]:
+    """numpy always, the strict fake device where it exists, cupy where a GPU works."""
+    names = ["cpu"]
+    try:
+        backends.get("fake")
+        names.append("fake")
+    except Exception:  # noqa: BLE001 - the fake device lands with the GPU issue
+        pass
+    if "cupy" in backends.available():
+        names.append("cuda")
+    only = os.environ.get("KEDJA_TEST_BACKENDS")
+    if only:
+        names = [n for n in names if n in only.split(",")]
+    return names
+
+
+BACKENDS = _backend_names()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """The backend under test; also made the default so creation functions land on it."""
+    b = backends.get(request.param)
+    previous = backends.default()
+    backends.set_default(b)
+    try:
+        yield b
+    finally:
+        backends.set_default(previous)
