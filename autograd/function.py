@@ -164,9 +164,9 @@ class Function:
             if version is not None and version[0] != seen:
                 raise RuntimeError(
                     f"{type(self).__name__}: a tensor it saved for backward (saved tensor "
-                    f"{position}, shape {tuple(array.shape)}, dtype {array.dtype}) was modified in place after "
-                    f"it was saved (version {version[0]}, expected {seen}); use an out-of-place "
-                    "operation (y = x + 1 instead of x += 1) or .clone() before modifying"
+                    f"{position}, shape {tuple(array.shape)}, dtype {array.dtype}) was modified "
+                    f"in place after it was saved (version {version[0]}, expected {seen}); use "
+                    "an out-of-place operation (y = x + 1 instead of x += 1) or .clone() first"
                 )
             if edge is _PLAIN:
                 tensors.append(array)
