@@ -1,0 +1,53 @@
+"""Neural-network building blocks on top of autograd: modules, layers, losses, data, training.
+
+    >>> import nn
+    >>> model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+
+Names are loaded from their submodule on first use, so ``import nn`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> submodule that defines it
+_EXPORTS = {
+    # modules and containers
+    "Module": "module", "Parameter": "module", "Sequential": "module",
+    "ModuleList": "module", "ModuleDict": "module",
+    # layers
+    "Linear": "layers.basic", "Identity": "layers.basic", "Flatten": "layers.basic",
+    "Embedding": "layers.basic", "Dropout": "layers.basic",
+    "ReLU": "layers.activation", "LeakyReLU": "layers.activation", "ELU": "layers.activation",
+    "GELU": "layers.activation", "Sigmoid": "layers.activation", "Tanh": "layers.activation",
+    "Softmax": "layers.activation", "LogSoftmax": "layers.activation",
+    "Softplus": "layers.activation",
+    "BatchNorm1d": "layers.normalization", "BatchNorm2d": "layers.normalization",
+    "LayerNorm": "layers.normalization",
+    "Conv1d": "layers.conv", "Conv2d": "layers.conv",
+    "MaxPool2d": "layers.pooling", "AvgPool2d": "layers.pooling",
+    "AdaptiveAvgPool2d": "layers.pooling",
+    "ResidualBlock": "layers.residual", "ResNet": "layers.residual",
+    # losses (module forms; the functions live in nn.functional)
+    "MSELoss": "losses", "L1Loss": "losses", "HuberLoss": "losses",
+    "CrossEntropyLoss": "losses", "NLLLoss": "losses", "BCELoss": "losses",
+    "BCEWithLogitsLoss": "losses",
+}
+_SUBMODULES = {"functional", "init", "losses", "data", "datasets", "train", "checkpoint", "layers"}
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

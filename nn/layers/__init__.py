@@ -1,0 +1,1 @@
+"""Layers by family: basic, activation, normalization, conv, pooling, residual."""
