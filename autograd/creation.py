@@ -36,8 +36,18 @@ def _finish(array: Any, backend: backends.Backend, requires_grad: bool) -> Tenso
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A new tensor from nested lists, scalars or arrays (Python floats become float32)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+    """A new tensor from nested lists, scalars or arrays (Python floats become float32).
+
+    The data are always copied, so the tensor never shares memory with `data` (use
+    `as_tensor` to share).
+    """
+    source = data.data if isinstance(data, Tensor) else data
+    t = Tensor(data, dtype=dtype, device=device)
+    if t.data is source or getattr(t.data, "base", None) is not None:
+        t.data = t.data.copy()
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:

@@ -61,8 +61,14 @@ def run_backward(
 
 
 def _check_roots(outputs: Sequence[Tensor], grads: Sequence[Any]) -> tuple[list, list]:
+    if len(outputs) != len(grads):
+        raise RuntimeError(
+            f"backward: got {len(outputs)} outputs but {len(grads)} gradients for them"
+        )
     roots, root_grads = [], []
     for out, g in zip(outputs, grads):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"backward: outputs must be Tensors, got {type(out).__name__}")
         if not out.requires_grad:
             raise RuntimeError(
                 f"backward: the tensor (shape {out.shape}) does not require grad and has no "
@@ -86,6 +92,9 @@ def _check_roots(outputs: Sequence[Tensor], grads: Sequence[Any]) -> tuple[list,
             raise RuntimeError(
                 f"backward: grad is on {g.device} but the output is on {out.device}"
             )
+        if g.data.dtype != out.data.dtype:
+            # Gradients have their tensor's dtype (a float64 seed for a float32 output is cast).
+            g = g.astype(out.data.dtype)
         roots.append(out.grad_fn if out.grad_fn is not None else out)
         root_grads.append(g)
     return roots, root_grads
@@ -113,8 +122,33 @@ def _count_dependencies(roots: list) -> dict:
     return deps
 
 
+def _reaching(roots: list, deps: dict, captured: dict) -> set:
+    """The nodes from which a captured node can be reached: only these need to run backward."""
+    remaining = dict(deps)
+    order = []
+    ready = [node for node in dict.fromkeys(roots) if remaining[node] == 0]
+    while ready:  # consumers before producers, as the walk goes
+        node = ready.pop()
+        order.append(node)
+        if isinstance(node, Function):
+            for edge in node.next_edges:
+                if edge is not None:
+                    remaining[edge] -= 1
+                    if remaining[edge] == 0:
+                        ready.append(edge)
+    reach = set()
+    for node in reversed(order):  # producers first
+        if node in captured or (
+            isinstance(node, Function) and any(e in reach for e in node.next_edges if e is not None)
+        ):
+            reach.add(node)
+    return reach
+
+
 def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: Any) -> None:
     deps = _count_dependencies(roots)
+    # With `inputs`, skip the parts of the graph that lead to none of them.
+    reach = _reaching(roots, deps, captured) if captured is not None else None
     pending: dict[Any, Any] = {}
     for node, g in zip(roots, root_grads):
         pending[node] = pending[node] + g if node in pending else g
@@ -133,14 +167,17 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
             continue
         if g is not None and node._hooks:
             g = _run_hooks(node._hooks, g)
+            handed[id(g.data)] = 2  # a hook's result may be held by the hook's owner
         if g is not None and node._retained is not None:
             t = node._retained()
             if t is not None:
-                t.grad = g if create else g.detach()
-        if captured is not None and node in captured and g is not None:
-            captured[node] = g if create else g.detach()
-        grads = _node_backward(node, g) if g is not None else ()
-        if not retain and g is not None:
+                t.grad = _own(g, create, handed) if t.grad is None else t.grad + g
+        if captured is not None and g is not None and node in captured:
+            captured[node] = _own(g, create, handed)
+        run = g is not None and (reach is None or any(
+            e in reach for e in node.next_edges if e is not None))
+        grads = _node_backward(node, g) if run else ()
+        if run and not retain:
             node.release()
         for i, edge in enumerate(node.next_edges):
             if edge is None:
@@ -157,6 +194,19 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
             deps[edge] -= 1
             if deps[edge] == 0:
                 ready.append(edge)
+
+
+def _own(g: Tensor, create: bool, handed: dict) -> Tensor:
+    """`g` as a gradient its holder owns: a copy if its array is a view or held elsewhere."""
+    data = g.data
+    aliased = getattr(data, "base", None) is not None or handed.get(id(data), 0) > 1
+    if create:
+        # Recorded, so higher-order gradients still flow through the copy.
+        return _unary_ops.clone(g) if aliased else g
+    if aliased:
+        data = data.copy()
+    handed[id(data)] = 2  # now held here: whoever gets it next must copy
+    return Tensor._make(data, g._backend)
 
 
 def _node_backward(node: Function, g: Tensor) -> tuple:
@@ -196,19 +246,14 @@ def _run_hooks(hooks: list, g: Tensor) -> Tensor:
 def _accumulate_leaf(leaf: Tensor, g: Tensor, captured: Any, create: bool, handed: dict) -> None:
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g)
+        handed[id(g.data)] = 2
     if captured is not None:
         if leaf in captured:
-            captured[leaf] = g if create else g.detach()
+            captured[leaf] = _own(g, create, handed)
         return
     if leaf.grad is None:
-        if create:
-            leaf.grad = g
-        else:
-            data = g.data
-            # A leaf owns its .grad: copy arrays that are views or were handed out elsewhere.
-            if getattr(data, "base", None) is not None or handed.get(id(data), 0) > 1:
-                data = data.copy()
-            leaf.grad = Tensor._make(data, leaf._backend)
+        # A leaf owns its .grad: no other leaf's .grad (nor a user's array) shares its memory.
+        leaf.grad = _own(g, create, handed)
     elif create:
         leaf.grad = leaf.grad + g
     else:
@@ -216,3 +261,4 @@ def _accumulate_leaf(leaf: Tensor, g: Tensor, captured: Any, create: bool, hande
 
 
 from .ops import shape as _shape_ops  # noqa: E402
+from .ops import unary as _unary_ops  # noqa: E402

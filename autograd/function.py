@@ -76,7 +76,10 @@ class Function:
         if record:
             fn.needs_input_grad = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
             fn._recording = True
-        y = fn.forward(*datas)
+        try:
+            y = fn.forward(*datas)
+        except (ValueError, TypeError) as e:
+            _reraise_with_context(cls, inputs, e)
         if fn.output_backend is not None:
             backend = fn.output_backend
         if type(y) is not backend.array_type:
@@ -192,6 +195,30 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}Backward>"
+
+
+def _describe(inputs: tuple) -> str:
+    return ", ".join(
+        f"shape {tuple(x.shape)} {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
+        for x in inputs
+    )
+
+
+def _reraise_with_context(cls: type, inputs: tuple, error: Exception) -> None:
+    """Re-raises an error from `forward` so that it names the op, the shapes and the dtypes.
+
+    Errors that already start with the op's name (ops that check their own arguments) pass
+    through unchanged; library errors such as NumPy's broadcasting failure get the context.
+    """
+    message = str(error)
+    head = message.split(":", 1)[0].replace("_", "").lower()
+    if head == cls.__name__.lower():
+        raise error
+    try:
+        wrapped = type(error)(f"{cls.__name__}: {message.strip()} (inputs: {_describe(inputs)})")
+    except Exception:  # noqa: BLE001 - an exception type with a special constructor
+        raise error from None
+    raise wrapped from error
 
 
 def _raise_device_mismatch(cls: type, inputs: tuple) -> None:

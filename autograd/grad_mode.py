@@ -1,18 +1,22 @@
 """Whether operations are recorded for backward: `no_grad`, `enable_grad`, `set_grad_enabled`.
 
-The flag is one module-level attribute read by every op, so checking it costs a dictionary lookup.
+The flag is one attribute read by every op, so checking it costs an attribute lookup. It is
+thread-local (as in PyTorch): a data-loading thread under ``no_grad`` must not switch recording
+off for the training thread.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _State:
+class _State(threading.local):
+    # The class attribute is every new thread's starting value.
     enabled: bool = True
 
 
@@ -24,8 +28,54 @@ def is_grad_enabled() -> bool:
     return state.enabled
 
 
+def _decorate(func: F, mode: bool) -> F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        prev = state.enabled
+        state.enabled = mode
+        try:
+            return func(*args, **kwargs)
+        finally:
+            state.enabled = prev
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _GradModeContext:
+    mode: bool = True
+
+    def __new__(cls, func: Any = None) -> Any:
+        # ``@no_grad`` without parentheses: decorate `func` directly.
+        if func is not None:
+            if not callable(func):
+                raise TypeError(f"{cls.__name__}() takes no arguments, got {func!r}")
+            return _decorate(func, cls.mode)
+        return super().__new__(cls)
+
+    def __init__(self, func: Any = None) -> None:
+        # A stack, so that one instance may be entered again while it is active.
+        self._prev: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._prev.append(state.enabled)
+        state.enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        state.enabled = self._prev.pop()
+
+    def __call__(self, func: F) -> F:
+        return _decorate(func, self.mode)
+
+
 class set_grad_enabled:
-    """Turns recording on or off: as a plain call, a context manager, or a decorator."""
+    """Turns recording on or off: as a plain call, a context manager, or a decorator.
+
+        >>> ag.set_grad_enabled(False)          # a plain call switches now
+        >>> with ag.set_grad_enabled(is_train):  # switched now, restored on exit
+        ...     y = model(x)
+        >>> @ag.set_grad_enabled(False)         # only while the function runs
+        ... def predict(x): ...
+    """
 
     def __init__(self, mode: bool) -> None:
         self.prev = state.enabled
@@ -38,30 +88,10 @@ class set_grad_enabled:
     def __exit__(self, *exc: object) -> None:
         state.enabled = self.prev
 
-
-class _GradModeContext:
-    mode: bool = True
-
-    def __enter__(self) -> None:
-        self.prev = state.enabled
-        state.enabled = self.mode
-
-    def __exit__(self, *exc: object) -> None:
-        state.enabled = self.prev
-
     def __call__(self, func: F) -> F:
-        mode = self.mode
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            prev = state.enabled
-            state.enabled = mode
-            try:
-                return func(*args, **kwargs)
-            finally:
-                state.enabled = prev
-
-        return wrapper  # type: ignore[return-value]
+        # Used as a decorator: undo the switch made at construction, apply it per call.
+        state.enabled = self.prev
+        return _decorate(func, self.mode)
 
 
 class no_grad(_GradModeContext):

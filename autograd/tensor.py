@@ -271,7 +271,7 @@ class Tensor:
             extras.append(f"grad_fn=<{self.grad_fn.name()}Backward>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
-        body = body.split(", dtype=")[0]
+        body = body.split(", dtype=")[0].replace("\n", "\n ")  # "tensor(" is one wider
         return f"tensor({body}, {', '.join(extras)})"
 
     # -- arithmetic ---------------------------------------------------------------------------
@@ -408,9 +408,12 @@ class Tensor:
 
     def _rebind(self, result: Tensor) -> None:
         # The old array stays untouched for whatever saved it, so no version bump is needed.
+        # The new array gets the result's counter: the old one belongs to the old array and
+        # its views, whose later writes must not be blamed on this tensor (and vice versa).
         self.data = result.data
         self.grad_fn = result.grad_fn
         self.requires_grad = result.requires_grad
+        self._version = result._version
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._inplace(Tensor.__add__, "add", other)
