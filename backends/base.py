@@ -44,6 +44,10 @@ class Backend:
         """Adds `values` into `target[indices]` in place, accumulating repeated indices."""
         raise NotImplementedError
 
+    def erf(self, array: Any) -> Any:
+        """The Gauss error function, elementwise, keeping a floating `array`'s dtype."""
+        raise NotImplementedError(f"{self.name} backend: erf is not implemented")
+
     # -- randomness -------------------------------------------------------------------------
     def seed(self, seed: int | None) -> None:
         """Re-seeds this backend's random generator."""

@@ -38,6 +38,12 @@ class CupyBackend(Backend):
     def scatter_add(self, target: Any, indices: Any, values: Any) -> None:
         self._cupyx.scatter_add(target, indices, values)
 
+    def erf(self, array: Any) -> Any:
+        import cupyx.scipy.special
+
+        with self._device:
+            return cupyx.scipy.special.erf(array)
+
     def seed(self, seed: int | None) -> None:
         with self._device:
             self._rng = self.xp.random.RandomState(seed)

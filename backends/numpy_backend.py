@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from .base import Backend
+
+_erf_impl: Any = None  # scipy.special.erf when importable, else _math_erf; chosen on first use
+
+
+def _math_erf(array: Any) -> np.ndarray:
+    """Elementwise erf via `math.erf` (the fallback without SciPy: slow but accurate)."""
+    array = np.asarray(array)
+    dtype = array.dtype if array.dtype.kind == "f" else np.dtype(np.float64)
+    return np.asarray(np.frompyfunc(math.erf, 1, 1)(array), dtype=dtype)
+
+
+def _host_erf() -> Any:
+    global _erf_impl
+    if _erf_impl is None:
+        try:
+            from scipy.special import erf as scipy_erf  # optional: faster than math.erf
+        except ImportError:
+            _erf_impl = _math_erf
+        else:
+            _erf_impl = scipy_erf
+    return _erf_impl
 
 
 class NumpyBackend(Backend):
@@ -34,6 +56,9 @@ class NumpyBackend(Backend):
 
     def scatter_add(self, target: np.ndarray, indices: Any, values: np.ndarray) -> None:
         np.add.at(target, indices, values)
+
+    def erf(self, array: Any) -> np.ndarray:
+        return np.asarray(_host_erf()(array))
 
     def seed(self, seed: int | None) -> None:
         self._rng = np.random.default_rng(seed)

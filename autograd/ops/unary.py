@@ -1,17 +1,36 @@
-"""Unary elementwise ops: exp, log, activations, casts."""
+"""Unary elementwise ops: exp/log family, trigonometry, activations, clip, casts.
+
+Every rule is written with tensor ops on saved inputs/outputs, so grad-of-grad works. Kinks
+(documented per op): relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = negative_slope, elu'(0) = alpha,
+clip passes the gradient strictly inside its bounds (0 at a bound), sign has a zero gradient.
+"""
 
 from __future__ import annotations
 
+import math
+from numbers import Real
 from typing import Any
 
 import backends
 
 from ..function import Function
 from ..tensor import Tensor
+from .arithmetic import where
 
-__all__ = ["exp", "log", "tanh", "astype", "clone", "to_device"]
+__all__ = [
+    "abs", "exp", "log", "log1p", "expm1", "sqrt", "square", "sin", "cos", "tanh", "erf",
+    "sigmoid", "relu", "leaky_relu", "elu", "gelu", "softplus", "clip", "sign",
+    "astype", "clone", "to_device",
+]
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_CUBIC = 0.044715
 
 
+# -- exp / log family -------------------------------------------------------------------------
 class Exp(Function):
     """y = exp(x)."""
 
@@ -37,6 +56,111 @@ class Log(Function):
         return gy / x
 
 
+class Log1p(Function):
+    """y = log(1 + x)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.log1p(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy / (1.0 + x)
+
+
+class Expm1(Function):
+    """y = exp(x) - 1; dy/dx = exp(x) = y + 1."""
+
+    def forward(self, x):
+        y = self.xp.expm1(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * (y + 1.0)
+
+
+class Sqrt(Function):
+    """y = sqrt(x); dy/dx = 1 / (2 y)."""
+
+    def forward(self, x):
+        y = self.xp.sqrt(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy / (2.0 * y)
+
+
+class Square(Function):
+    """y = x * x."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x * x
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * (2.0 * x)
+
+
+def exp(x: Tensor) -> Tensor:
+    """Elementwise e**x."""
+    return Exp.apply(x)
+
+
+def log(x: Tensor) -> Tensor:
+    """Elementwise natural logarithm."""
+    return Log.apply(x)
+
+
+def log1p(x: Tensor) -> Tensor:
+    """Elementwise ``log(1 + x)``, accurate for small `x`."""
+    return Log1p.apply(x)
+
+
+def expm1(x: Tensor) -> Tensor:
+    """Elementwise ``exp(x) - 1``, accurate for small `x`."""
+    return Expm1.apply(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    """Elementwise square root (the gradient is infinite at 0)."""
+    return Sqrt.apply(x)
+
+
+def square(x: Tensor) -> Tensor:
+    """Elementwise ``x * x``."""
+    return Square.apply(x)
+
+
+# -- trigonometric and special functions ------------------------------------------------------
+class Sin(Function):
+    """y = sin(x)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.sin(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * cos(x)
+
+
+class Cos(Function):
+    """y = cos(x)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.cos(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return -gy * sin(x)
+
+
 class Tanh(Function):
     """y = tanh(x); dy/dx = 1 - y^2."""
 
@@ -50,14 +174,26 @@ class Tanh(Function):
         return gy * (1.0 - y * y)
 
 
-def exp(x: Tensor) -> Tensor:
-    """Elementwise e**x."""
-    return Exp.apply(x)
+class Erf(Function):
+    """y = erf(x); dy/dx = 2 / sqrt(pi) * exp(-x^2)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.backend.erf(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * (exp(-(x * x)) * _TWO_OVER_SQRT_PI)
 
 
-def log(x: Tensor) -> Tensor:
-    """Elementwise natural logarithm."""
-    return Log.apply(x)
+def sin(x: Tensor) -> Tensor:
+    """Elementwise sine (radians)."""
+    return Sin.apply(x)
+
+
+def cos(x: Tensor) -> Tensor:
+    """Elementwise cosine (radians)."""
+    return Cos.apply(x)
 
 
 def tanh(x: Tensor) -> Tensor:
@@ -65,6 +201,245 @@ def tanh(x: Tensor) -> Tensor:
     return Tanh.apply(x)
 
 
+def erf(x: Tensor) -> Tensor:
+    """Elementwise Gauss error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``."""
+    return Erf.apply(x)
+
+
+# -- activations ------------------------------------------------------------------------------
+class Sigmoid(Function):
+    """y = 1 / (1 + exp(-x)); dy/dx = y (1 - y)."""
+
+    def forward(self, x):
+        xp = self.xp
+        # exp of -|x| never overflows; the two branches are the same function rearranged.
+        e = xp.exp(-xp.abs(x))
+        y = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * (y * (1.0 - y))
+
+
+class Relu(Function):
+    """y = max(x, 0); the gradient at 0 is 0."""
+
+    def forward(self, x):
+        y = self.xp.maximum(x, 0)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return where(y > 0, gy, 0.0)
+
+
+class LeakyRelu(Function):
+    """y = x for x > 0, else negative_slope * x; the gradient at 0 is negative_slope."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.where(x > 0, x, x * self.negative_slope)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return where(x > 0, gy, gy * self.negative_slope)
+
+
+class Elu(Function):
+    """y = x for x > 0, else alpha * (exp(x) - 1); below 0 dy/dx = alpha exp(x) = y + alpha."""
+
+    def forward(self, x):
+        xp = self.xp
+        # expm1 on min(x, 0): the branch where() discards must not overflow either.
+        y = xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved_tensors
+        return where(x > 0, gy, gy * (y + self.alpha))
+
+
+class Gelu(Function):
+    """y = x * Phi(x), Phi the standard normal CDF (or its tanh approximation).
+
+    Exact: dy/dx = Phi(x) + x phi(x). Tanh: with u = sqrt(2/pi) (x + 0.044715 x^3) and
+    t = tanh(u), y = x (1 + t) / 2 and dy/dx = (1 + t) / 2 + x (1 - t^2) u'(x) / 2.
+    """
+
+    def forward(self, x):
+        xp = self.xp
+        self.save_for_backward(x)
+        if self.approximate == "tanh":
+            u = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * (x * x * x))
+            return 0.5 * x * (1.0 + xp.tanh(u))
+        return 0.5 * x * (1.0 + self.backend.erf(x * _SQRT_HALF))
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        if self.approximate == "tanh":
+            x2 = x * x
+            t = tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * (x2 * x)))
+            du = _SQRT_2_OVER_PI * (1.0 + (3.0 * _GELU_CUBIC) * x2)
+            return gy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du)
+        cdf = 0.5 * (1.0 + erf(x * _SQRT_HALF))
+        pdf = exp(-0.5 * (x * x)) * _INV_SQRT_2PI
+        return gy * (cdf + x * pdf)
+
+
+class Softplus(Function):
+    """y = log(1 + exp(beta x)) / beta, and y = x where beta x > threshold (like PyTorch).
+
+    dy/dx = sigmoid(beta x) below the threshold, 1 above it.
+    """
+
+    def forward(self, x):
+        xp = self.xp
+        self.save_for_backward(x)
+        bx = x * self.beta
+        # max(bx, 0) + log1p(exp(-|bx|)) is log1p(exp(bx)) without overflow for large bx.
+        soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / self.beta
+        return xp.where(bx > self.threshold, x, soft)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        bx = x * self.beta
+        return where(bx > self.threshold, gy, gy * sigmoid(bx))
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """Elementwise logistic function ``1 / (1 + exp(-x))``, stable for large ``|x|``."""
+    return Sigmoid.apply(x)
+
+
+def relu(x: Tensor) -> Tensor:
+    """Elementwise ``max(x, 0)``. Convention at the kink: relu'(0) = 0."""
+    return Relu.apply(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """Elementwise `x` for ``x > 0``, else ``negative_slope * x``.
+
+    Convention at the kink (PyTorch's): the gradient at 0 is `negative_slope`.
+    """
+    return LeakyRelu.apply(x, negative_slope=float(negative_slope))
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """Elementwise `x` for ``x > 0``, else ``alpha * (exp(x) - 1)``.
+
+    Convention at 0 (PyTorch's): the gradient is `alpha` (the left-hand derivative), so elu is
+    continuously differentiable when ``alpha == 1``.
+    """
+    return Elu.apply(x, alpha=float(alpha))
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit ``x * Phi(x)``.
+
+    Args:
+        x: input tensor.
+        approximate: ``"none"`` for the exact form with erf, ``"tanh"`` for
+            ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return Gelu.apply(x, approximate=approximate)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """Elementwise ``log(1 + exp(beta x)) / beta``, stable for large ``|x|``.
+
+    Args:
+        x: input tensor.
+        beta: sharpness (> 0).
+        threshold: where ``beta * x > threshold`` the result is `x` itself (PyTorch's rule).
+    """
+    if not beta > 0:
+        raise ValueError(f"softplus: beta must be positive, got {beta!r}")
+    return Softplus.apply(x, beta=float(beta), threshold=float(threshold))
+
+
+# -- piecewise ops ----------------------------------------------------------------------------
+class Abs(Function):
+    """y = |x|; the gradient at 0 is 0."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.abs(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * sign(x)
+
+
+class Sign(Function):
+    """y = sign(x) in {-1, 0, 1}; piecewise constant, so its gradient is 0 everywhere."""
+
+    def forward(self, x):
+        return self.xp.sign(x)
+
+    def backward(self, gy):
+        return gy * 0.0
+
+
+class Clip(Function):
+    """y = min(max(x, min), max); the gradient passes only where min < x < max."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.clip(x, self.min, self.max)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        if self.min is not None:
+            gy = where(x > self.min, gy, 0.0)
+        if self.max is not None:
+            gy = where(x < self.max, gy, 0.0)
+        return gy
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - NumPy's name
+    """Elementwise absolute value. Convention at the kink: abs'(0) = 0."""
+    return Abs.apply(x)
+
+
+def sign(x: Tensor) -> Tensor:
+    """Elementwise sign (-1, 0 or 1); differentiable with a zero gradient."""
+    return Sign.apply(x)
+
+
+def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - NumPy's names
+    """Elementwise `x` limited to ``[min, max]`` (either bound may be None).
+
+    Convention at the bounds: the gradient is 1 strictly inside ``(min, max)`` and 0 at a bound
+    or beyond it, so ``clip(x, min=0)`` has the same gradient as ``relu`` (0 at 0). PyTorch's
+    ``clamp`` passes the gradient at the bound instead.
+
+    Args:
+        x: input tensor.
+        min, max: Python numbers; at least one must be given.
+    """
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    bounds = []
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, Real)):
+            raise TypeError(
+                f"clip: {name} must be a Python number or None, got {type(bound).__name__}; "
+                "for tensor bounds use maximum/minimum"
+            )
+        bounds.append(None if bound is None else int(bound) if isinstance(bound, int)
+                      else float(bound))
+    if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
+        raise ValueError(f"clip: min ({bounds[0]}) is greater than max ({bounds[1]})")
+    return Clip.apply(x, min=bounds[0], max=bounds[1])
+
+
+# -- casts and copies -------------------------------------------------------------------------
 class Cast(Function):
     """y = x converted to `dtype`; the gradient is cast back to x's dtype."""
 
