@@ -1,0 +1,189 @@
+"""Basic layers: Linear, Identity, Flatten, Embedding, Dropout."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from autograd.creation import empty
+from autograd.tensor import Tensor
+
+from .. import functional as F
+from .. import init
+from ..module import Module, Parameter
+
+__all__ = ["Linear", "Identity", "Flatten", "Embedding", "Dropout"]
+
+
+class Linear(Module):
+    """``y = x @ weight.T + bias`` over the last axis of `x`.
+
+    Args:
+        in_features / out_features: sizes of the last axis of the input and of the output.
+        bias: whether to add a learned bias.
+        device / dtype: where and how the parameters are made (default: the default backend,
+            float32).
+
+    Attributes:
+        weight: shape (out_features, in_features), ``kaiming_uniform_(a=sqrt(5))`` as PyTorch,
+            i.e. U(-1/sqrt(in_features), 1/sqrt(in_features)).
+        bias: shape (out_features,), U(-1/sqrt(in_features), 1/sqrt(in_features)).
+
+        >>> layer = nn.Linear(3, 2)
+        >>> layer(ag.randn(5, 3)).shape
+        (5, 2)
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        dtype = dtype or "float32"
+        self.weight = Parameter(empty(out_features, in_features, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draws the weight and bias afresh (PyTorch's default init)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.in_features
+            bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Identity(Module):
+    """Returns its input unchanged (accepts and ignores constructor arguments)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+class Flatten(Module):
+    """Merges axes `start_dim` .. `end_dim` (inclusive) into one; by default all but the batch.
+
+        >>> nn.Flatten()(ag.zeros(8, 3, 4, 4)).shape
+        (8, 48)
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        ndim = max(x.ndim, 1)
+        start, end = self.start_dim % ndim, self.end_dim % ndim
+        if not (-ndim <= self.start_dim < ndim and -ndim <= self.end_dim < ndim) or start > end:
+            raise ValueError(
+                f"Flatten: start_dim={self.start_dim}, end_dim={self.end_dim} do not fit an "
+                f"input of shape {x.shape}"
+            )
+        shape = x.shape
+        merged = 1
+        for n in shape[start:end + 1]:
+            merged *= n
+        return x.reshape(shape[:start] + (merged,) + shape[end + 1:])
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Embedding(Module):
+    """A lookup table: integer indices of any shape -> rows of `weight` (shape + (dim,)).
+
+    Args:
+        num_embeddings: number of rows.
+        embedding_dim: size of each row.
+        padding_idx: a row that starts at zero and receives no gradient.
+        device / dtype: as for Linear.
+
+    Attributes:
+        weight: shape (num_embeddings, embedding_dim), drawn from N(0, 1).
+
+        >>> emb = nn.Embedding(10, 3)
+        >>> emb(ag.tensor([[1, 2], [2, 9]])).shape
+        (2, 2, 3)
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(
+                    f"Embedding: padding_idx {padding_idx} is out of range for "
+                    f"{num_embeddings} embeddings"
+                )
+            padding_idx %= num_embeddings
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.padding_idx = padding_idx
+        self.weight = Parameter(
+            empty(num_embeddings, embedding_dim, dtype=dtype or "float32", device=device)
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draws the table from N(0, 1) and zeroes the padding row."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+            self.weight._version[0] += 1
+
+    def forward(self, indices: Any) -> Tensor:
+        return F.embedding(indices, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        return text
+
+
+class Dropout(Module):
+    """Inverted dropout in training mode (zero with probability `p`, scale by 1/(1-p));
+    the identity in eval mode.
+
+        >>> drop = nn.Dropout(0.5)
+        >>> drop.eval()(x) is x
+        True
+    """
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
