@@ -6,6 +6,10 @@
     >>> y.backward()
     >>> x.grad
     tensor([2., 4., 6.], dtype=float32, device=cpu)
+
+Function transforms (`grad`, `value_and_grad`, `vjp`, `jvp`, `jacobian`, `hessian`) and
+`gradients` live in `autograd.functional`; `gradcheck`/`gradgradcheck` in `autograd.gradcheck`;
+hypothesis strategies for property tests in `autograd.testing` (needs the ``dev`` extra).
 """
 
 from .tensor import Tensor  # first: the op modules it loads need Tensor defined
@@ -21,9 +25,16 @@ from .ops.linalg import matmul
 from .ops.reduction import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.unary import *  # noqa: F401,F403
+from .ops import reduction as _reduction, shape as _shape, unary as _unary
+from .functional import gradients, grad, value_and_grad, vjp, jvp, jacobian, hessian
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
     "Function", "Tensor", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
     "add", "div", "divide", "maximum", "minimum", "mul", "multiply", "neg", "negative", "pow",
     "power", "sub", "subtract", "true_divide", "where", "matmul", *_creation_all,
+    "gradients", "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian",
+    "GradcheckError", "gradcheck", "gradgradcheck",
+    *_reduction.__all__, *_shape.__all__, *_unary.__all__,
 ]
+# `autograd.testing` (hypothesis strategies) is imported explicitly: hypothesis is optional.

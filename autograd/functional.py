@@ -1,0 +1,485 @@
+"""Function transforms over the engine: `gradients`, `grad`, `value_and_grad`, `vjp`, `jvp`,
+`jacobian`, `hessian`.
+
+`gradients` is the low-level call (PyTorch's ``torch.autograd.grad``): the gradients of some
+outputs with respect to some inputs, returned instead of accumulated into ``.grad``. The
+transforms take a Python function of Tensors and return a new function (JAX-style)::
+
+    >>> f = lambda x: (x ** 3).sum()
+    >>> x = ag.tensor([1.0, 2.0], dtype="float64")
+    >>> ag.grad(f)(x)                       # 3 x^2
+    tensor([ 3., 12.], dtype=float64, device=cpu)
+    >>> ag.hessian(f)(x)                    # diag(6 x)
+    tensor([[ 6.,  0.],
+            [ 0., 12.]], dtype=float64, device=cpu)
+
+Rules shared by the transforms:
+
+* Differentiated arguments must be floating-point Tensors; other arguments pass through as they
+  are. The function's inputs do not need ``requires_grad``: the transform makes its own.
+* Transforms compose (``grad(grad(f))``, ``jacobian(grad(f))``): under grad mode, a result stays
+  differentiable with respect to whatever tensors requiring grad the function's output depends on
+  (the arguments of an enclosing transform, or model parameters it closes over). Otherwise (under
+  `no_grad`, or when the output depends on nothing else) results are plain constants and the
+  backward pass is not recorded, which is cheaper.
+* The function is always recorded, even when called under `no_grad`: the transform asks for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .engine import run_backward
+from .function import Function
+from .grad_mode import enable_grad, is_grad_enabled
+from .ops import unary as _unary
+from .tensor import Tensor
+
+__all__ = ["gradients", "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian"]
+
+
+def gradients(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple:
+    """The gradients of `outputs` with respect to `inputs` (``.grad`` is left untouched).
+
+    Args:
+        outputs: a Tensor or a sequence of Tensors to differentiate.
+        inputs: a Tensor or a sequence of Tensors that require grad (leaves or not).
+        grad_outputs: the upstream gradient of each output (``None`` entries, or ``None`` for
+            all, mean ones; allowed only for one-element outputs).
+        retain_graph: keep the graph's saved arrays for another backward (default:
+            `create_graph`).
+        create_graph: record the backward pass, so that the results can be differentiated.
+        allow_unused: give ``None`` for an input the outputs do not depend on (else raise).
+
+    Returns:
+        A tuple with one gradient (or None) per input, each with its input's shape and dtype.
+
+    Example:
+        >>> x = ag.tensor(3.0, requires_grad=True)
+        >>> (gx,) = ag.gradients(x * x, x, create_graph=True)   # 2x = 6, differentiable
+        >>> ag.gradients(gx, x)                                  # (2,)
+    """
+    outputs = _as_list(outputs, "gradients: outputs")
+    inputs = _as_list(inputs, "gradients: inputs")
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    else:
+        grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [
+            grad_outputs
+        ]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"gradients: got {len(outputs)} outputs but {len(grad_outputs)} grad_outputs"
+        )
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"gradients: input {i} (shape {t.shape}) does not require grad; create it with "
+                "requires_grad=True or call .requires_grad_() first"
+            )
+    if retain_graph is None:
+        retain_graph = create_graph
+    results = run_backward(outputs, grad_outputs, retain_graph=retain_graph,
+                           create_graph=create_graph, inputs=inputs, allow_unused=allow_unused)
+    return tuple(results)  # type: ignore[arg-type]
+
+
+def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
+         has_aux: bool = False) -> Callable[..., Any]:
+    """The gradient of a scalar-valued function, as a new function.
+
+    Args:
+        f: a function of Tensors returning a one-element Tensor (or ``(value, aux)`` with
+            `has_aux`).
+        argnums: which positional argument(s) to differentiate; a tuple gives a tuple of grads.
+        has_aux: `f` returns ``(value, aux)``; the new function returns ``(grads, aux)``.
+
+    Returns:
+        A function with `f`'s signature returning d f / d args[argnums] (the argument's shape).
+
+    Example:
+        >>> df = ag.grad(lambda x: (x.sin() * x).sum())
+        >>> ddf = ag.grad(lambda x: df(x).sum())     # transforms compose
+    """
+
+    def grad_f(*args: Any) -> Any:
+        _, grads, aux = _value_and_grad(f, args, argnums, has_aux, "grad")
+        return (grads, aux) if has_aux else grads
+
+    return _named(grad_f, f, "grad")
+
+
+def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
+                   has_aux: bool = False) -> Callable[..., Any]:
+    """Like `grad`, but the new function returns ``(value, grads)``.
+
+    With `has_aux`, it returns ``((value, aux), grads)``. The value is a Tensor, detached unless
+    it must stay differentiable (see the module docstring).
+
+    Example:
+        >>> loss, g = ag.value_and_grad(lambda w: ((x @ w - y) ** 2).mean())(w)
+    """
+
+    def value_and_grad_f(*args: Any) -> Any:
+        value, grads, aux = _value_and_grad(f, args, argnums, has_aux, "value_and_grad")
+        return ((value, aux), grads) if has_aux else (value, grads)
+
+    return _named(value_and_grad_f, f, "value_and_grad")
+
+
+def vjp(f: Callable[..., Any], *primals: Tensor, has_aux: bool = False) -> tuple:
+    """Evaluates `f` at `primals` and returns ``(out, vjp_fn)``.
+
+    ``vjp_fn(cotangent)`` (one cotangent per output of `f`, each of that output's shape) returns
+    a tuple with ``cotangent^T . d out / d primal`` for every primal. It may be called many
+    times; the graph of `f` stays alive as long as `vjp_fn` does. With `has_aux`, `f` returns
+    ``(out, aux)`` and vjp returns ``(out, vjp_fn, aux)``.
+
+    Example:
+        >>> out, vjp_fn = ag.vjp(lambda x: x.exp(), x)
+        >>> (gx,) = vjp_fn(ag.ones_like(out))        # exp(x)
+    """
+    enabled = is_grad_enabled()
+    out, outs, own, depends, aux = _vjp(f, primals, has_aux, enabled)
+
+    def vjp_fn(*cotangents: Any) -> tuple:
+        return _pull_back(outs, own, cotangents, depends, None)
+
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def jvp(f: Callable[..., Any], primals: Sequence[Tensor], tangents: Sequence[Tensor]) -> tuple:
+    """Forward-mode product ``(f(primals), J . tangents)``, computed with two reverse passes.
+
+    The double-vjp trick: ``g(u) = J^T u`` is linear in a dummy cotangent `u`, so the vjp of `g`
+    with respect to `u`, taken along the tangents, is ``J . tangents``. It costs about two
+    backward passes and needs every op's backward to be differentiable (ours are).
+
+    Args:
+        f: a function of Tensors returning a Tensor or a tuple of Tensors.
+        primals: the point (a tuple of Tensors, one per argument of `f`).
+        tangents: one direction per primal, each of its primal's shape.
+
+    Returns:
+        ``(out, tangent_out)`` with the structure of `f`'s result.
+    """
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents")
+    for i, (p, t) in enumerate(zip(primals, tangents)):
+        if not isinstance(t, Tensor) or not isinstance(p, Tensor) or t.shape != p.shape:
+            raise ValueError(
+                f"jvp: tangent {i} must be a Tensor with its primal's shape {_shape_of(p)}, "
+                f"got {_shape_of(t)}"
+            )
+    enabled = is_grad_enabled()
+    out, outs, own, depends, _ = _vjp(f, primals, False, enabled)
+    single = isinstance(out, Tensor)
+    dummies = [_zeros_like(o).requires_grad_(True) for o in outs]
+    with enable_grad():
+        pulled = _pull_back(outs, own, dummies, depends, True)
+    live = [(g, t) for g, t in zip(pulled, tangents) if g.requires_grad]
+    if live:
+        create = enabled and (depends or any(t.requires_grad for t in tangents))
+        pushed = gradients([g for g, _ in live], dummies, [t for _, t in live],
+                           create_graph=create, allow_unused=True)
+    else:
+        pushed = (None,) * len(dummies)
+    tangent_out = tuple(_zeros_like(o) if p is None else p for p, o in zip(pushed, outs))
+    return out, (tangent_out[0] if single else tangent_out)
+
+
+def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """The Jacobian of `f`, as a new function (one backward pass per output element).
+
+    For an output of shape ``S`` and an argument of shape ``T`` the Jacobian has shape ``S + T``.
+    With a tuple `argnums` the new function returns a tuple over the arguments; when `f` returns
+    a tuple, the result is a tuple over its outputs (of tuples over arguments).
+
+    Example:
+        >>> ag.jacobian(lambda x: x.exp())(ag.zeros(3, dtype="float64"))   # the identity
+    """
+
+    def jacobian_f(*args: Any) -> Any:
+        nums, single_arg = _argnums(argnums, len(args), "jacobian")
+        enabled = is_grad_enabled()
+        with enable_grad():
+            inner, own, connected = _prepare(args, nums, enabled, "jacobian")
+            result = f(*inner)
+        outs, single_out = _outputs_of(result, "jacobian")
+        create = enabled and (connected or _depends_on_other(outs, own))
+        per_output = []
+        for out in outs:
+            blocks = _jacobian_blocks(out, own, create)
+            per_output.append(blocks[0] if single_arg else tuple(blocks))
+        return per_output[0] if single_out else tuple(per_output)
+
+    return _named(jacobian_f, f, "jacobian")
+
+
+def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """The Hessian of a scalar-valued `f`: ``jacobian(grad(f, argnums), argnums)``.
+
+    For an argument of shape ``T`` the Hessian has shape ``T + T``; with a tuple `argnums` the
+    result is a tuple of tuples (``H[i][j] = d^2 f / d arg_i d arg_j``).
+    """
+    return _named(jacobian(grad(f, argnums), argnums), f, "hessian")
+
+
+# -- internals -------------------------------------------------------------------------------
+def _named(wrapper: Callable, f: Callable, kind: str) -> Callable:
+    name = getattr(f, "__name__", "f")
+    wrapper.__name__ = f"{kind}({name})"
+    wrapper.__qualname__ = wrapper.__name__
+    wrapper.__doc__ = getattr(f, "__doc__", None)
+    return wrapper
+
+
+def _as_list(x: Any, what: str) -> list:
+    items = list(x) if isinstance(x, (list, tuple)) else [x]
+    for t in items:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{what} must be Tensors, got {type(t).__name__}")
+    return items
+
+
+def _shape_of(x: Any) -> Any:
+    return x.shape if isinstance(x, Tensor) else type(x).__name__
+
+
+def _argnums(argnums: Any, nargs: int, name: str) -> tuple[tuple, bool]:
+    """`argnums` as a tuple of non-negative positions, and whether it was a single int."""
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    if not nums:
+        raise ValueError(f"{name}: argnums must name at least one argument")
+    out = []
+    for n in nums:
+        if not isinstance(n, int) or not -nargs <= n < nargs:
+            raise ValueError(
+                f"{name}: argnums {argnums!r} is out of range for a call with {nargs} "
+                "positional arguments"
+            )
+        out.append(n % nargs)
+    return tuple(out), single
+
+
+def _prepare(args: Sequence[Any], nums: tuple, enabled: bool, name: str) -> tuple:
+    """Replaces the differentiated arguments by tensors the transform differentiates against.
+
+    An argument that already requires grad (under grad mode) is passed through a recorded
+    identity, so that the result stays connected to the enclosing graph (this is what makes
+    ``grad(grad(f))`` work); any other one becomes a fresh leaf. Returns the new arguments, the
+    new tensors, and whether any of them is connected to an enclosing graph.
+    """
+    args = list(args)
+    own = []
+    connected = False
+    for i in nums:
+        x = args[i]
+        if not isinstance(x, Tensor):
+            raise TypeError(
+                f"{name}: argument {i} must be a Tensor to be differentiated, got "
+                f"{type(x).__name__}; wrap it with ag.tensor(...)"
+            )
+        if x.dtype.kind not in "fc":
+            raise TypeError(
+                f"{name}: argument {i} has dtype {x.dtype}; only floating point tensors can be "
+                "differentiated"
+            )
+        if enabled and x.requires_grad:
+            x = _unary.clone(x)
+            connected = True
+        else:
+            x = x.detach().requires_grad_(True)
+        args[i] = x
+        own.append(x)
+    return args, own, connected
+
+
+def _depends_on_other(outputs: Sequence[Tensor], own: Sequence[Tensor]) -> bool:
+    """Whether `outputs` depend on a tensor requiring grad other than the transform's `own`."""
+    own_ids = {id(t) for t in own}
+    stack: list = []
+    seen: set = set()
+    for o in outputs:
+        if not o.requires_grad:
+            continue
+        if o.grad_fn is None:
+            if id(o) not in own_ids:
+                return True
+        elif id(o.grad_fn) not in seen:
+            seen.add(id(o.grad_fn))
+            stack.append(o.grad_fn)
+    while stack:
+        for edge in stack.pop().next_edges:
+            if edge is None:
+                continue
+            if isinstance(edge, Tensor):
+                if id(edge) not in own_ids:
+                    return True
+            elif id(edge) not in seen:
+                seen.add(id(edge))
+                stack.append(edge)
+    return False
+
+
+def _vjp(f: Callable, primals: tuple, has_aux: bool, enabled: bool) -> tuple:
+    """Runs `f` for vjp/jvp: (out as returned, its recorded outputs, own inputs, depends, aux)."""
+    with enable_grad():
+        args, own, connected = _prepare(primals, tuple(range(len(primals))), enabled, "vjp")
+        result = f(*args)
+    out, aux = _split_aux(result, has_aux, "vjp")
+    outs, _ = _outputs_of(out, "vjp")
+    depends = connected or _depends_on_other(outs, own)
+    if not (enabled and depends):
+        out = _detach_like(out)
+    return out, outs, own, depends, aux
+
+
+def _split_aux(result: Any, has_aux: bool, name: str) -> tuple:
+    if not has_aux:
+        return result, None
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise TypeError(f"{name}: with has_aux=True the function must return (output, aux)")
+    return result
+
+
+def _outputs_of(result: Any, name: str) -> tuple[list, bool]:
+    """The function's output(s) as a list of Tensors, and whether it was a single Tensor."""
+    if isinstance(result, Tensor):
+        return [result], True
+    if isinstance(result, (tuple, list)) and result and all(isinstance(o, Tensor) for o in result):
+        return list(result), False
+    raise TypeError(
+        f"{name}: the function must return a Tensor or a tuple of Tensors, got "
+        f"{type(result).__name__}"
+    )
+
+
+def _detach_like(out: Any) -> Any:
+    if isinstance(out, Tensor):
+        return out.detach()
+    return type(out)(o.detach() for o in out)
+
+
+def _zeros_like(t: Tensor) -> Tensor:
+    return Tensor._make(t.xp.zeros(t.data.shape, dtype=t.data.dtype), t.backend)
+
+
+def _value_and_grad(f: Callable, args: tuple, argnums: Any, has_aux: bool, name: str) -> tuple:
+    nums, single = _argnums(argnums, len(args), name)
+    enabled = is_grad_enabled()
+    with enable_grad():
+        inner, own, connected = _prepare(args, nums, enabled, name)
+        result = f(*inner)
+    out, aux = _split_aux(result, has_aux, name)
+    if not isinstance(out, Tensor) or out.size != 1:
+        raise TypeError(
+            f"{name}: the function must return a one-element Tensor (a scalar loss), got "
+            f"{_shape_of(out)}; use jacobian or vjp for other outputs"
+        )
+    create = enabled and (connected or _depends_on_other([out], own))
+    if out.requires_grad:
+        grads = gradients(out, own, create_graph=create, allow_unused=True)
+    else:
+        grads = (None,) * len(own)
+    grads = tuple(_zeros_like(x) if g is None else g for g, x in zip(grads, own))
+    if not create:
+        out = out.detach()
+    return out, (grads[0] if single else grads), aux
+
+
+def _pull_back(outs: list, own: list, cotangents: Sequence[Any], depends: bool,
+               create: bool | None) -> tuple:
+    if len(cotangents) == 1 and isinstance(cotangents[0], (tuple, list)):
+        cotangents = tuple(cotangents[0])
+    if len(cotangents) != len(outs):
+        raise ValueError(f"vjp: expected {len(outs)} cotangents (one per output), "
+                         f"got {len(cotangents)}")
+    live = []
+    for i, (o, ct) in enumerate(zip(outs, cotangents)):
+        if not isinstance(ct, Tensor) or ct.shape != o.shape:
+            raise ValueError(f"vjp: cotangent {i} must be a Tensor of shape {o.shape}, "
+                             f"got {_shape_of(ct)}")
+        if o.requires_grad:
+            live.append((o, ct))
+    if create is None:
+        create = is_grad_enabled() and (depends or any(ct.requires_grad for _, ct in live))
+    if live:
+        grads = gradients([o for o, _ in live], own, [ct for _, ct in live], retain_graph=True,
+                          create_graph=create, allow_unused=True)
+    else:
+        grads = (None,) * len(own)
+    return tuple(_zeros_like(x) if g is None else g for g, x in zip(grads, own))
+
+
+def _jacobian_blocks(out: Tensor, own: list, create: bool) -> list:
+    """d out / d x for each x in `own`, each of shape ``out.shape + x.shape``."""
+    if not out.requires_grad or out.size == 0:
+        return [
+            Tensor._make(x.xp.zeros(out.shape + x.shape, dtype=x.data.dtype), x.backend)
+            for x in own
+        ]
+    rows: list[list] = [[] for _ in own]
+    xp = out.xp
+    for k in range(out.size):
+        seed = xp.zeros(out.size, dtype=out.data.dtype)
+        seed[k] = 1
+        seed = Tensor._make(seed.reshape(out.data.shape), out.backend)
+        grads = gradients(out, own, seed, retain_graph=True, create_graph=create,
+                          allow_unused=True)
+        for j, (g, x) in enumerate(zip(grads, own)):
+            rows[j].append(_zeros_like(x) if g is None else g)
+    blocks = []
+    for row, x in zip(rows, own):
+        if create:
+            stacked = _Stack.apply(*row)
+        else:
+            stacked = Tensor._make(xp.stack([g.data for g in row]), x.backend)
+        blocks.append(stacked.reshape(out.shape + x.shape))
+    return blocks
+
+
+class _Stack(Function):
+    """y = the inputs stacked on a new first axis (to assemble differentiable Jacobians)."""
+
+    def forward(self, *xs):
+        return self.xp.stack(xs)
+
+    def backward(self, gy):
+        return tuple(
+            _Row.apply(gy, index=i, count=len(self.next_edges)) if needed else None
+            for i, needed in enumerate(self.needs_input_grad)
+        )
+
+
+class _Row(Function):
+    """y = x[index] along the first axis (the rule of `_Stack`)."""
+
+    def forward(self, x):
+        return x[self.index]
+
+    def backward(self, gy):
+        return _Embed.apply(gy, index=self.index, count=self.count)
+
+
+class _Embed(Function):
+    """y = zeros with `x` at row `index` of a new first axis of length `count`."""
+
+    def forward(self, x):
+        y = self.xp.zeros((self.count,) + tuple(x.shape), dtype=x.dtype)
+        y[self.index] = x
+        return y
+
+    def backward(self, gy):
+        return _Row.apply(gy, index=self.index, count=self.count)
+
