@@ -1,0 +1,124 @@
+"""Convolution layers: Conv1d and Conv2d (im2col + one GEMM, see autograd.ops.nn_ops)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from autograd.creation import empty
+from autograd.ops.nn_ops import conv1d, conv2d
+from autograd.tensor import Tensor
+
+from .. import init
+from ..module import Module, Parameter
+
+__all__ = ["Conv1d", "Conv2d"]
+
+
+def _tuple(value: Any, n: int, name: str, cls: str) -> tuple:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value,) * n
+    value = tuple(value)
+    if len(value) != n:
+        raise ValueError(f"{cls}: {name} must be an int or {n} ints, got {value!r}")
+    return value
+
+
+class _ConvNd(Module):
+    """Shared by Conv1d / Conv2d: parameters, PyTorch's default init, repr."""
+
+    _n = 0
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        cls = type(self).__name__
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(f"{cls}: in_channels ({in_channels}) and out_channels "
+                             f"({out_channels}) must be divisible by groups ({groups})")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = _tuple(kernel_size, self._n, "kernel_size", cls)
+        self.stride = _tuple(stride, self._n, "stride", cls)
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(f"{cls}: padding must be 'valid', 'same' or ints, got "
+                                 f"{padding!r}")
+            self.padding = padding
+        else:
+            self.padding = _tuple(padding, self._n, "padding", cls)
+        self.dilation = _tuple(dilation, self._n, "dilation", cls)
+        self.groups = groups
+        dtype = dtype or "float32"
+        shape = (out_channels, in_channels // groups, *self.kernel_size)
+        self.weight = Parameter(empty(*shape, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: kaiming_uniform_(a=sqrt(5)) weight, bias U(+-1/sqrt(fan_in))."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = (self.in_channels // self.groups) * math.prod(self.kernel_size)
+            bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self) -> str:
+        one = lambda t: t[0] if isinstance(t, tuple) and self._n == 1 else t  # noqa: E731
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={one(self.kernel_size)}, "
+             f"stride={one(self.stride)}")
+        if self.padding != (0,) * self._n:
+            s += f", padding={one(self.padding)}"
+        if self.dilation != (1,) * self._n:
+            s += f", dilation={one(self.dilation)}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over an NCHW batch (cross-correlation, as PyTorch's Conv2d).
+
+    Args:
+        in_channels, out_channels: channels of the input and of the output.
+        kernel_size, stride, padding, dilation: ints or (h, w) pairs; padding may also be
+            'valid' or 'same' (stride 1).
+        groups: split channels into independent groups (groups == in_channels: depthwise).
+        bias: whether to add a learned per-channel bias.
+        device / dtype: where and how the parameters are made (default float32).
+
+    Attributes:
+        weight: (out_channels, in_channels / groups, kH, kW), ``kaiming_uniform_(a=sqrt(5))``.
+        bias: (out_channels,), U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in/groups*kH*kW.
+
+        >>> conv = nn.Conv2d(3, 16, 3, padding=1)
+        >>> conv(ag.randn(8, 3, 32, 32)).shape
+        (8, 16, 32, 32)
+    """
+
+    _n = 2
+
+    def forward(self, x: Tensor) -> Tensor:
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                      self.groups)
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over an NCL batch (as PyTorch's Conv1d); arguments as `Conv2d`, ints.
+
+        >>> nn.Conv1d(4, 8, 5, padding=2)(ag.randn(2, 4, 100)).shape
+        (2, 8, 100)
+    """
+
+    _n = 1
+
+    def forward(self, x: Tensor) -> Tensor:
+        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        return conv1d(x, self.weight, self.bias, self.stride[0], padding, self.dilation[0],
+                      self.groups)
