@@ -18,6 +18,7 @@ A module registers what is assigned to it, in assignment order, as PyTorch does:
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -532,6 +533,20 @@ class Module:
                 target.data[...] = _on_backend(array, target.backend)
                 target._version[0] += 1
         return _IncompatibleKeys(missing, unexpected)
+
+    def __deepcopy__(self, memo: dict) -> Module:
+        # A Backend is a device (and its generator), never copied: seed the memo with the
+        # backends of every tensor so the copies live on the same backend objects.
+        for module in self.modules():
+            for table in (module._parameters, module._buffers):
+                for t in table.values():
+                    if t is not None:
+                        memo.setdefault(id(t._backend), t._backend)
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            object.__setattr__(new, key, copy.deepcopy(value, memo))
+        return new
 
     # -- representation -----------------------------------------------------------------------
     def extra_repr(self) -> str:
