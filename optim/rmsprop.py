@@ -1,0 +1,132 @@
+"""RMSprop: gradients scaled by a running root mean square; optionally centered, with momentum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autograd.tensor import Tensor
+
+from .optimizer import Optimizer, _check_nonnegative, _decayed_grad, _no_complex, _sub_scaled
+
+
+def _rmsprop_update(
+    xp: Any,
+    p: Any,
+    g: Any,
+    square_avg: Any,
+    grad_avg: Any,
+    momentum_buffer: Any,
+    *,
+    lr: float,
+    alpha: float,
+    eps: float,
+    weight_decay: float,
+    momentum: float,
+    centered: bool,
+    maximize: bool,
+) -> None:
+    """One RMSprop step on raw arrays; updates `p` and the buffers in place.
+
+    With ``d = ±g + weight_decay * p``::
+
+        square_avg = alpha * square_avg + (1 - alpha) * d * d
+        grad_avg   = alpha * grad_avg + (1 - alpha) * d                (centered)
+        avg        = sqrt(square_avg - grad_avg ** 2) + eps            (centered)
+        avg        = sqrt(square_avg) + eps                            (otherwise)
+        buf        = momentum * buf + d / avg;   p -= lr * buf         (momentum > 0)
+        p         -= lr * d / avg                                      (otherwise)
+
+    Args:
+        grad_avg: the running mean of gradients (only used when `centered`; else None).
+        momentum_buffer: the momentum buffer (only used when momentum > 0; else None).
+    """
+    d, sign, _ = _decayed_grad(xp, p, g, weight_decay, maximize)
+    xp.multiply(square_avg, alpha, out=square_avg)
+    tmp = xp.multiply(d, d, out=xp.empty_like(p))
+    xp.multiply(tmp, 1 - alpha, out=tmp)
+    xp.add(square_avg, tmp, out=square_avg)
+    if centered:
+        xp.multiply(grad_avg, alpha, out=grad_avg)
+        _sub_scaled(xp, grad_avg, d, -(1 - alpha) * sign, tmp)
+        xp.multiply(grad_avg, grad_avg, out=tmp)
+        xp.subtract(square_avg, tmp, out=tmp)
+        xp.sqrt(tmp, out=tmp)
+    else:
+        xp.sqrt(square_avg, out=tmp)
+    xp.add(tmp, eps, out=tmp)
+    xp.divide(d, tmp, out=tmp)
+    if momentum > 0:
+        xp.multiply(momentum_buffer, momentum, out=momentum_buffer)
+        _sub_scaled(xp, momentum_buffer, tmp, -sign)
+        _sub_scaled(xp, p, momentum_buffer, lr, tmp)
+    else:
+        _sub_scaled(xp, p, tmp, lr * sign, tmp)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (PyTorch's ``torch.optim.RMSprop``).
+
+    Args:
+        params: tensors or parameter groups to optimize.
+        lr: learning rate.
+        alpha: smoothing constant of the running mean of squared gradients.
+        eps: added to the denominator for numerical stability.
+        weight_decay: L2 penalty coefficient added to the gradient.
+        momentum: momentum factor.
+        centered: normalise by an estimate of the gradient's variance instead of its second
+            moment.
+        maximize: ascend the objective instead of descending.
+
+    State per parameter: ``step`` (a Python int), ``square_avg``, ``momentum_buffer`` (with
+    momentum), ``grad_avg`` (when centered).
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                        momentum=momentum, centered=centered, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group: dict) -> None:
+        super()._validate_group(group)
+        _check_nonnegative(self, group, "eps", "epsilon value")
+        _check_nonnegative(self, group, "momentum")
+        _check_nonnegative(self, group, "weight_decay")
+        _check_nonnegative(self, group, "alpha")
+
+    def _update_group(self, group: dict) -> None:
+        momentum, centered = group["momentum"], group["centered"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            _no_complex(self, p)
+            state = self._state_of(p)
+            xp, backend = p.xp, p._backend
+            if not state:
+                state["step"] = 0
+                state["square_avg"] = Tensor._make(xp.zeros_like(p.data), backend)
+            # Created when first needed, so turning momentum or centering on later works.
+            if momentum > 0 and "momentum_buffer" not in state:
+                state["momentum_buffer"] = Tensor._make(xp.zeros_like(p.data), backend)
+            if centered and "grad_avg" not in state:
+                state["grad_avg"] = Tensor._make(xp.zeros_like(p.data), backend)
+            state["step"] += 1
+            _rmsprop_update(
+                xp, p.data, p.grad.data, state["square_avg"].data,
+                state["grad_avg"].data if centered else None,
+                state["momentum_buffer"].data if momentum > 0 else None,
+                lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
+                weight_decay=group["weight_decay"], momentum=momentum, centered=centered,
+                maximize=group["maximize"],
+            )
+            p._version[0] += 1
