@@ -21,6 +21,9 @@ __all__ = [
     "linear", "dropout", "batch_norm", "layer_norm", "embedding",
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax",
     "log_softmax",
+    "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "mse_loss", "l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
 ]
 
 
@@ -174,3 +177,23 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
         is_pad = Tensor._make((index.data == padding_idx)[..., None], weight.backend)
         out = where(is_pad, out.detach(), out)
     return out
+
+
+# -- convolution, pooling and losses live with their ops; F re-exports them ------------------
+from autograd.ops.nn_ops import (  # noqa: E402
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    max_pool2d,
+)
+
+from .losses import (  # noqa: E402
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
