@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -307,7 +308,7 @@ def _backend_of(array: Any) -> Any:
 # -- validation helpers ----------------------------------------------------------------------
 def _number(opt: Any, group: dict, key: str) -> float:
     value = group[key]
-    if isinstance(value, Tensor) or not isinstance(value, (int, float)) or isinstance(value, bool):
+    if isinstance(value, (Tensor, bool)) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{type(opt).__name__}: {key} must be a Python number, got {type(value).__name__}"
         )
@@ -330,7 +331,8 @@ def _check_betas(opt: Any, group: dict) -> None:
         raise ValueError(f"{type(opt).__name__}: betas must be a pair (beta1, beta2), "
                          f"got {betas!r}")
     for i, beta in enumerate(betas):
-        if isinstance(beta, Tensor) or not isinstance(beta, (int, float)) or not 0 <= beta < 1:
+        if isinstance(beta, (Tensor, bool)) or not isinstance(beta, numbers.Real) \
+                or not 0 <= beta < 1:
             raise ValueError(
                 f"{type(opt).__name__}: invalid beta parameter at index {i}: {beta!r} "
                 "(must be in [0, 1))"
