@@ -68,11 +68,12 @@ def _adam_update(
         v = max_exp_avg_sq
     bias_correction1 = 1 - beta1**step
     bias_correction2_sqrt = math.sqrt(1 - beta2**step)
+    # sqrt(v) / c2 + eps = (sqrt(v) + eps * c2) / c2: the bias correction moves into the
+    # scalar step size, saving one pass over the array.
     xp.sqrt(v, out=tmp)
-    xp.divide(tmp, bias_correction2_sqrt, out=tmp)
-    xp.add(tmp, eps, out=tmp)
+    xp.add(tmp, eps * bias_correction2_sqrt, out=tmp)
     xp.divide(exp_avg, tmp, out=tmp)
-    _sub_scaled(xp, p, tmp, lr / bias_correction1, tmp)
+    _sub_scaled(xp, p, tmp, lr * bias_correction2_sqrt / bias_correction1, tmp)
 
 
 class Adam(Optimizer):

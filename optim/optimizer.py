@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from autograd.grad_mode import enable_grad, no_grad
@@ -337,11 +337,6 @@ def _check_betas(opt: Any, group: dict) -> None:
                 f"{type(opt).__name__}: invalid beta parameter at index {i}: {beta!r} "
                 "(must be in [0, 1))"
             )
-
-
-def _with_grads(group: dict) -> Iterable[Tensor]:
-    """The parameters of `group` that have a gradient."""
-    return [p for p in group["params"] if p.grad is not None]
 
 
 def _decayed_grad(xp: Any, p: Any, g: Any, weight_decay: float, maximize: bool) -> tuple:
