@@ -57,6 +57,11 @@ class Optimizer:
                 f"{type(self).__name__}: params must be an iterable of Tensors or of dicts, "
                 "got a single Tensor; wrap it in a list"
             )
+        if isinstance(params, dict):
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of Tensors or of group "
+                "dicts, got a dict; wrap the parameter group in a list"
+            )
         if isinstance(params, (set, frozenset)):
             raise TypeError(
                 f"{type(self).__name__}: params must be an ordered iterable (a list), got a set: "

@@ -331,6 +331,7 @@ VALIDATION = [
     (lambda p: optim.SGD([], lr=0.1), ValueError, "empty parameter list"),
     (lambda p: optim.SGD(p[0], lr=0.1), TypeError, "got a single Tensor"),
     (lambda p: optim.SGD(set(p), lr=0.1), TypeError, "got a set"),
+    (lambda p: optim.SGD({"params": p}, lr=0.1), TypeError, "wrap the parameter group"),
     (lambda p: optim.SGD([p[0], p[0]], lr=0.1), ValueError, "appears twice"),
     (lambda p: optim.SGD([[1.0]], lr=0.1), TypeError, "can only optimize Tensors"),
     (lambda p: optim.SGD([p[0] * 2], lr=0.1), ValueError, "non-leaf"),
