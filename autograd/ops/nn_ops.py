@@ -1,9 +1,10 @@
 """Convolution, pooling and fused losses: the few neural-network primitives worth fusing.
 
 Convolution is im2col + one matrix product. `Im2Col` copies every receptive field of a padded
-NCHW image into a row of a contiguous ``(N, OH, OW, C*kh*kw)`` array (one strided gather, no
+NCHW image into a row of a contiguous ``(N, OH, OW, kh*kw*C)`` array (one strided gather, no
 Python loop over pixels); the convolution is then a single GEMM against the weight seen as a
-``(C_out, C*kh*kw)`` matrix, so its gradients are GEMMs too and come from `matmul`'s rule.
+``(C_out, kh*kw*C)`` matrix, so its gradients are GEMMs too and come from `matmul`'s rule.
+The output is an NCHW view of the GEMM's NHWC result (no transpose copy).
 `Im2Col` and `Col2Im` (scatter-add of columns back into the image) are each other's adjoint,
 which makes each one the other's backward: conv is differentiable to any order.
 
@@ -128,42 +129,95 @@ def _col2im_raw(xp: Any, cols6: Any, in_shape: tuple, g: _Geometry) -> Any:
 
 
 # -- im2col / col2im ------------------------------------------------------------------------
-# layout "conv": columns (N, OH, OW, C*kh*kw), one GEMM row per output pixel;
+# layout "conv": columns (N, OH, OW, G*kh*kw*Cg), one GEMM row per output pixel, ordered
+#   (group, kernel row, kernel column, channel): channels innermost, so both the gather and
+#   the scatter move runs of contiguous channels (~20x faster in NumPy than channel-major
+#   rows, whose innermost run is only kw long). Images are staged channels-last (NHWC).
 # layout "pool": columns (N, C, OH, OW, kh*kw), one window per (channel, output pixel).
+def _channels_last_padded(xp: Any, x: Any, g: _Geometry) -> Any:
+    """x (N, C, H, W) zero-padded, as an NCHW view of channels-last memory."""
+    n, c, h, w = x.shape
+    if not g.padded and x.strides[1] == x.itemsize:
+        return x  # already channels-last
+    buffer = xp.zeros((n, h + g.pt + g.pb, w + g.pl + g.pr, c), dtype=x.dtype)
+    image = buffer.transpose(0, 3, 1, 2)
+    image[:, :, g.pt:g.pt + h, g.pl:g.pl + w] = x
+    return image
+
+
+def _group_windows(xp: Any, image: Any, g: _Geometry, groups: int, oh: int, ow: int) -> Any:
+    """A strided view (N, G, C/G, OH, OW, kh, kw) of every window of a (padded) image."""
+    n, c = image.shape[:2]
+    s_n, s_c, s_h, s_w = image.strides
+    return xp.lib.stride_tricks.as_strided(
+        image,
+        shape=(n, groups, c // groups, oh, ow, g.kh, g.kw),
+        strides=(s_n, s_c * (c // groups), s_c, s_h * g.sh, s_w * g.sw, s_h * g.dh,
+                 s_w * g.dw),
+    )
+
+
 class Im2Col(Function):
     """cols = every (zero-padded) window of x as a contiguous row; its adjoint is `Col2Im`."""
+
+    groups = 1
 
     def forward(self, x):
         g = self.geometry
         self.in_shape = x.shape
         n, c = x.shape[:2]
         oh, ow = g.out_hw(*x.shape[2:])
-        view = _windows(self.xp, _pad_raw(self.xp, x, g), g, oh, ow)
-        if self.layout == "conv":
-            return view.transpose(0, 2, 3, 1, 4, 5).reshape(n, oh, ow, c * g.kh * g.kw)
-        return view.reshape(n, c, oh, ow, g.kh * g.kw)
+        if self.layout == "pool":
+            view = _windows(self.xp, _pad_raw(self.xp, x, g), g, oh, ow)
+            return view.reshape(n, c, oh, ow, g.kh * g.kw)
+        image = _channels_last_padded(self.xp, x, g)
+        view = _group_windows(self.xp, image, g, self.groups, oh, ow)
+        # (N, OH, OW, G, kh, kw, Cg): the reshape is the one copy.
+        return view.transpose(0, 3, 4, 1, 5, 6, 2).reshape(n, oh, ow, c * g.kh * g.kw)
 
     def backward(self, gy):
         return Col2Im.apply(gy, geometry=self.geometry, layout=self.layout,
-                            in_shape=self.in_shape)
+                            in_shape=self.in_shape, groups=self.groups)
 
 
 class Col2Im(Function):
     """image = columns scattered back to their windows, overlaps summed; adjoint of `Im2Col`."""
 
+    groups = 1
+
     def forward(self, cols):
         g = self.geometry
-        n, c = self.in_shape[:2]
-        if self.layout == "conv":
-            oh, ow = cols.shape[1:3]
-            cols6 = cols.reshape(n, oh, ow, c, g.kh, g.kw).transpose(0, 3, 1, 2, 4, 5)
-        else:
+        xp = self.xp
+        n, c, h, w = self.in_shape
+        if self.layout == "pool":
             oh, ow = cols.shape[2:4]
-            cols6 = cols.reshape(n, c, oh, ow, g.kh, g.kw)
-        return _col2im_raw(self.xp, cols6, self.in_shape, g)
+            return _col2im_raw(xp, cols.reshape(n, c, oh, ow, g.kh, g.kw), self.in_shape, g)
+        oh, ow = cols.shape[1:3]
+        groups = self.groups
+        cols7 = cols.reshape(n, oh, ow, groups, g.kh, g.kw, c // groups)
+        hp, wp = h + g.pt + g.pb, w + g.pl + g.pr
+        buffer = xp.zeros((n, hp, wp, c), dtype=cols.dtype)   # channels-last accumulator
+        image = buffer.transpose(0, 3, 1, 2)
+        if not g.overlapping:
+            # Windows are disjoint: one strided assignment writes them all (e.g. 1x1, stride 2).
+            view = _group_windows(xp, image, g, groups, oh, ow)
+            view[...] = cols7.transpose(0, 3, 6, 1, 2, 4, 5)
+        else:
+            # Overlapping windows accumulate: one strided add per kernel offset, each moving
+            # (N, OH, OW, C) with channels contiguous on both sides.
+            acc = buffer.reshape(n, hp, wp, groups, c // groups)
+            h_end, w_end = g.sh * (oh - 1) + 1, g.sw * (ow - 1) + 1
+            for i in range(g.kh):
+                top = i * g.dh
+                for j in range(g.kw):
+                    left = j * g.dw
+                    acc[:, top:top + h_end:g.sh, left:left + w_end:g.sw] += cols7[:, :, :, :, i, j]
+        if g.padded:
+            image = image[:, :, g.pt:g.pt + h, g.pl:g.pl + w]
+        return image
 
     def backward(self, gy):
-        return Im2Col.apply(gy, geometry=self.geometry, layout=self.layout)
+        return Im2Col.apply(gy, geometry=self.geometry, layout=self.layout, groups=self.groups)
 
 
 def _geometry(op: str, kernel: tuple, stride: Any, padding: Any, dilation: Any) -> _Geometry:
@@ -188,10 +242,10 @@ def _geometry(op: str, kernel: tuple, stride: Any, padding: Any, dilation: Any) 
 
 def im2col(x: Tensor, kernel_size: Any, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1) -> Tensor:
-    """The receptive fields of an (N, C, H, W) image as rows of an (N, OH, OW, C*kh*kw) tensor.
+    """The receptive fields of an (N, C, H, W) image as rows of an (N, OH, OW, kh*kw*C) tensor.
 
-    Row ``[n, i, j]`` holds window ``(i, j)`` of image ``n``, flattened channel-major
-    (``c * kh * kw + di * kw + dj``), matching a conv weight reshaped to (C_out, C*kh*kw).
+    Row ``[n, i, j]`` holds window ``(i, j)`` of image ``n``, flattened channels-last
+    (``(di * kw + dj) * C + c``), matching ``weight.transpose(0, 2, 3, 1).reshape(C_out, -1)``.
     """
     _check_image("im2col", x)
     g = _geometry("im2col", _pair(kernel_size, "kernel_size", "im2col", 1), stride, padding,
@@ -202,7 +256,7 @@ def im2col(x: Tensor, kernel_size: Any, stride: Any = 1, padding: Any = 0,
 
 def col2im(cols: Tensor, output_size: Any, kernel_size: Any, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1) -> Tensor:
-    """The adjoint of `im2col`: adds each row of (N, OH, OW, C*kh*kw) back into its window.
+    """The adjoint of `im2col`: adds each row of (N, OH, OW, kh*kw*C) back into its window.
 
     Args:
         output_size: the image's (N, C, H, W).
@@ -265,14 +319,16 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
         raise ValueError(f"conv2d: weight of shape {weight.shape} has an empty kernel")
     g = _geometry("conv2d", (kh, kw), stride, padding, dilation)
     oh, ow = g.check("conv2d", x.shape)
-    cols = Im2Col.apply(x, geometry=g, layout="conv")        # (N, OH, OW, C*kh*kw)
+    cols = Im2Col.apply(x, geometry=g, layout="conv", groups=groups)  # (N, OH, OW, K)
     m, k = n * oh * ow, c_in * kh * kw
+    # The weight in the columns' order (kh, kw, C/G): a small copy of the weight only.
+    w_rows = weight.transpose(0, 2, 3, 1) if c_group > 1 and kh * kw > 1 else weight
     if groups == 1:
-        y = cols.reshape(m, k) @ weight.reshape(c_out, k).T   # (M, C_out): one GEMM
+        y = cols.reshape(m, k) @ w_rows.reshape(c_out, k).T   # (M, C_out): one GEMM
     else:
         k_g, o_g = k // groups, c_out // groups
         cols_g = cols.reshape(m, groups, k_g).transpose(1, 0, 2)        # (G, M, Kg)
-        w_g = weight.reshape(groups, o_g, k_g).transpose(0, 2, 1)       # (G, Kg, Og)
+        w_g = w_rows.reshape(groups, o_g, k_g).transpose(0, 2, 1)       # (G, Kg, Og)
         y = (cols_g @ w_g).transpose(1, 0, 2).reshape(m, c_out)         # one batched GEMM
     if bias is not None:
         y = y + bias

@@ -234,11 +234,12 @@ def _im2col(x, **params):
 
 def ref_im2col(x, kernel_size, stride=1, padding=0, dilation=1):
     k = kernel_size
-    w = np.zeros((x.shape[1] * k * k, x.shape[1], k, k))
-    for c in range(x.shape[1]):  # an identity filter bank picks each window element in order
+    c_in = x.shape[1]
+    w = np.zeros((k * k * c_in, c_in, k, k))
+    for c in range(c_in):  # an identity filter bank picks each window element, channels-last
         for i in range(k):
             for j in range(k):
-                w[c * k * k + i * k + j, c, i, j] = 1.0
+                w[(i * k + j) * c_in + c, c, i, j] = 1.0
     return ref_conv2d(x, w, None, stride, padding, dilation).transpose(0, 2, 3, 1)
 
 
