@@ -144,7 +144,7 @@ def layer_norm(
     """Normalises over the trailing `normalized_shape` axes (biased variance), then scales."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
-    if k == 0 or input.shape[input.ndim - k:] != shape or input.ndim < k:
+    if k == 0 or input.ndim < k or input.shape[input.ndim - k:] != shape:
         raise ValueError(
             f"layer_norm: input of shape {input.shape} does not end in normalized_shape {shape}"
         )

@@ -537,11 +537,14 @@ class Module:
     def __deepcopy__(self, memo: dict) -> Module:
         # A Backend is a device (and its generator), never copied: seed the memo with the
         # backends of every tensor so the copies live on the same backend objects.
+        shared = [backends.host(), backends.default()]
         for module in self.modules():
-            for table in (module._parameters, module._buffers):
-                for t in table.values():
-                    if t is not None:
-                        memo.setdefault(id(t._backend), t._backend)
+            for value in (*module._parameters.values(), *module._buffers.values(),
+                          *module.__dict__.values()):
+                if isinstance(value, Tensor):
+                    shared.append(value._backend)
+        for backend in shared:
+            memo.setdefault(id(backend), backend)
         new = object.__new__(type(self))
         memo[id(self)] = new
         for key, value in self.__dict__.items():

@@ -354,6 +354,8 @@ def test_deepcopy_gives_independent_parameters(backend):
     clone = copy.deepcopy(net)
     assert clone.fc1.weight is not net.fc1.weight
     assert clone.fc1.weight.backend is net.fc1.weight.backend
+    assert clone.steps is not net.steps and clone.steps.backend is net.steps.backend
+    assert clone(ag.randn(4, 3)).shape == (4, 2)  # no device mismatch between copies
     np.testing.assert_array_equal(clone.fc1.weight.numpy(), net.fc1.weight.numpy())
 
 
