@@ -369,3 +369,16 @@ def test_optimizer_style_update_survives_to(backend):
         for p in params:
             p -= 0.1 * p.grad
     assert all(p.grad is not None for p in net.parameters())
+
+
+def test_load_state_dict_across_devices(backend):
+    on_host = Net().to("cpu")
+    on_backend = Net().to(backend)
+    on_backend.load_state_dict(on_host.state_dict())  # host tensors into the backend's model
+    assert on_backend.fc1.weight.device == backend.device
+    np.testing.assert_array_equal(on_backend.fc1.weight.numpy(), on_host.fc1.weight.numpy())
+    with ag.no_grad():
+        on_backend.fc2.bias += 1
+    on_host.load_state_dict(on_backend.state_dict())  # and back
+    assert on_host.fc2.bias.device == "cpu"
+    np.testing.assert_array_equal(on_host.fc2.bias.numpy(), on_backend.fc2.bias.numpy())
