@@ -54,7 +54,11 @@ class Tensor:
             data = data.data
         backend = backends.get(device) if device is not None else None
         if backend is None:
-            backend = _backend_of(data) or _default_backend()
+            # Device arrays stay where they are; host data (lists, NumPy arrays) go to the
+            # default device, as the docstring promises.
+            backend = _backend_of(data)
+            if backend is None or not backend.is_device:
+                backend = _default_backend()
         array = _to_array(data, backend, dtype)
         self.data = array
         self.grad = None
