@@ -13,6 +13,11 @@ Needs hypothesis (``pip install kedja[dev]``); ``import autograd`` alone never i
     ...     softsign = lambda x: x / (1 + ag.abs(x))
     ...     agt.check_gradients(softsign, agt.tensors(agt.shapes(max_dims=2), avoid=(0.0,)),
     ...                         second_order=True)
+    >>>
+    >>> def test_mul_gradients_with_broadcasting():
+    ...     pairs = agt.broadcastable_shapes(2, max_dims=3).flatmap(
+    ...         lambda s: st.tuples(agt.tensors(s[0]), agt.tensors(s[1])))
+    ...     agt.check_gradients(lambda a, b: a * b, args=pairs, second_order=True)
 
 Values are drawn as host arrays and then moved to the tensor's device, so the same strategy works
 on every backend. Draws stay inside the given bounds except where `avoid` pushes a value off a
@@ -184,6 +189,7 @@ def _int_list(n: int, size: int | None = None) -> Strategy:
 def check_gradients(
     f: Callable[..., Any],
     *inputs: Strategy,
+    args: Strategy | None = None,
     second_order: bool = False,
     eps: float = 1e-6,
     atol: float = 1e-5,
@@ -196,6 +202,8 @@ def check_gradients(
         f: a function of Tensors returning a Tensor (or a tuple of Tensors).
         *inputs: one strategy per argument of `f` (e.g. `tensors(...)`); drawn floating tensors
             are checked (they are made to require grad when none of them does).
+        args: instead of `inputs`, one strategy drawing the tuple of all arguments (for
+            arguments that depend on each other, such as broadcastable shapes).
         second_order: check second derivatives with `gradgradcheck` too.
         eps, atol, rtol: passed to the checks.
         max_examples: how many draws (default: the active hypothesis profile's).
@@ -209,8 +217,12 @@ def check_gradients(
     if max_examples is not None:
         config["max_examples"] = max_examples
 
+    if (args is None) == (not inputs):
+        raise TypeError("check_gradients: pass one strategy per argument, or args=strategy")
+    drawn_args = st.tuples(*inputs) if args is None else args.map(tuple)
+
     @_settings(**config)
-    @given(st.tuples(*inputs))
+    @given(drawn_args)
     def run(drawn: tuple) -> None:
         drawn = _with_grad(drawn)
         gradcheck(f, drawn, eps=eps, atol=atol, rtol=rtol)

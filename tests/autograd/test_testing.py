@@ -86,16 +86,13 @@ def test_check_gradients_passes_a_correct_function(backend) -> None:
                         second_order=True, max_examples=10)
 
 
-def test_check_gradients_with_two_broadcast_inputs(backend) -> None:
-    pair = agt.broadcastable_shapes(2, max_dims=2, max_side=3)
-    strategy = pair.flatmap(lambda s: st.tuples(agt.tensors(s[0]), agt.tensors(s[1])))
-
-    agt.assert_gradients_correct(lambda ab: ab[0] * ab[1] + ab[0],
-                                 strategy.map(lambda ab: _Pair(ab)), max_examples=5)
-
-
-class _Pair(tuple):
-    """A tuple gradcheck treats as one argument: check_gradients passes it through."""
+def test_check_gradients_with_dependent_arguments(backend) -> None:
+    pairs = agt.broadcastable_shapes(2, max_dims=2, max_side=3).flatmap(
+        lambda s: st.tuples(agt.tensors(s[0]), agt.tensors(s[1])))
+    agt.assert_gradients_correct(lambda a, b: a * b + a, args=pairs, second_order=True,
+                                 max_examples=5)
+    with pytest.raises(TypeError, match="one strategy per argument, or args"):
+        agt.check_gradients(lambda a: a)
 
 
 def test_check_gradients_finds_a_wrong_rule(backend) -> None:
