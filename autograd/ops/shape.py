@@ -1,15 +1,23 @@
-"""Shape ops: reshape, transpose, squeeze, broadcasting; their rules are each other's inverses."""
+"""Shape ops: reshape, transpose, broadcasting, joining, splitting, padding and indexing.
+
+Their rules are each other's inverses: the rule of getitem scatters back (`ScatterAdd`), whose
+own rule is getitem again; concatenate's rule slices, pad's crops. Ops that only move elements
+(flatten, stack, split, repeat, tile, take_along_axis, non-constant pad) are composed from these
+primitives, so they get their derivatives, and second derivatives, for free.
+"""
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, _lift
 
 __all__ = [
     "reshape", "transpose", "swapaxes", "permute", "broadcast_to", "sum_to", "expand_dims",
-    "squeeze",
+    "squeeze", "flatten", "concatenate", "stack", "split", "pad", "flip", "repeat", "tile",
+    "getitem", "setitem", "take_along_axis",
 ]
 
 
@@ -175,3 +183,589 @@ class Squeeze(Function):
 def squeeze(x: Tensor, axis: Any = None) -> Tensor:
     """Removes axes of length 1."""
     return Squeeze.apply(x, axis=axis)
+
+
+def _axis(axis: Any, ndim: int, op: str) -> int:
+    """`axis` as a non-negative int, with an error naming `op` when it is out of range."""
+    axis = operator.index(axis)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{op}: axis {axis} is out of bounds for a tensor of dimension {ndim}")
+    return axis % ndim
+
+
+def _is_int(obj: Any) -> bool:
+    """True for Python ints, NumPy integer scalars and 0-d host integer arrays (not bools)."""
+    if isinstance(obj, int):
+        return not isinstance(obj, bool)
+    if isinstance(obj, Tensor) or hasattr(obj, "__cuda_array_interface__"):
+        return False  # device data stays an array: reading it as an int would synchronise
+    dtype = getattr(obj, "dtype", None)
+    return dtype is not None and dtype.kind in "iu" and getattr(obj, "ndim", 1) == 0
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merges axes `start_dim` .. `end_dim` (inclusive) into one, like ``torch.flatten``.
+
+    A 0-d tensor flattens to shape ``(1,)``. Example: ``flatten(x, 1)`` turns an (N, C, H, W)
+    batch into (N, C*H*W).
+    """
+    shape = x.shape or (1,)
+    start = _axis(start_dim, len(shape), "flatten")
+    end = _axis(end_dim, len(shape), "flatten")
+    if start > end:
+        raise ValueError(
+            f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a tensor of "
+            f"shape {x.shape}"
+        )
+    merged = 1
+    for n in shape[start : end + 1]:
+        merged *= n
+    return reshape(x, shape[:start] + (merged,) + shape[end + 1 :])
+
+
+# -- joining and splitting -------------------------------------------------------------------
+class Concatenate(Function):
+    """y = the inputs joined along `axis`; the rule slices gy back into the inputs' pieces."""
+
+    def forward(self, *xs):
+        self.sizes = tuple(x.shape[self.axis] for x in xs)
+        return self.xp.concatenate(xs, axis=self.axis)
+
+    def backward(self, gy):
+        lead = (slice(None),) * self.axis
+        grads = []
+        start = 0
+        for size, needed in zip(self.sizes, self.needs_input_grad):
+            grads.append(getitem(gy, lead + (slice(start, start + size),)) if needed else None)
+            start += size
+        return tuple(grads)
+
+
+def _tensors(tensors: Any, op: str) -> list:
+    """A non-empty sequence of operands as Tensors on the first Tensor's backend."""
+    tensors = list(tensors)
+    like = next((t for t in tensors if isinstance(t, Tensor)), None)
+    if like is None:
+        raise TypeError(f"{op}: expected a non-empty sequence of Tensors, got {tensors!r}")
+    return [_lift(t, like, scalar_ok=False) for t in tensors]
+
+
+def concatenate(tensors: Any, axis: int = 0) -> Tensor:
+    """Joins tensors along an existing axis (NumPy's ``concatenate``).
+
+    Args:
+        tensors: a sequence of tensors whose shapes agree except along `axis`.
+        axis: the axis to join along (negative counts from the end).
+
+    Example: ``concatenate([a, b], axis=1)`` with shapes (2, 3) and (2, 1) gives (2, 4).
+    """
+    tensors = _tensors(tensors, "concatenate")
+    first = tensors[0]
+    if first.ndim == 0:
+        raise ValueError("concatenate: 0-d tensors cannot be concatenated; use stack")
+    axis = _axis(axis, first.ndim, "concatenate")
+    for t in tensors:
+        if t.ndim != first.ndim or any(
+            a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != axis
+        ):
+            shapes = ", ".join(str(u.shape) for u in tensors)
+            raise ValueError(
+                f"concatenate: tensors must have the same shape except along axis {axis}, "
+                f"got shapes {shapes}"
+            )
+    return Concatenate.apply(*tensors, axis=axis)
+
+
+def stack(tensors: Any, axis: int = 0) -> Tensor:
+    """Joins tensors of one shape along a new axis (NumPy's ``stack``).
+
+    Example: three tensors of shape (2, 3) stacked on ``axis=1`` give shape (2, 3, 3).
+    """
+    tensors = _tensors(tensors, "stack")
+    shape = tensors[0].shape
+    if any(t.shape != shape for t in tensors):
+        shapes = ", ".join(str(t.shape) for t in tensors)
+        raise ValueError(f"stack: all tensors must have the same shape, got shapes {shapes}")
+    axis = _axis(axis, len(shape) + 1, "stack")
+    return Concatenate.apply(*(expand_dims(t, axis) for t in tensors), axis=axis)
+
+
+def split(x: Tensor, indices_or_sections: Any, axis: int = 0) -> list:
+    """Splits `x` along `axis` into a list of views (NumPy's ``split``).
+
+    Args:
+        indices_or_sections: a number of equal sections, or the sorted split points
+            (``[2, 5]`` gives ``x[:2], x[2:5], x[5:]`` along `axis`).
+        axis: the axis to split.
+
+    Returns:
+        A list of tensors; each is a view of `x` and gets its own gradient.
+    """
+    if x.ndim == 0:
+        raise ValueError("split: a 0-d tensor cannot be split")
+    axis = _axis(axis, x.ndim, "split")
+    n = x.shape[axis]
+    if _is_int(indices_or_sections):
+        sections = operator.index(indices_or_sections)
+        if sections <= 0:
+            raise ValueError(f"split: the number of sections must be positive, got {sections}")
+        if n % sections:
+            raise ValueError(
+                f"split: axis {axis} of length {n} (shape {x.shape}) cannot be split into "
+                f"{sections} equal sections; pass a list of split points instead"
+            )
+        step = n // sections
+        bounds = [i * step for i in range(sections + 1)]
+    else:
+        bounds = [0, *(operator.index(i) for i in indices_or_sections), n]
+    lead = (slice(None),) * axis
+    return [getitem(x, lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+# -- padding, flipping, repeating ------------------------------------------------------------
+class Pad(Function):
+    """y = x surrounded by `value` (``pad_width`` pairs per axis); the rule crops gy."""
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        shape = tuple(b + n + a for (b, a), n in zip(self.pad_width, x.shape))
+        y = self.xp.full(shape, self.value, dtype=x.dtype)
+        y[self._interior()] = x
+        return y
+
+    def _interior(self) -> tuple:
+        return tuple(slice(b, b + n) for (b, _), n in zip(self.pad_width, self.in_shape))
+
+    def backward(self, gy):
+        return getitem(gy, self._interior())
+
+
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+def _pad_pairs(pad_width: Any, ndim: int) -> tuple:
+    """NumPy's pad_width forms (int, (n,), (before, after), one pair per axis) as pairs."""
+
+    def pair(p: Any) -> tuple:
+        if isinstance(p, (tuple, list)):
+            if len(p) not in (1, 2):
+                raise ValueError(f"pad: cannot read pad_width {pad_width!r}")
+            return (operator.index(p[0]), operator.index(p[-1]))
+        return (operator.index(p), operator.index(p))
+
+    if not isinstance(pad_width, (tuple, list)):
+        pairs = [pair(pad_width)] * ndim
+    elif not any(isinstance(p, (tuple, list)) for p in pad_width):
+        pairs = [pair(pad_width)] * ndim
+    elif len(pad_width) == 1:
+        pairs = [pair(pad_width[0])] * ndim
+    elif len(pad_width) == ndim:
+        pairs = [pair(p) for p in pad_width]
+    else:
+        raise ValueError(
+            f"pad: pad_width {pad_width!r} does not fit a {ndim}-d tensor (give an int, one "
+            f"(before, after) pair, or {ndim} pairs)"
+        )
+    if any(v < 0 for p in pairs for v in p):
+        raise ValueError(f"pad: pad widths must be non-negative, got {pad_width!r}")
+    return tuple(pairs)
+
+
+def _pad_source(xp: Any, n: int, before: int, after: int, mode: str) -> Any:
+    """For each position of a padded axis, the position of x it copies (NumPy's modes)."""
+    i = xp.arange(-before, n + after)
+    if mode == "edge":
+        return xp.clip(i, 0, n - 1)
+    if mode == "wrap":
+        return i % n
+    if mode == "symmetric":  # mirrored with the edge repeated: period 2n
+        m = i % (2 * n)
+        return xp.where(m >= n, 2 * n - 1 - m, m)
+    if n == 1:  # reflect about a single element
+        return i * 0
+    period = 2 * (n - 1)  # mirrored without repeating the edge
+    m = i % period
+    return xp.where(m >= n, period - m, m)
+
+
+def pad(x: Tensor, pad_width: Any, mode: str = "constant", constant_values: float = 0) -> Tensor:
+    """Pads `x` (NumPy's ``pad``).
+
+    Args:
+        pad_width: an int, ``(before, after)`` for every axis, or one pair per axis.
+        mode: ``"constant"`` (fill with `constant_values`), ``"edge"``, ``"reflect"``,
+            ``"symmetric"`` or ``"wrap"``. The other modes copy elements of x, so their
+            gradient adds up over every copy (they are a gather along each axis); they need
+            a non-empty axis wherever padding is added.
+        constant_values: one scalar fill value (per-axis values are not supported).
+
+    Example: ``pad(x, ((0, 0), (1, 1)))`` adds a zero column on each side of a matrix.
+    """
+    pairs = _pad_pairs(pad_width, x.ndim)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: unsupported mode {mode!r}; use one of {', '.join(_PAD_MODES)}")
+    if mode == "constant":
+        if isinstance(constant_values, (tuple, list)) or getattr(constant_values, "ndim", 0):
+            raise ValueError("pad: constant_values must be one scalar (per-axis values are "
+                             "not supported)")
+        if not any(v for p in pairs for v in p):
+            return x
+        return Pad.apply(x, pad_width=pairs, value=constant_values)
+    y = x
+    for axis, (before, after) in enumerate(pairs):
+        if not before and not after:
+            continue
+        n = x.shape[axis]
+        if n == 0:
+            raise ValueError(
+                f"pad: mode {mode!r} cannot pad the empty axis {axis} of shape {x.shape}"
+            )
+        source = _pad_source(x.xp, n, before, after, mode)
+        y = GetItemAdvanced.apply(y, source, parts=(slice(None),) * axis + (_Slot(0),))
+    return y
+
+
+class Flip(Function):
+    """y = x reversed along `axis` (a tuple): a view; the rule flips gy back."""
+
+    is_view = True
+
+    def forward(self, x):
+        return x[tuple(slice(None, None, -1) if a in self.axis else slice(None)
+                       for a in range(x.ndim))]
+
+    def backward(self, gy):
+        return Flip.apply(gy, axis=self.axis)
+
+
+def flip(x: Tensor, axis: Any = None) -> Tensor:
+    """Reverses the order of elements along `axis` (an int, a tuple, or None for all axes)."""
+    if axis is None:
+        axes = tuple(range(x.ndim))
+    elif _is_int(axis):
+        axes = (_axis(axis, x.ndim, "flip"),)
+    else:
+        axes = tuple(_axis(a, x.ndim, "flip") for a in axis)
+    return Flip.apply(x, axis=axes)
+
+
+def repeat(x: Tensor, repeats: Any, axis: int | None = None) -> Tensor:
+    """Repeats each element `repeats` times along `axis` (NumPy's ``repeat``).
+
+    Args:
+        repeats: an int, or one count per element along `axis`.
+        axis: the axis to repeat along; None repeats the flattened tensor.
+
+    Example: ``repeat(t, [1, 0, 2])`` on ``[a, b, c]`` gives ``[a, c, c]``. Every copy
+    passes its gradient back, so an element's gradient sums over its copies.
+    """
+    if axis is None:
+        x = reshape(x, (-1,))
+        axis = 0
+    else:
+        axis = _axis(axis, x.ndim, "repeat")
+    n = x.shape[axis]
+    if isinstance(repeats, Tensor):
+        repeats = repeats.tolist()
+    elif hasattr(repeats, "tolist"):
+        repeats = repeats.tolist()
+    if isinstance(repeats, (tuple, list)) and len(repeats) == 1:
+        repeats = repeats[0]  # NumPy broadcasts one count to every element
+    if _is_int(repeats):
+        r = operator.index(repeats)
+        if r < 0:
+            raise ValueError(f"repeat: repeats must be non-negative, got {r}")
+        # A new axis of length r after `axis`, broadcast and merged: the rule is a sum.
+        shape = x.shape
+        y = broadcast_to(expand_dims(x, axis + 1), shape[: axis + 1] + (r,) + shape[axis + 1 :])
+        return reshape(y, shape[:axis] + (n * r,) + shape[axis + 1 :])
+    counts = [operator.index(c) for c in repeats]
+    if len(counts) != n:
+        raise ValueError(
+            f"repeat: got {len(counts)} repeats for axis {axis} of length {n} (shape {x.shape})"
+        )
+    if any(c < 0 for c in counts):
+        raise ValueError(f"repeat: repeats must be non-negative, got {counts}")
+    source = x.backend.asarray([i for i, c in enumerate(counts) for _ in range(c)], dtype="int64")
+    return GetItemAdvanced.apply(x, source, parts=(slice(None),) * axis + (_Slot(0),))
+
+
+def tile(x: Tensor, reps: Any) -> Tensor:
+    """Repeats the whole of `x` `reps` times along each axis (NumPy's ``tile``).
+
+    `reps` and x's shape are padded with leading 1s to the same length. Example: a tensor
+    ``[a, b]`` tiled by ``(2, 2)`` gives ``[[a, b, a, b], [a, b, a, b]]``.
+    """
+    reps = (operator.index(reps),) if _is_int(reps) else tuple(operator.index(r) for r in reps)
+    if any(r < 0 for r in reps):
+        raise ValueError(f"tile: reps must be non-negative, got {reps}")
+    ndim = max(len(reps), x.ndim)
+    reps = (1,) * (ndim - len(reps)) + reps
+    shape = (1,) * (ndim - x.ndim) + x.shape
+    # Interleave a block axis before each axis: (r0, n0, r1, n1, ...) merges to (r0*n0, ...).
+    blocks, target, out = [], [], []
+    for r, n in zip(reps, shape):
+        blocks += [1, n]
+        target += [r, n]
+        out.append(r * n)
+    y = broadcast_to(reshape(x, tuple(blocks)), tuple(target))
+    return reshape(y, tuple(out))
+
+
+# -- indexing --------------------------------------------------------------------------------
+class _Slot:
+    """Marks where the k-th index array goes in an index template (the arrays travel as op
+    inputs, so the op keeps them through `save_for_backward`)."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+    def __repr__(self) -> str:
+        return f"<array {self.k}>"
+
+
+def _assemble(parts: tuple, arrays: Any) -> tuple:
+    return tuple(arrays[p.k] if type(p) is _Slot else p for p in parts)
+
+
+def _index_array(item: Any, backend: Any, op: str) -> Any:
+    """An array-like index as an integer or boolean array of `backend`.
+
+    A Tensor stays a Tensor: as an op input its version is checked before backward uses it.
+    """
+    if isinstance(item, Tensor):
+        if item._backend is not backend:
+            raise RuntimeError(
+                f"{op}: the index tensor is on {item.device} but the indexed tensor is on "
+                f"{backend.device}; move the index first"
+            )
+        array = item
+    elif backend.is_array(item):
+        array = item
+    else:
+        array = backend.asarray(item)
+        if array.size == 0 and array.dtype.kind == "f":
+            array = array.astype("int64")  # an empty list indexes nothing, as in NumPy
+    if array.dtype.kind not in "biu":
+        raise IndexError(
+            f"{op}: index arrays must hold integers or booleans, got dtype {array.dtype}"
+        )
+    return array
+
+
+def _parse_index(x: Tensor, index: Any, op: str) -> tuple:
+    """Splits `index` into a template (ints, slices, None, Ellipsis, `_Slot`s) and its arrays.
+
+    Ints are checked against their axis; boolean masks against the axes they cover.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    shape = x.shape
+    parts, arrays, widths = [], [], []  # widths: axes each part consumes (None for ...)
+    for item in items:
+        if item is None or isinstance(item, slice):
+            if isinstance(item, slice):
+                item = slice(*(v if v is None else operator.index(v)
+                               for v in (item.start, item.stop, item.step)))
+            parts.append(item)
+            widths.append(0 if item is None else 1)
+        elif item is Ellipsis:
+            if Ellipsis in parts:
+                raise IndexError(f"{op}: an index can have only one Ellipsis (...)")
+            parts.append(item)
+            widths.append(None)
+        elif _is_int(item):
+            parts.append(operator.index(item))
+            widths.append(1)
+        else:
+            array = _index_array(item, x._backend, op)
+            parts.append(_Slot(len(arrays)))
+            arrays.append(array)
+            widths.append(array.ndim if array.dtype.kind == "b" else 1)
+    used = sum(w for w in widths if w is not None)
+    if used > len(shape):
+        raise IndexError(
+            f"{op}: too many indices for a tensor of shape {shape}: {used} axes are indexed"
+        )
+    axis = 0
+    for part, width in zip(parts, widths):
+        if width is None:
+            axis += len(shape) - used
+            continue
+        if type(part) is int:
+            n = shape[axis]
+            if not -n <= part < n:
+                raise IndexError(
+                    f"{op}: index {part} is out of range for axis {axis} of size {n} "
+                    f"(tensor shape {shape})"
+                )
+        elif type(part) is _Slot and arrays[part.k].dtype.kind == "b" and width:
+            covered = shape[axis : axis + width]
+            if tuple(arrays[part.k].shape) != covered:
+                raise IndexError(
+                    f"{op}: a boolean mask of shape {tuple(arrays[part.k].shape)} does not "
+                    f"match the axes {axis}..{axis + width - 1} of shape {covered} it indexes "
+                    f"(tensor shape {shape})"
+                )
+        axis += width
+    return tuple(parts), arrays
+
+
+class GetItem(Function):
+    """y = x[index] for a basic index (ints, slices, None, Ellipsis): a view of x.
+
+    `parts` is the index with its arrays (advanced indexing, in `GetItemAdvanced`) replaced by
+    `_Slot`s; the arrays are the extra positional inputs. The rule is `ScatterAdd`.
+    """
+
+    is_view = True
+
+    def forward(self, x, *arrays):
+        self.in_shape = x.shape
+        if arrays:
+            self.save_for_backward(*arrays)
+        try:
+            return x[_assemble(self.parts, arrays)]
+        except IndexError as e:
+            raise IndexError(f"getitem: {e} (tensor shape {tuple(x.shape)})") from None
+
+    def backward(self, gy):
+        arrays = [a.data for a in self.saved_tensors]
+        gx = ScatterAdd.apply(gy, *arrays, parts=self.parts, shape=self.in_shape)
+        return (gx,) + (None,) * len(arrays)
+
+
+class GetItemAdvanced(GetItem):
+    """y = x[index] with integer or boolean arrays in the index (a copy, NumPy's rules)."""
+
+    is_view = False
+
+
+class ScatterAdd(Function):
+    """y = zeros(shape) with g added at y[index]; repeated indices accumulate.
+
+    The rule of getitem; its own rule is getitem again. An index without arrays writes each
+    element once, so plain assignment does; arrays go through `backend.scatter_add`.
+    """
+
+    def forward(self, g, *arrays):
+        if arrays:
+            self.save_for_backward(*arrays)
+        y = self.xp.zeros(self.shape, dtype=g.dtype)
+        index = _assemble(self.parts, arrays)
+        if arrays:
+            self.backend.scatter_add(y, index, g)
+        else:
+            y[index] = g
+        return y
+
+    def backward(self, ggx):
+        arrays = [a.data for a in self.saved_tensors]
+        cls = GetItemAdvanced if arrays else GetItem
+        return (cls.apply(ggx, *arrays, parts=self.parts),) + (None,) * len(arrays)
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    """``x[index]`` with NumPy's rules (``Tensor.__getitem__`` calls this).
+
+    Basic indices (ints, slices with any step, ``...``, None) give a view of x. Integer arrays,
+    lists or int Tensors and boolean masks (advanced indexing, mixed freely with basic indices)
+    give a copy; an element picked several times gets the sum of those gradients
+    (``x[[0, 0, 1]]`` gives gradient 2 at 0).
+    """
+    parts, arrays = _parse_index(x, index, "getitem")
+    cls = GetItemAdvanced if arrays else GetItem
+    return cls.apply(x, *arrays, parts=parts)
+
+
+class SetItem(Function):
+    """y = a copy of x with y[index] = value.
+
+    gx is gy with the overwritten positions zeroed; gvalue is gy[index] (the engine sums it back
+    to value's shape where value was broadcast).
+    """
+
+    def forward(self, x, value, *arrays):
+        if arrays:
+            self.save_for_backward(*arrays)
+        self.value_shape = tuple(getattr(value, "shape", ()))
+        y = x.copy()
+        try:
+            y[_assemble(self.parts, arrays)] = value
+        except (IndexError, ValueError) as e:
+            raise type(e)(
+                f"setitem: {e} (tensor shape {tuple(x.shape)}, value shape {self.value_shape})"
+            ) from None
+        return y
+
+    def backward(self, gy):
+        arrays = [a.data for a in self.saved_tensors]
+        gx = gvalue = None
+        if self.needs_input_grad[0]:
+            gx = SetItem.apply(gy, 0.0, *arrays, parts=self.parts)
+        if self.needs_input_grad[1]:
+            cls = GetItemAdvanced if arrays else GetItem
+            gvalue = cls.apply(gy, *arrays, parts=self.parts)
+            lead = len(self.value_shape) - gvalue.ndim
+            if lead > 0:  # NumPy drops leading length-1 axes of a value with too many axes
+                gvalue = reshape(gvalue, (1,) * lead + gvalue.shape)
+        return (gx, gvalue) + (None,) * len(arrays)
+
+
+def setitem(x: Tensor, index: Any, value: Any) -> Tensor:
+    """A new tensor equal to `x` with ``[index] = value`` (differentiable in both).
+
+    ``Tensor.__setitem__`` uses this when autograd records the write. The overwritten positions
+    pass no gradient to `x`; `value` gets ``gy[index]`` (summed where it was broadcast). With
+    repeated advanced indices the last write wins, but every copy of `value` gets a gradient.
+    """
+    value = _lift(value, x)
+    parts, arrays = _parse_index(x, index, "setitem")
+    return SetItem.apply(x, value, *arrays, parts=parts)
+
+
+def raw_index(index: Any) -> Any:
+    """`index` with its Tensors replaced by their backend arrays, for indexing ``.data``."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(raw_index(i) for i in index)
+    if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):
+        return [raw_index(i) for i in index]
+    if isinstance(index, slice) and any(
+        isinstance(v, Tensor) for v in (index.start, index.stop, index.step)
+    ):
+        return slice(*(v if v is None else operator.index(v)
+                       for v in (index.start, index.stop, index.step)))
+    return index
+
+
+def take_along_axis(x: Tensor, indices: Any, axis: int | None) -> Tensor:
+    """Picks ``x[..., indices[i], ...]`` along `axis` (NumPy's ``take_along_axis``).
+
+    Args:
+        indices: an integer array with x's number of dimensions (length-1 axes broadcast).
+        axis: the axis to pick along; None picks from the flattened x (indices 1-D).
+
+    The rule scatter-adds gy back, so an element picked twice gets both gradients. Example:
+    ``take_along_axis(logp, targets[:, None], 1)`` picks each row's target entry.
+    """
+    if axis is None:
+        x = reshape(x, (-1,))
+        axis = 0
+    indices = _index_array(indices, x._backend, "take_along_axis")
+    if indices.dtype.kind == "b" or indices.ndim != x.ndim:
+        raise ValueError(
+            f"take_along_axis: indices must be integers with as many axes as x, got indices "
+            f"of shape {tuple(indices.shape)} and dtype {indices.dtype} for x of shape {x.shape}"
+        )
+    axis = _axis(axis, x.ndim, "take_along_axis")
+    xp = x.xp
+    arrays = []
+    for i, n in enumerate(x.shape):
+        if i == axis:
+            arrays.append(indices)
+        else:  # every other axis indexes itself, broadcast against indices
+            arrays.append(xp.arange(n).reshape((1,) * i + (n,) + (1,) * (x.ndim - i - 1)))
+    return GetItemAdvanced.apply(x, *arrays, parts=tuple(_Slot(i) for i in range(x.ndim)))
