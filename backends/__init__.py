@@ -29,6 +29,7 @@ __all__ = [
     "canonical_device",
     "backend_of_array",
     "dtype_of",
+    "from_dlpack",
 ]
 
 _HOST = NumpyBackend()
@@ -88,12 +89,33 @@ def get(name: str | Backend | None = None) -> Backend:
 
 
 def backend_of_array(obj: Any) -> Backend | None:
-    """The backend (among those made so far) whose array type `obj` is, else None."""
+    """The backend whose array `obj` is (by type and device), else None for non-arrays."""
     kind = type(obj)
     for backend in _instances.values():
-        if kind is backend.array_type:
+        if kind is backend.array_type and backend.owns(obj):
             return backend
+    if kind.__module__.startswith("cupy") and hasattr(obj, "__cuda_array_interface__"):
+        return get(f"cuda:{obj.device.id}")  # a CuPy array on a device not used so far
     return None
+
+
+# DLPack device types (dlpack.h): host memory, CUDA memory, and the fake device's stand-in.
+_DLPACK_KINDS = {1: "cpu", 3: "cpu", 2: "cuda", 13: "cuda", 12: "fake"}
+
+
+def from_dlpack(obj: Any, device: str | Backend | None = None) -> Any:
+    """An array sharing memory with `obj` (a NumPy/CuPy/PyTorch/JAX array, anything exporting
+    ``__dlpack__``), on the backend of the device it lives on, or on `device` if given (which
+    must be that device: DLPack shares memory, it does not move data)."""
+    if device is not None:
+        return get(device).from_dlpack(obj)
+    if not hasattr(obj, "__dlpack_device__"):
+        raise TypeError(f"from_dlpack: {type(obj).__name__} does not export DLPack")
+    kind, index = obj.__dlpack_device__()
+    name = _DLPACK_KINDS.get(int(kind))
+    if name is None:
+        raise BufferError(f"from_dlpack: DLPack device type {kind} is not supported")
+    return get(name if name == "cpu" else f"{name}:{int(index)}").from_dlpack(obj)
 
 
 def available() -> list[str]:

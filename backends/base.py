@@ -7,6 +7,7 @@ transfer, random numbers).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 
@@ -26,6 +27,8 @@ class Backend:
     array_type: type = object
     #: True where the data live off the host, so reading them back is a synchronisation.
     is_device: bool = False
+    #: True where work must run inside `device_scope()` (CuPy on a device other than cuda:0).
+    needs_device_scope: bool = False
 
     # -- arrays -------------------------------------------------------------------------------
     def asarray(self, data: Any, dtype: Any = None) -> Any:
@@ -39,6 +42,18 @@ class Backend:
     def is_array(self, obj: Any) -> bool:
         """True if `obj` is an array of this backend."""
         return isinstance(obj, self.array_type)
+
+    def owns(self, array: Any) -> bool:
+        """True if `array` is an array of this backend *and device* (cuda:0 vs cuda:1)."""
+        return type(array) is self.array_type
+
+    def device_scope(self) -> Any:
+        """A context manager making this backend's device current (a no-op off CUDA).
+
+        CuPy launches kernels and allocates on the *current* device, so work on ``cuda:1``
+        arrays must run inside ``with backend.device_scope():``.
+        """
+        return contextlib.nullcontext()
 
     def scatter_add(self, target: Any, indices: Any, values: Any) -> None:
         """Adds `values` into `target[indices]` in place, accumulating repeated indices."""
@@ -68,6 +83,19 @@ class Backend:
     def permutation(self, n: int) -> Any:
         """A random permutation of ``range(n)`` as an int64 array."""
         raise NotImplementedError
+
+    # -- interop ------------------------------------------------------------------------------
+    def to_dlpack(self, array: Any, **kwargs: Any) -> Any:
+        """Exports `array` by DLPack (``array.__dlpack__(**kwargs)``: a capsule)."""
+        return array.__dlpack__(**kwargs)
+
+    def dlpack_device(self, array: Any) -> tuple:
+        """``(device_type, device_id)`` of `array` as DLPack spells it (1 = CPU, 2 = CUDA)."""
+        return tuple(array.__dlpack_device__())
+
+    def from_dlpack(self, obj: Any) -> Any:
+        """An array of this backend sharing memory with `obj` (anything with ``__dlpack__``)."""
+        return self.xp.from_dlpack(obj)
 
     # -- memory -------------------------------------------------------------------------------
     def memory_info(self) -> dict:
