@@ -11,6 +11,8 @@ from __future__ import annotations
 import operator
 from typing import Any
 
+import backends
+
 from ..function import Function
 from ..tensor import Tensor, _lift
 
@@ -197,7 +199,10 @@ def _is_int(obj: Any) -> bool:
     """True for Python ints, NumPy integer scalars and 0-d host integer arrays (not bools)."""
     if isinstance(obj, int):
         return not isinstance(obj, bool)
-    if isinstance(obj, Tensor) or hasattr(obj, "__cuda_array_interface__"):
+    if isinstance(obj, Tensor):
+        return False
+    owner = backends.backend_of_array(obj)
+    if owner is not None and owner.is_device:
         return False  # device data stays an array: reading it as an int would synchronise
     dtype = getattr(obj, "dtype", None)
     return dtype is not None and dtype.kind in "iu" and getattr(obj, "ndim", 1) == 0
