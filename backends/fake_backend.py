@@ -1,0 +1,242 @@
+"""The strict fake device: a GPU backend from the engine's point of view, NumPy underneath.
+
+CI has no GPU, so this backend keeps the CuPy path honest. Its arrays (`FakeDeviceArray`) refuse
+what breaks CuPy code (implicit NumPy conversion, host arrays mixed into device operations,
+``np.add.at``, numpy functions called on device data) and count every host synchronisation::
+
+    >>> import backends
+    >>> fake = backends.get("fake")
+    >>> x = fake.asarray([1.0, 2.0])            # host -> device: a transfer, not a sync
+    >>> with fake.expect_no_sync():
+    ...     y = fake.xp.exp(x).sum()            # fine: stays on the device
+    ...     float(y)                            # raises HostSyncError
+    >>> fake.sync_count                         # syncs seen so far (outside the region too)
+
+It is a test device: ``backends.available()`` does not list it, ``backends.get("fake")`` and
+``KEDJA_DEVICE=fake`` select it. See docs/devices.md.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import math
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .base import Backend
+from .fake_array import (
+    FAKE_DLPACK_DEVICE,
+    FakeCapsule,
+    FakeDeviceArray,
+    FakeNamespace,
+    _index,
+    _operand,
+    wrap,
+)
+
+__all__ = ["FakeDeviceArray", "FakeDeviceBackend", "HostSyncError"]
+
+
+class HostSyncError(RuntimeError):
+    """A device -> host synchronisation happened inside ``expect_no_sync()``."""
+
+
+class SyncCounter:
+    """Counts the synchronisations of one backend from its creation on (see `count_syncs`)."""
+
+    def __init__(self, backend: FakeDeviceBackend) -> None:
+        self._backend = backend
+        self._start = backend.sync_count
+        self._end: int | None = None
+
+    @property
+    def count(self) -> int:
+        end = self._end if self._end is not None else self._backend.sync_count
+        return end - self._start
+
+
+class FakeDeviceBackend(Backend):
+    """NumPy dressed as a CUDA device: strict about host/device boundaries, counts syncs.
+
+    Attributes:
+        sync_count: device -> host synchronisations so far (``float()``, ``.item()``,
+            ``to_numpy``, ``repr``, boolean-mask indexing, ...).
+        transfer_count: host -> device transfers so far (``asarray`` of host data).
+        sync_log: the last few synchronisations, described (newest last).
+    """
+
+    name = "fake"
+    is_device = True
+    array_type = FakeDeviceArray
+
+    def __init__(self, index: int = 0) -> None:
+        self.index = index
+        self.device = f"fake:{index}"
+        self.xp = FakeNamespace(self)
+        self._rng = np.random.default_rng()
+        self.sync_count = 0
+        self.transfer_count = 0
+        self.sync_log: collections.deque[str] = collections.deque(maxlen=16)
+        self._forbidden = 0
+        self._live: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+    # -- bookkeeping ------------------------------------------------------------------------
+    def _track(self, array: FakeDeviceArray) -> None:
+        self._live[id(array)] = array
+
+    def _record_sync(self, reason: str) -> None:
+        self.sync_count += 1
+        self.sync_log.append(reason)
+        if self._forbidden:
+            raise HostSyncError(
+                f"{self.device}: {reason} is a device -> host synchronisation, inside "
+                "expect_no_sync(); on a GPU it would stall the pipeline. Keep the value on the "
+                "device (as a tensor), or read it back outside the hot loop"
+            )
+
+    def _count_transfer(self) -> None:
+        self.transfer_count += 1
+
+    def reset_sync_count(self) -> None:
+        """Sets `sync_count` (and `transfer_count`) back to zero."""
+        self.sync_count = 0
+        self.transfer_count = 0
+        self.sync_log.clear()
+
+    @contextlib.contextmanager
+    def expect_no_sync(self) -> Iterator[None]:
+        """Makes any host synchronisation on this device raise `HostSyncError` in the block."""
+        self._forbidden += 1
+        try:
+            yield
+        finally:
+            self._forbidden -= 1
+
+    forbid_host_sync = expect_no_sync
+
+    @contextlib.contextmanager
+    def count_syncs(self) -> Iterator[SyncCounter]:
+        """Counts the synchronisations in the block: ``with b.count_syncs() as c: ...; c.count``."""
+        counter = SyncCounter(self)
+        try:
+            yield counter
+        finally:
+            counter._end = self.sync_count
+
+    # -- arrays -------------------------------------------------------------------------------
+    def owns(self, array: Any) -> bool:
+        return type(array) is FakeDeviceArray and array._dev is self
+
+    def asarray(self, data: Any, dtype: Any = None) -> FakeDeviceArray:
+        """Device arrays pass through (cast if asked); host data is copied to the device."""
+        if type(data) is FakeDeviceArray:
+            if data._dev is not self:  # device -> device copy, as cupy.asarray under a Device
+                return FakeDeviceArray(np.array(data._a, dtype=dtype), self)
+            if dtype is None:
+                return data
+            a = data._a.astype(dtype, copy=False)
+            return data if a is data._a else FakeDeviceArray(a, self)
+        if hasattr(data, "__cuda_array_interface__"):
+            raise TypeError(f"{self.device}: cannot take a real CUDA array "
+                            f"({type(data).__name__}); move it to the host first")
+        if isinstance(data, (list, tuple)):
+            from .fake_array import unwrap
+
+            data = unwrap(self, data, f"{self.device} asarray", [], host_ok=True)
+        self._count_transfer()
+        # np.array copies: device memory never aliases the host data it came from.
+        return wrap(self, np.array(data, dtype=dtype))
+
+    def to_numpy(self, array: Any) -> np.ndarray:
+        """A host copy of `array` (counted as a synchronisation)."""
+        if type(array) is not FakeDeviceArray:
+            raise TypeError(f"{self.device} to_numpy: expected a fake device array, got "
+                            f"{type(array).__name__}")
+        return array._host("to_numpy()").copy()
+
+    def scatter_add(self, target: Any, indices: Any, values: Any) -> None:
+        """``target[indices] += values`` with repeated indices accumulated (cupyx.scatter_add)."""
+        if type(target) is not FakeDeviceArray or target._dev is not self:
+            raise TypeError(f"{self.device} scatter_add: target must be an array of this "
+                            f"device, got {type(target).__name__}")
+        v = _operand(self, values, "scatter_add")
+        if v is NotImplemented:
+            raise TypeError(f"scatter_add: values must be a device array or a scalar, got "
+                            f"{type(values).__name__}")
+        np.add.at(target._a, _index(self, indices, False), v)
+
+    def erf(self, x: Any) -> FakeDeviceArray:
+        """The error function, elementwise (cupyx.scipy.special.erf on a real GPU)."""
+        if type(x) is not FakeDeviceArray or x._dev is not self:
+            raise TypeError(f"{self.device} erf: expected an array of this device, got "
+                            f"{type(x).__name__}")
+        from . import host
+
+        a = x._a
+        try:
+            return wrap(self, np.asarray(host().erf(a)))
+        except (AttributeError, NotImplementedError):  # the host backend has no erf (yet)
+            return wrap(self, np.frompyfunc(math.erf, 1, 1)(a).astype(a.dtype))
+
+    # -- randomness -------------------------------------------------------------------------
+    def seed(self, seed: int | None) -> None:
+        self._rng = np.random.default_rng(seed)
+
+    def uniform(self, low: float, high: float, shape: tuple, dtype: Any) -> FakeDeviceArray:
+        return wrap(self, np.asarray(self._rng.uniform(low, high, shape)).astype(dtype))
+
+    def normal(self, mean: float, std: float, shape: tuple, dtype: Any) -> FakeDeviceArray:
+        return wrap(self, np.asarray(self._rng.normal(mean, std, shape)).astype(dtype))
+
+    def integers(self, low: int, high: int, shape: tuple) -> FakeDeviceArray:
+        return wrap(self, np.asarray(self._rng.integers(low, high, shape, dtype=np.int64)))
+
+    def permutation(self, n: int) -> FakeDeviceArray:
+        return wrap(self, self._rng.permutation(n).astype(np.int64))
+
+    # -- interop ----------------------------------------------------------------------------
+    def to_dlpack(self, array: Any, **kwargs: Any) -> Any:
+        """Exports `array` by DLPack; only the fake backend can import the result."""
+        return FakeCapsule(array)
+
+    def dlpack_device(self, array: Any) -> tuple:
+        return (FAKE_DLPACK_DEVICE, self.index)
+
+    def from_dlpack(self, obj: Any) -> FakeDeviceArray:
+        """Imports a fake array (or an object exporting one) without a copy; refuses host or
+        foreign memory, which a real GPU library could not import either."""
+        capsule = obj if isinstance(obj, FakeCapsule) else None
+        if capsule is None and type(obj) is FakeDeviceArray:
+            capsule = FakeCapsule(obj)
+        if capsule is None and hasattr(obj, "__dlpack__"):
+            exported = obj.__dlpack__()
+            capsule = exported if isinstance(exported, FakeCapsule) else None
+        if capsule is None:
+            raise BufferError(
+                f"{self.device} from_dlpack: can import only fake device arrays, got "
+                f"{type(obj).__name__}; copy host data with backend.asarray instead"
+            )
+        if capsule.array._dev is not self:
+            raise BufferError(f"{self.device} from_dlpack: the array is on "
+                              f"{capsule.array.device}; DLPack does not move data between devices")
+        return capsule.array
+
+    # -- memory -------------------------------------------------------------------------------
+    def memory_info(self) -> dict:
+        """Bytes held by live arrays of this device (views counted once) and their number."""
+        roots: dict[int, int] = {}
+        arrays = list(self._live.values())
+        for array in arrays:
+            a = array._a
+            while isinstance(a.base, np.ndarray):
+                a = a.base
+            roots[id(a)] = a.nbytes
+        return {"used_bytes": sum(roots.values()), "cached_bytes": 0, "live_arrays": len(arrays)}
+
+    def synchronize(self) -> None:
+        """Waits for the device (a synchronisation: counted)."""
+        self._record_sync("synchronize()")
