@@ -325,7 +325,7 @@ class FakeDeviceArray:
     # -- DLPack ----------------------------------------------------------------------------
     def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
                    copy: Any = None) -> Any:
-        return FakeCapsule(self)
+        return export_dlpack(self, (stream, max_version, dl_device, copy))
 
     def __dlpack_device__(self) -> tuple:
         return (FAKE_DLPACK_DEVICE, self._dev.index)
@@ -341,6 +341,17 @@ class FakeCapsule:
 
     def __init__(self, array: FakeDeviceArray) -> None:
         self.array = array
+
+
+def export_dlpack(array: FakeDeviceArray, protocol_args: tuple) -> FakeCapsule:
+    """A fake capsule for the fake backend's from_dlpack (which asks with no arguments); a real
+    library (which passes max_version, stream or dl_device) is refused with a clear error."""
+    if any(a is not None for a in protocol_args):
+        raise BufferError(
+            f"a {array.device} array cannot be exported by DLPack to a real array library "
+            "(its memory is not on a real device); copy it with backend.to_numpy first"
+        )
+    return FakeCapsule(array)
 
 
 def _rebuild(device: str, host: np.ndarray) -> FakeDeviceArray:

@@ -35,6 +35,7 @@ from .fake_array import (
     FakeNamespace,
     _index,
     _operand,
+    export_dlpack,
     wrap,
 )
 
@@ -201,7 +202,7 @@ class FakeDeviceBackend(Backend):
     # -- interop ----------------------------------------------------------------------------
     def to_dlpack(self, array: Any, **kwargs: Any) -> Any:
         """Exports `array` by DLPack; only the fake backend can import the result."""
-        return FakeCapsule(array)
+        return export_dlpack(array, tuple(kwargs.values()))
 
     def dlpack_device(self, array: Any) -> tuple:
         return (FAKE_DLPACK_DEVICE, self.index)

@@ -268,6 +268,8 @@ def test_dlpack_stays_on_the_device(fake, x):
         fake.from_dlpack(np.ones(3))
     with pytest.raises(BufferError):
         backends.get("fake:1").from_dlpack(x)
+    with pytest.raises(BufferError, match="real array library"):
+        np.from_dlpack(x)  # a real consumer cannot read fake device memory
 
 
 def test_tensor_on_fake_device_refuses_host_conversion(fake):
