@@ -52,9 +52,10 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Runs the op on `inputs` (Tensors or plain constants) and returns the output Tensor."""
-        fn = cls.__new__(cls)
+        fn = object.__new__(cls)
         if params:
             fn.__dict__.update(params)
+        # One pass over the inputs: the backend, the raw arrays, and whether anything needs grad.
         backend = None
         requires_grad = False
         datas = []
@@ -65,7 +66,8 @@ class Function:
                 elif x._backend is not backend:
                     _raise_device_mismatch(cls, inputs)
                 datas.append(x.data)
-                requires_grad = requires_grad or x.requires_grad
+                if x.requires_grad:
+                    requires_grad = True
             else:
                 datas.append(x)
         if backend is None:
@@ -74,7 +76,9 @@ class Function:
         fn.xp = backend.xp
         record = requires_grad and _grad_state.enabled
         if record:
-            fn.needs_input_grad = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+            fn.needs_input_grad = tuple(
+                [isinstance(x, Tensor) and x.requires_grad for x in inputs]
+            )
             fn._recording = True
         try:
             y = fn.forward(*datas)
@@ -82,10 +86,9 @@ class Function:
             _reraise_with_context(cls, inputs, e)
         if fn.output_backend is not None:
             backend = fn.output_backend
+        y_raw = y
         if type(y) is not backend.array_type:
-            y_raw, y = y, backend.asarray(y)
-        else:
-            y_raw = y
+            y = backend.asarray(y)
         out = Tensor._make(y, backend)
         if fn.is_view:
             out._version = inputs[0]._version
@@ -98,16 +101,16 @@ class Function:
         """Connects this node to its inputs' nodes and resolves what `forward` saved."""
         edges = []
         meta = []
-        for x in inputs:
-            if isinstance(x, Tensor) and x.requires_grad:
+        for x, needed in zip(inputs, self.needs_input_grad):
+            if needed:
                 edges.append(x.grad_fn if x.grad_fn is not None else x)
-                meta.append((x.data.shape, x.data.dtype))
+                data = x.data
+                meta.append((data.shape, data.dtype))
             else:
                 edges.append(None)
                 meta.append(None)
         self.next_edges = tuple(edges)
         self.input_meta = tuple(meta)
-        self.output_version = out._version
         out.grad_fn = self
         out.requires_grad = True
         saved = self._saved
@@ -121,12 +124,13 @@ class Function:
                 continue
             for i, data in enumerate(datas):
                 if array is data and isinstance(inputs[i], Tensor):
-                    x = inputs[i]
-                    resolved.append((array, edges[i], x._version, x._version[0]))
+                    version = inputs[i]._version
+                    resolved.append((array, edges[i], version, version[0]))
                     break
             else:
                 if array is y_raw:
-                    resolved.append((out.data, self, out._version, out._version[0]))
+                    version = out._version
+                    resolved.append((out.data, self, version, version[0]))
                 else:
                     resolved.append((array, None, None, 0))
         self._saved = resolved
