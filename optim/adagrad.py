@@ -5,40 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from autograd.tensor import Tensor
+from backends import kernels
 
-from .optimizer import Optimizer, _check_nonnegative, _decayed_grad, _no_complex
-
-
-def _adagrad_update(
-    xp: Any,
-    p: Any,
-    g: Any,
-    state_sum: Any,
-    *,
-    step: int,
-    lr: float,
-    lr_decay: float,
-    weight_decay: float,
-    eps: float,
-    maximize: bool,
-) -> None:
-    """One Adagrad step on raw arrays; updates `p` and `state_sum` in place.
-
-    With ``d = ±g + weight_decay * p`` and `step` counted from 1::
-
-        clr  = lr / (1 + (step - 1) * lr_decay)
-        sum += d * d
-        p   -= clr * d / (sqrt(sum) + eps)
-    """
-    d, sign, _ = _decayed_grad(xp, p, g, weight_decay, maximize)
-    clr = lr / (1 + (step - 1) * lr_decay)
-    tmp = xp.multiply(d, d, out=xp.empty_like(p))
-    xp.add(state_sum, tmp, out=state_sum)
-    xp.sqrt(state_sum, out=tmp)
-    xp.add(tmp, eps, out=tmp)
-    xp.divide(d, tmp, out=tmp)
-    xp.multiply(tmp, clr * sign, out=tmp)
-    xp.subtract(p, tmp, out=p)
+from .optimizer import Optimizer, _check_nonnegative, _no_complex
 
 
 class Adagrad(Optimizer):
@@ -90,8 +59,8 @@ class Adagrad(Optimizer):
                 init = group["initial_accumulator_value"]
                 state["sum"] = Tensor._make(p.xp.full_like(p.data, init), p._backend)
             state["step"] += 1
-            _adagrad_update(
-                p.xp, p.data, p.grad.data, state["sum"].data, step=state["step"],
+            kernels.adagrad_step(
+                p._backend, p.data, p.grad.data, state["sum"].data, step=state["step"],
                 lr=group["lr"], lr_decay=group["lr_decay"],
                 weight_decay=group["weight_decay"], eps=group["eps"],
                 maximize=group["maximize"],

@@ -344,42 +344,6 @@ def _check_betas(opt: Any, group: dict) -> None:
             )
 
 
-def _decayed_grad(xp: Any, p: Any, g: Any, weight_decay: float, maximize: bool) -> tuple:
-    """The gradient with L2 weight decay folded in: ``(d, sign, owned)``.
-
-    The effective gradient is ``sign * d``. Without weight decay ``d`` is the gradient array
-    itself (read only, ``owned`` False) and maximizing just flips ``sign``, so no copy is made;
-    with weight decay ``d = ±g + weight_decay * p`` is a fresh array the caller may overwrite.
-    """
-    if weight_decay == 0:
-        return g, (-1.0 if maximize else 1.0), False
-    d = xp.multiply(p, weight_decay, out=xp.empty_like(p))
-    if maximize:
-        xp.subtract(d, g, out=d)
-    else:
-        xp.add(d, g, out=d)
-    return d, 1.0, True
-
-
-def _sub_scaled(xp: Any, out: Any, x: Any, alpha: float, scratch: Any = None) -> Any:
-    """``out -= alpha * x`` in place, using `scratch` (allocated if None) for the product.
-
-    Returns the scratch array so the caller can reuse it. (Results are always written with
-    ``out=``: NumPy returns a scalar, not an array, from an op on 0-d arrays without it.)
-    """
-    if alpha == 1:
-        xp.subtract(out, x, out=out)
-        return scratch
-    if alpha == -1:
-        xp.add(out, x, out=out)
-        return scratch
-    if scratch is None:
-        scratch = xp.empty_like(x)
-    xp.multiply(x, alpha, out=scratch)
-    xp.subtract(out, scratch, out=out)
-    return scratch
-
-
 def _no_complex(opt: Any, p: Tensor) -> None:
     if p.dtype.kind == "c":
         raise NotImplementedError(

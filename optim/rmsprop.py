@@ -5,62 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from autograd.tensor import Tensor
+from backends import kernels
 
-from .optimizer import Optimizer, _check_nonnegative, _decayed_grad, _no_complex, _sub_scaled
-
-
-def _rmsprop_update(
-    xp: Any,
-    p: Any,
-    g: Any,
-    square_avg: Any,
-    grad_avg: Any,
-    momentum_buffer: Any,
-    *,
-    lr: float,
-    alpha: float,
-    eps: float,
-    weight_decay: float,
-    momentum: float,
-    centered: bool,
-    maximize: bool,
-) -> None:
-    """One RMSprop step on raw arrays; updates `p` and the buffers in place.
-
-    With ``d = ±g + weight_decay * p``::
-
-        square_avg = alpha * square_avg + (1 - alpha) * d * d
-        grad_avg   = alpha * grad_avg + (1 - alpha) * d                (centered)
-        avg        = sqrt(square_avg - grad_avg ** 2) + eps            (centered)
-        avg        = sqrt(square_avg) + eps                            (otherwise)
-        buf        = momentum * buf + d / avg;   p -= lr * buf         (momentum > 0)
-        p         -= lr * d / avg                                      (otherwise)
-
-    Args:
-        grad_avg: the running mean of gradients (only used when `centered`; else None).
-        momentum_buffer: the momentum buffer (only used when momentum > 0; else None).
-    """
-    d, sign, _ = _decayed_grad(xp, p, g, weight_decay, maximize)
-    xp.multiply(square_avg, alpha, out=square_avg)
-    tmp = xp.multiply(d, d, out=xp.empty_like(p))
-    xp.multiply(tmp, 1 - alpha, out=tmp)
-    xp.add(square_avg, tmp, out=square_avg)
-    if centered:
-        xp.multiply(grad_avg, alpha, out=grad_avg)
-        _sub_scaled(xp, grad_avg, d, -(1 - alpha) * sign, tmp)
-        xp.multiply(grad_avg, grad_avg, out=tmp)
-        xp.subtract(square_avg, tmp, out=tmp)
-        xp.sqrt(tmp, out=tmp)
-    else:
-        xp.sqrt(square_avg, out=tmp)
-    xp.add(tmp, eps, out=tmp)
-    xp.divide(d, tmp, out=tmp)
-    if momentum > 0:
-        xp.multiply(momentum_buffer, momentum, out=momentum_buffer)
-        _sub_scaled(xp, momentum_buffer, tmp, -sign)
-        _sub_scaled(xp, p, momentum_buffer, lr, tmp)
-    else:
-        _sub_scaled(xp, p, tmp, lr * sign, tmp)
+from .optimizer import Optimizer, _check_nonnegative, _no_complex
 
 
 class RMSprop(Optimizer):
@@ -121,8 +68,8 @@ class RMSprop(Optimizer):
             if centered and "grad_avg" not in state:
                 state["grad_avg"] = Tensor._make(xp.zeros_like(p.data), backend)
             state["step"] += 1
-            _rmsprop_update(
-                xp, p.data, p.grad.data, state["square_avg"].data,
+            kernels.rmsprop_step(
+                backend, p.data, p.grad.data, state["square_avg"].data,
                 state["grad_avg"].data if centered else None,
                 state["momentum_buffer"].data if momentum > 0 else None,
                 lr=group["lr"], alpha=group["alpha"], eps=group["eps"],

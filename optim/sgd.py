@@ -5,64 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from autograd.tensor import Tensor
+from backends import kernels
 
-from .optimizer import (
-    Optimizer,
-    _check_nonnegative,
-    _decayed_grad,
-    _number,
-    _sub_scaled,
-    required,
-)
-
-
-def _sgd_update(
-    xp: Any,
-    p: Any,
-    g: Any,
-    momentum_buffer: Any,
-    *,
-    lr: float,
-    momentum: float,
-    dampening: float,
-    weight_decay: float,
-    nesterov: bool,
-    maximize: bool,
-) -> Any:
-    """One SGD step on raw arrays; updates `p` (and the buffer) in place.
-
-    With ``d = ±g + weight_decay * p``::
-
-        buf = d                                   (first step)
-        buf = momentum * buf + (1 - dampening) * d
-        p  -= lr * (d + momentum * buf)           (nesterov)
-        p  -= lr * buf                            (momentum)
-        p  -= lr * d                              (plain)
-
-    Args:
-        momentum_buffer: the buffer, or None before the first step with momentum.
-
-    Returns:
-        The momentum buffer (a new array on the first step), or None without momentum.
-    """
-    d, sign, owned = _decayed_grad(xp, p, g, weight_decay, maximize)
-    scratch = d if owned else None
-    if momentum == 0:
-        _sub_scaled(xp, p, d, lr * sign, scratch)
-        return None
-    buf = momentum_buffer
-    if buf is None:
-        buf = d.copy() if sign == 1 else xp.negative(d, out=xp.empty_like(d))
-    else:
-        xp.multiply(buf, momentum, out=buf)
-        scratch = _sub_scaled(xp, buf, d, -(1 - dampening) * sign, scratch)
-    if nesterov:
-        # dampening is 0 here, so `d` is still intact even when it served as scratch above.
-        scratch = _sub_scaled(xp, p, d, lr * sign, scratch)
-        _sub_scaled(xp, p, buf, lr * momentum, scratch)
-    else:
-        _sub_scaled(xp, p, buf, lr, scratch)
-    return buf
+from .optimizer import Optimizer, _check_nonnegative, _number, required
 
 
 class SGD(Optimizer):
@@ -116,8 +61,8 @@ class SGD(Optimizer):
                 continue
             state = self._state_of(p)
             buf = state.get("momentum_buffer")
-            new = _sgd_update(
-                p.xp, p.data, p.grad.data, None if buf is None else buf.data,
+            new = kernels.sgd_step(
+                p._backend, p.data, p.grad.data, None if buf is None else buf.data,
                 lr=group["lr"], momentum=momentum, dampening=group["dampening"],
                 weight_decay=group["weight_decay"], nesterov=group["nesterov"],
                 maximize=group["maximize"],
