@@ -32,12 +32,12 @@ from .fake_array import (
     FAKE_DLPACK_DEVICE,
     FakeCapsule,
     FakeDeviceArray,
-    FakeNamespace,
     _index,
     _operand,
     export_dlpack,
     wrap,
 )
+from .fake_namespace import FakeNamespace
 
 __all__ = ["FakeDeviceArray", "FakeDeviceBackend", "HostSyncError"]
 

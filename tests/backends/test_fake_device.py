@@ -85,6 +85,12 @@ def test_namespace_refusals(fake, x):
         fake.xp.errstate(divide="ignore")
     with pytest.raises(TypeError, match="device array"):
         fake.xp.prod((2, 3))  # cupy.prod needs a device array, not a shape tuple
+    with pytest.raises(TypeError, match="NumPy-only"):
+        x.max(initial=0.0)
+    with pytest.raises(TypeError, match="NumPy-only"):
+        fake.xp.sum(x, where=x > 0)
+    with pytest.raises(TypeError, match="only out=, dtype= and casting="):
+        fake.xp.add(x, 1.0, where=x > 0)
     with pytest.raises(TypeError, match="ufuncs take device arrays"):
         fake.xp.exp([1.0, 2.0])
     with pytest.raises(TypeError, match="not supported on a CUDA device"):
