@@ -62,7 +62,10 @@ def make_context(args: argparse.Namespace) -> Context:
     if args.device == "cuda":
         import backends
 
-        backends.get("cuda")  # fail early and clearly where there is no GPU
+        try:
+            backends.get("cuda")  # fail early and clearly where there is no GPU
+        except Exception as e:  # noqa: BLE001 - no cupy, no driver, no device
+            raise SystemExit(f"--device cuda: no usable CUDA device for kedja ({e})") from e
     return ctx
 
 
