@@ -16,7 +16,7 @@ from .tensor import Tensor
 __all__ = [
     "tensor", "as_tensor", "zeros", "ones", "full", "empty", "arange", "linspace", "eye",
     "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "rand_like",
-    "randn_like", "manual_seed",
+    "randn_like", "manual_seed", "from_dlpack",
 ]
 
 _FLOAT = "float32"
@@ -174,3 +174,13 @@ def randn_like(x: Tensor, dtype: Any = None, device: Any = None,
 def manual_seed(seed: int) -> None:
     """Seeds every random generator the engine draws from (all backends, now and later)."""
     backends.seed_all(seed)
+
+
+def from_dlpack(obj: Any, device: Any = None) -> Tensor:
+    """A tensor sharing memory with `obj` (a NumPy/CuPy/PyTorch/JAX array or kedja tensor).
+
+        >>> t = ag.from_dlpack(torch.arange(3.0))   # zero-copy; no grad history is kept
+    """
+    array = backends.from_dlpack(obj, device=device)
+    backend = backends.backend_of_array(array) or backends.get(device)
+    return Tensor._make(array, backend)

@@ -42,7 +42,13 @@ def run_backward(
     prev = _grad_state.enabled
     _grad_state.enabled = create_graph
     try:
-        _walk(roots, root_grads, retain_graph, create_graph, captured)
+        backend = root_grads[0]._backend if root_grads else None
+        if backend is not None and backend.needs_device_scope:
+            # Leaf accumulation adds arrays outside Function.apply: run it on their device too.
+            with backend.device_scope():
+                _walk(roots, root_grads, retain_graph, create_graph, captured)
+        else:
+            _walk(roots, root_grads, retain_graph, create_graph, captured)
     finally:
         _grad_state.enabled = prev
 

@@ -81,7 +81,11 @@ class Function:
             )
             fn._recording = True
         try:
-            y = fn.forward(*datas)
+            if backend.needs_device_scope:  # CuPy runs on the *current* device (cuda:1, ...)
+                with backend.device_scope():
+                    y = fn.forward(*datas)
+            else:
+                y = fn.forward(*datas)
         except (ValueError, TypeError) as e:
             _reraise_with_context(cls, inputs, e)
         if fn.output_backend is not None:

@@ -164,6 +164,23 @@ class Tensor:
             )
         return self.data if dtype is None else self.data.astype(dtype)
 
+    def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
+                   copy: Any = None) -> Any:
+        """Exports the data zero-copy through DLPack (to NumPy, CuPy, PyTorch, JAX...)."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "__dlpack__: cannot export a tensor that requires grad (the receiver would "
+                "bypass autograd); call .detach() first"
+            )
+        options = {"stream": stream, "max_version": max_version, "dl_device": dl_device,
+                   "copy": copy}
+        return self._backend.to_dlpack(
+            self.data, **{k: v for k, v in options.items() if v is not None}
+        )
+
+    def __dlpack_device__(self) -> tuple:
+        return self._backend.dlpack_device(self.data)
+
     def __float__(self) -> float:
         return float(self.item())
 
@@ -509,6 +526,15 @@ class Tensor:
 
     def tanh(self) -> Tensor:
         return _unary.tanh(self)
+
+    def square(self) -> Tensor:
+        return _unary.square(self)
+
+    def sign(self) -> Tensor:
+        return _unary.sign(self)
+
+    def erf(self) -> Tensor:
+        return _unary.erf(self)
 
     def sigmoid(self) -> Tensor:
         return _unary.sigmoid(self)

@@ -108,5 +108,12 @@ class Backend:
     def synchronize(self) -> None:
         """Waits for queued work on the device (a no-op on the host)."""
 
+    def __deepcopy__(self, memo: dict) -> Backend:
+        # A backend is a process-wide singleton per device: copies of tensors share it.
+        return self
+
+    def __copy__(self) -> Backend:
+        return self
+
     def __repr__(self) -> str:
         return f"<Backend {self.name} device={self.device}>"

@@ -33,8 +33,13 @@ _EXPORTS = {
     "MSELoss": "losses", "L1Loss": "losses", "HuberLoss": "losses",
     "CrossEntropyLoss": "losses", "NLLLoss": "losses", "BCELoss": "losses",
     "BCEWithLogitsLoss": "losses",
+    # data
+    "Dataset": "data", "TensorDataset": "data", "DataLoader": "data",
 }
-_SUBMODULES = {"functional", "init", "losses", "data", "datasets", "train", "checkpoint", "layers"}
+_SUBMODULES = {
+    "functional", "init", "losses", "data", "datasets", "train", "callbacks", "checkpoint",
+    "layers",
+}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 
