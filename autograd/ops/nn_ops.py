@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from backends import kernels
+
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor
@@ -509,10 +511,8 @@ class SoftmaxCrossEntropy(Function):
     def forward(self, x, target, weight):
         xp = self.xp
         n_classes = x.shape[1]
-        shift = x.max(axis=1, keepdims=True)
-        e = xp.exp(x - shift)
-        total = e.sum(axis=1, keepdims=True)
-        logp = (x - shift) - xp.log(total)
+        # log softmax(x) = (x - shift) - log_total; no (N, C) array is written (backends/kernels)
+        shift, log_total = kernels.log_softmax_stats(self.backend, x, axis=1)
         valid = target != self.ignore_index
         bad = valid & ((target < 0) | (target >= n_classes))
         if not self.backend.is_device:
@@ -524,19 +524,25 @@ class SoftmaxCrossEntropy(Function):
                     f"be in [0, {n_classes}) or equal ignore_index={self.ignore_index}"
                 )
         safe = xp.where(valid & ~bad, target, 0)
-        picked = xp.take_along_axis(logp, xp.expand_dims(safe, 1), axis=1)[:, 0]
+        picked = xp.take_along_axis(x, xp.expand_dims(safe, 1), axis=1)
+        nll = ((shift - picked) + log_total)[:, 0]  # -log softmax(x)_y, exact at the max
         eps = self.label_smoothing
         w_y = 1.0 if weight is None else weight[safe]
-        loss = -(1.0 - eps) * w_y * picked
+        loss = (1.0 - eps) * w_y * nll
         if eps:
-            w = 1.0 if weight is None else weight.reshape((1, -1) + (1,) * (x.ndim - 2))
-            loss = loss - (eps / n_classes) * (logp * w).sum(axis=1)
+            # -sum_c w_c log softmax(x)_c = sum_c w_c (shift - x_c) + log_total sum_c w_c
+            if weight is None:
+                smooth = (shift - x.mean(axis=1, keepdims=True) + log_total) * n_classes
+            else:
+                w = weight.reshape((1, -1) + (1,) * (x.ndim - 2))
+                smooth = ((shift - x) * w).sum(axis=1, keepdims=True) + log_total * w.sum()
+            loss = loss + (eps / n_classes) * smooth[:, 0]
         loss = xp.where(valid, loss, 0).astype(x.dtype, copy=False)
         if self.backend.is_device:
             # No host read on a device: an out-of-range class makes its loss NaN instead.
             loss = xp.where(bad, math.nan, loss)
         if self._recording:
-            self.save_for_backward(x, safe, valid, weight, shift, e / total)
+            self.save_for_backward(x, safe, valid, weight, shift, log_total)
         return loss
 
     def _target_distribution(self, safe: Any, valid: Any, weight: Any, shape: tuple,
@@ -556,18 +562,43 @@ class SoftmaxCrossEntropy(Function):
         return t, t.sum(axis=1, keepdims=True)
 
     def backward(self, gy):
-        x, safe, valid, weight, shift, p = self.saved_tensors
+        x, safe, valid, weight, shift, log_total = self.saved_tensors
+        if not _grad_state.enabled:
+            return self._fused_grad(gy.data, x.data, safe.data, valid.data,
+                                    None if weight is None else weight.data, shift.data,
+                                    log_total.data), None, None
+        # Building a graph (create_graph): softmax from x itself, so the rule is
+        # differentiable. The shift is a constant: softmax does not depend on it.
         t, q = self._target_distribution(safe.data, valid.data,
                                          None if weight is None else weight.data,
                                          x.shape, gy.dtype)
-        if _grad_state.enabled:
-            # Building a graph (create_graph): softmax from x itself, so the rule is
-            # differentiable. The shift is a constant: softmax does not depend on it.
-            e = (x - shift).exp()
-            p = e / e.sum(axis=1, keepdims=True)
+        e = (x - shift).exp()
+        p = e / e.sum(axis=1, keepdims=True)
         t = Tensor._make(t, self.backend)
         q = Tensor._make(q, self.backend)
         return gy.expand_dims(1) * (p * q - t), None, None
+
+    def _fused_grad(self, gy, x, safe, valid, weight, shift, log_total) -> Tensor:
+        """``gy (q softmax(x) - t)`` in one pass over the logits (first order only).
+
+        Per sample: ``gy q`` scales the softmax, ``gy (1 - eps) w_y`` comes off the target
+        class and ``gy eps / C`` times ``w_c`` off every class (see `_target_distribution`).
+        """
+        xp = self.xp
+        dtype = x.dtype
+        n_classes = x.shape[1]
+        eps = self.label_smoothing
+        g = xp.expand_dims(xp.where(valid, gy, 0).astype(dtype, copy=False), 1)
+        w_y = 1.0 if weight is None else xp.expand_dims(weight.astype(dtype)[safe], 1)
+        w = None if weight is None else weight.astype(dtype).reshape(
+            (1, -1) + (1,) * (x.ndim - 2))
+        hot = g * ((1.0 - eps) * w_y)
+        smooth = g * (eps / n_classes) if eps else None
+        total_w = n_classes if weight is None else w.sum()
+        scale = hot + g * (eps / n_classes) * total_w if eps else hot
+        gx = kernels.softmax_xent_grad(self.backend, x, shift, log_total,
+                                       xp.expand_dims(safe, 1), scale, hot, smooth, w)
+        return Tensor._make(gx, self.backend)
 
 
 def softmax_cross_entropy(x: Tensor, target: Tensor, weight: Tensor | None = None,

@@ -12,6 +12,7 @@ from numbers import Real
 from typing import Any
 
 import backends
+from backends import kernels
 
 from ..function import Function
 from ..tensor import Tensor
@@ -171,7 +172,20 @@ class Tanh(Function):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return gy * (1.0 - y * y)
+        return _TanhGrad.apply(y, gy)
+
+
+class _TanhGrad(Function):
+    """gx = gy (1 - y^2) for y = tanh(x), fused; differentiable in y and gy."""
+
+    def forward(self, y, gy):
+        self.save_for_backward(y, gy)
+        return kernels.tanh_grad(self.backend, y, gy)
+
+    def backward(self, ggx):
+        y, gy = self.saved_tensors
+        gy_ = -2.0 * (ggx * gy * y) if self.needs_input_grad[0] else None
+        return gy_, _TanhGrad.apply(y, ggx) if self.needs_input_grad[1] else None
 
 
 class Erf(Function):
@@ -211,16 +225,27 @@ class Sigmoid(Function):
     """y = 1 / (1 + exp(-x)); dy/dx = y (1 - y)."""
 
     def forward(self, x):
-        xp = self.xp
-        # exp of -|x| never overflows; the two branches are the same function rearranged.
-        e = xp.exp(-xp.abs(x))
-        y = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        # (1 or e) / (1 + e) with e = exp(-|x|): never overflows (one fused pass, see kernels).
+        y = kernels.sigmoid(self.backend, x)
         self.save_for_backward(y)
         return y
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return gy * (y * (1.0 - y))
+        return _SigmoidGrad.apply(y, gy)
+
+
+class _SigmoidGrad(Function):
+    """gx = gy y (1 - y) for y = sigmoid(x), fused; differentiable in y and gy."""
+
+    def forward(self, y, gy):
+        self.save_for_backward(y, gy)
+        return kernels.sigmoid_grad(self.backend, y, gy)
+
+    def backward(self, ggx):
+        y, gy = self.saved_tensors
+        gy_ = ggx * gy * (1.0 - 2.0 * y) if self.needs_input_grad[0] else None
+        return gy_, _SigmoidGrad.apply(y, ggx) if self.needs_input_grad[1] else None
 
 
 class Relu(Function):
@@ -233,7 +258,19 @@ class Relu(Function):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return where(y > 0, gy, 0.0)
+        return _ReluGrad.apply(y.detach(), gy)  # constant in y: no path back through it
+
+
+class _ReluGrad(Function):
+    """gx = gy where y > 0, else 0 (fused). Piecewise linear in gy, constant in y."""
+
+    def forward(self, y, gy):
+        self.save_for_backward(y)
+        return kernels.relu_grad(self.backend, y, gy)
+
+    def backward(self, ggx):
+        (y,) = self.saved_tensors
+        return None, _ReluGrad.apply(y, ggx)
 
 
 class LeakyRelu(Function):
@@ -241,11 +278,23 @@ class LeakyRelu(Function):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return self.xp.where(x > 0, x, x * self.negative_slope)
+        return kernels.leaky_relu(self.backend, x, self.negative_slope)
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return where(x > 0, gy, gy * self.negative_slope)
+        return _LeakyReluGrad.apply(x.detach(), gy, negative_slope=self.negative_slope)
+
+
+class _LeakyReluGrad(Function):
+    """gx = gy where x > 0, else negative_slope gy (fused). Linear in gy, constant in x."""
+
+    def forward(self, x, gy):
+        self.save_for_backward(x)
+        return kernels.leaky_relu_grad(self.backend, x, gy, self.negative_slope)
+
+    def backward(self, ggx):
+        (x,) = self.saved_tensors
+        return None, _LeakyReluGrad.apply(x, ggx, negative_slope=self.negative_slope)
 
 
 class Elu(Function):
@@ -271,23 +320,38 @@ class Gelu(Function):
     """
 
     def forward(self, x):
-        xp = self.xp
         self.save_for_backward(x)
-        if self.approximate == "tanh":
-            u = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * (x * x * x))
-            return 0.5 * x * (1.0 + xp.tanh(u))
-        return 0.5 * x * (1.0 + self.backend.erf(x * _SQRT_HALF))
+        return kernels.gelu(self.backend, x, self.approximate)
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        if self.approximate == "tanh":
+        return _GeluGrad.apply(x, gy, approximate=self.approximate)
+
+
+class _GeluGrad(Function):
+    """gx = gy gelu'(x), fused. Its rule needs gelu'': exact, phi(x) (2 - x^2); tanh form,
+    (1 - t^2) (u' + x (u'' - 2 t u'^2) / 2) with u'' = 6 * 0.044715 sqrt(2/pi) x."""
+
+    def forward(self, x, gy):
+        self.save_for_backward(x, gy)
+        return kernels.gelu_grad(self.backend, x, gy, self.approximate)
+
+    def backward(self, ggx):
+        x, gy = self.saved_tensors
+        gx = None
+        if self.needs_input_grad[0]:
             x2 = x * x
-            t = tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * (x2 * x)))
-            du = _SQRT_2_OVER_PI * (1.0 + (3.0 * _GELU_CUBIC) * x2)
-            return gy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du)
-        cdf = 0.5 * (1.0 + erf(x * _SQRT_HALF))
-        pdf = exp(-0.5 * (x * x)) * _INV_SQRT_2PI
-        return gy * (cdf + x * pdf)
+            if self.approximate == "tanh":
+                t = tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * (x2 * x)))
+                du = _SQRT_2_OVER_PI * (1.0 + (3.0 * _GELU_CUBIC) * x2)
+                ddu = (6.0 * _GELU_CUBIC * _SQRT_2_OVER_PI) * x
+                second = (1.0 - t * t) * (du + 0.5 * x * (ddu - 2.0 * t * du * du))
+            else:
+                second = exp(-0.5 * x2) * _INV_SQRT_2PI * (2.0 - x2)
+            gx = ggx * gy * second
+        ggy = _GeluGrad.apply(x, ggx, approximate=self.approximate) \
+            if self.needs_input_grad[1] else None
+        return gx, ggy
 
 
 class Softplus(Function):
