@@ -194,7 +194,7 @@ def import_row(ctx: Context) -> Row:
         row.notes["torch"] = "torch not installed"
     for c in columns:
         _import_seconds(c)  # warm-up: writes .pyc files, fills the OS file cache
-    repeats = 3 if ctx.quick else 9
+    repeats = 2 if ctx.quick else 9
     samples: dict[str, list[float]] = {c: [] for c in columns}
     for r in range(repeats):
         k = r % len(columns)
