@@ -108,11 +108,8 @@ def _check_roots(outputs: Sequence[Tensor], grads: Sequence[Any]) -> tuple[list,
 
 def _count_dependencies(roots: list) -> dict:
     """For every node reachable from `roots`, how many edges point at it."""
-    deps: dict[Any, int] = {}
-    stack = [r for r in roots if isinstance(r, Function)]
-    seen = set(map(id, stack))
-    for r in roots:
-        deps.setdefault(r, 0)
+    deps: dict[Any, int] = dict.fromkeys(roots, 0)
+    stack = [r for r in deps if isinstance(r, Function)]
     while stack:
         node = stack.pop()
         for edge in node.next_edges:
@@ -121,10 +118,9 @@ def _count_dependencies(roots: list) -> dict:
             if edge in deps:
                 deps[edge] += 1
             else:
-                deps[edge] = 1
-            if isinstance(edge, Function) and id(edge) not in seen:
-                seen.add(id(edge))
-                stack.append(edge)
+                deps[edge] = 1  # first visit: expand it (roots are already on the stack)
+                if isinstance(edge, Function):
+                    stack.append(edge)
     return deps
 
 
@@ -152,54 +148,119 @@ def _reaching(roots: list, deps: dict, captured: dict) -> set:
 
 
 def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: Any) -> None:
+    """Runs every node once, in dependency order.
+
+    A recorded backward (`create`) passes Tensors between nodes. A first-order backward passes
+    raw arrays: ops with ``raw_backward`` run their rule on arrays directly, the others get
+    their gradient wrapped in a Tensor and return Tensors that are unwrapped again.
+    """
     deps = _count_dependencies(roots)
     # With `inputs`, skip the parts of the graph that lead to none of them.
     reach = _reaching(roots, deps, captured) if captured is not None else None
+    raw = not create
     pending: dict[Any, Any] = {}
     for node, g in zip(roots, root_grads):
+        g = g.data if raw else g
         pending[node] = pending[node] + g if node in pending else g
     # Roots that are consumed by another root wait for it like any other node.
     ready = [node for node in dict.fromkeys(roots) if deps[node] == 0]
     # How many places each gradient array was handed to: a leaf must own its .grad, so it
     # copies an array that is also held elsewhere (or is a view of one).
     handed: dict[int, int] = {id(g.data): 2 for g in root_grads}
+    state = _grad_state
 
     while ready:
         node = ready.pop()
         g = pending.pop(node, None)
         if isinstance(node, Tensor):
             if g is not None:
-                _accumulate_leaf(node, g, captured, create, handed)
+                _accumulate_leaf(node, _wrap(g, node._backend, raw), captured, create, handed)
             continue
-        if g is not None and node._hooks:
-            g = _run_hooks(node._hooks, g)
-            handed[id(g.data)] = 2  # a hook's result may be held by the hook's owner
-        if g is not None and node._retained is not None:
-            t = node._retained()
-            if t is not None:
-                t.grad = _own(g, create, handed) if t.grad is None else t.grad + g
-        if captured is not None and g is not None and node in captured:
-            captured[node] = _own(g, create, handed)
-        run = g is not None and (reach is None or any(
-            e in reach for e in node.next_edges if e is not None))
-        grads = _node_backward(node, g) if run else ()
-        if run and not retain:
-            node.release()
-        for i, edge in enumerate(node.next_edges):
+        edges = node.next_edges
+        grads = ()
+        if g is not None:
+            if node._hooks or node._retained is not None or captured:
+                g = _observe(node, g, raw, create, captured, handed)
+            if reach is None or any(e in reach for e in edges if e is not None):
+                if not raw:
+                    grads = node.backward(g)
+                elif node.raw_backward:
+                    state.raw_backend = node.backend
+                    try:
+                        grads = node.backward(g)
+                    finally:
+                        state.raw_backend = None
+                else:
+                    grads = _unwrap(node.backward(Tensor._make(g, node.backend)), node)
+                if type(grads) is not tuple:
+                    grads = (grads,)
+                if len(grads) != len(edges):
+                    raise RuntimeError(
+                        f"{node.name()}.backward returned {len(grads)} gradients for "
+                        f"{len(edges)} inputs"
+                    )
+                if not retain and node._saved is not None:
+                    node.release()
+        meta = node.input_meta
+        for i, edge in enumerate(edges):
             if edge is None:
                 continue
-            gx = grads[i] if i < len(grads) else None
+            gx = grads[i] if grads else None
             if gx is not None:
-                gx = _fit(gx, node.input_meta[i], node)
+                shape, dtype = meta[i]
+                if raw:
+                    if (type(gx) is not node.backend.array_type or gx.shape != shape
+                            or gx.dtype != dtype):
+                        gx = _fit_raw(gx, shape, dtype, node)
+                elif gx.data.shape != shape or gx.data.dtype != dtype:
+                    gx = _fit(gx, shape, dtype, node)
                 if edge in pending:
                     pending[edge] = pending[edge] + gx
                 else:
                     pending[edge] = gx
-                    key = id(gx.data)
+                    key = id(gx) if raw else id(gx.data)
                     handed[key] = handed.get(key, 0) + 1
             deps[edge] -= 1
             if deps[edge] == 0:
                 ready.append(edge)
+
+
+def _wrap(g: Any, backend: Any, raw: bool) -> Tensor:
+    if not raw:
+        return g
+    if type(g) is not backend.array_type:
+        g = backend.asarray(g)  # a NumPy scalar from an op on 0-d arrays
+    return Tensor._make(g, backend)
+
+
+def _unwrap(grads: Any, node: Function) -> Any:
+    """The arrays of the Tensors a Tensor-only rule returned (for a raw first-order walk)."""
+    if isinstance(grads, tuple):
+        return tuple(_unwrap(gx, node) for gx in grads)
+    if grads is None:
+        return None
+    if not isinstance(grads, Tensor):
+        raise TypeError(
+            f"{node.name()}.backward returned {type(grads).__name__}, expected a Tensor"
+        )
+    return grads.data
+
+
+def _observe(node: Function, g: Any, raw: bool, create: bool, captured: Any,
+             handed: dict) -> Any:
+    """Runs the hooks, `retain_grad` and capture of the tensor `node` produced; returns its
+    gradient (a hook may replace it)."""
+    t = _wrap(g, node.backend, raw)
+    if node._hooks:
+        t = _run_hooks(node._hooks, t)
+        handed[id(t.data)] = 2  # a hook's result may be held by the hook's owner
+    if node._retained is not None:
+        owner = node._retained()
+        if owner is not None:
+            owner.grad = _own(t, create, handed) if owner.grad is None else owner.grad + t
+    if captured is not None and node in captured:
+        captured[node] = _own(t, create, handed)
+    return t.data if raw else t
 
 
 def _own(g: Tensor, create: bool, handed: dict) -> Tensor:
@@ -215,28 +276,31 @@ def _own(g: Tensor, create: bool, handed: dict) -> Tensor:
     return Tensor._make(data, g._backend)
 
 
-def _node_backward(node: Function, g: Tensor) -> tuple:
-    if not hasattr(node, "next_edges"):
-        raise RuntimeError(f"{node.name()}: node was never recorded")
-    grads = node.backward(g)
-    if not isinstance(grads, tuple):
-        grads = (grads,)
-    if len(grads) != len(node.next_edges):
-        raise RuntimeError(
-            f"{node.name()}.backward returned {len(grads)} gradients for "
-            f"{len(node.next_edges)} inputs"
-        )
-    return grads
-
-
-def _fit(gx: Any, meta: tuple, node: Function) -> Tensor:
+def _fit(gx: Any, shape: tuple, dtype: Any, node: Function) -> Tensor:
     """Sums a (possibly broadcast) gradient back to its input's shape and casts to its dtype."""
     if not isinstance(gx, Tensor):
         raise TypeError(f"{node.name()}.backward returned {type(gx).__name__}, expected a Tensor")
-    shape, dtype = meta
     if gx.data.shape != shape:
         gx = _shape_ops.sum_to(gx, shape)
     if gx.data.dtype != dtype:
+        gx = gx.astype(dtype)
+    return gx
+
+
+def _fit_raw(gx: Any, shape: tuple, dtype: Any, node: Function) -> Any:
+    """`_fit` for a raw array: the same sum over broadcast axes and cast, without a Tensor."""
+    backend = node.backend
+    if type(gx) is not backend.array_type:
+        if isinstance(gx, Tensor) or not hasattr(gx, "dtype"):
+            raise TypeError(
+                f"{node.name()}.backward returned {type(gx).__name__} on the raw first-order "
+                "path, expected an array (a rule with raw_backward may only use operations "
+                "that raw arrays share with Tensors)"
+            )
+        gx = backend.asarray(gx)  # a NumPy scalar from an op on 0-d arrays
+    if gx.shape != shape:
+        gx = _shape_ops.sum_to_array(gx, shape)
+    if gx.dtype != dtype:
         gx = gx.astype(dtype)
     return gx
 

@@ -49,12 +49,25 @@ class Function:
     #: A backend other than the inputs' that the output lives on (only device moves set it).
     output_backend: Any = None
 
+    #: True where `backward` uses only what raw arrays and Tensors share: arithmetic operators,
+    #: ``@``, ``.reshape``/``.transpose``/``.T``/``.swapaxes``/``.squeeze``/``.sum``/``.astype``,
+    #: and ``SomeOp.apply(...)``. A first-order backward then runs the very same rule on raw
+    #: arrays (no Tensor wrappers, no graph), while ``create_graph=True`` runs it on Tensors.
+    #: The op table checks both: gradcheck takes the raw path, gradgradcheck the Tensor path.
+    raw_backward = False
+
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Runs the op on `inputs` (Tensors or plain constants) and returns the output Tensor."""
         fn = object.__new__(cls)
         if params:
             fn.__dict__.update(params)
+        raw = _grad_state.raw_backend
+        if raw is not None:
+            # Inside a raw first-order rule: arrays in, array out, nothing recorded.
+            fn.backend = raw
+            fn.xp = raw.xp
+            return fn.forward(*inputs)
         # One pass over the inputs: the backend, the raw arrays, and whether anything needs grad.
         backend = None
         requires_grad = False
@@ -170,15 +183,12 @@ class Function:
             )
         if saved is None:
             return ()
+        if _grad_state.raw_backend is not None:
+            return self._saved_arrays(saved)
         tensors = []
         for position, (array, edge, version, seen) in enumerate(saved):
             if version is not None and version[0] != seen:
-                raise RuntimeError(
-                    f"{type(self).__name__}: a tensor it saved for backward (saved tensor "
-                    f"{position}, shape {tuple(array.shape)}, dtype {array.dtype}) was modified "
-                    f"in place after it was saved (version {version[0]}, expected {seen}); use "
-                    "an out-of-place operation (y = x + 1 instead of x += 1) or .clone() first"
-                )
+                self._raise_modified(position, array, version, seen)
             if edge is _PLAIN:
                 tensors.append(array)
             elif isinstance(edge, Tensor):
@@ -191,6 +201,23 @@ class Function:
                     t._version = version
                 tensors.append(t)
         return tuple(tensors)
+
+    def _raise_modified(self, position: int, array: Any, version: list, seen: int) -> None:
+        raise RuntimeError(
+            f"{type(self).__name__}: a tensor it saved for backward (saved tensor "
+            f"{position}, shape {tuple(array.shape)}, dtype {array.dtype}) was modified "
+            f"in place after it was saved (version {version[0]}, expected {seen}); use "
+            "an out-of-place operation (y = x + 1 instead of x += 1) or .clone() first"
+        )
+
+    def _saved_arrays(self, saved: list) -> tuple:
+        """What `forward` saved, as raw arrays (for a rule running on raw arrays)."""
+        arrays = []
+        for position, (array, edge, version, seen) in enumerate(saved):
+            if version is not None and version[0] != seen:
+                self._raise_modified(position, array, version, seen)
+            arrays.append(array)
+        return tuple(arrays)
 
     def release(self) -> None:
         """Drops saved arrays after a backward that does not retain the graph."""

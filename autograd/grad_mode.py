@@ -16,8 +16,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _State(threading.local):
-    # The class attribute is every new thread's starting value.
+    # The class attributes are every new thread's starting values.
     enabled: bool = True
+    #: While a first-order backward runs an op's rule on raw arrays: that op's backend, else
+    #: None. `Function.apply` then works on raw arrays too (see Function.raw_backward).
+    raw_backend: object = None
 
 
 state = _State()

@@ -393,8 +393,8 @@ def adagrad_step(backend: Any, p: Any, g: Any, state_sum: Any, *, step: int, lr:
 
 def _new(xp: Any, a: Any, b: Any = None) -> Any:
     """An uninitialised array of the broadcast shape and promoted dtype of `a` (and `b`)."""
-    if b is None:
-        return xp.empty(a.shape, dtype=a.dtype)
+    if b is None or (a.shape == b.shape and a.dtype == b.dtype):
+        return xp.empty(a.shape, dtype=a.dtype)  # the common case, without the shape algebra
     return xp.empty(np.broadcast_shapes(a.shape, b.shape),
                     dtype=np.result_type(a.dtype, b.dtype))
 

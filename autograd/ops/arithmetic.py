@@ -14,6 +14,8 @@ from ..tensor import Tensor, _lift
 class Add(Function):
     """y = a + b."""
 
+    raw_backward = True
+
     def forward(self, a, b):
         return a + b
 
@@ -24,6 +26,8 @@ class Add(Function):
 class Sub(Function):
     """y = a - b."""
 
+    raw_backward = True
+
     def forward(self, a, b):
         return a - b
 
@@ -33,6 +37,8 @@ class Sub(Function):
 
 class Mul(Function):
     """y = a * b."""
+
+    raw_backward = True
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
@@ -48,6 +54,8 @@ class Mul(Function):
 class Div(Function):
     """y = a / b."""
 
+    raw_backward = True
+
     def forward(self, a, b):
         self.save_for_backward(a, b)
         return a / b
@@ -61,6 +69,8 @@ class Div(Function):
 
 class Neg(Function):
     """y = -x."""
+
+    raw_backward = True
 
     def forward(self, x):
         return -x
@@ -94,6 +104,8 @@ class Pow(Function):
 class PowScalar(Function):
     """y = x ** p for a constant Python exponent p."""
 
+    raw_backward = True
+
     def forward(self, x):
         self.save_for_backward(x)
         return x**self.p
@@ -112,6 +124,8 @@ class PowScalar(Function):
 
 class RPowScalar(Function):
     """y = c ** x for a constant Python base c > 0."""
+
+    raw_backward = True
 
     def forward(self, x):
         y = self.c**x

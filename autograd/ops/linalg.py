@@ -15,6 +15,8 @@ class MatMul(Function):
     a column (b) and the extra axis is dropped again. Broadcast batch axes are summed by the engine.
     """
 
+    raw_backward = True
+
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(
@@ -33,26 +35,27 @@ class MatMul(Function):
         return self.xp.matmul(a, b)
 
     def backward(self, gy):
+        # Only operators and methods raw arrays share with Tensors (see raw_backward).
         a, b = self.saved_tensors
         a_vec, b_vec = a.ndim == 1, b.ndim == 1
+        need_a, need_b = self.needs_input_grad
         if a_vec and b_vec:
-            return (gy * b if self.needs_input_grad[0] else None,
-                    gy * a if self.needs_input_grad[1] else None)
+            return (gy * b if need_a else None), (gy * a if need_b else None)
         a2 = a.reshape(1, -1) if a_vec else a
         b2 = b.reshape(-1, 1) if b_vec else b
         if a_vec:
-            gy = gy.expand_dims(-2)
+            gy = gy.reshape(*gy.shape[:-1], 1, gy.shape[-1])
         if b_vec:
-            gy = gy.expand_dims(-1)
+            gy = gy.reshape(*gy.shape, 1)
         ga = gb = None
-        if self.needs_input_grad[0]:
-            ga = gy @ b2.mT
+        if need_a:
+            ga = gy @ b2.swapaxes(-1, -2)
             if a_vec:
-                ga = ga.squeeze(-2)
-        if self.needs_input_grad[1]:
-            gb = a2.mT @ gy
+                ga = ga.reshape(*ga.shape[:-2], ga.shape[-1])
+        if need_b:
+            gb = a2.swapaxes(-1, -2) @ gy
             if b_vec:
-                gb = gb.squeeze(-1)
+                gb = gb.reshape(gb.shape[:-1])
         return ga, gb
 
 

@@ -19,6 +19,7 @@ import backends
 
 from ..function import Function
 from ..tensor import Tensor
+from .shape import BroadcastTo
 from .arithmetic import where
 
 __all__ = [
@@ -85,6 +86,8 @@ def _softmax_axes(axis: Any, ndim: int) -> tuple:
 class Sum(Function):
     """y = sum of x over `axis`; the rule broadcasts gy back."""
 
+    raw_backward = True
+
     def forward(self, x):
         self.in_shape = x.shape
         return x.sum(axis=self.axis, keepdims=self.keepdims)
@@ -92,7 +95,7 @@ class Sum(Function):
     def backward(self, gy):
         if not self.keepdims:
             gy = gy.reshape(_keepdims_shape(self.in_shape, _axes(self.axis, len(self.in_shape))))
-        return gy.broadcast_to(self.in_shape)
+        return BroadcastTo.apply(gy, shape=self.in_shape)
 
 
 def sum(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001

@@ -33,6 +33,8 @@ def _normalize_shape(shape: tuple) -> tuple:
 class Reshape(Function):
     """y = x reshaped to `shape` (a view where NumPy can make one)."""
 
+    raw_backward = True
+
     is_view = True
 
     def forward(self, x):
@@ -59,6 +61,8 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
 
 class Transpose(Function):
     """y = x with its axes permuted by `axes`."""
+
+    raw_backward = True
 
     is_view = True
 
@@ -98,6 +102,8 @@ def permute(x: Tensor, *axes: Any) -> Tensor:
 class BroadcastTo(Function):
     """y = x broadcast to `shape` (a read-only view); the rule sums back to x's shape."""
 
+    raw_backward = True
+
     def forward(self, x):
         self.in_shape = x.shape
         try:
@@ -108,7 +114,9 @@ class BroadcastTo(Function):
             ) from None
 
     def backward(self, gy):
-        return sum_to(gy, self.in_shape)
+        if tuple(gy.shape) == tuple(self.in_shape):
+            return gy
+        return SumTo.apply(gy, shape=tuple(self.in_shape))
 
 
 def broadcast_to(x: Tensor, shape: Any) -> Tensor:
@@ -116,21 +124,27 @@ def broadcast_to(x: Tensor, shape: Any) -> Tensor:
     return BroadcastTo.apply(x, shape=tuple(shape))
 
 
+def sum_to_array(x: Any, shape: tuple) -> Any:
+    """Sums a raw array over the axes that broadcasting `shape` to x's shape added or stretched."""
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
+    )
+    y = x.sum(axis=axes, keepdims=True) if axes else x
+    return y.reshape(shape) if lead or y.shape != shape else y
+
+
 class SumTo(Function):
     """y = x summed over the axes that broadcasting to x's shape would have added or stretched."""
 
+    raw_backward = True
+
     def forward(self, x):
         self.in_shape = x.shape
-        shape = self.shape
-        lead = x.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
-        )
-        y = x.sum(axis=axes, keepdims=True) if axes else x
-        return y.reshape(shape) if lead or y.shape != shape else y
+        return sum_to_array(x, self.shape)
 
     def backward(self, gy):
-        return broadcast_to(gy, self.in_shape)
+        return BroadcastTo.apply(gy, shape=self.in_shape)
 
 
 def sum_to(x: Tensor, shape: Any) -> Tensor:
@@ -143,6 +157,8 @@ def sum_to(x: Tensor, shape: Any) -> Tensor:
 
 class ExpandDims(Function):
     """y = x with a new axis of length 1 at `axis`."""
+
+    raw_backward = True
 
     is_view = True
 
@@ -160,6 +176,8 @@ def expand_dims(x: Tensor, axis: Any) -> Tensor:
 
 class Squeeze(Function):
     """y = x without the axes of length 1 in `axis` (all such axes when None)."""
+
+    raw_backward = True
 
     is_view = True
 

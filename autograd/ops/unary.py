@@ -35,6 +35,8 @@ _GELU_CUBIC = 0.044715
 class Exp(Function):
     """y = exp(x)."""
 
+    raw_backward = True
+
     def forward(self, x):
         y = self.xp.exp(x)
         self.save_for_backward(y)
@@ -48,6 +50,8 @@ class Exp(Function):
 class Log(Function):
     """y = log(x)."""
 
+    raw_backward = True
+
     def forward(self, x):
         self.save_for_backward(x)
         return self.xp.log(x)
@@ -60,6 +64,8 @@ class Log(Function):
 class Log1p(Function):
     """y = log(1 + x)."""
 
+    raw_backward = True
+
     def forward(self, x):
         self.save_for_backward(x)
         return self.xp.log1p(x)
@@ -71,6 +77,8 @@ class Log1p(Function):
 
 class Expm1(Function):
     """y = exp(x) - 1; dy/dx = exp(x) = y + 1."""
+
+    raw_backward = True
 
     def forward(self, x):
         y = self.xp.expm1(x)
@@ -85,6 +93,8 @@ class Expm1(Function):
 class Sqrt(Function):
     """y = sqrt(x); dy/dx = 1 / (2 y)."""
 
+    raw_backward = True
+
     def forward(self, x):
         y = self.xp.sqrt(x)
         self.save_for_backward(y)
@@ -97,6 +107,8 @@ class Sqrt(Function):
 
 class Square(Function):
     """y = x * x."""
+
+    raw_backward = True
 
     def forward(self, x):
         self.save_for_backward(x)
@@ -165,6 +177,8 @@ class Cos(Function):
 class Tanh(Function):
     """y = tanh(x); dy/dx = 1 - y^2."""
 
+    raw_backward = True
+
     def forward(self, x):
         y = self.xp.tanh(x)
         self.save_for_backward(y)
@@ -224,6 +238,8 @@ def erf(x: Tensor) -> Tensor:
 class Sigmoid(Function):
     """y = 1 / (1 + exp(-x)); dy/dx = y (1 - y)."""
 
+    raw_backward = True
+
     def forward(self, x):
         # (1 or e) / (1 + e) with e = exp(-|x|): never overflows (one fused pass, see kernels).
         y = kernels.sigmoid(self.backend, x)
@@ -248,8 +264,15 @@ class _SigmoidGrad(Function):
         return gy_, _SigmoidGrad.apply(y, ggx) if self.needs_input_grad[1] else None
 
 
+def _constant(t: Any) -> Any:
+    """`t` cut from the graph (a raw array in a raw first-order rule already is)."""
+    return t.detach() if isinstance(t, Tensor) else t
+
+
 class Relu(Function):
     """y = max(x, 0); the gradient at 0 is 0."""
+
+    raw_backward = True
 
     def forward(self, x):
         y = self.xp.maximum(x, 0)
@@ -258,7 +281,7 @@ class Relu(Function):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return _ReluGrad.apply(y.detach(), gy)  # constant in y: no path back through it
+        return _ReluGrad.apply(_constant(y), gy)  # constant in y: no path back through it
 
 
 class _ReluGrad(Function):
@@ -276,13 +299,15 @@ class _ReluGrad(Function):
 class LeakyRelu(Function):
     """y = x for x > 0, else negative_slope * x; the gradient at 0 is negative_slope."""
 
+    raw_backward = True
+
     def forward(self, x):
         self.save_for_backward(x)
         return kernels.leaky_relu(self.backend, x, self.negative_slope)
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return _LeakyReluGrad.apply(x.detach(), gy, negative_slope=self.negative_slope)
+        return _LeakyReluGrad.apply(_constant(x), gy, negative_slope=self.negative_slope)
 
 
 class _LeakyReluGrad(Function):
@@ -507,6 +532,8 @@ def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 -
 class Cast(Function):
     """y = x converted to `dtype`; the gradient is cast back to x's dtype."""
 
+    raw_backward = True
+
     def forward(self, x):
         self.in_dtype = x.dtype
         return x.astype(self.dtype)
@@ -527,6 +554,8 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
 
 class Clone(Function):
     """y = a copy of x with its own memory."""
+
+    raw_backward = True
 
     def forward(self, x):
         return x.copy()
