@@ -213,7 +213,7 @@ class Function:
     def _saved_arrays(self, saved: list) -> tuple:
         """What `forward` saved, as raw arrays (for a rule running on raw arrays)."""
         arrays = []
-        for position, (array, edge, version, seen) in enumerate(saved):
+        for position, (array, _edge, version, seen) in enumerate(saved):
             if version is not None and version[0] != seen:
                 self._raise_modified(position, array, version, seen)
             arrays.append(array)

@@ -19,8 +19,8 @@ import backends
 
 from ..function import Function
 from ..tensor import Tensor
-from .shape import BroadcastTo
 from .arithmetic import where
+from .shape import BroadcastTo
 
 __all__ = [
     "sum", "mean", "var", "std", "prod", "max", "min", "logsumexp", "softmax", "log_softmax",
