@@ -110,7 +110,6 @@ class Function:
         if fn.is_view:
             out._version = inputs[0]._version
         if record:
-            fn._recording = False
             fn._link(inputs, datas, y_raw, out)
         return out
 

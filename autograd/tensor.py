@@ -15,6 +15,8 @@ import backends
 from .grad_mode import state as _grad_state
 
 _SCALARS = (int, float, bool)
+# Operand types that arithmetic passes to ops as they are (checked by exact type: fast).
+_PASS: set = {int, float}
 
 
 def _default_backend() -> backends.Backend:
@@ -297,34 +299,34 @@ class Tensor:
 
     # -- arithmetic ---------------------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return _arith.Add.apply(self, _lift(other, self))
+        return _arith.Add.apply(self, (other if other.__class__ in _PASS else _lift(other, self)))
 
     def __radd__(self, other: Any) -> Tensor:
-        return _arith.Add.apply(_lift(other, self), self)
+        return _arith.Add.apply((other if other.__class__ in _PASS else _lift(other, self)), self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _arith.Sub.apply(self, _lift(other, self))
+        return _arith.Sub.apply(self, (other if other.__class__ in _PASS else _lift(other, self)))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _arith.Sub.apply(_lift(other, self), self)
+        return _arith.Sub.apply((other if other.__class__ in _PASS else _lift(other, self)), self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _arith.Mul.apply(self, _lift(other, self))
+        return _arith.Mul.apply(self, (other if other.__class__ in _PASS else _lift(other, self)))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _arith.Mul.apply(_lift(other, self), self)
+        return _arith.Mul.apply((other if other.__class__ in _PASS else _lift(other, self)), self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _arith.Div.apply(self, _lift(other, self))
+        return _arith.Div.apply(self, (other if other.__class__ in _PASS else _lift(other, self)))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _arith.Div.apply(_lift(other, self), self)
+        return _arith.Div.apply((other if other.__class__ in _PASS else _lift(other, self)), self)
 
     def __pow__(self, other: Any) -> Tensor:
-        return _arith.pow(self, _lift(other, self))
+        return _arith.pow(self, (other if other.__class__ in _PASS else _lift(other, self)))
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _arith.pow(_lift(other, self), self)
+        return _arith.pow((other if other.__class__ in _PASS else _lift(other, self)), self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return _linalg.matmul(self, _lift(other, self, scalar_ok=False))
@@ -679,6 +681,8 @@ def _lift(other: Any, like: Tensor, scalar_ok: bool = True) -> Any:
         array = array.astype(like.data.dtype if like.data.dtype.kind == "f" else "float32")
     return Tensor._make(array, backend)
 
+
+_PASS.add(Tensor)
 
 from . import function as _fn  # noqa: E402  (ops need Tensor defined first)
 from .ops import arithmetic as _arith  # noqa: E402
