@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from autograd.grad_mode import no_grad
+from autograd.ops import linalg as _linalg
 from autograd.ops.arithmetic import where
 from autograd.ops.unary import elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh
 from autograd.tensor import Tensor
@@ -55,8 +56,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {input.shape} does not match weight of shape "
             f"{weight.shape} (expected input[..., {weight.shape[-1]}])"
         )
-    y = input @ weight.T
-    return y if bias is None else y + bias
+    return _linalg.linear(input, weight, bias)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # noqa: A002

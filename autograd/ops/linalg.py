@@ -59,6 +59,48 @@ class MatMul(Function):
         return ga, gb
 
 
+class Linear(Function):
+    """y = x @ w.T + b, fused: the layer PyTorch users know, in one op.
+
+    Fused for speed: the weight gradient is computed as ``gy^T @ x`` directly in w's
+    (out, in) layout, a fresh contiguous array, where ``x @ w.T`` would hand w a transposed
+    view that the engine must copy; the bias is added in place to the fresh product.
+    """
+
+    raw_backward = True
+
+    def forward(self, x, w, b=None):
+        if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
+            raise ValueError(
+                f"linear: input of shape {tuple(x.shape)} does not match weight of shape "
+                f"{tuple(w.shape)} (expected input[..., {w.shape[-1] if w.ndim else '?'}] and "
+                "a 2-D weight)"
+            )
+        self.save_for_backward(x, w)
+        y = self.xp.matmul(x, w.T)
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, gy):
+        x, w = self.saved_tensors
+        need = self.needs_input_grad
+        out_features, in_features = w.shape
+        gx = gy @ w if need[0] else None
+        rows = gy.reshape(-1, out_features)
+        gw = rows.T @ x.reshape(-1, in_features) if need[1] else None
+        if len(need) == 2:
+            return gx, gw
+        return gx, gw, (rows.sum(axis=0) if need[2] else None)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias`` with `weight` of shape (out_features, in_features)."""
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, bias)
+
+
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with NumPy's ``matmul`` semantics (1-D, 2-D, batched, broadcast)."""
     if isinstance(a, Tensor):

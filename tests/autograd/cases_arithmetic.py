@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import autograd as ag
+from autograd.ops.linalg import Linear
 
 from .op_table import OpCase, broadcast_shapes
 
@@ -25,6 +26,19 @@ def matmul_shapes() -> st.SearchStrategy:
         b_batch = [draw_(st.sampled_from([1, d])) for d in batch]
         b = {"vec": (k,), "mat": (k, n), "batch": (*b_batch, k, n)}[b_kind]
         return (a, b)
+
+    return draw()
+
+
+def linear_shapes(bias: bool = True) -> st.SearchStrategy:
+    """(input, weight[, bias]) shapes for linear: 1-D, 2-D and batched inputs."""
+
+    @st.composite
+    def draw(draw_):
+        n_in, n_out = draw_(st.integers(1, SIDE)), draw_(st.integers(1, SIDE))
+        lead = tuple(draw_(st.lists(st.integers(0, SIDE), max_size=2)))
+        shapes = ((*lead, n_in), (n_out, n_in))
+        return (*shapes, (n_out,)) if bias else shapes
 
     return draw()
 
@@ -54,4 +68,8 @@ CASES = [
         constant_inputs=(0,),
     ),
     OpCase("matmul", lambda a, b: a @ b, np.matmul, shapes=matmul_shapes()),
+    OpCase("linear", lambda x, w, b: Linear.apply(x, w, b), lambda x, w, b: x @ w.T + b,
+           shapes=linear_shapes()),
+    OpCase("linear_nobias", lambda x, w: Linear.apply(x, w), lambda x, w: x @ w.T,
+           shapes=linear_shapes(bias=False)),
 ]
