@@ -415,7 +415,9 @@ def relu_grad(backend: Any, y: Any, gy: Any) -> Any:
     xp = backend.xp
     if _on_cupy(backend):
         return _elementwise(backend, _RELU_GRAD, y, gy, _new(xp, y, gy))
-    return xp.where(xp.greater(y, 0), gy, 0)
+    # A multiply by the boolean mask: about 3x faster in NumPy than where(mask, gy, 0). The one
+    # difference: a NaN/inf upstream gradient at an inactive unit stays NaN here (0 on CuPy).
+    return xp.multiply(gy, xp.greater(y, 0), out=_new(xp, y, gy))
 
 
 _LEAKY_RELU = CudaSpec("leaky_relu", "T x, A slope", "T y",
