@@ -394,7 +394,9 @@ def adagrad_step(backend: Any, p: Any, g: Any, state_sum: Any, *, step: int, lr:
 def _new(xp: Any, a: Any, b: Any = None) -> Any:
     """An uninitialised array of the broadcast shape and promoted dtype of `a` (and `b`)."""
     if b is None or (a.shape == b.shape and a.dtype == b.dtype):
-        return xp.empty(a.shape, dtype=a.dtype)  # the common case, without the shape algebra
+        # The common case, without the shape algebra; empty_like keeps a's memory order, so
+        # an NCHW view of NHWC memory (a conv output) is written in its own order, fast.
+        return xp.empty_like(a)
     return xp.empty(np.broadcast_shapes(a.shape, b.shape),
                     dtype=np.result_type(a.dtype, b.dtype))
 

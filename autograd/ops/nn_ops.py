@@ -26,6 +26,7 @@ from backends import kernels
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor
+from . import linalg as _linalg
 from . import unary as _unary
 
 __all__ = [
@@ -326,7 +327,10 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
     # The weight in the columns' order (kh, kw, C/G): a small copy of the weight only.
     w_rows = weight.transpose(0, 2, 3, 1) if c_group > 1 and kh * kw > 1 else weight
     if groups == 1:
-        y = cols.reshape(m, k) @ w_rows.reshape(c_out, k).T   # (M, C_out): one GEMM
+        # (M, C_out): one GEMM with the bias added in place, as the fused linear layer does
+        # (its weight gradient also comes out in the weight's own layout).
+        y = _linalg.linear(cols.reshape(m, k), w_rows.reshape(c_out, k), bias)
+        return y.reshape(n, oh, ow, c_out).transpose(0, 3, 1, 2)
     else:
         k_g, o_g = k // groups, c_out // groups
         cols_g = cols.reshape(m, groups, k_g).transpose(1, 0, 2)        # (G, M, Kg)
@@ -437,6 +441,84 @@ class AvgPool2d(Function):
         return Col2Im.apply(cols, geometry=g, layout="pool", in_shape=self.in_shape)
 
 
+class BlockMaxPool2d(Function):
+    """y = max over disjoint (kh, kw) blocks tiling the image (stride = kernel, no padding).
+
+    The common pooling layer, done without materialising windows: the image is seen as
+    channels-last blocks (a free view when the input is an NCHW view of NHWC memory, as conv
+    outputs are), the max is a running comparison over the kh*kw block offsets, and the index
+    of the first maximum (PyTorch's tie rule) is kept for backward.
+    """
+
+    raw_backward = True
+
+    def forward(self, x):
+        xp = self.xp
+        kh, kw = self.kernel
+        n, c, h, w = x.shape
+        blocks = _blocks(xp, x, kh, kw)                      # (N, OH, kh, OW, kw, C)
+        best = blocks[:, :, 0, :, 0, :].copy()
+        index = xp.zeros(best.shape, dtype="int8" if kh * kw < 128 else "int32")
+        for k in range(1, kh * kw):
+            candidate = blocks[:, :, k // kw, :, k % kw, :]
+            better = candidate > best                        # strict: ties keep the first
+            xp.copyto(best, candidate, where=better)
+            xp.copyto(index, k, where=better)
+        self.save_for_backward(index)
+        return best.transpose(0, 3, 1, 2)                    # NCHW view of NHWC memory
+
+    def backward(self, gy):
+        (index,) = self.saved_tensors
+        return _BlockScatter.apply(gy, index, kernel=self.kernel)
+
+
+class _BlockScatter(Function):
+    """gx = gy placed at each block's recorded position, zeros elsewhere (linear in gy)."""
+
+    raw_backward = True
+
+    def forward(self, gy, index):
+        self.save_for_backward(index)
+        xp = self.xp
+        kh, kw = self.kernel
+        n, c, oh, ow = gy.shape
+        g = gy.transpose(0, 2, 3, 1)                         # (N, OH, OW, C)
+        out = xp.zeros((n, oh, kh, ow, kw, c), dtype=gy.dtype)
+        for k in range(kh * kw):
+            out[:, :, k // kw, :, k % kw, :] = g * (index == k)
+        return out.reshape(n, oh * kh, ow * kw, c).transpose(0, 3, 1, 2)
+
+    def backward(self, ggx):
+        (index,) = self.saved_tensors
+        return _BlockGather.apply(ggx, index, kernel=self.kernel), None
+
+
+class _BlockGather(Function):
+    """y = x at each block's recorded position: the adjoint of `_BlockScatter`."""
+
+    raw_backward = True
+
+    def forward(self, x, index):
+        self.save_for_backward(index)
+        kh, kw = self.kernel
+        blocks = _blocks(self.xp, x, kh, kw)
+        out = self.xp.zeros(index.shape, dtype=x.dtype)
+        for k in range(kh * kw):
+            out += blocks[:, :, k // kw, :, k % kw, :] * (index == k)
+        return out.transpose(0, 3, 1, 2)
+
+    def backward(self, gy):
+        (index,) = self.saved_tensors
+        return _BlockScatter.apply(gy, index, kernel=self.kernel), None
+
+
+def _blocks(xp: Any, x: Any, kh: int, kw: int) -> Any:
+    """An (N, C, H, W) image as channels-last blocks (N, H/kh, kh, W/kw, kw, C)."""
+    n, c, h, w = x.shape
+    nhwc = x.transpose(0, 2, 3, 1)
+    return nhwc.reshape(n, h // kh, kh, w // kw, kw, c)   # free for NHWC memory, else one copy
+
+
 def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
     """Max over (kH, kW) windows of an NCHW batch (PyTorch's ``max_pool2d``, ceil_mode=False).
 
@@ -448,6 +530,10 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     (row-major order), like PyTorch, not split among ties.
     """
     g, _ = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
+    h, w = x.shape[2:]
+    if (g.sh, g.sw) == (g.kh, g.kw) and not g.padded and h % g.kh == 0 and w % g.kw == 0 \
+            and x.dtype.kind == "f":
+        return BlockMaxPool2d.apply(x, kernel=(g.kh, g.kw))
     return MaxPool2d.apply(x, geometry=g)
 
 

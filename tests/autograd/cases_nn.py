@@ -158,6 +158,25 @@ image_shapes = st.tuples(st.integers(0, 2), st.integers(1, 2), st.integers(1, 4)
                          st.integers(1, 4)).map(lambda s: (s,))
 
 
+def block_pool_case() -> st.SearchStrategy:
+    """Image shapes that disjoint k x k blocks tile exactly: max_pool2d's fast path."""
+
+    @st.composite
+    def draw(draw_):
+        k = draw_(st.integers(1, 3))
+        n, c = draw_(st.integers(0, 2)), draw_(st.integers(1, 2))
+        return ((n, c, k * draw_(st.integers(1, 2)), k * draw_(st.integers(1, 2))),)
+
+    return draw()
+
+
+def block_pool_params(shapes: tuple) -> st.SearchStrategy:
+    """A block size that tiles the drawn image (a common divisor of H and W, at most 3)."""
+    h, w = shapes[0][2:]
+    sizes = [k for k in range(1, 4) if h % k == 0 and w % k == 0]
+    return st.sampled_from(sizes).map(lambda k: {"kernel_size": k})
+
+
 def pool_params(shapes: tuple, avg: bool = False) -> st.SearchStrategy:
     h, w = shapes[0][2:]
 
@@ -260,6 +279,8 @@ CASES = [
     OpCase("im2col", _im2col, ref_im2col, shapes=image_shapes, params=im2col_params),
     OpCase("max_pool2d", F.max_pool2d, ref_max_pool2d, shapes=image_shapes, params=pool_params,
            distinct=True),
+    OpCase("max_pool2d_blocks", F.max_pool2d, ref_max_pool2d, shapes=block_pool_case(),
+           params=block_pool_params, distinct=True),
     OpCase("avg_pool2d", F.avg_pool2d, ref_avg_pool2d, shapes=image_shapes,
            params=lambda s: pool_params(s, avg=True)),
     OpCase("adaptive_avg_pool2d", F.adaptive_avg_pool2d, ref_adaptive_avg_pool2d,

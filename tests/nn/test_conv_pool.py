@@ -212,3 +212,27 @@ def test_cnn_step_makes_no_host_sync(backend):
         loss = loss + nn.NLLLoss()(model(x).log_softmax(axis=1), y)
         loss.backward()
     assert all(p.grad is not None for p in model.parameters())
+
+
+def test_block_max_pool_sends_the_gradient_to_the_first_maximum_on_ties(backend) -> None:
+    x = ag.tensor([[[[1.0, 1.0], [0.0, 1.0]]]], device=backend, requires_grad=True)
+    y = F.max_pool2d(x, 2)
+    y.sum().backward()
+    assert y.tolist() == [[[[1.0]]]]
+    assert x.grad.tolist() == [[[[1.0, 0.0], [0.0, 0.0]]]]
+
+
+def test_block_max_pool_matches_numpy_forward_and_backward(backend) -> None:
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((2, 3, 6, 4))
+    x = ag.tensor(data, device=backend, requires_grad=True)
+    fast = F.max_pool2d(x, 2)
+    # (N, C, OH, OW, 4): each 2x2 block flattened row-major.
+    blocks = data.reshape(2, 3, 3, 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(2, 3, 3, 2, 4)
+    np.testing.assert_array_equal(fast.numpy(), blocks.max(axis=-1))
+    g = rng.standard_normal(fast.shape)
+    fast.backward(ag.tensor(g, device=backend))
+    expected = np.zeros_like(blocks)
+    np.put_along_axis(expected, blocks.argmax(axis=-1)[..., None], g[..., None], axis=-1)
+    expected = expected.reshape(2, 3, 3, 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(2, 3, 6, 4)
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
