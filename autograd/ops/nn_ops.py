@@ -446,8 +446,9 @@ class BlockMaxPool2d(Function):
 
     The common pooling layer, done without materialising windows: the image is seen as
     channels-last blocks (a free view when the input is an NCHW view of NHWC memory, as conv
-    outputs are), the max is a running comparison over the kh*kw block offsets, and the index
-    of the first maximum (PyTorch's tie rule) is kept for backward.
+    outputs are) and the max is a chain of elementwise maxima over the kh*kw block offsets.
+    Backward finds each block's first maximum again (PyTorch's tie rule) from x and y, so
+    nothing but the input and output is kept.
     """
 
     raw_backward = True
@@ -455,61 +456,75 @@ class BlockMaxPool2d(Function):
     def forward(self, x):
         xp = self.xp
         kh, kw = self.kernel
-        n, c, h, w = x.shape
         blocks = _blocks(xp, x, kh, kw)                      # (N, OH, kh, OW, kw, C)
         best = blocks[:, :, 0, :, 0, :].copy()
-        index = xp.zeros(best.shape, dtype="int8" if kh * kw < 128 else "int32")
         for k in range(1, kh * kw):
-            candidate = blocks[:, :, k // kw, :, k % kw, :]
-            better = candidate > best                        # strict: ties keep the first
-            xp.copyto(best, candidate, where=better)
-            xp.copyto(index, k, where=better)
-        self.save_for_backward(index)
-        return best.transpose(0, 3, 1, 2)                    # NCHW view of NHWC memory
+            xp.maximum(best, blocks[:, :, k // kw, :, k % kw, :], out=best)
+        y = best.transpose(0, 3, 1, 2)                       # NCHW view of NHWC memory
+        self.save_for_backward(x, y)
+        return y
 
     def backward(self, gy):
-        (index,) = self.saved_tensors
-        return _BlockScatter.apply(gy, index, kernel=self.kernel)
+        x, y = self.saved_tensors
+        return _BlockScatter.apply(gy, x, y, kernel=self.kernel)
+
+
+def _first_hits(xp: Any, x: Any, y: Any, kernel: tuple) -> Any:
+    """For each block offset k, where x equals the block's max y and no earlier offset did."""
+    kh, kw = kernel
+    blocks = _blocks(xp, x, kh, kw)
+    best = y.transpose(0, 2, 3, 1)                           # (N, OH, OW, C)
+    free = None
+    for k in range(kh * kw):
+        hit = blocks[:, :, k // kw, :, k % kw, :] == best
+        if free is None:
+            free = ~hit
+        else:
+            hit &= free
+            free &= ~hit
+        yield k, hit
 
 
 class _BlockScatter(Function):
-    """gx = gy placed at each block's recorded position, zeros elsewhere (linear in gy)."""
+    """gx = gy placed at each block's first maximum, zeros elsewhere (linear in gy; x and y
+    only locate the maxima)."""
 
     raw_backward = True
 
-    def forward(self, gy, index):
-        self.save_for_backward(index)
+    def forward(self, gy, x, y):
+        self.save_for_backward(x, y)
         xp = self.xp
         kh, kw = self.kernel
         n, c, oh, ow = gy.shape
         g = gy.transpose(0, 2, 3, 1)                         # (N, OH, OW, C)
-        out = xp.zeros((n, oh, kh, ow, kw, c), dtype=gy.dtype)
-        for k in range(kh * kw):
-            out[:, :, k // kw, :, k % kw, :] = g * (index == k)
+        out = xp.empty((n, oh, kh, ow, kw, c), dtype=gy.dtype)
+        for k, hit in _first_hits(xp, x, y, self.kernel):
+            xp.multiply(g, hit, out=out[:, :, k // kw, :, k % kw, :])
         return out.reshape(n, oh * kh, ow * kw, c).transpose(0, 3, 1, 2)
 
     def backward(self, ggx):
-        (index,) = self.saved_tensors
-        return _BlockGather.apply(ggx, index, kernel=self.kernel), None
+        x, y = self.saved_tensors
+        return _BlockGather.apply(ggx, x, y, kernel=self.kernel), None, None
 
 
 class _BlockGather(Function):
-    """y = x at each block's recorded position: the adjoint of `_BlockScatter`."""
+    """y = the block-max position's value of an image: the adjoint of `_BlockScatter`."""
 
     raw_backward = True
 
-    def forward(self, x, index):
-        self.save_for_backward(index)
+    def forward(self, image, x, y):
+        self.save_for_backward(x, y)
+        xp = self.xp
         kh, kw = self.kernel
-        blocks = _blocks(self.xp, x, kh, kw)
-        out = self.xp.zeros(index.shape, dtype=x.dtype)
-        for k in range(kh * kw):
-            out += blocks[:, :, k // kw, :, k % kw, :] * (index == k)
+        blocks = _blocks(xp, image, kh, kw)
+        out = xp.zeros(y.transpose(0, 2, 3, 1).shape, dtype=image.dtype)
+        for k, hit in _first_hits(xp, x, y, self.kernel):
+            out += blocks[:, :, k // kw, :, k % kw, :] * hit
         return out.transpose(0, 3, 1, 2)
 
     def backward(self, gy):
-        (index,) = self.saved_tensors
-        return _BlockScatter.apply(gy, index, kernel=self.kernel), None
+        x, y = self.saved_tensors
+        return _BlockScatter.apply(gy, x, y, kernel=self.kernel), None, None
 
 
 def _blocks(xp: Any, x: Any, kh: int, kw: int) -> Any:
