@@ -68,30 +68,37 @@ class Function:
             fn.backend = raw
             fn.xp = raw.xp
             return fn.forward(*inputs)
-        # One pass over the inputs: the backend, the raw arrays, and whether anything needs grad.
+        # One pass over the inputs: their backend and arrays and, while grad mode is on, the
+        # graph edges (where each input's gradient goes) and the shape/dtype it must have.
         backend = None
-        requires_grad = False
         datas = []
+        enabled = _grad_state.enabled
+        needs = [] if enabled else None
+        record = False
         for x in inputs:
             if isinstance(x, Tensor):
                 if backend is None:
                     backend = x._backend
                 elif x._backend is not backend:
                     _raise_device_mismatch(cls, inputs)
-                datas.append(x.data)
-                if x.requires_grad:
-                    requires_grad = True
+                data = x.data
+                datas.append(data)
+                if enabled:
+                    if x.requires_grad:
+                        record = True
+                        needs.append(True)
+                    else:
+                        needs.append(False)
             else:
                 datas.append(x)
+                if enabled:
+                    needs.append(False)
         if backend is None:
             backend = _default_backend()
         fn.backend = backend
         fn.xp = backend.xp
-        record = requires_grad and _grad_state.enabled
         if record:
-            fn.needs_input_grad = tuple(
-                [isinstance(x, Tensor) and x.requires_grad for x in inputs]
-            )
+            fn.needs_input_grad = tuple(needs)
             fn._recording = True
         try:
             if backend.needs_device_scope:  # CuPy runs on the *current* device (cuda:1, ...)
@@ -117,10 +124,10 @@ class Function:
         """Connects this node to its inputs' nodes and resolves what `forward` saved."""
         edges = []
         meta = []
-        for x, needed in zip(inputs, self.needs_input_grad):
+        for x, data, needed in zip(inputs, datas, self.needs_input_grad):
             if needed:
-                edges.append(x.grad_fn if x.grad_fn is not None else x)
-                data = x.data
+                producer = x.grad_fn
+                edges.append(producer if producer is not None else x)
                 meta.append((data.shape, data.dtype))
             else:
                 edges.append(None)
