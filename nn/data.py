@@ -14,7 +14,6 @@ Python loop over samples. Other data sets are read sample by sample and collated
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -182,7 +181,8 @@ class DataLoader:
         drop_last: leave out the last, smaller batch.
         seed: seed of the loader's own generator. The order of epoch `e` depends only on
             ``(seed, e)``, so a run is reproducible and can resume at any epoch
-            (`set_epoch`). None draws a seed from the OS once.
+            (`set_epoch`). None draws a seed once from the engine's generator, so
+            ``ag.manual_seed`` makes the shuffling reproducible too.
         device: where batches go (default: the default backend at iteration time).
         collate_fn: ``collate_fn(samples) -> batch`` for the per-sample path; using it turns
             the fast path off.
@@ -207,7 +207,7 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         if seed is None:
-            seed = int.from_bytes(os.urandom(8), "little") >> 1
+            seed = _engine_seed()
         self.seed = int(seed)
         self.device = device
         self.collate_fn = collate_fn
@@ -289,13 +289,16 @@ def random_split(dataset: Dataset, lengths: Sequence[float], seed: int | None = 
 
     Args:
         lengths: sample counts adding up to ``len(dataset)``, or fractions adding up to 1.
-        seed: seed of the shuffle (None: a fresh random one).
+        seed: seed of the shuffle (None: drawn from the engine's generator, which
+            ``ag.manual_seed`` seeds).
 
     Returns:
         One `Subset` per length, in order.
     """
     n = len(dataset)
     counts = _split_lengths(n, lengths)
+    if seed is None:
+        seed = _engine_seed()
     perm = backends.host().xp.random.default_rng(seed).permutation(n)
     out, start = [], 0
     for c in counts:
@@ -313,3 +316,8 @@ def train_val_split(dataset: Dataset, val_fraction: float = 0.2,
     n_val = int(round(val_fraction * n))
     train, val = random_split(dataset, [n - n_val, n_val], seed=seed)
     return train, val
+
+
+def _engine_seed() -> int:
+    """A seed drawn from the host backend's generator (the one ``ag.manual_seed`` seeds)."""
+    return int(backends.host().integers(0, 2**62, ()))

@@ -183,3 +183,18 @@ def test_random_split_views():
     assert not set(train.indices) & set(val.indices)
     # Subset items come from the parent
     np.testing.assert_array_equal(val[0][0].numpy(), ds[int(val.indices[0])][0].numpy())
+
+
+def test_manual_seed_fixes_the_shuffle_of_an_unseeded_loader() -> None:
+    data = TensorDataset(ag.arange(20))
+
+    def order() -> list:
+        ag.manual_seed(7)
+        loader = DataLoader(data, batch_size=20, shuffle=True)
+        return next(iter(loader))[0].tolist()
+
+    assert order() == order()
+    ag.manual_seed(7)
+    first = random_split(data, [10, 10])[0].indices
+    ag.manual_seed(7)
+    assert list(random_split(data, [10, 10])[0].indices) == list(first)
