@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Sequence
 
-from .function import Function
+from .function import _FREED, Function
 from .grad_mode import state as _grad_state
 from .tensor import Tensor
 
@@ -164,33 +164,41 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
         pending[node] = pending[node] + g if node in pending else g
     # Roots that are consumed by another root wait for it like any other node.
     ready = [node for node in dict.fromkeys(roots) if deps[node] == 0]
-    # How many places each gradient array was handed to: a leaf must own its .grad, so it
-    # copies an array that is also held elsewhere (or is a view of one).
+    # How many leaves each gradient array was handed to: a leaf must own its .grad, so it
+    # copies an array that another leaf (or the caller, for a root gradient) also holds, or a
+    # view. Only leaves count: a node's rule never writes into the gradient it was given.
     handed: dict[int, int] = {id(g.data): 2 for g in root_grads}
     state = _grad_state
-
-    while ready:
-        node = ready.pop()
-        g = pending.pop(node, None)
-        if isinstance(node, Tensor):
-            if g is not None:
-                _accumulate_leaf(node, _wrap(g, node._backend, raw), captured, create, handed)
-            continue
-        edges = node.next_edges
-        grads = ()
-        if g is not None:
-            if node._hooks or node._retained is not None or captured:
+    current = None  # the backend raw rules run on (state.raw_backend), set per change
+    try:
+        while ready:
+            node = ready.pop()
+            g = pending.pop(node, None)
+            if isinstance(node, Tensor):
+                if g is not None:
+                    if node._hooks and current is not None:  # user code runs on Tensors
+                        current = state.raw_backend = None
+                    _accumulate_leaf(node, _wrap(g, node._backend, raw), captured, create,
+                                     handed)
+                continue
+            edges = node.next_edges
+            if g is not None and (node._hooks or node._retained is not None or captured):
+                if current is not None:  # hooks and captures work on Tensors
+                    current = state.raw_backend = None
                 g = _observe(node, g, raw, create, captured, handed)
-            if reach is None or any(e in reach for e in edges if e is not None):
+            if g is None or (reach is not None and not any(
+                    e in reach for e in edges if e is not None)):
+                grads = (None,) * len(edges)
+            else:
                 if not raw:
                     grads = node.backward(g)
                 elif node.raw_backward:
-                    state.raw_backend = node.backend
-                    try:
-                        grads = node.backward(g)
-                    finally:
-                        state.raw_backend = None
+                    if node.backend is not current:
+                        current = state.raw_backend = node.backend
+                    grads = node.backward(g)
                 else:
+                    if current is not None:  # a Tensor rule must not see raw mode
+                        current = state.raw_backend = None
                     grads = _unwrap(node.backward(Tensor._make(g, node.backend)), node)
                 if type(grads) is not tuple:
                     grads = (grads,)
@@ -200,29 +208,30 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
                         f"{len(edges)} inputs"
                     )
                 if not retain and node._saved is not None:
-                    node.release()
-        meta = node.input_meta
-        for i, edge in enumerate(edges):
-            if edge is None:
-                continue
-            gx = grads[i] if grads else None
-            if gx is not None:
-                shape, dtype = meta[i]
-                if raw:
-                    if (type(gx) is not node.backend.array_type or gx.shape != shape
-                            or gx.dtype != dtype):
-                        gx = _fit_raw(gx, shape, dtype, node)
-                elif gx.data.shape != shape or gx.data.dtype != dtype:
-                    gx = _fit(gx, shape, dtype, node)
-                if edge in pending:
-                    pending[edge] = pending[edge] + gx
-                else:
-                    pending[edge] = gx
-                    key = id(gx) if raw else id(gx.data)
-                    handed[key] = handed.get(key, 0) + 1
-            deps[edge] -= 1
-            if deps[edge] == 0:
-                ready.append(edge)
+                    node._saved = _FREED
+            for edge, gx, meta in zip(edges, grads, node.input_meta):
+                if edge is None:
+                    continue
+                if gx is not None:
+                    shape, dtype = meta
+                    if raw:
+                        if (type(gx) is not node.backend.array_type or gx.shape != shape
+                                or gx.dtype != dtype):
+                            gx = _fit_raw(gx, shape, dtype, node)
+                    elif gx.data.shape != shape or gx.data.dtype != dtype:
+                        gx = _fit(gx, shape, dtype, node)
+                    if edge in pending:
+                        pending[edge] = pending[edge] + gx
+                    else:
+                        pending[edge] = gx
+                        if isinstance(edge, Tensor):
+                            key = id(gx) if raw else id(gx.data)
+                            handed[key] = handed.get(key, 0) + 1
+                deps[edge] -= 1
+                if deps[edge] == 0:
+                    ready.append(edge)
+    finally:
+        state.raw_backend = None
 
 
 def _wrap(g: Any, backend: Any, raw: bool) -> Tensor:
