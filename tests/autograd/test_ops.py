@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autograd.gradcheck import gradcheck, gradgradcheck
@@ -60,3 +60,24 @@ def test_gradgradcheck(case: OpCase, backend, data) -> None:
     assert gradgradcheck(
         lambda *xs: case.fn(*xs, **params), tensors, atol=case.atol, rtol=case.rtol
     )
+
+
+# Long property runs: `python -m pytest -m slow` (300 drawn examples per op instead of 25).
+LONG = settings(max_examples=300, deadline=None,
+               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES, ids=str)
+@LONG
+@given(data=st.data())
+def test_gradcheck_long(case: OpCase, backend, data) -> None:
+    test_gradcheck.hypothesis.inner_test(case, backend, data)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", SECOND_ORDER, ids=str)
+@LONG
+@given(data=st.data())
+def test_gradgradcheck_long(case: OpCase, backend, data) -> None:
+    test_gradgradcheck.hypothesis.inner_test(case, backend, data)
