@@ -21,11 +21,16 @@ from .ops.arithmetic import (
     add, div, divide, maximum, minimum, mul, multiply, neg, negative, pow, power, sub,
     subtract, true_divide, where,
 )
+from .ops.indexing import *  # noqa: F401,F403
 from .ops.linalg import matmul
 from .ops.reduction import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.unary import *  # noqa: F401,F403
-from .ops import reduction as _reduction, shape as _shape, unary as _unary
+from .ops.activation import *  # noqa: F401,F403
+from .ops import (
+    activation as _activation, indexing as _indexing, reduction as _reduction, shape as _shape,
+    unary as _unary,
+)
 from .functional import gradients, grad, value_and_grad, vjp, jvp, jacobian, hessian
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
@@ -35,6 +40,7 @@ __all__ = [
     "power", "sub", "subtract", "true_divide", "where", "matmul", *_creation_all,
     "gradients", "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian",
     "GradcheckError", "gradcheck", "gradgradcheck",
-    *_reduction.__all__, *_shape.__all__, *_unary.__all__,
+    *_reduction.__all__, *_shape.__all__, *_indexing.__all__, *_unary.__all__,
+    *_activation.__all__,
 ]
 # `autograd.testing` (hypothesis strategies) is imported explicitly: hypothesis is optional.

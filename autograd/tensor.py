@@ -454,7 +454,7 @@ class Tensor:
         return self._inplace(Tensor.__pow__, "power", other)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return _shape.getitem(self, index)
+        return _indexing.getitem(self, index)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         value = _lift(value, self)
@@ -462,7 +462,9 @@ class Tensor:
             self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
         )
         if not recorded:
-            self.data[_shape.raw_index(index)] = value.data if isinstance(value, Tensor) else value
+            self.data[_indexing.raw_index(index)] = (
+                value.data if isinstance(value, Tensor) else value
+            )
             self._version[0] += 1
             return
         if self.grad_fn is None and self.requires_grad:
@@ -471,7 +473,7 @@ class Tensor:
                 "change it behind autograd's back; wrap it in `with no_grad():` or build a new "
                 "tensor (e.g. with where)"
             )
-        self._rebind(_shape.setitem(self, index, value))
+        self._rebind(_indexing.setitem(self, index, value))
 
     def zero_(self) -> Tensor:
         """Fills with zeros in place (not recorded)."""
@@ -539,10 +541,10 @@ class Tensor:
         return _unary.erf(self)
 
     def sigmoid(self) -> Tensor:
-        return _unary.sigmoid(self)
+        return _activation.sigmoid(self)
 
     def relu(self) -> Tensor:
-        return _unary.relu(self)
+        return _activation.relu(self)
 
     def abs(self) -> Tensor:
         return _unary.abs(self)
@@ -638,7 +640,7 @@ class Tensor:
         return _shape.split(self, indices_or_sections, axis)
 
     def take_along_axis(self, indices: Any, axis: int) -> Tensor:
-        return _shape.take_along_axis(self, indices, axis)
+        return _indexing.take_along_axis(self, indices, axis)
 
 
 def _weak(t: Tensor) -> Any:
@@ -685,7 +687,9 @@ def _lift(other: Any, like: Tensor, scalar_ok: bool = True) -> Any:
 _PASS.add(Tensor)
 
 from . import function as _fn  # noqa: E402  (ops need Tensor defined first)
+from .ops import activation as _activation  # noqa: E402
 from .ops import arithmetic as _arith  # noqa: E402
+from .ops import indexing as _indexing  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
 from .ops import shape as _shape  # noqa: E402

@@ -14,8 +14,9 @@ from typing import Any
 
 from autograd.grad_mode import no_grad
 from autograd.ops import linalg as _linalg
+from autograd.ops.activation import elu, gelu, leaky_relu, relu, sigmoid, softplus
 from autograd.ops.arithmetic import where
-from autograd.ops.unary import elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh
+from autograd.ops.unary import tanh
 from autograd.tensor import Tensor
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from autograd.ops.unary import relu
+from autograd.ops.activation import relu
 from autograd.tensor import Tensor
 
 from ..module import Module, Sequential

@@ -11,7 +11,7 @@ import pytest
 
 import autograd as ag
 from autograd.gradcheck import gradcheck, gradgradcheck
-from autograd.ops import shape as shape_ops
+from autograd.ops import indexing as indexing_ops
 
 
 def _x(backend, shape=(3, 4), requires_grad=True):
@@ -218,7 +218,7 @@ def test_setitem_second_order(backend) -> None:
     v = ag.tensor([1.5, -0.5], device=backend, dtype="float64", requires_grad=True)
 
     def f(t, value):
-        return shape_ops.setitem(t * t, (slice(None), 1), value * value)
+        return indexing_ops.setitem(t * t, (slice(None), 1), value * value)
 
     assert gradcheck(f, (x, v))
     assert gradgradcheck(f, (x, v))
@@ -258,12 +258,12 @@ def test_setitem_under_no_grad_on_a_parameter(backend) -> None:
 
 def test_raw_index_unwraps_tensors(backend) -> None:
     t = ag.tensor([0, 2], device=backend)
-    raw = shape_ops.raw_index((t, slice(None), [t, 1], None))
+    raw = indexing_ops.raw_index((t, slice(None), [t, 1], None))
     assert raw[0] is t.data
     assert raw[1] == slice(None) and raw[3] is None
     assert raw[2][0] is t.data
-    assert shape_ops.raw_index(t) is t.data
-    assert shape_ops.raw_index(3) == 3
+    assert indexing_ops.raw_index(t) is t.data
+    assert indexing_ops.raw_index(3) == 3
 
 
 # -- split and concatenate ---------------------------------------------------------------------
