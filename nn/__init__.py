@@ -14,8 +14,8 @@ from typing import Any
 # public name -> submodule that defines it
 _EXPORTS = {
     # modules and containers
-    "Module": "module", "Parameter": "module", "Sequential": "module",
-    "ModuleList": "module", "ModuleDict": "module",
+    "Module": "module", "Parameter": "module", "Sequential": "containers",
+    "ModuleList": "containers", "ModuleDict": "containers",
     # layers
     "Linear": "layers.basic", "Identity": "layers.basic", "Flatten": "layers.basic",
     "Embedding": "layers.basic", "Dropout": "layers.basic",

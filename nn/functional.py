@@ -181,13 +181,8 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
 
 
 # -- convolution, pooling and losses live with their ops; F re-exports them ------------------
-from autograd.ops.nn_ops import (  # noqa: E402
-    adaptive_avg_pool2d,
-    avg_pool2d,
-    conv1d,
-    conv2d,
-    max_pool2d,
-)
+from autograd.ops.conv import conv1d, conv2d  # noqa: E402
+from autograd.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402
 
 from .losses import (  # noqa: E402
     binary_cross_entropy,

@@ -1,7 +1,7 @@
 """Loss functions and their module forms, with PyTorch's names, arguments and reductions.
 
 Every loss takes ``reduction`` in {"mean", "sum", "none"}. Cross-entropy and BCE-with-logits
-use the fused, numerically stable primitives of `autograd.ops.nn_ops`; the others are short
+use the fused, numerically stable primitives of `autograd.ops.loss_ops`; the others are short
 compositions of tensor ops.
 
     >>> loss = nn.CrossEntropyLoss(label_smoothing=0.1)(logits, labels)   # labels: int (N,)
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograd.ops import nn_ops
+from autograd.ops import loss_ops
 from autograd.ops import unary as _unary
 from autograd.ops.arithmetic import where
 from autograd.ops.reduction import log_softmax
@@ -143,7 +143,7 @@ def cross_entropy(
         raise ValueError("cross_entropy: input must have a class axis, got a 0-d tensor")
     if target.dtype.kind == "f":
         return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
-    loss = nn_ops.softmax_cross_entropy(input, target, weight, ignore_index, label_smoothing)
+    loss = loss_ops.softmax_cross_entropy(input, target, weight, ignore_index, label_smoothing)
     if reduction == "mean":
         return loss.sum() / _class_weight_sum(target, weight, ignore_index).astype(loss.dtype)
     return _reduce(loss, reduction)
@@ -272,7 +272,7 @@ def binary_cross_entropy_with_logits(
     """
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     target = _pair_same_shape("binary_cross_entropy_with_logits", input, target)
-    loss = nn_ops.binary_cross_entropy_with_logits(input, target, pos_weight)
+    loss = loss_ops.binary_cross_entropy_with_logits(input, target, pos_weight)
     if weight is not None:
         loss = loss * _lift(weight, input)
     return _reduce(loss, reduction)

@@ -28,8 +28,9 @@ from autograd.tensor import Tensor
 
 from . import checkpoint
 from .callbacks import Callback, EarlyStopping, LRSchedulerCallback, ModelCheckpoint
+from .containers import ModuleList
 from .data import DataLoader, TensorDataset
-from .module import Module, ModuleList
+from .module import Module
 
 __all__ = [
     "fit", "evaluate", "predict", "Trainer", "History", "Ensemble", "NonFiniteLossError",

@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d and Conv2d (im2col + one GEMM, see autograd.ops.nn_ops)."""
+"""Convolution layers: Conv1d and Conv2d (im2col + one GEMM, see autograd.ops.conv)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from autograd.creation import empty
-from autograd.ops.nn_ops import conv1d, conv2d
+from autograd.ops.conv import conv1d, conv2d
 from autograd.tensor import Tensor
 
 from .. import init

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograd.ops.nn_ops import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from autograd.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from autograd.tensor import Tensor
 
 from ..module import Module

@@ -8,7 +8,8 @@ from typing import Any
 from autograd.ops.activation import relu
 from autograd.tensor import Tensor
 
-from ..module import Module, Sequential
+from ..containers import Sequential
+from ..module import Module
 from .basic import Flatten, Linear
 from .conv import Conv2d
 from .normalization import BatchNorm2d

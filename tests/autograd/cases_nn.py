@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from autograd.ops import nn_ops as F
+from autograd.ops.conv import conv1d, conv2d, im2col
+from autograd.ops.loss_ops import binary_cross_entropy_with_logits, softmax_cross_entropy
+from autograd.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 from .op_table import OpCase
 
@@ -240,15 +242,15 @@ def bce_inputs(rng, shapes):
 
 
 def _conv2d(x, w, b=None, **params):
-    return F.conv2d(x, w, b, **params)
+    return conv2d(x, w, b, **params)
 
 
 def _conv1d(x, w, b=None, **params):
-    return F.conv1d(x, w, b, **params)
+    return conv1d(x, w, b, **params)
 
 
 def _im2col(x, **params):
-    return F.im2col(x, params.pop("kernel_size"), **params)
+    return im2col(x, params.pop("kernel_size"), **params)
 
 
 def ref_im2col(x, kernel_size, stride=1, padding=0, dilation=1):
@@ -277,22 +279,22 @@ CASES = [
            params=conv_params),
     OpCase("conv1d", _conv1d, ref_conv1d, shapes=conv2d_shapes(one_d=True), params=conv_params),
     OpCase("im2col", _im2col, ref_im2col, shapes=image_shapes, params=im2col_params),
-    OpCase("max_pool2d", F.max_pool2d, ref_max_pool2d, shapes=image_shapes, params=pool_params,
+    OpCase("max_pool2d", max_pool2d, ref_max_pool2d, shapes=image_shapes, params=pool_params,
            distinct=True),
-    OpCase("max_pool2d_blocks", F.max_pool2d, ref_max_pool2d, shapes=block_pool_case(),
+    OpCase("max_pool2d_blocks", max_pool2d, ref_max_pool2d, shapes=block_pool_case(),
            params=block_pool_params, distinct=True),
-    OpCase("avg_pool2d", F.avg_pool2d, ref_avg_pool2d, shapes=image_shapes,
+    OpCase("avg_pool2d", avg_pool2d, ref_avg_pool2d, shapes=image_shapes,
            params=lambda s: pool_params(s, avg=True)),
-    OpCase("adaptive_avg_pool2d", F.adaptive_avg_pool2d, ref_adaptive_avg_pool2d,
+    OpCase("adaptive_avg_pool2d", adaptive_avg_pool2d, ref_adaptive_avg_pool2d,
            shapes=image_shapes, params=adaptive_params),
-    OpCase("softmax_cross_entropy", F.softmax_cross_entropy, ref_softmax_cross_entropy,
+    OpCase("softmax_cross_entropy", softmax_cross_entropy, ref_softmax_cross_entropy,
            shapes=cross_entropy_shapes(), params=cross_entropy_params,
            make_inputs=cross_entropy_inputs, constant_inputs=(1,)),
-    OpCase("softmax_cross_entropy_weighted", F.softmax_cross_entropy, ref_softmax_cross_entropy,
+    OpCase("softmax_cross_entropy_weighted", softmax_cross_entropy, ref_softmax_cross_entropy,
            shapes=cross_entropy_shapes(weighted=True), params=cross_entropy_params,
            make_inputs=cross_entropy_inputs, constant_inputs=(1, 2)),
-    OpCase("bce_with_logits", F.binary_cross_entropy_with_logits, ref_bce_with_logits,
+    OpCase("bce_with_logits", binary_cross_entropy_with_logits, ref_bce_with_logits,
            shapes=bce_shapes(), make_inputs=bce_inputs),
-    OpCase("bce_with_logits_pos_weight", F.binary_cross_entropy_with_logits, ref_bce_with_logits,
+    OpCase("bce_with_logits_pos_weight", binary_cross_entropy_with_logits, ref_bce_with_logits,
            shapes=bce_shapes(pos_weight=True), make_inputs=bce_inputs),
 ]

@@ -10,7 +10,8 @@ import pytest
 import autograd as ag
 import nn
 from autograd.gradcheck import gradcheck, gradgradcheck
-from autograd.ops import nn_ops as F
+from autograd.ops.conv import col2im, conv1d, conv2d, im2col
+from autograd.ops.pooling import adaptive_avg_pool2d, max_pool2d
 from tests.autograd.cases_nn import (
     ref_adaptive_avg_pool2d,
     ref_avg_pool2d,
@@ -59,7 +60,7 @@ def test_conv_same_padding(backend):
     expected = ref_conv2d(padded, conv.weight.numpy(), conv.bias.numpy())
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match="stride 1"):
-        F.conv2d(_t(x, backend), conv.weight, stride=2, padding="same")
+        conv2d(_t(x, backend), conv.weight, stride=2, padding="same")
 
 
 def test_conv1d_module(backend):
@@ -78,7 +79,7 @@ def test_conv2d_gradients_first_and_second_order(backend):
     b = _t(rng.normal(size=4), backend, requires_grad=True)
 
     def f(x, w, b):
-        return F.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
+        return conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
 
     assert gradcheck(f, (x, w, b))
     assert gradgradcheck(f, (x, w, b))
@@ -87,29 +88,29 @@ def test_conv2d_gradients_first_and_second_order(backend):
 def test_conv_errors(backend):
     x = ag.zeros(1, 3, 4, 4, device=backend)
     with pytest.raises(ValueError, match=r"conv2d: input of shape \(1, 3, 4, 4\) has 3 channels"):
-        F.conv2d(x, ag.zeros(2, 4, 3, 3, device=backend))
+        conv2d(x, ag.zeros(2, 4, 3, 3, device=backend))
     with pytest.raises(ValueError, match="larger than the padded input"):
-        F.conv2d(x, ag.zeros(2, 3, 5, 5, device=backend))
+        conv2d(x, ag.zeros(2, 3, 5, 5, device=backend))
     with pytest.raises(ValueError, match="kernel"):
-        F.conv2d(x, ag.zeros(2, 3, 3, 3, device=backend), dilation=3)
+        conv2d(x, ag.zeros(2, 3, 3, 3, device=backend), dilation=3)
     with pytest.raises(ValueError, match=r"expected an input of shape \(N, C, H, W\)"):
-        F.conv2d(ag.zeros(3, 4, 4, device=backend), ag.zeros(2, 3, 3, 3, device=backend))
+        conv2d(ag.zeros(3, 4, 4, device=backend), ag.zeros(2, 3, 3, 3, device=backend))
     with pytest.raises(ValueError, match="divisible by groups"):
         nn.Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="bias"):
-        F.conv2d(x, ag.zeros(2, 3, 3, 3, device=backend), ag.zeros(3, device=backend))
+        conv2d(x, ag.zeros(2, 3, 3, 3, device=backend), ag.zeros(3, device=backend))
     with pytest.raises(ValueError, match="conv1d"):
-        F.conv1d(ag.zeros(1, 3, 2, device=backend), ag.zeros(2, 3, 5, device=backend))
+        conv1d(ag.zeros(1, 3, 2, device=backend), ag.zeros(2, 3, 5, device=backend))
 
 
 def test_im2col_and_col2im_are_adjoint(backend):
     rng = np.random.default_rng(4)
     x = _t(rng.normal(size=(2, 3, 6, 5)), backend)
     args = dict(kernel_size=(3, 2), stride=(2, 1), padding=1, dilation=(1, 2))
-    cols = F.im2col(x, **args)
+    cols = im2col(x, **args)
     assert cols.shape == (2, 3, 5, 3 * 3 * 2)
     c = _t(rng.normal(size=cols.shape), backend)
-    back = F.col2im(c, x.shape, **args)
+    back = col2im(c, x.shape, **args)
     lhs = (cols.numpy() * c.numpy()).sum()
     rhs = (x.numpy() * back.numpy()).sum()
     np.testing.assert_allclose(lhs, rhs, rtol=1e-12)
@@ -128,13 +129,13 @@ def test_max_pool_ties_send_gradient_to_first(backend):
 def test_max_pool_padding_and_overlap(backend):
     x = np.random.default_rng(5).permutation(50).reshape(1, 2, 5, 5).astype(np.float64)
     xt = _t(x, backend, requires_grad=True)
-    y = F.max_pool2d(xt, 3, stride=1, padding=1)
+    y = max_pool2d(xt, 3, stride=1, padding=1)
     assert y.shape == (1, 2, 5, 5)
     np.testing.assert_array_equal(
         y.numpy()[0, 0, 0, 0], x[0, 0, :2, :2].max())
-    assert gradcheck(lambda t: F.max_pool2d(t, 3, 2, 1), (xt,))
+    assert gradcheck(lambda t: max_pool2d(t, 3, 2, 1), (xt,))
     with pytest.raises(ValueError, match="at most half the kernel"):
-        F.max_pool2d(xt, 2, padding=2)
+        max_pool2d(xt, 2, padding=2)
 
 
 @pytest.mark.parametrize("count_include_pad", [True, False])
@@ -155,14 +156,14 @@ def test_adaptive_avg_pool(backend, size, out):
     got = nn.AdaptiveAvgPool2d(out)(_t(x, backend))
     np.testing.assert_allclose(got.numpy(), ref_adaptive_avg_pool2d(x, out), rtol=1e-12)
     xt = _t(x[:1, :1], backend, requires_grad=True)
-    assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, out), (xt,))
+    assert gradcheck(lambda t: adaptive_avg_pool2d(t, out), (xt,))
 
 
 def test_adaptive_avg_pool_none_and_errors(backend):
     x = ag.randn(1, 2, 6, 4, device=backend)
-    assert F.adaptive_avg_pool2d(x, (None, 2)).shape == (1, 2, 6, 2)
+    assert adaptive_avg_pool2d(x, (None, 2)).shape == (1, 2, 6, 2)
     with pytest.raises(ValueError, match="adaptive_avg_pool2d"):
-        F.adaptive_avg_pool2d(x, 0)
+        adaptive_avg_pool2d(x, 0)
 
 
 # -- residual networks -----------------------------------------------------------------------
@@ -216,7 +217,7 @@ def test_cnn_step_makes_no_host_sync(backend):
 
 def test_block_max_pool_sends_the_gradient_to_the_first_maximum_on_ties(backend) -> None:
     x = ag.tensor([[[[1.0, 1.0], [0.0, 1.0]]]], device=backend, requires_grad=True)
-    y = F.max_pool2d(x, 2)
+    y = max_pool2d(x, 2)
     y.sum().backward()
     assert y.tolist() == [[[[1.0]]]]
     assert x.grad.tolist() == [[[[1.0, 0.0], [0.0, 0.0]]]]
@@ -226,7 +227,7 @@ def test_block_max_pool_matches_numpy_forward_and_backward(backend) -> None:
     rng = np.random.default_rng(0)
     data = rng.standard_normal((2, 3, 6, 4))
     x = ag.tensor(data, device=backend, requires_grad=True)
-    fast = F.max_pool2d(x, 2)
+    fast = max_pool2d(x, 2)
     # (N, C, OH, OW, 4): each 2x2 block flattened row-major.
     blocks = data.reshape(2, 3, 3, 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(2, 3, 3, 2, 4)
     np.testing.assert_array_equal(fast.numpy(), blocks.max(axis=-1))

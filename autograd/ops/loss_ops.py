@@ -1,0 +1,213 @@
+"""Fused losses: softmax cross-entropy and binary cross-entropy on logits.
+
+Fused primitives, and why:
+
+- `SoftmaxCrossEntropy`: log-softmax + NLL in one pass over the logits with the max shift, so
+  large logits (1e4) neither overflow nor lose the gradient, and the backward is ``p - t``.
+- `BinaryCrossEntropyWithLogits`: ``max(x, 0) - x y + log1p(exp(-|x|))`` never overflows.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from backends import kernels
+
+from ..function import Function
+from ..grad_mode import state as _grad_state
+from ..tensor import Tensor
+from . import activation as _activation
+
+__all__ = ["softmax_cross_entropy", "binary_cross_entropy_with_logits"]
+
+
+# -- fused losses ----------------------------------------------------------------------------
+class SoftmaxCrossEntropy(Function):
+    """Per-sample ``-sum_c t_c log softmax(x)_c`` over axis 1 for class-index targets.
+
+    The target distribution is ``t = (1 - eps) w_y onehot(y) + eps / C * w`` (w = class
+    weights, 1 without them), zero where ``y == ignore_index``. With ``q = sum_c t_c`` the
+    gradient is ``gx = gy (q softmax(x) - t)``. Computed with the max shift, so any finite
+    logits are safe.
+    """
+
+    def forward(self, x, target, weight):
+        xp = self.xp
+        n_classes = x.shape[1]
+        # log softmax(x) = (x - shift) - log_total; no (N, C) array is written (backends/kernels)
+        shift, log_total = kernels.log_softmax_stats(self.backend, x, axis=1)
+        valid = target != self.ignore_index
+        bad = valid & ((target < 0) | (target >= n_classes))
+        if not self.backend.is_device:
+            if bad.any():
+                wrong = target[bad]
+                raise IndexError(
+                    f"cross_entropy: target {wrong.reshape(-1)[0]} is out of range for "
+                    f"{n_classes} classes (input shape {tuple(x.shape)}); class indices must "
+                    f"be in [0, {n_classes}) or equal ignore_index={self.ignore_index}"
+                )
+        safe = xp.where(valid & ~bad, target, 0)
+        picked = xp.take_along_axis(x, xp.expand_dims(safe, 1), axis=1)
+        nll = ((shift - picked) + log_total)[:, 0]  # -log softmax(x)_y, exact at the max
+        eps = self.label_smoothing
+        w_y = 1.0 if weight is None else weight[safe]
+        loss = (1.0 - eps) * w_y * nll
+        if eps:
+            # -sum_c w_c log softmax(x)_c = sum_c w_c (shift - x_c) + log_total sum_c w_c
+            if weight is None:
+                smooth = (shift - x.mean(axis=1, keepdims=True) + log_total) * n_classes
+            else:
+                w = weight.reshape((1, -1) + (1,) * (x.ndim - 2))
+                smooth = ((shift - x) * w).sum(axis=1, keepdims=True) + log_total * w.sum()
+            loss = loss + (eps / n_classes) * smooth[:, 0]
+        loss = xp.where(valid, loss, 0).astype(x.dtype, copy=False)
+        if self.backend.is_device:
+            # No host read on a device: an out-of-range class makes its loss NaN instead.
+            loss = xp.where(bad, math.nan, loss)
+        if self._recording:
+            self.save_for_backward(x, safe, valid, weight, shift, log_total)
+        return loss
+
+    def _target_distribution(self, safe: Any, valid: Any, weight: Any, shape: tuple,
+                             dtype: Any) -> tuple:
+        xp = self.xp
+        n_classes = shape[1]
+        classes = xp.arange(n_classes).reshape((1, -1) + (1,) * (len(shape) - 2))
+        hot = (classes == xp.expand_dims(safe, 1)).astype(dtype)
+        eps = self.label_smoothing
+        if weight is None:
+            t = hot * (1.0 - eps) + eps / n_classes
+        else:
+            w = weight.astype(dtype).reshape(classes.shape)
+            t = hot * ((1.0 - eps) * xp.expand_dims(weight.astype(dtype)[safe], 1))
+            t = t + (eps / n_classes) * w
+        t = t * xp.expand_dims(valid, 1)
+        return t, t.sum(axis=1, keepdims=True)
+
+    def backward(self, gy):
+        x, safe, valid, weight, shift, log_total = self.saved_tensors
+        if not _grad_state.enabled:
+            return self._fused_grad(gy.data, x.data, safe.data, valid.data,
+                                    None if weight is None else weight.data, shift.data,
+                                    log_total.data), None, None
+        # Building a graph (create_graph): softmax from x itself, so the rule is
+        # differentiable. The shift is a constant: softmax does not depend on it.
+        t, q = self._target_distribution(safe.data, valid.data,
+                                         None if weight is None else weight.data,
+                                         x.shape, gy.dtype)
+        e = (x - shift).exp()
+        p = e / e.sum(axis=1, keepdims=True)
+        t = Tensor._make(t, self.backend)
+        q = Tensor._make(q, self.backend)
+        return gy.expand_dims(1) * (p * q - t), None, None
+
+    def _fused_grad(self, gy, x, safe, valid, weight, shift, log_total) -> Tensor:
+        """``gy (q softmax(x) - t)`` in one pass over the logits (first order only).
+
+        Per sample: ``gy q`` scales the softmax, ``gy (1 - eps) w_y`` comes off the target
+        class and ``gy eps / C`` times ``w_c`` off every class (see `_target_distribution`).
+        """
+        xp = self.xp
+        dtype = x.dtype
+        n_classes = x.shape[1]
+        eps = self.label_smoothing
+        g = xp.expand_dims(xp.where(valid, gy, 0).astype(dtype, copy=False), 1)
+        w_y = 1.0 if weight is None else xp.expand_dims(weight.astype(dtype)[safe], 1)
+        w = None if weight is None else weight.astype(dtype).reshape(
+            (1, -1) + (1,) * (x.ndim - 2))
+        hot = g * ((1.0 - eps) * w_y)
+        smooth = g * (eps / n_classes) if eps else None
+        total_w = n_classes if weight is None else w.sum()
+        scale = hot + g * (eps / n_classes) * total_w if eps else hot
+        gx = kernels.softmax_xent_grad(self.backend, x, shift, log_total,
+                                       xp.expand_dims(safe, 1), scale, hot, smooth, w)
+        return Tensor._make(gx, self.backend)
+
+
+def softmax_cross_entropy(x: Tensor, target: Tensor, weight: Tensor | None = None,
+                          ignore_index: int = -100, label_smoothing: float = 0.0) -> Tensor:
+    """Per-sample cross-entropy of logits `x` (N, C, d1, ...) against class indices (N, d1, ...).
+
+    Fused log-softmax + NLL: stable for any finite logits. Returns the unreduced losses
+    (N, d1, ...), zero where ``target == ignore_index``. With class `weight` (C,) the loss of a
+    sample is scaled as in PyTorch (``w[y]`` for the NLL part, ``w_c`` inside the smoothing part).
+
+    Class indices out of range raise IndexError on the CPU; on a device the check would need a
+    host read, so the affected losses are NaN instead.
+    """
+    if not isinstance(target, Tensor):
+        raise TypeError(f"cross_entropy: target must be a Tensor, got {type(target).__name__}")
+    if x.ndim < 2:
+        raise ValueError(f"cross_entropy: input must be (N, C, ...), got shape {x.shape}")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: class-index target must have an integer dtype, got "
+                        f"{target.dtype} (shape {target.shape}); for class probabilities pass "
+                        f"a float target of the input's shape {x.shape}")
+    expected = (x.shape[0], *x.shape[2:])
+    if target.shape != expected:
+        raise ValueError(f"cross_entropy: target of shape {target.shape} does not match input "
+                         f"of shape {x.shape}; expected target shape {expected}")
+    if x.shape[1] == 0:
+        raise ValueError(f"cross_entropy: input of shape {x.shape} has no classes")
+    if weight is not None and tuple(weight.shape) != (x.shape[1],):
+        raise ValueError(f"cross_entropy: weight must have shape ({x.shape[1]},), got "
+                         f"{tuple(weight.shape)}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
+                         f"{label_smoothing}")
+    return SoftmaxCrossEntropy.apply(x, target, weight, ignore_index=int(ignore_index),
+                                     label_smoothing=float(label_smoothing))
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """loss = (1 - y) x + (1 + (pw - 1) y) softplus(-x), elementwise with broadcasting.
+
+    That is ``-[pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]``, with
+    ``softplus(-x) = max(-x, 0) + log1p(exp(-|x|))`` so that no exp overflows.
+    gx = gy ((1 + (pw - 1) y) sigmoid(x) - pw y); gy_target = gy ((pw - 1) softplus(-x) - x);
+    g_pw = gy y softplus(-x).
+    """
+
+    def forward(self, x, y, pos_weight):
+        xp = self.xp
+        soft_neg = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+        if pos_weight is None:
+            loss = (1 - y) * x + soft_neg
+        else:
+            loss = (1 - y) * x + (1 + (pos_weight - 1) * y) * soft_neg
+        self.save_for_backward(x, y, pos_weight)
+        return loss.astype(xp.result_type(x, y), copy=False)
+
+    def backward(self, gy):
+        x, y, pw = self.saved_tensors
+        need_x, need_y = self.needs_input_grad[:2]
+        need_pw = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
+        gx = gtarget = gpw = None
+        if need_x:
+            s = _activation.sigmoid(x)
+            gx = gy * (s - y) if pw is None else gy * ((1 + (pw - 1) * y) * s - pw * y)
+        if need_y or need_pw:
+            # threshold=inf: the exact softplus, smooth everywhere (second order included).
+            soft_neg = _activation.softplus(-x, threshold=math.inf)
+            if need_y:
+                gtarget = -gy * x if pw is None else gy * ((pw - 1) * soft_neg - x)
+            if need_pw:
+                gpw = gy * y * soft_neg
+        return gx, gtarget, gpw
+
+
+def binary_cross_entropy_with_logits(x: Tensor, target: Any, pos_weight: Any = None) -> Tensor:
+    """Elementwise ``-[pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]``, stable for any x.
+
+    Computed as ``max(x, 0) - x y + log1p(exp(-|x|))`` (and its pos_weight form), never
+    overflowing. `target` and `pos_weight` broadcast against `x`; no reduction.
+    """
+    from ..tensor import _lift
+
+    target = _lift(target, x)
+    if isinstance(target, Tensor) and target.dtype.kind not in "fc":
+        target = target.astype(x.dtype)
+    if pos_weight is not None:
+        pos_weight = _lift(pos_weight, x)
+    return BinaryCrossEntropyWithLogits.apply(x, target, pos_weight)

@@ -1,0 +1,245 @@
+"""Pooling: max, average and adaptive average pooling over 2-D windows.
+
+`MaxPool2d` and `AvgPool2d` reduce over a strided window view without materialising columns.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..function import Function
+from ..tensor import Tensor
+from .conv import Col2Im, _check_image, _geometry, _pad_raw, _pair, _windows
+
+__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
+
+
+# -- pooling ---------------------------------------------------------------------------------
+def _pool_geometry(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any) -> tuple:
+    _check_image(op, x)
+    kernel = _pair(kernel_size, "kernel_size", op, 1)
+    ph, pw = _pair(padding, "padding", op, 0)
+    if ph > kernel[0] // 2 or pw > kernel[1] // 2:
+        raise ValueError(f"{op}: padding {(ph, pw)} must be at most half the kernel {kernel}")
+    g = _geometry(op, kernel, kernel if stride is None else stride, (ph, pw), 1)
+    return g, g.check(op, x.shape)
+
+
+class MaxPool2d(Function):
+    """y = max over each window; the gradient goes to the window's first maximal element.
+
+    Padding counts as -inf. Ties pick the first maximum in row-major window order, as PyTorch.
+    """
+
+    def forward(self, x):
+        xp = self.xp
+        g = self.geometry
+        n, c = x.shape[:2]
+        oh, ow = g.out_hw(*x.shape[2:])
+        self.in_shape = x.shape
+        low = -math.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+        view = _windows(xp, _pad_raw(xp, x, g, low), g, oh, ow)
+        windows = view.reshape(n, c, oh, ow, g.kh * g.kw)
+        index = windows.argmax(axis=-1)[..., None]
+        self.save_for_backward(index)
+        return xp.take_along_axis(windows, index, axis=-1)[..., 0]
+
+    def backward(self, gy):
+        (index,) = self.saved_tensors
+        xp = self.xp
+        g = self.geometry
+        hot = xp.arange(g.kh * g.kw) == index.data                 # (N, C, OH, OW, K) constant
+        cols = gy.expand_dims(-1) * Tensor._make(hot.astype(gy.dtype), self.backend)
+        return Col2Im.apply(cols, geometry=g, layout="pool", in_shape=self.in_shape)
+
+
+class AvgPool2d(Function):
+    """y = mean over each window; padding counts as zeros unless count_include_pad is False."""
+
+    def forward(self, x):
+        xp = self.xp
+        g = self.geometry
+        oh, ow = g.out_hw(*x.shape[2:])
+        self.in_shape = x.shape
+        total = _windows(xp, _pad_raw(xp, x, g), g, oh, ow).sum(axis=(-2, -1))
+        if self.count_include_pad or not g.padded:
+            return total * (1.0 / (g.kh * g.kw))
+        counts = self._counts(x.shape, oh, ow, x.dtype)
+        return total / counts
+
+    def _counts(self, shape: tuple, oh: int, ow: int, dtype: Any) -> Any:
+        """How many real (non-padding) pixels each window covers, shape (OH, OW)."""
+        xp = self.xp
+        g = self.geometry
+        ones = xp.ones((1, 1, *shape[2:]), dtype=dtype)
+        return _windows(xp, _pad_raw(xp, ones, g), g, oh, ow).sum(axis=(-2, -1))[0, 0]
+
+    def backward(self, gy):
+        g = self.geometry
+        oh, ow = gy.shape[2:]
+        if self.count_include_pad or not g.padded:
+            share = gy * (1.0 / (g.kh * g.kw))
+        else:
+            counts = self._counts(self.in_shape, oh, ow, gy.dtype)
+            share = gy / Tensor._make(counts, self.backend)
+        cols = share.expand_dims(-1).broadcast_to((*gy.shape, g.kh * g.kw))
+        return Col2Im.apply(cols, geometry=g, layout="pool", in_shape=self.in_shape)
+
+
+class BlockMaxPool2d(Function):
+    """y = max over disjoint (kh, kw) blocks tiling the image (stride = kernel, no padding).
+
+    The common pooling layer, done without materialising windows: the image is seen as
+    channels-last blocks (a free view when the input is an NCHW view of NHWC memory, as conv
+    outputs are) and the max is a chain of elementwise maxima over the kh*kw block offsets.
+    Backward finds each block's first maximum again (PyTorch's tie rule) from x and y, so
+    nothing but the input and output is kept.
+    """
+
+    raw_backward = True
+
+    def forward(self, x):
+        xp = self.xp
+        kh, kw = self.kernel
+        blocks = _blocks(xp, x, kh, kw)                      # (N, OH, kh, OW, kw, C)
+        best = blocks[:, :, 0, :, 0, :].copy()
+        for k in range(1, kh * kw):
+            xp.maximum(best, blocks[:, :, k // kw, :, k % kw, :], out=best)
+        y = best.transpose(0, 3, 1, 2)                       # NCHW view of NHWC memory
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved_tensors
+        return _BlockScatter.apply(gy, x, y, kernel=self.kernel)
+
+
+def _first_hits(xp: Any, x: Any, y: Any, kernel: tuple) -> Any:
+    """For each block offset k, where x equals the block's max y and no earlier offset did."""
+    kh, kw = kernel
+    blocks = _blocks(xp, x, kh, kw)
+    best = y.transpose(0, 2, 3, 1)                           # (N, OH, OW, C)
+    free = None
+    for k in range(kh * kw):
+        hit = blocks[:, :, k // kw, :, k % kw, :] == best
+        if free is None:
+            free = ~hit
+        else:
+            hit &= free
+            free &= ~hit
+        yield k, hit
+
+
+class _BlockScatter(Function):
+    """gx = gy placed at each block's first maximum, zeros elsewhere (linear in gy; x and y
+    only locate the maxima)."""
+
+    raw_backward = True
+
+    def forward(self, gy, x, y):
+        self.save_for_backward(x, y)
+        xp = self.xp
+        kh, kw = self.kernel
+        n, c, oh, ow = gy.shape
+        g = gy.transpose(0, 2, 3, 1)                         # (N, OH, OW, C)
+        out = xp.empty((n, oh, kh, ow, kw, c), dtype=gy.dtype)
+        for k, hit in _first_hits(xp, x, y, self.kernel):
+            xp.multiply(g, hit, out=out[:, :, k // kw, :, k % kw, :])
+        return out.reshape(n, oh * kh, ow * kw, c).transpose(0, 3, 1, 2)
+
+    def backward(self, ggx):
+        x, y = self.saved_tensors
+        return _BlockGather.apply(ggx, x, y, kernel=self.kernel), None, None
+
+
+class _BlockGather(Function):
+    """y = the block-max position's value of an image: the adjoint of `_BlockScatter`."""
+
+    raw_backward = True
+
+    def forward(self, image, x, y):
+        self.save_for_backward(x, y)
+        xp = self.xp
+        kh, kw = self.kernel
+        blocks = _blocks(xp, image, kh, kw)
+        out = xp.zeros(y.transpose(0, 2, 3, 1).shape, dtype=image.dtype)
+        for k, hit in _first_hits(xp, x, y, self.kernel):
+            out += blocks[:, :, k // kw, :, k % kw, :] * hit
+        return out.transpose(0, 3, 1, 2)
+
+    def backward(self, gy):
+        x, y = self.saved_tensors
+        return _BlockScatter.apply(gy, x, y, kernel=self.kernel), None, None
+
+
+def _blocks(xp: Any, x: Any, kh: int, kw: int) -> Any:
+    """An (N, C, H, W) image as channels-last blocks (N, H/kh, kh, W/kw, kw, C)."""
+    n, c, h, w = x.shape
+    nhwc = x.transpose(0, 2, 3, 1)
+    return nhwc.reshape(n, h // kh, kh, w // kw, kw, c)   # free for NHWC memory, else one copy
+
+
+def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+    """Max over (kH, kW) windows of an NCHW batch (PyTorch's ``max_pool2d``, ceil_mode=False).
+
+    Args:
+        kernel_size: int or pair; stride: defaults to kernel_size; padding: at most half the
+            kernel, filled with -inf.
+
+    Kink convention: the gradient goes only to the first maximal element of each window
+    (row-major order), like PyTorch, not split among ties.
+    """
+    g, _ = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
+    h, w = x.shape[2:]
+    if (g.sh, g.sw) == (g.kh, g.kw) and not g.padded and h % g.kh == 0 and w % g.kw == 0 \
+            and x.dtype.kind == "f":
+        return BlockMaxPool2d.apply(x, kernel=(g.kh, g.kw))
+    return MaxPool2d.apply(x, geometry=g)
+
+
+def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               count_include_pad: bool = True) -> Tensor:
+    """Mean over (kH, kW) windows of an NCHW batch (PyTorch's ``avg_pool2d``, ceil_mode=False).
+
+    With ``count_include_pad=True`` (PyTorch's default) zero padding counts in the divisor.
+    """
+    g, _ = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding)
+    return AvgPool2d.apply(x, geometry=g, count_include_pad=bool(count_include_pad))
+
+
+def _adaptive_matrix(xp: Any, size: int, out: int, dtype: Any) -> Any:
+    """(out, size) averaging matrix: row i averages [floor(i size/out), ceil((i+1) size/out))."""
+    i = xp.arange(out)
+    start = (i * size) // out
+    end = -((-(i + 1) * size) // out)
+    j = xp.arange(size)
+    inside = (j >= start[:, None]) & (j < end[:, None])
+    return inside.astype(dtype) / (end - start)[:, None].astype(dtype)
+
+
+def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
+    """Averages an NCHW batch down to `output_size` (PyTorch's ``adaptive_avg_pool2d``).
+
+    Window i along an axis of length L covers ``[floor(i L / out), ceil((i + 1) L / out))``.
+    When the sizes divide this is a reshape and a mean; otherwise (variable windows) it is
+    two small averaging matrices, ``A_h @ x @ A_w^T``. An entry of `output_size` may be None
+    (keep that axis).
+    """
+    _check_image("adaptive_avg_pool2d", x)
+    if isinstance(output_size, int) or output_size is None:
+        output_size = (output_size, output_size)
+    n, c, h, w = x.shape
+    oh, ow = (h if output_size[0] is None else output_size[0],
+              w if output_size[1] is None else output_size[1])
+    if oh <= 0 or ow <= 0 or (h == 0 and oh) or (w == 0 and ow):
+        raise ValueError(f"adaptive_avg_pool2d: cannot pool an input of shape {x.shape} to "
+                         f"({oh}, {ow})")
+    if (oh, ow) == (1, 1):
+        return x.mean(axis=(2, 3), keepdims=True)
+    if h % oh == 0 and w % ow == 0:
+        return x.reshape(n, c, oh, h // oh, ow, w // ow).mean(axis=(3, 5))
+    xp = x.xp
+    a_h = Tensor._make(_adaptive_matrix(xp, h, oh, x.dtype), x.backend)
+    a_w = Tensor._make(_adaptive_matrix(xp, w, ow, x.dtype), x.backend)
+    return (a_h @ x) @ a_w.T
