@@ -363,13 +363,3 @@ class ToDevice(Function):
 def to_device(x: Tensor, target: backends.Backend) -> Tensor:
     """`x` on `target`'s device (differentiable)."""
     return ToDevice.apply(x, output_backend=target)
-
-
-def __getattr__(name: str) -> Any:
-    # Transitional: nn_ops.py (being split separately) still calls `_unary.sigmoid` and
-    # `_unary.softplus`; they live in activation.py now. Drop this once it imports them there.
-    if name in ("sigmoid", "softplus"):
-        from . import activation
-
-        return getattr(activation, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
