@@ -1,4 +1,4 @@
-"""The fused kernels of backends/kernels.py against references written plainly in NumPy.
+"""The fused kernels of backends/kernels/ against references written plainly in NumPy.
 
 Every test runs on each backend of the `backend` fixture (NumPy, the strict fake device, CuPy
 where a GPU works) in float32 and float64. Without a GPU the CUDA sources are still compiled
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import types
 
 import numpy as np
 import pytest
@@ -315,12 +316,15 @@ def test_softmax_xent_grad(backend, shape, smoothing, weighted, dtype):
 # -- the CUDA sources, compiled without a GPU ----------------------------------------------------
 def _specs():
     specs = []
-    for value in vars(kernels).values():
-        if isinstance(value, kernels.CudaSpec):
-            specs.append(value)
-        elif isinstance(value, dict):
-            specs.extend(v for v in value.values() if isinstance(v, kernels.CudaSpec))
-    return specs
+    modules = [kernels] + [m for m in vars(kernels).values() if isinstance(m, types.ModuleType)
+                           and m.__name__.startswith(kernels.__name__ + ".")]
+    for module in modules:  # the package and its family modules (optimizers, activations, ...)
+        for value in vars(module).values():
+            if isinstance(value, kernels.CudaSpec):
+                specs.append(value)
+            elif isinstance(value, dict):
+                specs.extend(v for v in value.values() if isinstance(v, kernels.CudaSpec))
+    return list({id(s): s for s in specs}.values())  # a spec re-imported elsewhere counts once
 
 
 def test_every_cuda_spec_is_found():

@@ -1,0 +1,206 @@
+"""Fused activation kernels: relu, leaky_relu, sigmoid, tanh and gelu forwards and grads."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .common import CudaSpec, _compute, _kernel, _launch, _new, _on_cupy
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_CUBIC = 0.044715
+
+# Backward kernels take the saved forward value (x or y) and the upstream gradient gy and write
+# gx in their promoted dtype (`O`), so `gx = gy * f'(.)` is one pass instead of two to ten.
+
+
+def _elementwise(backend: Any, spec: CudaSpec, *args: Any) -> Any:
+    """Launches `spec` on CuPy arrays; the last argument is the preallocated output."""
+    dtypes = [a.dtype for a in args if hasattr(a, "dtype")]
+    _launch(backend, _kernel(spec, _compute(*dtypes)), *args)
+    return args[-1]
+
+
+_RELU_GRAD = CudaSpec("relu_grad", "T y, G gy", "O gx",
+                      "gx = O((acc_t)y > 0 ? (acc_t)gy : acc_t(0));")
+
+
+def relu_grad(backend: Any, y: Any, gy: Any) -> Any:
+    """``gy`` where ``y > 0``, else 0 (y = relu(x); relu'(0) = 0)."""
+    xp = backend.xp
+    if _on_cupy(backend):
+        return _elementwise(backend, _RELU_GRAD, y, gy, _new(xp, y, gy))
+    # A multiply by the boolean mask: about 3x faster in NumPy than where(mask, gy, 0). The one
+    # difference: a NaN/inf upstream gradient at an inactive unit stays NaN here (0 on CuPy).
+    return xp.multiply(gy, xp.greater(y, 0), out=_new(xp, y, gy))
+
+
+_LEAKY_RELU = CudaSpec("leaky_relu", "T x, A slope", "T y",
+                       "acc_t v = (acc_t)x; y = T(v > 0 ? v : v * slope);")
+_LEAKY_RELU_GRAD = CudaSpec("leaky_relu_grad", "T x, G gy, A slope", "O gx",
+                            "acc_t v = (acc_t)gy; gx = O((acc_t)x > 0 ? v : v * slope);")
+
+
+def leaky_relu(backend: Any, x: Any, negative_slope: float) -> Any:
+    """``x`` where ``x > 0``, else ``negative_slope * x``."""
+    xp = backend.xp
+    if _on_cupy(backend):
+        return _elementwise(backend, _LEAKY_RELU, x, negative_slope, _new(xp, x))
+    scaled = xp.multiply(x, negative_slope, out=_new(xp, x))
+    return xp.where(xp.greater(x, 0), x, scaled)
+
+
+def leaky_relu_grad(backend: Any, x: Any, gy: Any, negative_slope: float) -> Any:
+    """``gy`` where ``x > 0``, else ``negative_slope * gy`` (the slope at 0)."""
+    xp = backend.xp
+    if _on_cupy(backend):
+        return _elementwise(backend, _LEAKY_RELU_GRAD, x, gy, negative_slope, _new(xp, x, gy))
+    scaled = xp.multiply(gy, negative_slope, out=_new(xp, x, gy))
+    return xp.where(xp.greater(x, 0), gy, scaled)
+
+
+_SIGMOID = CudaSpec("sigmoid", "T x", "T y", """
+    acc_t v = (acc_t)x;
+    acc_t e = exp(-fabs(v));
+    y = T((v >= 0 ? acc_t(1) : e) / (1 + e));
+    """)
+_SIGMOID_GRAD = CudaSpec("sigmoid_grad", "T y, G gy", "O gx",
+                         "acc_t s = (acc_t)y; gx = O((acc_t)gy * (s * (1 - s)));")
+_TANH_GRAD = CudaSpec("tanh_grad", "T y, G gy", "O gx",
+                      "acc_t t = (acc_t)y; gx = O((acc_t)gy * (1 - t * t));")
+
+
+def sigmoid(backend: Any, x: Any) -> Any:
+    """``1 / (1 + exp(-x))`` as ``(1 or e) / (1 + e)`` with ``e = exp(-|x|)``: never overflows."""
+    xp = backend.xp
+    if _on_cupy(backend):
+        return _elementwise(backend, _SIGMOID, x, _new(xp, x))
+    e = xp.abs(x, out=_new(xp, x))
+    xp.negative(e, out=e)
+    xp.exp(e, out=e)
+    den = xp.add(e, 1, out=_new(xp, x))
+    num = xp.where(xp.greater_equal(x, 0), xp.ones_like(e), e)
+    return xp.divide(num, den, out=num)
+
+
+def sigmoid_grad(backend: Any, y: Any, gy: Any) -> Any:
+    """``gy * y * (1 - y)`` for ``y = sigmoid(x)``."""
+    xp = backend.xp
+    if _on_cupy(backend):
+        return _elementwise(backend, _SIGMOID_GRAD, y, gy, _new(xp, y, gy))
+    gx = xp.subtract(1, y, out=_new(xp, y, gy))
+    xp.multiply(gx, y, out=gx)
+    return xp.multiply(gx, gy, out=gx)
+
+
+def tanh_grad(backend: Any, y: Any, gy: Any) -> Any:
+    """``gy * (1 - y * y)`` for ``y = tanh(x)``."""
+    xp = backend.xp
+    if _on_cupy(backend):
+        return _elementwise(backend, _TANH_GRAD, y, gy, _new(xp, y, gy))
+    gx = xp.multiply(y, y, out=_new(xp, y, gy))
+    xp.subtract(1, gx, out=gx)
+    return xp.multiply(gx, gy, out=gx)
+
+
+# gelu: Phi(x) = (1 + erf(x / sqrt 2)) / 2, phi(x) = exp(-x^2 / 2) / sqrt(2 pi); the tanh form
+# uses u = sqrt(2/pi) (x + 0.044715 x^3), t = tanh(u). Constants are cast to acc_t so float32
+# kernels stay in float32.
+_GELU_CONSTANTS = (
+    f"const acc_t k_sqrt_half = acc_t({_SQRT_HALF!r}); "
+    f"const acc_t k_inv_sqrt_2pi = acc_t({_INV_SQRT_2PI!r}); "
+    f"const acc_t k_sqrt_2_over_pi = acc_t({_SQRT_2_OVER_PI!r}); "
+    f"const acc_t k_cubic = acc_t({_GELU_CUBIC!r}); "
+    "const acc_t half = acc_t(0.5);"
+)
+_GELU = {
+    "none": CudaSpec("gelu", "T x", "T y", _GELU_CONSTANTS + """
+    acc_t v = (acc_t)x;
+    y = T(half * v * (1 + erf(v * k_sqrt_half)));
+    """),
+    "tanh": CudaSpec("gelu_tanh", "T x", "T y", _GELU_CONSTANTS + """
+    acc_t v = (acc_t)x;
+    acc_t u = k_sqrt_2_over_pi * (v + k_cubic * (v * v * v));
+    y = T(half * v * (1 + tanh(u)));
+    """),
+}
+_GELU_GRAD = {
+    "none": CudaSpec("gelu_grad", "T x, G gy", "O gx", _GELU_CONSTANTS + """
+    acc_t v = (acc_t)x;
+    acc_t cdf = half * (1 + erf(v * k_sqrt_half));
+    acc_t pdf = exp(-half * (v * v)) * k_inv_sqrt_2pi;
+    gx = O((acc_t)gy * (cdf + v * pdf));
+    """),
+    "tanh": CudaSpec("gelu_tanh_grad", "T x, G gy", "O gx", _GELU_CONSTANTS + """
+    acc_t v = (acc_t)x;
+    acc_t x2 = v * v;
+    acc_t t = tanh(k_sqrt_2_over_pi * (v + k_cubic * (x2 * v)));
+    acc_t du = k_sqrt_2_over_pi * (1 + (3 * k_cubic) * x2);
+    gx = O((acc_t)gy * (half * (1 + t) + half * v * (1 - t * t) * du));
+    """),
+}
+
+
+def gelu(backend: Any, x: Any, approximate: str = "none") -> Any:
+    """``x * Phi(x)`` (exact, with erf) or its tanh approximation."""
+    xp = backend.xp
+    if _on_cupy(backend):
+        return _elementwise(backend, _GELU[approximate], x, _new(xp, x))
+    if approximate == "tanh":
+        y = xp.multiply(x, x, out=_new(xp, x))
+        xp.multiply(y, x, out=y)
+        xp.multiply(y, _GELU_CUBIC, out=y)
+        xp.add(y, x, out=y)
+        xp.multiply(y, _SQRT_2_OVER_PI, out=y)
+        xp.tanh(y, out=y)
+    else:
+        y = backend.erf(xp.multiply(x, _SQRT_HALF, out=_new(xp, x)))
+    xp.add(y, 1, out=y)
+    xp.multiply(y, x, out=y)
+    return xp.multiply(y, 0.5, out=y)
+
+
+def gelu_grad(backend: Any, x: Any, gy: Any, approximate: str = "none") -> Any:
+    """``gy * gelu'(x)``: ``Phi(x) + x phi(x)`` exact; for the tanh form
+    ``(1 + t) / 2 + x (1 - t^2) u'(x) / 2``."""
+    xp = backend.xp
+    if _on_cupy(backend):
+        return _elementwise(backend, _GELU_GRAD[approximate], x, gy, _new(xp, x, gy))
+    if approximate == "tanh":
+        x2 = xp.multiply(x, x, out=_new(xp, x))
+        t = xp.multiply(x2, x, out=_new(xp, x))
+        xp.multiply(t, _GELU_CUBIC, out=t)
+        xp.add(t, x, out=t)
+        xp.multiply(t, _SQRT_2_OVER_PI, out=t)
+        xp.tanh(t, out=t)
+        # du = sqrt(2/pi) (1 + 3 c x^2), kept in x2
+        xp.multiply(x2, 3 * _GELU_CUBIC, out=x2)
+        xp.add(x2, 1, out=x2)
+        xp.multiply(x2, _SQRT_2_OVER_PI, out=x2)
+        # x2 <- x (1 - t^2) du / 2, then gx = (1 + t) / 2 + x2
+        xp.multiply(x2, x, out=x2)
+        gx = xp.multiply(t, t, out=_new(xp, x, gy))
+        xp.subtract(1, gx, out=gx)
+        xp.multiply(gx, x2, out=gx)
+        xp.multiply(gx, 0.5, out=gx)
+        xp.add(t, 1, out=t)
+        xp.multiply(t, 0.5, out=t)
+        xp.add(gx, t, out=gx)
+    else:
+        gx = backend.erf(xp.multiply(x, _SQRT_HALF, out=_new(xp, x)))
+        xp.add(gx, 1, out=gx)
+        xp.multiply(gx, 0.5, out=gx)
+        pdf = xp.multiply(x, x, out=_new(xp, x))
+        xp.multiply(pdf, -0.5, out=pdf)
+        xp.exp(pdf, out=pdf)
+        xp.multiply(pdf, _INV_SQRT_2PI, out=pdf)
+        xp.multiply(pdf, x, out=pdf)
+        xp.add(gx, pdf, out=gx)
+        if gx.dtype != np.result_type(x.dtype, gy.dtype):
+            return xp.multiply(gx, gy, out=_new(xp, x, gy))
+    return xp.multiply(gx, gy, out=gx)
+

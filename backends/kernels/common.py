@@ -1,0 +1,78 @@
+"""Shared plumbing of the fused kernels: CUDA sources, the kernel cache, launches, scratch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+#: Fused-kernel launches on CuPy so far (tests read the difference around a step).
+launches = 0
+
+
+# -- CuPy plumbing -------------------------------------------------------------------------------
+def _on_cupy(backend: Any) -> bool:
+    return backend.name == "cupy"
+
+
+def _compute(*dtypes: Any) -> str:
+    """The compute type's NumPy name: float64 if any operand is float64, else float32 (so
+    float16 data are updated in float32 registers)."""
+    return "float64" if any(np.dtype(d) == np.float64 for d in dtypes) else "float32"
+
+
+_C_NAMES = {"float32": "float", "float64": "double"}
+
+
+class CudaSpec:
+    """The source of one ElementwiseKernel variant.
+
+    ``A`` in `in_params` stands for the compute type (float32 or float64) of the scalars; the body
+    sees it as ``acc_t``. Array placeholders (``T``, ``G``, ``I``) take the arrays' dtypes.
+    """
+
+    def __init__(self, name: str, in_params: str, out_params: str, body: str) -> None:
+        self.name = name
+        self.in_params = in_params
+        self.out_params = out_params
+        self.body = body
+
+    def build(self, compute: str) -> Any:
+        import cupy  # lazily: only a CuPy array gets here
+
+        return cupy.ElementwiseKernel(
+            self.in_params.replace("A ", compute + " "), self.out_params, self.body,
+            name=f"kedja_{self.name}_{compute}",
+            preamble=f"typedef {_C_NAMES[compute]} acc_t;",
+        )
+
+
+_kernels: dict = {}
+
+
+def _kernel(spec: CudaSpec, compute: str) -> Any:
+    key = (spec.name, compute)
+    k = _kernels.get(key)
+    if k is None:
+        k = _kernels[key] = spec.build(compute)
+    return k
+
+
+def _launch(backend: Any, kernel: Any, *args: Any, **kwargs: Any) -> Any:
+    global launches
+    launches += 1
+    if backend.needs_device_scope:  # CuPy launches on the current device
+        with backend.device_scope():
+            return kernel(*args, **kwargs)
+    return kernel(*args, **kwargs)
+
+
+
+def _new(xp: Any, a: Any, b: Any = None) -> Any:
+    """An uninitialised array of the broadcast shape and promoted dtype of `a` (and `b`)."""
+    if b is None or (a.shape == b.shape and a.dtype == b.dtype):
+        # The common case, without the shape algebra; empty_like keeps a's memory order, so
+        # an NCHW view of NHWC memory (a conv output) is written in its own order, fast.
+        return xp.empty_like(a)
+    return xp.empty(np.broadcast_shapes(a.shape, b.shape),
+                    dtype=np.result_type(a.dtype, b.dtype))

@@ -1,0 +1,105 @@
+"""Fused softmax cross-entropy: log-softmax statistics, the gradient and its reduction kernel."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from . import common
+from .common import _C_NAMES, CudaSpec, _compute, _kernel, _launch, _new, _on_cupy
+
+_reductions: dict = {}
+
+
+def _sum_exp_kernel(compute: str) -> Any:
+    """``sum(exp(x - m))`` over the reduced axes, with `m` broadcast: one read of `x`."""
+    k = _reductions.get(compute)
+    if k is None:
+        import cupy
+
+        k = _reductions[compute] = cupy.ReductionKernel(
+            "T x, T m", "T s", "exp((acc_t)x - (acc_t)m)", "a + b", "s = T(a)", "0",
+            name=f"kedja_sum_exp_{compute}", reduce_type=_C_NAMES[compute],
+            preamble=f"typedef {_C_NAMES[compute]} acc_t;",
+        )
+    return k
+
+
+def log_softmax_stats(backend: Any, x: Any, axis: int = 1) -> tuple:
+    """``(shift, log_total)``, both with `axis` kept: ``shift = max(x)``, ``log_total =
+    log(sum(exp(x - shift)))``, so ``log_softmax(x) = (x - shift) - log_total``.
+
+    Kept as two terms (not ``lse = shift + log_total``) so that ``(shift - x) + log_total`` is
+    exact at the maximum even for logits of 1e4 in float32. On CuPy: the max, one fused
+    exp-and-sum reduction (no ``exp(x - shift)`` array is written) and a log of the small result.
+    """
+    xp = backend.xp
+    shift = xp.max(x, axis=axis, keepdims=True)
+    if _on_cupy(backend):
+        common.launches += 1  # the counter lives in .common, next to _launch
+        kernel = _sum_exp_kernel(_compute(x.dtype))
+        if backend.needs_device_scope:
+            with backend.device_scope():
+                total = kernel(x, shift, axis=axis, keepdims=True)
+        else:
+            total = kernel(x, shift, axis=axis, keepdims=True)
+    else:
+        e = xp.subtract(x, shift, out=_new(xp, x))
+        xp.exp(e, out=e)
+        total = xp.sum(e, axis=axis, keepdims=True)
+    return shift, xp.log(total, out=total)
+
+
+_SOFTMAX_XENT_GRAD = CudaSpec(
+    "softmax_xent_grad",
+    "T x, T shift, T log_total, I target, T scale, T hot, T smooth, T w, int64 n_class, "
+    "int64 inner",
+    "T gx",
+    """
+    const long long c = ((long long)i / inner) % n_class;
+    acc_t v = (acc_t)scale * exp(((acc_t)x - (acc_t)shift) - (acc_t)log_total);
+    if (c == (long long)target) v -= (acc_t)hot;
+    gx = T(v - (acc_t)smooth * (acc_t)w);
+    """,
+)
+
+
+def softmax_xent_grad(backend: Any, x: Any, shift: Any, log_total: Any, target: Any,
+                      scale: Any, hot: Any, smooth: Any = None, weight: Any = None) -> Any:
+    """The gradient of a softmax cross-entropy over axis 1 in one pass over the logits::
+
+        gx[n, c, ...] = scale[n] * softmax(x)[n, c] - hot[n] * (c == target[n])
+                        - smooth[n] * weight[c]
+
+    Args:
+        x: logits (N, C, d1, ...).
+        shift, log_total: from `log_softmax_stats` (N, 1, d1, ...).
+        target: class indices (N, 1, d1, ...), all in range.
+        scale, hot, smooth: per-sample coefficients (N, 1, d1, ...) in x's dtype; `smooth`
+            None means 0 (no label smoothing).
+        weight: per-class factor of `smooth`, shaped (1, C, 1, ...); None means 1.
+    """
+    xp = backend.xp
+    if _on_cupy(backend):
+        n_class = x.shape[1]
+        inner = math.prod(x.shape[2:])
+        w = 1.0 if weight is None else weight.astype(x.dtype, copy=False)
+        s = 0.0 if smooth is None else smooth
+        gx = xp.empty(x.shape, dtype=x.dtype)
+        _launch(backend, _kernel(_SOFTMAX_XENT_GRAD, _compute(x.dtype)), x, shift, log_total,
+                target, scale, hot, s, w, n_class, inner, gx)
+        return gx
+    gx = xp.subtract(x, shift, out=_new(xp, x))
+    xp.subtract(gx, log_total, out=gx)
+    xp.exp(gx, out=gx)
+    xp.multiply(gx, scale, out=gx)
+    if smooth is not None:
+        xp.subtract(gx, smooth if weight is None else xp.multiply(smooth, weight), out=gx)
+    if gx.ndim == 2:  # the common case, by plain fancy indexing (take/put_along_axis are slow)
+        rows = xp.arange(gx.shape[0])
+        gx[rows, target[:, 0]] -= hot[:, 0]
+        return gx
+    picked = xp.take_along_axis(gx, target, axis=1)
+    xp.subtract(picked, hot, out=picked)
+    xp.put_along_axis(gx, target, picked, axis=1)
+    return gx
