@@ -37,8 +37,8 @@ _EXPORTS = {
     "Dataset": "data", "TensorDataset": "data", "DataLoader": "data",
 }
 _SUBMODULES = {
-    "functional", "init", "losses", "data", "datasets", "train", "callbacks", "checkpoint",
-    "layers",
+    "functional", "init", "losses", "data", "datasets", "train", "history", "ensemble",
+    "callbacks", "checkpoint", "layers",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])

@@ -28,9 +28,9 @@ from autograd.tensor import Tensor
 
 from . import checkpoint
 from .callbacks import Callback, EarlyStopping, LRSchedulerCallback, ModelCheckpoint
-from .containers import ModuleList
 from .data import DataLoader, TensorDataset
-from .module import Module
+from .ensemble import Ensemble
+from .history import History
 
 __all__ = [
     "fit", "evaluate", "predict", "Trainer", "History", "Ensemble", "NonFiniteLossError",
@@ -89,79 +89,6 @@ def _metric_fns(metrics: Iterable[Any]) -> dict[str, Callable]:
         else:
             raise TypeError(f"a metric is a name or a function, got {m!r}")
     return out
-
-
-class History:
-    """Per-epoch logs of a training run: ``history["val_loss"]`` is a list with one value per
-    epoch, ``history.epoch`` the (0-based) epoch numbers."""
-
-    def __init__(self) -> None:
-        self.history: dict[str, list] = {}
-        self.epoch: list[int] = []
-
-    def append(self, epoch: int, logs: dict) -> None:
-        n = len(self.epoch)
-        self.epoch.append(int(epoch))
-        for key, value in logs.items():
-            self.history.setdefault(key, [None] * n).append(float(value))
-        for values in self.history.values():
-            if len(values) < n + 1:
-                values.append(None)
-
-    def __getitem__(self, key: str) -> list:
-        return self.history[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.history
-
-    def keys(self) -> Any:
-        return self.history.keys()
-
-    def __len__(self) -> int:
-        return len(self.epoch)
-
-    def to_dict(self) -> dict:
-        return {"epoch": list(self.epoch), **{k: list(v) for k, v in self.history.items()}}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> History:
-        h = cls()
-        h.epoch = [int(e) for e in data.get("epoch", [])]
-        h.history = {k: list(v) for k, v in data.items() if k != "epoch"}
-        return h
-
-    def __repr__(self) -> str:
-        return f"History({len(self)} epochs: {', '.join(self.history)})"
-
-    def plot(self, path: str | Path, keys: Sequence[str] | None = None) -> Path:
-        """Writes a PNG with one panel per metric (training and validation curves together).
-
-        Needs the optional matplotlib (``pip install kedja[plot]``).
-        """
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg", force=False)
-            import matplotlib.pyplot as plt
-        except ImportError as e:
-            raise ImportError("History.plot needs matplotlib: pip install matplotlib "
-                              "(or the 'plot' extra of kedja)") from e
-        names = list(keys) if keys else [k for k in self.history if not k.startswith("val_")]
-        fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2), squeeze=False)
-        epochs = [e + 1 for e in self.epoch]
-        for ax, name in zip(axes[0], names):
-            for key in (name, f"val_{name}"):
-                if key in self.history:
-                    ax.plot(epochs, self.history[key], label=key, marker=".")
-            ax.set_xlabel("epoch")
-            ax.set_title(name)
-            ax.grid(alpha=0.3)
-            ax.legend()
-        fig.tight_layout()
-        path = Path(path)
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        return path
 
 
 class _Progress:
@@ -533,43 +460,3 @@ def predict(model: Any, data: Any, device: Any = None, batch_size: int = 256) ->
     trainer = Trainer(model, None, metrics=(), device=device, progress=False,
                       batch_size=batch_size)
     return trainer.predict(data)
-
-
-class Ensemble(Module):
-    """Averages the predictions of several models.
-
-    Args:
-        models: the members (Modules with the same output shape).
-        average: ``"probs"`` (default) returns the mean of the members' softmax probabilities
-            over the last axis, the usual way to ensemble classifiers; ``"logits"`` returns
-            the mean of their raw outputs (regression, or logits); ``"log_probs"`` returns the
-            log of the mean probabilities (feed it to ``nn.NLLLoss``).
-
-    The argmax of ``"probs"`` and ``"log_probs"`` agree, so ``accuracy`` works with either.
-    """
-
-    def __init__(self, models: Iterable[Any], average: str = "probs") -> None:
-        super().__init__()
-        if average not in ("probs", "logits", "log_probs"):
-            raise ValueError(f"Ensemble: average must be 'probs', 'logits' or 'log_probs', "
-                             f"got {average!r}")
-        self.members = ModuleList(list(models))
-        if len(self.members) == 0:
-            raise ValueError("Ensemble: needs at least one model")
-        self.average = average
-
-    def forward(self, x: Any) -> Tensor:
-        outs = [m(x) for m in self.members]
-        if self.average == "logits":
-            total = outs[0]
-            for o in outs[1:]:
-                total = total + o
-            return total / len(outs)
-        total = outs[0].softmax(axis=-1)
-        for o in outs[1:]:
-            total = total + o.softmax(axis=-1)
-        mean = total / len(outs)
-        return mean.log() if self.average == "log_probs" else mean
-
-    def extra_repr(self) -> str:
-        return f"average={self.average!r}"
