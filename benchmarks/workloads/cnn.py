@@ -14,12 +14,10 @@ import numpy as np
 from ..harness import Context, Impl, Row, Target, timed_row
 from .common import (
     floor_sync,
-    kedja_sync,
-    load_kedja,
-    load_torch,
+    kedja_training_impl,
     to_host,
     torch_or_reason,
-    torch_sync,
+    torch_training_impl,
     uniform_like_torch,
 )
 
@@ -46,40 +44,16 @@ def cnn_data(ctx: Context, batch: int = BATCH) -> tuple[list[np.ndarray], np.nda
 
 
 def kedja_cnn(ctx: Context, device: str | None = None, batch: int = BATCH) -> Impl:
-    import autograd as ag
     import nn
-    import optim
 
-    device = device or ctx.kedja_device
     weights, x0, y0 = cnn_data(ctx, batch)
     model = nn.Sequential(
         nn.Conv2d(1, C1, K, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(C1, C2, K, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(FLAT, CLASSES),
-    ).to(device)
-    params = list(model.parameters())
-    load_kedja(params, weights)
-    opt = optim.SGD(params, lr=LR)
-    loss_fn = nn.CrossEntropyLoss()
-    x = ag.tensor(x0, device=device)
-    y = ag.tensor(y0, device=device)
-
-    def step() -> None:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-
-    def check() -> dict[str, np.ndarray]:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        out = {name: p.grad.numpy() for name, p in zip(NAMES, params)}
-        out["loss"] = loss.numpy()
-        opt.zero_grad()
-        return out
-
-    return Impl(step=step, check=check, sync=kedja_sync(ctx))
+    )
+    return kedja_training_impl(ctx, model, weights, x0, y0, NAMES, LR,
+                               device or ctx.kedja_device)
 
 
 def torch_cnn(ctx: Context, batch: int = BATCH) -> Impl | str:
@@ -87,36 +61,13 @@ def torch_cnn(ctx: Context, batch: int = BATCH) -> Impl | str:
     if isinstance(torch, str):
         return torch
     tnn = torch.nn
-    device = ctx.torch_device
     weights, x0, y0 = cnn_data(ctx, batch)
     model = tnn.Sequential(
         tnn.Conv2d(1, C1, K, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
         tnn.Conv2d(C1, C2, K, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
         tnn.Flatten(), tnn.Linear(FLAT, CLASSES),
-    ).to(device)
-    params = list(model.parameters())
-    load_torch(torch, params, weights)
-    opt = torch.optim.SGD(params, lr=LR)
-    loss_fn = tnn.CrossEntropyLoss()
-    x = torch.from_numpy(x0).to(device)
-    y = torch.from_numpy(y0).to(device)
-
-    def step() -> None:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-
-    def check() -> dict[str, np.ndarray]:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        out = {name: p.grad.cpu().numpy() for name, p in zip(NAMES, params)}
-        out["loss"] = loss.detach().cpu().numpy()
-        opt.zero_grad()
-        return out
-
-    return Impl(step=step, check=check, sync=torch_sync(ctx))
+    )
+    return torch_training_impl(ctx, torch, model, weights, x0, y0, NAMES, LR)
 
 
 def im2col(xp: Any, x: Any) -> Any:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..harness import Context
+from ..harness import Context, Impl
 
 
 def torch_or_reason(ctx: Context) -> Any:
@@ -74,3 +74,67 @@ def load_torch(torch: Any, params: list, arrays: list[np.ndarray]) -> None:
     with torch.no_grad():
         for p, a in zip(params, arrays):
             p.copy_(torch.from_numpy(a))
+
+
+def kedja_training_impl(ctx: Context, model: Any, weights: list, x0: np.ndarray, y0: np.ndarray,
+                        names: tuple, lr: float, device: str) -> Impl:
+    """A kedja classifier's SGD training step (zero_grad, cross-entropy, backward, step) and
+    its gradient check, from the shared initial `weights` and batch (`x0`, `y0`)."""
+    import autograd as ag
+    import nn
+    import optim
+
+    model = model.to(device)
+    params = list(model.parameters())
+    load_kedja(params, weights)
+    opt = optim.SGD(params, lr=lr)
+    loss_fn = nn.CrossEntropyLoss()
+    x = ag.tensor(x0, device=device)
+    y = ag.tensor(y0, device=device)
+
+    def step() -> None:
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    def check() -> dict[str, np.ndarray]:
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        out = {name: p.grad.numpy() for name, p in zip(names, params)}
+        out["loss"] = loss.numpy()
+        opt.zero_grad()
+        return out
+
+    return Impl(step=step, check=check, sync=kedja_sync(ctx))
+
+
+def torch_training_impl(ctx: Context, torch: Any, model: Any, weights: list, x0: np.ndarray,
+                        y0: np.ndarray, names: tuple, lr: float) -> Impl:
+    """The same training step and check in PyTorch, on ``ctx.torch_device``."""
+    device = ctx.torch_device
+    model = model.to(device)
+    params = list(model.parameters())
+    load_torch(torch, params, weights)
+    opt = torch.optim.SGD(params, lr=lr)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x = torch.from_numpy(x0).to(device)
+    y = torch.from_numpy(y0).to(device)
+
+    def step() -> None:
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    def check() -> dict[str, np.ndarray]:
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        out = {name: p.grad.cpu().numpy() for name, p in zip(names, params)}
+        out["loss"] = loss.detach().cpu().numpy()
+        opt.zero_grad()
+        return out
+
+    return Impl(step=step, check=check, sync=torch_sync(ctx))

@@ -15,12 +15,10 @@ import numpy as np
 from ..harness import Context, Impl, Row, Target, timed_row
 from .common import (
     floor_sync,
-    kedja_sync,
-    load_kedja,
-    load_torch,
+    kedja_training_impl,
     to_host,
     torch_or_reason,
-    torch_sync,
+    torch_training_impl,
     uniform_like_torch,
 )
 
@@ -42,40 +40,16 @@ def mlp_data(ctx: Context, batch: int) -> tuple[list[np.ndarray], np.ndarray, np
 
 
 def kedja_mlp(ctx: Context, batch: int, device: str | None = None) -> Impl:
-    import autograd as ag
     import nn
-    import optim
 
-    device = device or ctx.kedja_device
     weights, x0, y0 = mlp_data(ctx, batch)
     model = nn.Sequential(
         nn.Linear(SIZES[0], SIZES[1]), nn.ReLU(),
         nn.Linear(SIZES[1], SIZES[2]), nn.ReLU(),
         nn.Linear(SIZES[2], SIZES[3]),
-    ).to(device)
-    params = list(model.parameters())
-    load_kedja(params, weights)
-    opt = optim.SGD(params, lr=LR)
-    loss_fn = nn.CrossEntropyLoss()
-    x = ag.tensor(x0, device=device)
-    y = ag.tensor(y0, device=device)
-
-    def step() -> None:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-
-    def check() -> dict[str, np.ndarray]:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        out = {name: p.grad.numpy() for name, p in zip(NAMES, params)}
-        out["loss"] = loss.numpy()
-        opt.zero_grad()
-        return out
-
-    return Impl(step=step, check=check, sync=kedja_sync(ctx))
+    )
+    return kedja_training_impl(ctx, model, weights, x0, y0, NAMES, LR,
+                               device or ctx.kedja_device)
 
 
 def torch_mlp(ctx: Context, batch: int) -> Impl | str:
@@ -83,36 +57,13 @@ def torch_mlp(ctx: Context, batch: int) -> Impl | str:
     if isinstance(torch, str):
         return torch
     tnn = torch.nn
-    device = ctx.torch_device
     weights, x0, y0 = mlp_data(ctx, batch)
     model = tnn.Sequential(
         tnn.Linear(SIZES[0], SIZES[1]), tnn.ReLU(),
         tnn.Linear(SIZES[1], SIZES[2]), tnn.ReLU(),
         tnn.Linear(SIZES[2], SIZES[3]),
-    ).to(device)
-    params = list(model.parameters())
-    load_torch(torch, params, weights)
-    opt = torch.optim.SGD(params, lr=LR)
-    loss_fn = tnn.CrossEntropyLoss()
-    x = torch.from_numpy(x0).to(device)
-    y = torch.from_numpy(y0).to(device)
-
-    def step() -> None:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-
-    def check() -> dict[str, np.ndarray]:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        out = {name: p.grad.cpu().numpy() for name, p in zip(NAMES, params)}
-        out["loss"] = loss.detach().cpu().numpy()
-        opt.zero_grad()
-        return out
-
-    return Impl(step=step, check=check, sync=torch_sync(ctx))
+    )
+    return torch_training_impl(ctx, torch, model, weights, x0, y0, NAMES, LR)
 
 
 class FloorMLP:
