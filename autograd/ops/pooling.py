@@ -142,7 +142,9 @@ class _BlockScatter(Function):
         xp = self.xp
         kh, kw = self.kernel
         n, c, oh, ow = gy.shape
-        g = gy.transpose(0, 2, 3, 1)                         # (N, OH, OW, C)
+        # (N, OH, OW, C), made contiguous once (it is read kh*kw times; an NCHW gy, e.g. from a
+        # flatten, would otherwise be read with a stride of C*OH*OW... each time).
+        g = xp.ascontiguousarray(gy.transpose(0, 2, 3, 1))
         out = xp.empty((n, oh, kh, ow, kw, c), dtype=gy.dtype)
         for k, hit in _first_hits(xp, x, y, self.kernel):
             xp.multiply(g, hit, out=out[:, :, k // kw, :, k % kw, :])
