@@ -13,9 +13,9 @@ import numpy as np
 
 from ..harness import Context, Impl, Row, Target, timed_row
 from .common import (
-    floor_sync,
+    FloorModel,
+    floor_impl,
     kedja_training_impl,
-    to_host,
     torch_or_reason,
     torch_training_impl,
     uniform_like_torch,
@@ -131,18 +131,13 @@ def pool_backward(xp: Any, gy: Any, index: Any, shape: tuple) -> Any:
     return gwin.reshape(shape)
 
 
-class FloorCNN:
-    def __init__(self, xp: Any, weights: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> None:
-        self.xp = xp
-        self.params = [xp.array(w) for w in weights]  # copies: updated in place
-        self.x = xp.asarray(x)
-        self.y = xp.asarray(y)
-        self.rows = xp.arange(x.shape[0])
+class FloorCNN(FloorModel):
+    """The same step by hand: im2col convolutions, max pooling, fused softmax-CE gradient."""
 
     def forward_backward(self) -> tuple[Any, list]:
         xp = self.xp
         w1, b1, w2, b2, w3, b3 = self.params
-        x, y, rows = self.x, self.y, self.rows
+        x = self.x
         n = x.shape[0]
         a1, cols1 = conv_forward(xp, x, w1, b1)
         r1 = xp.maximum(a1, 0)
@@ -153,13 +148,7 @@ class FloorCNN:
         flat = p2.reshape(n, FLAT)
         z = flat @ w3.T
         z += b3
-        z -= z.max(axis=1, keepdims=True)
-        e = xp.exp(z)
-        s = e.sum(axis=1, keepdims=True)
-        loss = (xp.log(s)[:, 0] - z[rows, y]).mean()
-        g = e / s
-        g[rows, y] -= 1
-        g /= n
+        loss, g = self.softmax_xent(z)
         gw3 = g.T @ flat
         gb3 = g.sum(axis=0)
         gp2 = (g @ w3).reshape(p2.shape)
@@ -169,23 +158,11 @@ class FloorCNN:
         _, gw1, gb1 = conv_backward(xp, ga1, cols1, w1, x.shape, False)
         return loss, [gw1, gb1, gw2, gb2, gw3, gb3]
 
-    def step(self) -> None:
-        _, grads = self.forward_backward()
-        for p, g in zip(self.params, grads):
-            p -= LR * g
-
 
 def floor_cnn(ctx: Context, xp: Any = None, batch: int = BATCH) -> Impl:
     weights, x, y = cnn_data(ctx, batch)
-    floor = FloorCNN(xp if xp is not None else ctx.floor_xp(), weights, x, y)
-
-    def check() -> dict[str, np.ndarray]:
-        loss, grads = floor.forward_backward()
-        out = {name: to_host(g) for name, g in zip(NAMES, grads)}
-        out["loss"] = to_host(loss)
-        return out
-
-    return Impl(step=floor.step, check=check, sync=floor_sync(ctx) if xp is None else None)
+    floor = FloorCNN(xp if xp is not None else ctx.floor_xp(), weights, x, y, LR)
+    return floor_impl(ctx, floor, NAMES, own_xp=xp is None)
 
 
 def rows(ctx: Context) -> list[Row]:

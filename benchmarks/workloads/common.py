@@ -138,3 +138,52 @@ def torch_training_impl(ctx: Context, torch: Any, model: Any, weights: list, x0:
         return out
 
     return Impl(step=step, check=check, sync=torch_sync(ctx))
+
+
+class FloorModel:
+    """A hand-written NumPy model: its weights (copied, updated in place by `step`) and batch.
+
+    Subclasses write `forward_backward() -> (loss, grads)` by hand: no engine, the floor.
+    """
+
+    def __init__(self, xp: Any, weights: list[np.ndarray], x: np.ndarray, y: np.ndarray,
+                 lr: float) -> None:
+        self.xp = xp
+        self.params = [xp.array(w) for w in weights]  # copies: updated in place
+        self.x = xp.asarray(x)
+        self.y = xp.asarray(y)
+        self.rows = xp.arange(x.shape[0])
+        self.lr = lr
+
+    def forward_backward(self) -> tuple[Any, list]:
+        raise NotImplementedError
+
+    def step(self) -> None:
+        _, grads = self.forward_backward()
+        for p, g in zip(self.params, grads):
+            p -= self.lr * g
+
+    def softmax_xent(self, z: Any) -> tuple[Any, Any]:
+        """Mean softmax cross-entropy of logits `z` (overwritten) and dL/dz = (p - onehot) / n."""
+        xp, y, rows = self.xp, self.y, self.rows
+        z -= z.max(axis=1, keepdims=True)
+        e = xp.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        loss = (xp.log(s)[:, 0] - z[rows, y]).mean()
+        g = e / s
+        g[rows, y] -= 1
+        g /= z.shape[0]
+        return loss, g
+
+
+def floor_impl(ctx: Context, floor: FloorModel, names: tuple, own_xp: bool) -> Impl:
+    """The floor's step and gradient check (synchronised like the engine columns unless it
+    runs on a namespace the caller supplied)."""
+
+    def check() -> dict[str, np.ndarray]:
+        loss, grads = floor.forward_backward()
+        out = {name: to_host(g) for name, g in zip(names, grads)}
+        out["loss"] = to_host(loss)
+        return out
+
+    return Impl(step=floor.step, check=check, sync=floor_sync(ctx) if own_xp else None)

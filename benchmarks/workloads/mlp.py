@@ -14,9 +14,9 @@ import numpy as np
 
 from ..harness import Context, Impl, Row, Target, timed_row
 from .common import (
-    floor_sync,
+    FloorModel,
+    floor_impl,
     kedja_training_impl,
-    to_host,
     torch_or_reason,
     torch_training_impl,
     uniform_like_torch,
@@ -66,21 +66,13 @@ def torch_mlp(ctx: Context, batch: int) -> Impl | str:
     return torch_training_impl(ctx, torch, model, weights, x0, y0, NAMES, LR)
 
 
-class FloorMLP:
+class FloorMLP(FloorModel):
     """The same step by hand: three GEMM layers, ReLU masks, fused softmax-CE gradient."""
-
-    def __init__(self, xp: Any, weights: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> None:
-        self.xp = xp
-        self.params = [xp.array(w) for w in weights]  # copies: updated in place
-        self.x = xp.asarray(x)
-        self.y = xp.asarray(y)
-        self.rows = xp.arange(x.shape[0])
 
     def forward_backward(self) -> tuple[Any, list]:
         xp = self.xp
         w1, b1, w2, b2, w3, b3 = self.params
-        x, y, rows = self.x, self.y, self.rows
-        n = x.shape[0]
+        x = self.x
         h1 = x @ w1.T
         h1 += b1
         xp.maximum(h1, 0, out=h1)
@@ -89,14 +81,7 @@ class FloorMLP:
         xp.maximum(h2, 0, out=h2)
         z = h2 @ w3.T
         z += b3
-        # Mean softmax cross-entropy; dL/dz = (softmax(z) - onehot(y)) / n.
-        z -= z.max(axis=1, keepdims=True)
-        e = xp.exp(z)
-        s = e.sum(axis=1, keepdims=True)
-        loss = (xp.log(s)[:, 0] - z[rows, y]).mean()
-        g = e / s
-        g[rows, y] -= 1
-        g /= n
+        loss, g = self.softmax_xent(z)
         gw3 = g.T @ h2
         gb3 = g.sum(axis=0)
         gh = g @ w3
@@ -109,23 +94,11 @@ class FloorMLP:
         gb1 = gh.sum(axis=0)
         return loss, [gw1, gb1, gw2, gb2, gw3, gb3]
 
-    def step(self) -> None:
-        _, grads = self.forward_backward()
-        for p, g in zip(self.params, grads):
-            p -= LR * g
-
 
 def floor_mlp(ctx: Context, batch: int, xp: Any = None) -> Impl:
     weights, x, y = mlp_data(ctx, batch)
-    floor = FloorMLP(xp if xp is not None else ctx.floor_xp(), weights, x, y)
-
-    def check() -> dict[str, np.ndarray]:
-        loss, grads = floor.forward_backward()
-        out = {name: to_host(g) for name, g in zip(NAMES, grads)}
-        out["loss"] = to_host(loss)
-        return out
-
-    return Impl(step=floor.step, check=check, sync=floor_sync(ctx) if xp is None else None)
+    floor = FloorMLP(xp if xp is not None else ctx.floor_xp(), weights, x, y, LR)
+    return floor_impl(ctx, floor, NAMES, own_xp=xp is None)
 
 
 def mlp_impls(ctx: Context, batch: int) -> dict[str, Impl | str]:
