@@ -209,26 +209,29 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
                     )
                 if not retain and node._saved is not None:
                     node._saved = _FREED
+            if raw:
+                array_type = node.backend.array_type
             for edge, gx, meta in zip(edges, grads, node.input_meta):
                 if edge is None:
                     continue
                 if gx is not None:
-                    shape, dtype = meta
                     if raw:
-                        if (type(gx) is not node.backend.array_type or gx.shape != shape
-                                or gx.dtype != dtype):
-                            gx = _fit_raw(gx, shape, dtype, node)
-                    elif gx.data.shape != shape or gx.data.dtype != dtype:
-                        gx = _fit(gx, shape, dtype, node)
-                    if edge in pending:
-                        pending[edge] = pending[edge] + gx
+                        if (type(gx) is not array_type or gx.shape != meta[0]
+                                or gx.dtype is not meta[1]):
+                            gx = _fit_raw(gx, meta[0], meta[1], node)
+                    elif gx.data.shape != meta[0] or gx.data.dtype != meta[1]:
+                        gx = _fit(gx, meta[0], meta[1], node)
+                    held = pending.get(edge)
+                    if held is not None:
+                        pending[edge] = held + gx
                     else:
                         pending[edge] = gx
                         if isinstance(edge, Tensor):
                             key = id(gx) if raw else id(gx.data)
                             handed[key] = handed.get(key, 0) + 1
-                deps[edge] -= 1
-                if deps[edge] == 0:
+                left = deps[edge] - 1
+                deps[edge] = left
+                if not left:
                     ready.append(edge)
     finally:
         state.raw_backend = None

@@ -27,6 +27,10 @@ from .tensor import Tensor, _default_backend
 
 _FREED = object()
 _PLAIN = object()  # marks a saved Python scalar or None, handed back as it is
+_PLAIN_TYPES = (int, float, bool)
+_PLAIN_SOURCE = (_PLAIN, None, 0)
+_CONSTANT_SOURCE = (None, None, 0)
+_new = object.__new__
 
 
 class Function:
@@ -44,6 +48,7 @@ class Function:
     #: Set while `forward` runs on a recorded op; `save_for_backward` keeps arrays only then.
     _recording = False
     _saved: Any = None
+    _sources: Any = None
     _hooks: Any = None
     _retained: Any = None
     #: A backend other than the inputs' that the output lives on (only device moves set it).
@@ -59,47 +64,41 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Runs the op on `inputs` (Tensors or plain constants) and returns the output Tensor."""
-        fn = object.__new__(cls)
+        fn = _new(cls)
         if params:
             fn.__dict__.update(params)
-        raw = _grad_state.raw_backend
+        state = _grad_state
+        raw = state.raw_backend
         if raw is not None:
             # Inside a raw first-order rule: arrays in, array out, nothing recorded.
             fn.backend = raw
             fn.xp = raw.xp
             return fn.forward(*inputs)
-        # One pass over the inputs: their backend and arrays and, while grad mode is on, the
-        # graph edges (where each input's gradient goes) and the shape/dtype it must have.
+        # One pass over the inputs: their backend and arrays, and whether any needs a gradient.
         backend = None
         datas = []
-        enabled = _grad_state.enabled
-        needs = [] if enabled else None
         record = False
         for x in inputs:
             if isinstance(x, Tensor):
-                if backend is None:
-                    backend = x._backend
-                elif x._backend is not backend:
-                    _raise_device_mismatch(cls, inputs)
-                data = x.data
-                datas.append(data)
-                if enabled:
-                    if x.requires_grad:
-                        record = True
-                        needs.append(True)
+                if x._backend is not backend:
+                    if backend is None:
+                        backend = x._backend
                     else:
-                        needs.append(False)
+                        _raise_device_mismatch(cls, inputs)
+                datas.append(x.data)
+                if x.requires_grad:
+                    record = True
             else:
                 datas.append(x)
-                if enabled:
-                    needs.append(False)
         if backend is None:
             backend = _default_backend()
         fn.backend = backend
         fn.xp = backend.xp
         if record:
-            fn.needs_input_grad = tuple(needs)
-            fn._recording = True
+            if state.enabled:
+                fn._recording = True
+            else:
+                record = False
         try:
             if backend.needs_device_scope:  # CuPy runs on the *current* device (cuda:1, ...)
                 with backend.device_scope():
@@ -110,53 +109,68 @@ class Function:
             _reraise_with_context(cls, inputs, e)
         if fn.output_backend is not None:
             backend = fn.output_backend
-        y_raw = y
-        if type(y) is not backend.array_type:
-            y = backend.asarray(y)
-        out = Tensor._make(y, backend)
-        if fn.is_view:
-            out._version = inputs[0]._version
+        # Tensor._make, inlined: this is the hottest line of the library.
+        out = _new(Tensor)
+        out.data = y if type(y) is backend.array_type else backend.asarray(y)
+        out.grad = None
+        out._backend = backend
+        out._version = inputs[0]._version if fn.is_view else [0]
+        out._hooks = None
         if record:
-            fn._link(inputs, datas, y_raw, out)
+            fn._link(inputs, datas, y, out)
+        else:
+            out.grad_fn = None
+            out.requires_grad = False
         return out
 
     def _link(self, inputs: tuple, datas: list, y_raw: Any, out: Tensor) -> None:
         """Connects this node to its inputs' nodes and resolves what `forward` saved."""
         edges = []
         meta = []
-        for x, data, needed in zip(inputs, datas, self.needs_input_grad):
-            if needed:
+        needs = []
+        for x, data in zip(inputs, datas):
+            if data is not x and x.requires_grad:  # a Tensor (constants are their own data)
                 producer = x.grad_fn
-                edges.append(producer if producer is not None else x)
+                edges.append(x if producer is None else producer)
                 meta.append((data.shape, data.dtype))
+                needs.append(True)
             else:
                 edges.append(None)
                 meta.append(None)
-        self.next_edges = tuple(edges)
+                needs.append(False)
+        self.next_edges = edges = tuple(edges)
         self.input_meta = tuple(meta)
+        self.needs_input_grad = tuple(needs)
         out.grad_fn = self
         out.requires_grad = True
         saved = self._saved
         if saved is None:
             return
-        resolved = []
+        # Where each saved array comes from, so that backward can check that it was not
+        # modified in place and (with create_graph) hand it back connected to the graph:
+        # (array, edge or _PLAIN or None, version box or None, version seen).
+        arrays = []
+        sources = []
         for array in saved:
-            # Exact types: NumPy's float64 scalar subclasses float but is array data here.
-            if array is None or type(array) in (int, float, bool):
-                resolved.append((array, _PLAIN, None, 0))
+            if array is y_raw:
+                box = out._version
+                arrays.append(out.data)
+                sources.append((self, box, box[0]))
                 continue
-            for i, data in enumerate(datas):
-                if array is data and isinstance(inputs[i], Tensor):
-                    version = inputs[i]._version
-                    resolved.append((array, edges[i], version, version[0]))
+            arrays.append(array)
+            # Exact types: NumPy's float64 scalar subclasses float but is array data here.
+            if array is None or type(array) in _PLAIN_TYPES:
+                sources.append(_PLAIN_SOURCE)
+                continue
+            for x, data, edge in zip(inputs, datas, edges):
+                if array is data and data is not x:
+                    box = x._version
+                    sources.append((edge, box, box[0]))
                     break
             else:
-                if array is y_raw:
-                    version = out._version
-                    resolved.append((out.data, self, version, version[0]))
-                else:
-                    resolved.append((array, None, None, 0))
-        self._saved = resolved
+                sources.append(_CONSTANT_SOURCE)
+        self._saved = tuple(arrays)
+        self._sources = tuple(sources)
 
     # -- for subclasses ---------------------------------------------------------------------
     def forward(self, *args: Any) -> Any:
@@ -174,8 +188,7 @@ class Function:
         itself differentiable; any other array comes back as a constant, and a Python scalar
         or None comes back as it is.
         """
-        if self._recording:
-            self._saved = arrays
+        self._saved = arrays  # resolved against the inputs and output by `_link`
 
     @property
     def saved_tensors(self) -> tuple:
@@ -189,12 +202,15 @@ class Function:
             )
         if saved is None:
             return ()
+        sources = self._sources
+        for position, source in enumerate(sources):
+            box = source[1]
+            if box is not None and box[0] != source[2]:
+                self._raise_modified(position, source)
         if _grad_state.raw_backend is not None:
-            return self._saved_arrays(saved)
+            return saved  # a rule running on raw arrays
         tensors = []
-        for position, (array, edge, version, seen) in enumerate(saved):
-            if version is not None and version[0] != seen:
-                self._raise_modified(position, array, version, seen)
+        for array, (edge, box, _seen) in zip(saved, sources):
             if edge is _PLAIN:
                 tensors.append(array)
             elif isinstance(edge, Tensor):
@@ -204,26 +220,19 @@ class Function:
                 if edge is not None:
                     t.grad_fn = edge
                     t.requires_grad = True
-                    t._version = version
+                    t._version = box
                 tensors.append(t)
         return tuple(tensors)
 
-    def _raise_modified(self, position: int, array: Any, version: list, seen: int) -> None:
+    def _raise_modified(self, position: int, source: tuple) -> None:
+        array = self._saved[position]
+        version, seen = source[1], source[2]
         raise RuntimeError(
             f"{type(self).__name__}: a tensor it saved for backward (saved tensor "
             f"{position}, shape {tuple(array.shape)}, dtype {array.dtype}) was modified "
             f"in place after it was saved (version {version[0]}, expected {seen}); use "
             "an out-of-place operation (y = x + 1 instead of x += 1) or .clone() first"
         )
-
-    def _saved_arrays(self, saved: list) -> tuple:
-        """What `forward` saved, as raw arrays (for a rule running on raw arrays)."""
-        arrays = []
-        for position, (array, _edge, version, seen) in enumerate(saved):
-            if version is not None and version[0] != seen:
-                self._raise_modified(position, array, version, seen)
-            arrays.append(array)
-        return tuple(arrays)
 
     def release(self) -> None:
         """Drops saved arrays after a backward that does not retain the graph."""
