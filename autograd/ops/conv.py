@@ -3,7 +3,9 @@
 Convolution is im2col + one matrix product. `Im2Col` copies every receptive field of a padded
 NCHW image into a row of a contiguous ``(N, OH, OW, kh*kw*C)`` array (one strided gather, no
 Python loop over pixels); the convolution is then a single GEMM against the weight seen as a
-``(C_out, kh*kw*C)`` matrix, so its gradients are GEMMs too and come from `matmul`'s rule.
+``(C_out, kh*kw*C)`` matrix, so its gradients are GEMMs too. With groups == 1 the im2col,
+the GEMM and the bias are one fused op (`conv_gemm.Conv2dGemm`), which picks the column
+layouts on both sides of the GEMM; grouped convolutions compose `Im2Col` and a batched matmul.
 The output is an NCHW view of the GEMM's NHWC result (no transpose copy).
 `Im2Col` and `Col2Im` (scatter-add of columns back into the image) are each other's adjoint,
 which makes each one the other's backward: conv is differentiable to any order.
@@ -15,7 +17,6 @@ from typing import Any
 
 from ..function import Function
 from ..tensor import Tensor
-from . import linalg as _linalg
 
 __all__ = ["conv1d", "conv2d", "im2col", "col2im"]
 
@@ -307,20 +308,21 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
         raise ValueError(f"conv2d: weight of shape {weight.shape} has an empty kernel")
     g = _geometry("conv2d", (kh, kw), stride, padding, dilation)
     oh, ow = g.check("conv2d", x.shape)
+    if groups == 1:
+        # One fused op: im2col, one GEMM, bias in place (see conv_gemm for why it is fused).
+        from .conv_gemm import Conv2dGemm  # conv_gemm imports this module's helpers
+
+        if bias is None:
+            return Conv2dGemm.apply(x, weight, geometry=g)
+        return Conv2dGemm.apply(x, weight, bias, geometry=g)
     cols = Im2Col.apply(x, geometry=g, layout="conv", groups=groups)  # (N, OH, OW, K)
     m, k = n * oh * ow, c_in * kh * kw
     # The weight in the columns' order (kh, kw, C/G): a small copy of the weight only.
     w_rows = weight.transpose(0, 2, 3, 1) if c_group > 1 and kh * kw > 1 else weight
-    if groups == 1:
-        # (M, C_out): one GEMM with the bias added in place, as the fused linear layer does
-        # (its weight gradient also comes out in the weight's own layout).
-        y = _linalg.linear(cols.reshape(m, k), w_rows.reshape(c_out, k), bias)
-        return y.reshape(n, oh, ow, c_out).transpose(0, 3, 1, 2)
-    else:
-        k_g, o_g = k // groups, c_out // groups
-        cols_g = cols.reshape(m, groups, k_g).transpose(1, 0, 2)        # (G, M, Kg)
-        w_g = w_rows.reshape(groups, o_g, k_g).transpose(0, 2, 1)       # (G, Kg, Og)
-        y = (cols_g @ w_g).transpose(1, 0, 2).reshape(m, c_out)         # one batched GEMM
+    k_g, o_g = k // groups, c_out // groups
+    cols_g = cols.reshape(m, groups, k_g).transpose(1, 0, 2)        # (G, M, Kg)
+    w_g = w_rows.reshape(groups, o_g, k_g).transpose(0, 2, 1)       # (G, Kg, Og)
+    y = (cols_g @ w_g).transpose(1, 0, 2).reshape(m, c_out)         # one batched GEMM
     if bias is not None:
         y = y + bias
     return y.reshape(n, oh, ow, c_out).transpose(0, 3, 1, 2)

@@ -1,0 +1,149 @@
+"""The fused convolution op behind `conv2d` for groups == 1: im2col, one GEMM, bias in place.
+
+Fused for speed (see benchmarks/NOTES.md, "CNN path"): one op owns the column layout on both
+sides of the GEMM, so that
+
+- a one-channel image is gathered as one contiguous plane per kernel offset (``(K, M)``,
+  runs of OW pixels) and handed to BLAS transposed, instead of rows of K = kh*kw scattered
+  floats (about 8x faster for the usual first layer);
+- the input gradient never materialises the ``(M, K)`` column gradient: per kernel offset,
+  ``gy @ w[:, :, i, j]`` lands in one reused ``(M, C)`` buffer and is added into its shifted
+  window of a channels-last accumulator, runs of OW*C floats (col2im by kernel offset moves
+  runs of only C floats);
+- the bias gradient is a column sum folded to long rows (NumPy reduces axis 0 of an
+  ``(M, C_out)`` array in loops of C_out elements: ~10x slower for C_out = 16).
+
+A recorded backward (``create_graph=True``) rebuilds the same gradients from `Im2Col`,
+`Col2Im` and matmul, so convolution stays differentiable to any order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..function import Function
+from ..tensor import Tensor
+from .conv import Col2Im, Im2Col, _channels_last_padded, _Geometry, _group_windows, _pad_raw
+
+
+class Conv2dGemm(Function):
+    """y = conv2d(x, w) + b (groups 1): NCHW in, an NCHW view of the GEMM's NHWC result out.
+
+    gw = gy^T @ cols (in the weight's (kh, kw, C) column order), gb = column sums of gy,
+    gx = the columns' adjoint (col2im) of gy @ w.
+    """
+
+    raw_backward = True
+
+    def forward(self, x, w, b=None):
+        g = self.geometry
+        n = x.shape[0]
+        c_out = w.shape[0]
+        oh, ow = g.out_hw(*x.shape[2:])
+        cols = _gemm_cols(self.xp, x, g, oh, ow)                # (M, K), C- or F-ordered
+        y = self.xp.matmul(cols, _weight_rows(w).T)             # (M, C_out), fresh
+        if b is not None:
+            y += b
+        self.save_for_backward(x, w, cols)
+        return y.reshape(n, oh, ow, c_out).transpose(0, 3, 1, 2)
+
+    def backward(self, gy):
+        x, w, cols = self.saved_tensors
+        g = self.geometry
+        need = self.needs_input_grad
+        n, c_out = gy.shape[:2]
+        oh, ow = gy.shape[2:]
+        m, k = n * oh * ow, w.shape[1] * g.kh * g.kw
+        gy2 = gy.transpose(0, 2, 3, 1).reshape(m, c_out)       # free for NHWC memory
+        recorded = isinstance(gy, Tensor)  # create_graph: Tensor ops, differentiable in x too
+        gx = gw = None
+        if need[0]:
+            if recorded:
+                gcols = (gy2 @ _weight_rows(w)).reshape(n, oh, ow, k)
+                gx = Col2Im.apply(gcols, geometry=g, layout="conv", in_shape=tuple(x.shape))
+            else:
+                gx = _input_grad(self.xp, gy2, w, g, x.shape)
+        if need[1]:
+            if recorded:  # the saved columns are a constant; rebuild them from x
+                cols = Im2Col.apply(x, geometry=g, layout="conv").reshape(m, k)
+            gw = _weight_from_rows(gy2.T @ cols, tuple(w.shape))
+        if len(need) == 2:
+            return gx, gw
+        return gx, gw, (_sum_rows(gy2) if need[2] else None)
+
+
+def _gemm_cols(xp: Any, x: Any, g: _Geometry, oh: int, ow: int) -> Any:
+    """The (M, K) column matrix of x, columns in (kh, kw, C) order.
+
+    One channel: a contiguous (K, M) block, one (N, OH, OW) plane per kernel offset (copies
+    in runs of OW), returned transposed (an F-ordered matrix BLAS reads as it is). More
+    channels: channels-last rows (copies in runs of C), as `Im2Col`.
+    """
+    n, c = x.shape[:2]
+    taps = g.kh * g.kw
+    if c == 1:
+        image = _pad_raw(xp, x, g)[:, 0]                         # (N, Hp, Wp)
+        cols = xp.empty((taps, n, oh, ow), dtype=x.dtype)
+        h_end, w_end = g.sh * (oh - 1) + 1, g.sw * (ow - 1) + 1
+        for i in range(g.kh):
+            top = i * g.dh
+            for j in range(g.kw):
+                left = j * g.dw
+                cols[i * g.kw + j] = image[:, top:top + h_end:g.sh, left:left + w_end:g.sw]
+        return cols.reshape(taps, n * oh * ow).T
+    view = _group_windows(xp, _channels_last_padded(xp, x, g), g, 1, oh, ow)
+    return view.transpose(0, 3, 4, 1, 5, 6, 2).reshape(n * oh * ow, c * taps)
+
+
+def _weight_rows(w: Any) -> Any:
+    """(C_out, C, kh, kw) as (C_out, kh*kw*C) rows in the columns' order (Tensor or array)."""
+    c_out, c, kh, kw = w.shape
+    if c == 1 or kh * kw == 1:
+        return w.reshape(c_out, c * kh * kw)
+    return w.transpose(0, 2, 3, 1).reshape(c_out, c * kh * kw)
+
+
+def _weight_from_rows(rows: Any, shape: tuple) -> Any:
+    """The inverse of `_weight_rows`: (C_out, kh*kw*C) rows back to (C_out, C, kh, kw)."""
+    c_out, c, kh, kw = shape
+    if c == 1 or kh * kw == 1:
+        return rows.reshape(shape)
+    return rows.reshape(c_out, kh, kw, c).transpose(0, 3, 1, 2)
+
+
+def _sum_rows(rows: Any) -> Any:
+    """``rows.sum(axis=0)`` of a contiguous (M, C) matrix, with r rows folded into one first
+    (inner loops of r*C elements instead of C; the two-stage sum is also more accurate)."""
+    m, c = rows.shape
+    if c < 256:
+        for r in (64, 32, 16, 8, 4, 2):
+            if m % r == 0 and m > r:
+                return rows.reshape(m // r, r * c).sum(axis=0).reshape(r, c).sum(axis=0)
+    return rows.sum(axis=0)
+
+
+def _input_grad(xp: Any, gy2: Any, w: Any, g: _Geometry, in_shape: tuple) -> Any:
+    """gx (raw arrays): the adjoint of the columns applied to gy2 @ w_rows, by kernel offset.
+
+    For each offset (i, j), ``gy2 @ w[:, :, i, j]`` (M, C) is written into one reused buffer
+    and added into the window it came from in a zero-padded channels-last accumulator; the
+    result is an NCHW view of that accumulator, cropped to the image.
+    """
+    n, c, h, wd = in_shape
+    oh, ow = g.out_hw(h, wd)
+    taps = xp.ascontiguousarray(w.transpose(2, 3, 0, 1))       # (kh, kw, C_out, C), small
+    dtype = xp.result_type(gy2.dtype, taps.dtype)
+    acc = xp.zeros((n, h + g.pt + g.pb, wd + g.pl + g.pr, c), dtype=dtype)
+    part = xp.empty((n, oh, ow, c), dtype=dtype)
+    flat = part.reshape(n * oh * ow, c)
+    h_end, w_end = g.sh * (oh - 1) + 1, g.sw * (ow - 1) + 1
+    for i in range(g.kh):
+        top = i * g.dh
+        for j in range(g.kw):
+            left = j * g.dw
+            xp.matmul(gy2, taps[i, j], out=flat)
+            acc[:, top:top + h_end:g.sh, left:left + w_end:g.sw] += part
+    image = acc.transpose(0, 3, 1, 2)
+    if g.padded:
+        image = image[:, :, g.pt:g.pt + h, g.pl:g.pl + wd]
+    return image
