@@ -93,8 +93,10 @@ class BlockMaxPool2d(Function):
     The common pooling layer, done without materialising windows: the image is seen as
     channels-last blocks (a free view when the input is an NCHW view of NHWC memory, as conv
     outputs are) and the max is a chain of elementwise maxima over the kh*kw block offsets.
-    Backward finds each block's first maximum again (PyTorch's tie rule) from x and y, so
-    nothing but the input and output is kept.
+    When recorded, the same pass keeps each block's first-maximum offset (PyTorch's tie rule)
+    as one small integer per output: backward then reads that instead of x again (x is as big
+    as the block count times kh*kw, and long out of cache by then). A NaN is never that
+    offset: its block's gradient goes to the first maximum of the offsets before it.
     """
 
     raw_backward = True
@@ -104,41 +106,33 @@ class BlockMaxPool2d(Function):
         kh, kw = self.kernel
         blocks = _blocks(xp, x, kh, kw)                      # (N, OH, kh, OW, kw, C)
         best = blocks[:, :, 0, :, 0, :].copy()
+        index = None
+        if self._recording:  # only a recorded op has a backward to serve
+            index = xp.zeros(best.shape, dtype=xp.uint8 if kh * kw <= 256 else xp.int32)
         for k in range(1, kh * kw):
-            xp.maximum(best, blocks[:, :, k // kw, :, k % kw, :], out=best)
-        y = best.transpose(0, 3, 1, 2)                       # NCHW view of NHWC memory
-        self.save_for_backward(x, y)
-        return y
+            tap = blocks[:, :, k // kw, :, k % kw, :]
+            if index is not None:
+                # The first maximum is where the running max last rose strictly (a tie does
+                # not raise it): index = max over k of k * (tap > running max).
+                step = xp.greater(tap, best)
+                xp.maximum(index, xp.multiply(step, k, dtype=index.dtype), out=index)
+            xp.maximum(best, tap, out=best)
+        self.save_for_backward(index)
+        return best.transpose(0, 3, 1, 2)                    # NCHW view of NHWC memory
 
     def backward(self, gy):
-        x, y = self.saved_tensors
-        return _BlockScatter.apply(gy, x, y, kernel=self.kernel)
-
-
-def _first_hits(xp: Any, x: Any, y: Any, kernel: tuple) -> Any:
-    """For each block offset k, where x equals the block's max y and no earlier offset did."""
-    kh, kw = kernel
-    blocks = _blocks(xp, x, kh, kw)
-    best = y.transpose(0, 2, 3, 1)                           # (N, OH, OW, C)
-    free = None
-    for k in range(kh * kw):
-        hit = blocks[:, :, k // kw, :, k % kw, :] == best
-        if free is None:
-            free = ~hit
-        else:
-            hit &= free
-            free &= ~hit
-        yield k, hit
+        (index,) = self.saved_tensors
+        return _BlockScatter.apply(gy, index, kernel=self.kernel)
 
 
 class _BlockScatter(Function):
-    """gx = gy placed at each block's first maximum, zeros elsewhere (linear in gy; x and y
-    only locate the maxima)."""
+    """gx = gy placed at each block's first maximum (given by `index`), zeros elsewhere;
+    linear in gy, constant in the index."""
 
     raw_backward = True
 
-    def forward(self, gy, x, y):
-        self.save_for_backward(x, y)
+    def forward(self, gy, index):
+        self.save_for_backward(index)
         xp = self.xp
         kh, kw = self.kernel
         n, c, oh, ow = gy.shape
@@ -146,33 +140,34 @@ class _BlockScatter(Function):
         # flatten, would otherwise be read with a stride of C*OH*OW... each time).
         g = xp.ascontiguousarray(gy.transpose(0, 2, 3, 1))
         out = xp.empty((n, oh, kh, ow, kw, c), dtype=gy.dtype)
-        for k, hit in _first_hits(xp, x, y, self.kernel):
-            xp.multiply(g, hit, out=out[:, :, k // kw, :, k % kw, :])
+        for k in range(kh * kw):
+            xp.multiply(g, index == k, out=out[:, :, k // kw, :, k % kw, :])
         return out.reshape(n, oh * kh, ow * kw, c).transpose(0, 3, 1, 2)
 
     def backward(self, ggx):
-        x, y = self.saved_tensors
-        return _BlockGather.apply(ggx, x, y, kernel=self.kernel), None, None
+        (index,) = self.saved_tensors
+        return _BlockGather.apply(ggx, index, kernel=self.kernel), None
 
 
 class _BlockGather(Function):
-    """y = the block-max position's value of an image: the adjoint of `_BlockScatter`."""
+    """y = each block's value at its first maximum (given by `index`): the adjoint of
+    `_BlockScatter`."""
 
     raw_backward = True
 
-    def forward(self, image, x, y):
-        self.save_for_backward(x, y)
+    def forward(self, image, index):
+        self.save_for_backward(index)
         xp = self.xp
         kh, kw = self.kernel
         blocks = _blocks(xp, image, kh, kw)
-        out = xp.zeros(y.transpose(0, 2, 3, 1).shape, dtype=image.dtype)
-        for k, hit in _first_hits(xp, x, y, self.kernel):
-            out += blocks[:, :, k // kw, :, k % kw, :] * hit
+        out = xp.zeros(index.shape, dtype=image.dtype)
+        for k in range(kh * kw):
+            out += blocks[:, :, k // kw, :, k % kw, :] * (index == k)
         return out.transpose(0, 3, 1, 2)
 
     def backward(self, gy):
-        x, y = self.saved_tensors
-        return _BlockScatter.apply(gy, x, y, kernel=self.kernel), None, None
+        (index,) = self.saved_tensors
+        return _BlockScatter.apply(gy, index, kernel=self.kernel), None
 
 
 def _blocks(xp: Any, x: Any, kh: int, kw: int) -> Any:
