@@ -175,11 +175,25 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
             node = ready.pop()
             g = pending.pop(node, None)
             if isinstance(node, Tensor):
-                if g is not None:
-                    if node._hooks and current is not None:  # user code runs on Tensors
-                        current = state.raw_backend = None
-                    _accumulate_leaf(node, _wrap(g, node._backend, raw), captured, create,
-                                     handed)
+                if g is None:
+                    continue
+                if raw and captured is None and not node._hooks:
+                    # The common first-order case: the leaf's .grad, owned (see `handed`).
+                    backend = node._backend
+                    if type(g) is not backend.array_type:
+                        g = backend.asarray(g)  # a NumPy scalar from an op on 0-d arrays
+                    held = node.grad
+                    if held is not None:
+                        node.grad = Tensor._make(held.data + g, backend)
+                    else:
+                        if getattr(g, "base", None) is not None or handed.get(id(g), 0) > 1:
+                            g = g.copy()
+                        handed[id(g)] = 2
+                        node.grad = Tensor._make(g, backend)
+                    continue
+                if node._hooks and current is not None:  # user code runs on Tensors
+                    current = state.raw_backend = None
+                _accumulate_leaf(node, _wrap(g, node._backend, raw), captured, create, handed)
                 continue
             edges = node.next_edges
             if g is not None and (node._hooks or node._retained is not None or captured):

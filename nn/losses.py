@@ -143,10 +143,9 @@ def cross_entropy(
         raise ValueError("cross_entropy: input must have a class axis, got a 0-d tensor")
     if target.dtype.kind == "f":
         return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
-    loss = loss_ops.softmax_cross_entropy(input, target, weight, ignore_index, label_smoothing)
-    if reduction == "mean":
-        return loss.sum() / _class_weight_sum(target, weight, ignore_index).astype(loss.dtype)
-    return _reduce(loss, reduction)
+    # The fused op reduces itself ("mean" divides by the summed weights of non-ignored samples).
+    return loss_ops.softmax_cross_entropy(input, target, weight, ignore_index, label_smoothing,
+                                          reduction)
 
 
 def _soft_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None,  # noqa: A002

@@ -9,6 +9,7 @@ Subclasses implement ``_update_group(group)``; updates run on raw backend arrays
 from __future__ import annotations
 
 import copy
+from collections import defaultdict
 import math
 import numbers
 from collections.abc import Callable
@@ -44,13 +45,14 @@ class Optimizer:
 
     Attributes:
         param_groups: list of dicts, ``{"params": [tensors...], "lr": ..., ...}``.
-        state: dict from parameter tensor to its state dict (created on its first update).
+        state: dict from parameter tensor to its state dict (created on its first update; as in
+            PyTorch a ``defaultdict``, so a stateless parameter reads as ``{}``).
         defaults: the hyperparameters given to the constructor.
     """
 
     def __init__(self, params: Any, defaults: dict) -> None:
         self.defaults = dict(defaults)
-        self.state: dict[Tensor, dict] = {}
+        self.state: dict[Tensor, dict] = defaultdict(dict)
         self.param_groups: list[dict] = []
         if isinstance(params, Tensor):
             raise TypeError(
@@ -265,7 +267,7 @@ class Optimizer:
                 new.setdefault(key, default)
             new["params"] = group["params"]
             new_groups.append(new)
-        self.state = new_state
+        self.state = defaultdict(dict, new_state)
         self.param_groups = new_groups
 
     def __repr__(self) -> str:

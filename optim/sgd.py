@@ -56,17 +56,21 @@ class SGD(Optimizer):
 
     def _update_group(self, group: dict) -> None:
         momentum = group["momentum"]
+        hyper = dict(lr=group["lr"], momentum=momentum, dampening=group["dampening"],
+                     weight_decay=group["weight_decay"], nesterov=group["nesterov"],
+                     maximize=group["maximize"])
+        step = kernels.sgd_step
         for p in group["params"]:
-            if p.grad is None:
+            grad = p.grad
+            if grad is None:
                 continue
-            state = self._state_of(p)
-            buf = state.get("momentum_buffer")
-            new = kernels.sgd_step(
-                p._backend, p.data, p.grad.data, None if buf is None else buf.data,
-                lr=group["lr"], momentum=momentum, dampening=group["dampening"],
-                weight_decay=group["weight_decay"], nesterov=group["nesterov"],
-                maximize=group["maximize"],
-            )
-            if momentum != 0 and buf is None:
-                state["momentum_buffer"] = Tensor._make(new, p._backend)
+            if momentum == 0:  # stateless: no per-parameter state to look up
+                step(p._backend, p.data, grad.data, None, **hyper)
+            else:
+                state = self._state_of(p)
+                buf = state.get("momentum_buffer")
+                new = step(p._backend, p.data, grad.data, None if buf is None else buf.data,
+                           **hyper)
+                if buf is None:
+                    state["momentum_buffer"] = Tensor._make(new, p._backend)
             p._version[0] += 1

@@ -30,7 +30,15 @@ class SoftmaxCrossEntropy(Function):
     weights, 1 without them), zero where ``y == ignore_index``. With ``q = sum_c t_c`` the
     gradient is ``gx = gy (q softmax(x) - t)``. Computed with the max shift, so any finite
     logits are safe.
+
+    With ``reduction="sum"`` or ``"mean"`` the op returns the reduced 0-d loss itself (the mean
+    divides by ``sum w[y]`` over non-ignored samples), so a training step records one node
+    instead of a sum, a cast and a division.
     """
+
+    reduction = "none"
+    #: The first-order rule takes its own fused path on raw arrays (the branch in `backward`).
+    raw_backward = True
 
     def forward(self, x, target, weight):
         xp = self.xp
@@ -68,8 +76,17 @@ class SoftmaxCrossEntropy(Function):
         if self.backend.is_device:
             # No host read on a device: an out-of-range class makes its loss NaN instead.
             loss = xp.where(bad, math.nan, loss)
+        # The factor each sample's loss enters the result with: 1, or 1 / sum w[y] for a mean.
+        scale = None
+        if self.reduction != "none":
+            loss = loss.sum()
+            if self.reduction == "mean":
+                total = valid.sum() if weight is None else (w_y * valid).sum()
+                scale = xp.asarray(1 / xp.asarray(total, dtype=x.dtype))  # 0-d, x's dtype
+                loss = loss * scale
+            loss = xp.asarray(loss, dtype=x.dtype)
         if self._recording:
-            self.save_for_backward(x, safe, valid, weight, shift, log_total)
+            self.save_for_backward(x, safe, valid, weight, shift, log_total, scale)
         return loss
 
     def _target_distribution(self, safe: Any, valid: Any, weight: Any, shape: tuple,
@@ -89,11 +106,12 @@ class SoftmaxCrossEntropy(Function):
         return t, t.sum(axis=1, keepdims=True)
 
     def backward(self, gy):
-        x, safe, valid, weight, shift, log_total = self.saved_tensors
-        if not _grad_state.enabled:
-            return self._fused_grad(gy.data, x.data, safe.data, valid.data,
-                                    None if weight is None else weight.data, shift.data,
-                                    log_total.data), None, None
+        x, safe, valid, weight, shift, log_total, scale = self.saved_tensors
+        if _grad_state.raw_backend is not None:
+            # First order (raw arrays, see Function.raw_backward): one fused pass.
+            # A 0-d gy (a reduced loss) broadcasts to every sample inside `_fused_grad`.
+            g = gy if scale is None else gy * scale
+            return self._fused_grad(g, x, safe, valid, weight, shift, log_total), None, None
         # Building a graph (create_graph): softmax from x itself, so the rule is
         # differentiable. The shift is a constant: softmax does not depend on it.
         t, q = self._target_distribution(safe.data, valid.data,
@@ -103,9 +121,12 @@ class SoftmaxCrossEntropy(Function):
         p = e / e.sum(axis=1, keepdims=True)
         t = Tensor._make(t, self.backend)
         q = Tensor._make(q, self.backend)
+        if self.reduction != "none":  # a 0-d factor for every sample (times 1 / sum w[y])
+            per_class = p * q - t if scale is None else (p * q - t) * scale
+            return gy * per_class, None, None
         return gy.expand_dims(1) * (p * q - t), None, None
 
-    def _fused_grad(self, gy, x, safe, valid, weight, shift, log_total) -> Tensor:
+    def _fused_grad(self, gy, x, safe, valid, weight, shift, log_total) -> Any:
         """``gy (q softmax(x) - t)`` in one pass over the logits (first order only).
 
         Per sample: ``gy q`` scales the softmax, ``gy (1 - eps) w_y`` comes off the target
@@ -123,13 +144,13 @@ class SoftmaxCrossEntropy(Function):
         smooth = g * (eps / n_classes) if eps else None
         total_w = n_classes if weight is None else w.sum()
         scale = hot + g * (eps / n_classes) * total_w if eps else hot
-        gx = kernels.softmax_xent_grad(self.backend, x, shift, log_total,
-                                       safe[:, None], scale, hot, smooth, w)
-        return Tensor._make(gx, self.backend)
+        return kernels.softmax_xent_grad(self.backend, x, shift, log_total,
+                                         safe[:, None], scale, hot, smooth, w)
 
 
 def softmax_cross_entropy(x: Tensor, target: Tensor, weight: Tensor | None = None,
-                          ignore_index: int = -100, label_smoothing: float = 0.0) -> Tensor:
+                          ignore_index: int = -100, label_smoothing: float = 0.0,
+                          reduction: str = "none") -> Tensor:
     """Per-sample cross-entropy of logits `x` (N, C, d1, ...) against class indices (N, d1, ...).
 
     Fused log-softmax + NLL: stable for any finite logits. Returns the unreduced losses
@@ -159,8 +180,12 @@ def softmax_cross_entropy(x: Tensor, target: Tensor, weight: Tensor | None = Non
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
                          f"{label_smoothing}")
+    if reduction not in ("none", "sum", "mean"):
+        raise ValueError(f"cross_entropy: reduction must be 'none', 'sum' or 'mean', got "
+                         f"{reduction!r}")
     return SoftmaxCrossEntropy.apply(x, target, weight, ignore_index=int(ignore_index),
-                                     label_smoothing=float(label_smoothing))
+                                     label_smoothing=float(label_smoothing),
+                                     reduction=reduction)
 
 
 class BinaryCrossEntropyWithLogits(Function):

@@ -69,11 +69,10 @@ def sgd_step(backend: Any, p: Any, g: Any, momentum_buffer: Any, *, lr: float,
         return buf
     xp = backend.xp
     d, _ = _signed_grad(xp, p, g, sign, weight_decay)
-    tmp = xp.empty_like(p)
     if momentum == 0:
-        xp.multiply(d, lr, out=tmp)
-        xp.subtract(p, tmp, out=p)
+        xp.subtract(p, d * lr, out=p)
         return None
+    tmp = xp.empty_like(p)
     buf = momentum_buffer
     if buf is None:
         buf = xp.multiply(d, 1.0, out=xp.empty_like(p))  # a copy: never alias the gradient

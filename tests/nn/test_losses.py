@@ -121,10 +121,13 @@ def test_cross_entropy_large_logits_are_stable(backend):
 
 
 def test_cross_entropy_all_ignored_mean_is_nan(backend):
-    x = _t(np.zeros((2, 3)), backend)
+    x = _t(np.zeros((2, 3)), backend, requires_grad=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         loss = L.cross_entropy(x, _t(np.array([-100, -100]), backend))
+        loss.backward()
     assert np.isnan(loss.numpy())
+    # As in PyTorch: ignored samples get a zero gradient, even from a NaN mean.
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3)))
 
 
 def test_cross_entropy_errors(backend):
