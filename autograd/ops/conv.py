@@ -78,8 +78,11 @@ class _Geometry:
 def _pad_raw(xp: Any, x: Any, g: _Geometry, value: float = 0.0) -> Any:
     if not g.padded:
         return x
-    widths = ((0, 0), (0, 0), (g.pt, g.pb), (g.pl, g.pr))
-    return xp.pad(x, widths, mode="constant", constant_values=value)
+    # A filled buffer and one slice assignment: xp.pad's generality costs ~0.1 ms a call.
+    n, c, h, w = x.shape
+    image = xp.full((n, c, h + g.pt + g.pb, w + g.pl + g.pr), value, dtype=x.dtype)
+    image[:, :, g.pt:g.pt + h, g.pl:g.pl + w] = x
+    return image
 
 
 def _windows(xp: Any, xpad: Any, g: _Geometry, oh: int, ow: int) -> Any:

@@ -96,8 +96,8 @@ def _batch_chunks(backend: Any, x: Any, w: Any, oh: int, ow: int) -> list:
     where each call is a kernel launch and memory is not the bottleneck)."""
     n = x.shape[0]
     per_image = oh * ow * w.shape[1] * w.shape[2] * w.shape[3] * x.itemsize
-    step = n if backend.is_device else _CHUNK_BYTES // max(per_image, 1)
-    step = max(step, 1)
+    count = 1 if backend.is_device else -(-n * per_image // _CHUNK_BYTES)
+    step = max(-(-n // max(count, 1)), 1)  # about equal chunks, no 1-image tail
     return [(start, min(start + step, n)) for start in range(0, max(n, 1), step)]
 
 
