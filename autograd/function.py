@@ -138,9 +138,10 @@ class Function:
                 edges.append(None)
                 meta.append(None)
                 needs.append(False)
-        self.next_edges = edges = tuple(edges)
-        self.input_meta = tuple(meta)
-        self.needs_input_grad = tuple(needs)
+        # Lists, not tuples: built once per op, only read (the conversion costs per op).
+        self.next_edges = edges
+        self.input_meta = meta
+        self.needs_input_grad = needs
         out.grad_fn = self
         out.requires_grad = True
         saved = self._saved
@@ -169,8 +170,8 @@ class Function:
                     break
             else:
                 sources.append(_CONSTANT_SOURCE)
-        self._saved = tuple(arrays)
-        self._sources = tuple(sources)
+        self._saved = arrays
+        self._sources = sources
 
     # -- for subclasses ---------------------------------------------------------------------
     def forward(self, *args: Any) -> Any:

@@ -51,12 +51,10 @@ def log_softmax(input: Tensor, dim: int | None = None, axis: int | None = None) 
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
-    """``input @ weight.T + bias``; `weight` has shape (out_features, in_features)."""
-    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
-        raise ValueError(
-            f"linear: input of shape {input.shape} does not match weight of shape "
-            f"{weight.shape} (expected input[..., {weight.shape[-1]}])"
-        )
+    """``input @ weight.T + bias``; `weight` has shape (out_features, in_features).
+
+    The fused op checks the shapes (an error names both).
+    """
     return _linalg.linear(input, weight, bias)
 
 

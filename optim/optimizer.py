@@ -9,9 +9,9 @@ Subclasses implement ``_update_group(group)``; updates run on raw backend arrays
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
 import math
 import numbers
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
