@@ -96,9 +96,9 @@ def _batch_chunks(backend: Any, x: Any, w: Any, oh: int, ow: int) -> list:
     where each call is a kernel launch and memory is not the bottleneck)."""
     n = x.shape[0]
     per_image = oh * ow * w.shape[1] * w.shape[2] * w.shape[3] * x.itemsize
-    count = 1 if backend.is_device else -(-n * per_image // _CHUNK_BYTES)
-    step = max(-(-n // max(count, 1)), 1)  # about equal chunks, no 1-image tail
-    return [(start, min(start + step, n)) for start in range(0, max(n, 1), step)]
+    count = 1 if backend.is_device else min(n, -(-n * per_image // _CHUNK_BYTES))
+    count = max(count, 1)
+    return [(i * n // count, (i + 1) * n // count) for i in range(count)]  # equal, +-1
 
 
 def _gemm_cols(xp: Any, x: Any, g: _Geometry, oh: int, ow: int) -> Any:
