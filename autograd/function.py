@@ -27,6 +27,7 @@ from .tensor import Tensor, _default_backend
 
 _FREED = object()
 _PLAIN = object()  # marks a saved Python scalar or None, handed back as it is
+_OUTPUT = object()  # marks the op's own output among the saved arrays
 _PLAIN_TYPES = (int, float, bool)
 _PLAIN_SOURCE = (_PLAIN, None, 0)
 _CONSTANT_SOURCE = (None, None, 0)
@@ -156,7 +157,7 @@ class Function:
             if array is y_raw:
                 box = out._version
                 arrays.append(out.data)
-                sources.append((self, box, box[0]))
+                sources.append((_OUTPUT, box, box[0]))  # not self: no reference cycle
                 continue
             arrays.append(array)
             # Exact types: NumPy's float64 scalar subclasses float but is array data here.
@@ -217,6 +218,8 @@ class Function:
             elif isinstance(edge, Tensor):
                 tensors.append(edge)
             else:
+                if edge is _OUTPUT:
+                    edge = self
                 t = Tensor._make(array, self.backend)
                 if edge is not None:
                     t.grad_fn = edge

@@ -242,6 +242,29 @@ def test_saved_arrays_are_freed_after_backward(backend) -> None:
     assert ref() is None
 
 
+def test_graph_nodes_form_no_reference_cycles(backend) -> None:
+    # Reference counting alone frees a graph (ops saving their own output included): a cycle
+    # would leave every node to the garbage collector, which then costs time on every op.
+    x = _t([0.5, 1.0], backend)
+    x.requires_grad_(True)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        y = x.tanh().exp() * x
+        node = weakref.ref(y.grad_fn)
+        first = weakref.ref(y.grad_fn.next_edges[0])
+        y.sum().backward()
+        del y
+        assert node() is None and first() is None
+        y = x.tanh().exp()  # freed without a backward too
+        node = weakref.ref(y.grad_fn)
+        del y
+        assert node() is None
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def test_saved_arrays_survive_backward_with_retain_graph(backend) -> None:
     x = _t([1.0, 2.0], backend)
     h = x * 3.0
