@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -20,3 +22,11 @@ def test_quick_benchmark_run_completes_and_all_columns_agree(tmp_path: Path) -> 
     report = json.loads((tmp_path / "latest.json").read_text())
     assert (tmp_path / "latest.md").read_text().startswith("# kedja benchmarks")
     assert report  # the suite wrote its machine-readable results
+
+
+def test_bare_engine_yardstick_agrees_with_kedja() -> None:
+    from benchmarks.bare_engine import gradients
+
+    grads = gradients()
+    for got, want in zip(grads["bare engine"], grads["kedja"]):
+        np.testing.assert_allclose(got, want, rtol=1e-5)
