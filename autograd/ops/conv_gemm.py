@@ -155,34 +155,24 @@ def _input_grad(xp: Any, gy2: Any, w: Any, g: _Geometry, in_shape: tuple) -> Any
     """gx (raw arrays): the adjoint of the columns applied to gy2 @ w_rows, by kernel offset.
 
     For each offset (i, j), ``gy2 @ w[:, :, i, j]`` (M, C) is written into one reused buffer
-    and the part of it that lands inside the image (padding takes no gradient) is added into
-    its window of a channels-last accumulator; the result is an NCHW view of that
-    accumulator, contiguous channels-last memory (a following pool reads it without a copy).
+    and added into the window it came from in a zero-padded channels-last accumulator; the
+    result is an NCHW view of that accumulator, cropped to the image.
     """
     n, c, h, wd = in_shape
     oh, ow = g.out_hw(h, wd)
     taps = xp.ascontiguousarray(w.transpose(2, 3, 0, 1))       # (kh, kw, C_out, C), small
     dtype = xp.result_type(gy2.dtype, taps.dtype)
-    acc = xp.zeros((n, h, wd, c), dtype=dtype)
+    acc = xp.zeros((n, h + g.pt + g.pb, wd + g.pl + g.pr, c), dtype=dtype)
     part = xp.empty((n, oh, ow, c), dtype=dtype)
     flat = part.reshape(n * oh * ow, c)
+    h_end, w_end = g.sh * (oh - 1) + 1, g.sw * (ow - 1) + 1
     for i in range(g.kh):
-        rows = _inside(i * g.dh - g.pt, g.sh, oh, h)
+        top = i * g.dh
         for j in range(g.kw):
-            cols = _inside(j * g.dw - g.pl, g.sw, ow, wd)
-            if rows is None or cols is None:
-                continue  # this offset only ever reads padding
+            left = j * g.dw
             xp.matmul(gy2, taps[i, j], out=flat)
-            (o0, o1, r0, r1), (p0, p1, c0, c1) = rows, cols
-            acc[:, r0:r1:g.sh, c0:c1:g.sw] += part[:, o0:o1, p0:p1]
-    return acc.transpose(0, 3, 1, 2)
-
-
-def _inside(offset: int, stride: int, out: int, size: int) -> tuple | None:
-    """Outputs o in [o0, o1) whose input ``o * stride + offset`` lies in [0, size), and that
-    input range as a slice [start, stop) (step `stride`); None if there are none."""
-    o0 = max(0, -(offset // stride)) if offset < 0 else 0     # first o with o*stride >= -offset
-    o1 = min(out, (size - 1 - offset) // stride + 1) if size - 1 - offset >= 0 else 0
-    if o1 <= o0:
-        return None
-    return o0, o1, o0 * stride + offset, (o1 - 1) * stride + offset + 1
+            acc[:, top:top + h_end:g.sh, left:left + w_end:g.sw] += part
+    image = acc.transpose(0, 3, 1, 2)
+    if g.padded:
+        image = image[:, :, g.pt:g.pt + h, g.pl:g.pl + wd]
+    return image
