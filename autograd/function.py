@@ -29,6 +29,9 @@ _FREED = object()
 _PLAIN = object()  # marks a saved Python scalar or None, handed back as it is
 _OUTPUT = object()  # marks the op's own output among the saved arrays
 _PLAIN_TYPES = (int, float, bool)
+#: needs_input_grad for one or two inputs, shared (read only): (need first, need second).
+_NEEDS = {(True, None): (True,), (True, True): (True, True), (True, False): (True, False),
+          (False, True): (False, True)}
 _PLAIN_SOURCE = (_PLAIN, None, 0)
 _CONSTANT_SOURCE = (None, None, 0)
 _new = object.__new__
@@ -75,22 +78,48 @@ class Function:
             fn.backend = raw
             fn.xp = raw.xp
             return fn.forward(*inputs)
-        # One pass over the inputs: their backend and arrays, and whether any needs a gradient.
-        backend = None
-        datas = []
-        record = False
-        for x in inputs:
-            if isinstance(x, Tensor):
-                if x._backend is not backend:
-                    if backend is None:
-                        backend = x._backend
-                    else:
+        # One pass over the inputs: their backend and arrays, and whether any needs a gradient
+        # (written out for two inputs, the usual binary op: a loop costs per iteration here).
+        if len(inputs) == 2:
+            a, b = inputs
+            if isinstance(a, Tensor):
+                backend = a._backend
+                da = a.data
+                record = a.requires_grad
+                if isinstance(b, Tensor):
+                    if b._backend is not backend:
                         _raise_device_mismatch(cls, inputs)
-                datas.append(x.data)
-                if x.requires_grad:
-                    record = True
+                    db = b.data
+                    record = record or b.requires_grad
+                else:
+                    db = b
+            elif isinstance(b, Tensor):
+                backend = b._backend
+                da = a
+                db = b.data
+                record = b.requires_grad
             else:
-                datas.append(x)
+                backend = None
+                da = a
+                db = b
+                record = False
+            datas = [da, db]
+        else:
+            backend = None
+            datas = []
+            record = False
+            for x in inputs:
+                if isinstance(x, Tensor):
+                    if x._backend is not backend:
+                        if backend is None:
+                            backend = x._backend
+                        else:
+                            _raise_device_mismatch(cls, inputs)
+                    datas.append(x.data)
+                    if x.requires_grad:
+                        record = True
+                else:
+                    datas.append(x)
         if backend is None:
             backend = _default_backend()
         fn.backend = backend
@@ -125,24 +154,41 @@ class Function:
         return out
 
     def _link(self, inputs: tuple, datas: list, y_raw: Any, out: Tensor) -> None:
-        """Connects this node to its inputs' nodes and resolves what `forward` saved."""
-        edges = []
-        meta = []
-        needs = []
-        for x, data in zip(inputs, datas):
-            if data is not x and x.requires_grad:  # a Tensor (constants are their own data)
-                producer = x.grad_fn
-                edges.append(x if producer is None else producer)
-                meta.append((data.shape, data.dtype))
-                needs.append(True)
-            else:
-                edges.append(None)
-                meta.append(None)
-                needs.append(False)
-        # Lists, not tuples: built once per op, only read (the conversion costs per op).
+        """Connects this node to its inputs' nodes and resolves what `forward` saved.
+
+        Written out for one and two inputs (nearly every op): CPython charges for each loop
+        iteration, and this runs once per recorded op.
+        """
+        count = len(inputs)
+        if count == 1:  # recording, so the one input needs a gradient
+            (a,), (da,) = inputs, datas
+            edges = [a.grad_fn or a]  # a Function is always truthy
+            self.input_meta = [(da.shape, da.dtype)]
+            self.needs_input_grad = _NEEDS[True, None]
+        elif count == 2:
+            (a, b), (da, db) = inputs, datas
+            need_a = da is not a and a.requires_grad  # a Tensor (constants are their own data)
+            need_b = db is not b and b.requires_grad
+            edges = [a.grad_fn or a if need_a else None, b.grad_fn or b if need_b else None]
+            self.input_meta = [(da.shape, da.dtype) if need_a else None,
+                               (db.shape, db.dtype) if need_b else None]
+            self.needs_input_grad = _NEEDS[need_a, need_b]
+        else:
+            edges = []
+            meta = []
+            needs = []
+            for x, data in zip(inputs, datas):
+                if data is not x and x.requires_grad:
+                    edges.append(x.grad_fn or x)
+                    meta.append((data.shape, data.dtype))
+                    needs.append(True)
+                else:
+                    edges.append(None)
+                    meta.append(None)
+                    needs.append(False)
+            self.input_meta = meta
+            self.needs_input_grad = tuple(needs)
         self.next_edges = edges
-        self.input_meta = meta
-        self.needs_input_grad = needs
         out.grad_fn = self
         out.requires_grad = True
         saved = self._saved
@@ -150,9 +196,10 @@ class Function:
             return
         # Where each saved array comes from, so that backward can check that it was not
         # modified in place and (with create_graph) hand it back connected to the graph:
-        # (array, edge or _PLAIN or None, version box or None, version seen).
+        # (edge or _OUTPUT or _PLAIN or None, version box or None, version seen).
         arrays = []
         sources = []
+        first = datas[0]
         for array in saved:
             if array is y_raw:
                 box = out._version
@@ -160,6 +207,10 @@ class Function:
                 sources.append((_OUTPUT, box, box[0]))  # not self: no reference cycle
                 continue
             arrays.append(array)
+            if array is first and first is not inputs[0]:
+                box = inputs[0]._version
+                sources.append((edges[0], box, box[0]))
+                continue
             # Exact types: NumPy's float64 scalar subclasses float but is array data here.
             if array is None or type(array) in _PLAIN_TYPES:
                 sources.append(_PLAIN_SOURCE)
