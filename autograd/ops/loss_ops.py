@@ -45,17 +45,24 @@ class SoftmaxCrossEntropy(Function):
         n_classes = x.shape[1]
         # log softmax(x) = (x - shift) - log_total; no (N, C) array is written (backends/kernels)
         shift, log_total = kernels.log_softmax_stats(self.backend, x, axis=1)
-        valid = target != self.ignore_index
-        bad = valid & ((target < 0) | (target >= n_classes))
-        if not self.backend.is_device:
-            if bad.any():
+        ignore = self.ignore_index
+        if (not self.backend.is_device and not 0 <= ignore < n_classes
+                and (target.size == 0 or (target.min() >= 0 and target.max() < n_classes))):
+            # The usual case, decided on the host by the target's range: every target is a
+            # class and none can be ignored; `valid` None stands for "all valid" (fewer ops).
+            valid = None
+            safe = target
+        else:
+            valid = target != ignore
+            bad = valid & ((target < 0) | (target >= n_classes))
+            if not self.backend.is_device and bad.any():
                 wrong = target[bad]
                 raise IndexError(
                     f"cross_entropy: target {wrong.reshape(-1)[0]} is out of range for "
                     f"{n_classes} classes (input shape {tuple(x.shape)}); class indices must "
-                    f"be in [0, {n_classes}) or equal ignore_index={self.ignore_index}"
+                    f"be in [0, {n_classes}) or equal ignore_index={ignore}"
                 )
-        safe = xp.where(valid & ~bad, target, 0)
+            safe = xp.where(valid & ~bad, target, 0)
         if x.ndim == 2:  # the common case, by plain fancy indexing (take_along_axis is slow)
             picked = x[xp.arange(x.shape[0]), safe][:, None]
         else:
@@ -63,7 +70,7 @@ class SoftmaxCrossEntropy(Function):
         nll = ((shift - picked) + log_total)[:, 0]  # -log softmax(x)_y, exact at the max
         eps = self.label_smoothing
         w_y = 1.0 if weight is None else weight[safe]
-        loss = (1.0 - eps) * w_y * nll
+        loss = nll if eps == 0 and weight is None else (1.0 - eps) * w_y * nll
         if eps:
             # -sum_c w_c log softmax(x)_c = sum_c w_c (shift - x_c) + log_total sum_c w_c
             if weight is None:
@@ -72,7 +79,9 @@ class SoftmaxCrossEntropy(Function):
                 w = weight.reshape((1, -1) + (1,) * (x.ndim - 2))
                 smooth = ((shift - x) * w).sum(axis=1, keepdims=True) + log_total * w.sum()
             loss = loss + (eps / n_classes) * smooth[:, 0]
-        loss = xp.where(valid, loss, 0).astype(x.dtype, copy=False)
+        if valid is not None:
+            loss = xp.where(valid, loss, 0)
+        loss = loss.astype(x.dtype, copy=False)
         if self.backend.is_device:
             # No host read on a device: an out-of-range class makes its loss NaN instead.
             loss = xp.where(bad, math.nan, loss)
@@ -81,7 +90,10 @@ class SoftmaxCrossEntropy(Function):
         if self.reduction != "none":
             loss = loss.sum()
             if self.reduction == "mean":
-                total = valid.sum() if weight is None else (w_y * valid).sum()
+                if valid is None:
+                    total = safe.size if weight is None else w_y.sum()
+                else:
+                    total = valid.sum() if weight is None else (w_y * valid).sum()
                 scale = xp.asarray(1 / xp.asarray(total, dtype=x.dtype))  # 0-d, x's dtype
                 loss = loss * scale
             loss = xp.asarray(loss, dtype=x.dtype)
@@ -102,7 +114,8 @@ class SoftmaxCrossEntropy(Function):
             w = weight.astype(dtype).reshape(classes.shape)
             t = hot * ((1.0 - eps) * xp.expand_dims(weight.astype(dtype)[safe], 1))
             t = t + (eps / n_classes) * w
-        t = t * xp.expand_dims(valid, 1)
+        if valid is not None:
+            t = t * xp.expand_dims(valid, 1)
         return t, t.sum(axis=1, keepdims=True)
 
     def backward(self, gy):
@@ -114,7 +127,7 @@ class SoftmaxCrossEntropy(Function):
             return self._fused_grad(g, x, safe, valid, weight, shift, log_total), None, None
         # Building a graph (create_graph): softmax from x itself, so the rule is
         # differentiable. The shift is a constant: softmax does not depend on it.
-        t, q = self._target_distribution(safe.data, valid.data,
+        t, q = self._target_distribution(safe.data, None if valid is None else valid.data,
                                          None if weight is None else weight.data,
                                          x.shape, gy.dtype)
         e = (x - shift).exp()
@@ -136,7 +149,12 @@ class SoftmaxCrossEntropy(Function):
         dtype = x.dtype
         n_classes = x.shape[1]
         eps = self.label_smoothing
-        g = xp.where(valid, gy, 0).astype(dtype, copy=False)[:, None]
+        if valid is None:  # every sample counts: gy per sample (a 0-d gy is shared by all)
+            g = xp.zeros(safe.shape, dtype=dtype)
+            g += gy
+            g = g[:, None]
+        else:
+            g = xp.where(valid, gy, 0).astype(dtype, copy=False)[:, None]
         w_y = 1.0 if weight is None else weight.astype(dtype)[safe][:, None]
         w = None if weight is None else weight.astype(dtype).reshape(
             (1, -1) + (1,) * (x.ndim - 2))
