@@ -256,10 +256,9 @@ class Function:
         if saved is None:
             return ()
         sources = self._sources
-        for position, source in enumerate(sources):
-            box = source[1]
-            if box is not None and box[0] != source[2]:
-                self._raise_modified(position, source)
+        for _edge, box, seen in sources:
+            if box is not None and box[0] != seen:
+                self._raise_modified(sources)
         if _grad_state.raw_backend is not None:
             return saved  # a rule running on raw arrays
         tensors = []
@@ -279,9 +278,11 @@ class Function:
                 tensors.append(t)
         return tuple(tensors)
 
-    def _raise_modified(self, position: int, source: tuple) -> None:
+    def _raise_modified(self, sources: list) -> None:
+        position = next(i for i, (_edge, box, seen) in enumerate(sources)
+                        if box is not None and box[0] != seen)
         array = self._saved[position]
-        version, seen = source[1], source[2]
+        version, seen = sources[position][1], sources[position][2]
         raise RuntimeError(
             f"{type(self).__name__}: a tensor it saved for backward (saved tensor "
             f"{position}, shape {tuple(array.shape)}, dtype {array.dtype}) was modified "
