@@ -87,7 +87,11 @@ def _check_roots(outputs: Sequence[Tensor], grads: Sequence[Any]) -> tuple[list,
                     f"backward: grad can be implicitly created only for a one-element output, "
                     f"got shape {out.shape}; pass grad= with the same shape"
                 )
-            g = Tensor._make(out.xp.ones_like(out.data), out._backend)
+            data = out.data
+            # A 0-d seed by asarray: ones_like is a Python-level wrapper in NumPy.
+            seed = (out.xp.asarray(1, dtype=data.dtype) if data.ndim == 0
+                    else out.xp.ones_like(data))
+            g = Tensor._make(seed, out._backend)
         elif not isinstance(g, Tensor):
             g = Tensor(g, device=out._backend, dtype=out.dtype)
         if tuple(g.shape) != tuple(out.shape):

@@ -49,7 +49,7 @@ class Conv2dGemm(Function):
         y = xp.empty((n * oh * ow, c_out), dtype=xp.result_type(x.dtype, w.dtype))
         for start, stop in _batch_chunks(self.backend, x, w, oh, ow):
             rows = y[start * oh * ow:stop * oh * ow]
-            xp.matmul(_gemm_cols(xp, x[start:stop], g, oh, ow), w_t, out=rows)
+            xp.matmul(_gemm_cols(self.backend, x[start:stop], g, oh, ow), w_t, out=rows)
             if b is not None:
                 rows += b
         self.save_for_backward(x, w)
@@ -66,7 +66,9 @@ class Conv2dGemm(Function):
         recorded = isinstance(gy, Tensor)  # create_graph: Tensor ops, differentiable in x too
         gx = gw = None
         if need[0]:
-            if recorded:
+            # On a device one GEMM and the col2im adds launch fewer kernels than per-offset
+            # GEMMs; the per-offset form is for host caches (and Col2Im also runs on arrays).
+            if recorded or self.backend.is_device:
                 gcols = (gy2 @ _weight_rows(w)).reshape(n, oh, ow, k)
                 gx = Col2Im.apply(gcols, geometry=g, layout="conv", in_shape=tuple(x.shape))
             else:
@@ -78,7 +80,7 @@ class Conv2dGemm(Function):
                 gw_rows = None
                 for start, stop in _batch_chunks(self.backend, x, w, oh, ow):
                     part = (gy2[start * oh * ow:stop * oh * ow].T
-                            @ _gemm_cols(self.xp, x[start:stop], g, oh, ow))
+                            @ _gemm_cols(self.backend, x[start:stop], g, oh, ow))
                     gw_rows = part if gw_rows is None else gw_rows + part
             gw = _weight_from_rows(gw_rows, tuple(w.shape))
         if len(need) == 2:
@@ -101,16 +103,18 @@ def _batch_chunks(backend: Any, x: Any, w: Any, oh: int, ow: int) -> list:
     return [(i * n // count, (i + 1) * n // count) for i in range(count)]  # equal, +-1
 
 
-def _gemm_cols(xp: Any, x: Any, g: _Geometry, oh: int, ow: int) -> Any:
+def _gemm_cols(backend: Any, x: Any, g: _Geometry, oh: int, ow: int) -> Any:
     """The (M, K) column matrix of x, columns in (kh, kw, C) order.
 
-    One channel: a contiguous (K, M) block, one (N, OH, OW) plane per kernel offset (copies
-    in runs of OW), returned transposed (an F-ordered matrix BLAS reads as it is). More
-    channels: channels-last rows (copies in runs of C), as `Im2Col`.
+    One channel on the host: a contiguous (K, M) block, one (N, OH, OW) plane per kernel
+    offset (copies in runs of OW), returned transposed (an F-ordered matrix BLAS reads as it
+    is). Otherwise, and on a device (one gather instead of one per offset): channels-last rows
+    (copies in runs of C), as `Im2Col`.
     """
+    xp = backend.xp
     n, c = x.shape[:2]
     taps = g.kh * g.kw
-    if c == 1:
+    if c == 1 and not backend.is_device:
         image = _pad_raw(xp, x, g)[:, 0]                         # (N, Hp, Wp)
         cols = xp.empty((taps, n, oh, ow), dtype=x.dtype)
         h_end, w_end = g.sh * (oh - 1) + 1, g.sw * (ow - 1) + 1

@@ -158,7 +158,7 @@ class SoftmaxCrossEntropy(Function):
         w_y = 1.0 if weight is None else weight.astype(dtype)[safe][:, None]
         w = None if weight is None else weight.astype(dtype).reshape(
             (1, -1) + (1,) * (x.ndim - 2))
-        hot = g * ((1.0 - eps) * w_y)
+        hot = g if eps == 0 and weight is None else g * ((1.0 - eps) * w_y)
         smooth = g * (eps / n_classes) if eps else None
         total_w = n_classes if weight is None else w.sum()
         scale = hot + g * (eps / n_classes) * total_w if eps else hot

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from autograd.creation import empty
+from autograd.ops import linalg as _linalg
 from autograd.tensor import Tensor
 
 from .. import functional as F
@@ -62,7 +63,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.linear(x, self.weight, self.bias)
+        return _linalg.linear(x, self.weight, self.bias)  # F.linear's op, one call shorter
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
