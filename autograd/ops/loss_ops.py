@@ -81,7 +81,8 @@ class SoftmaxCrossEntropy(Function):
             loss = loss + (eps / n_classes) * smooth[:, 0]
         if valid is not None:
             loss = xp.where(valid, loss, 0)
-        loss = loss.astype(x.dtype, copy=False)
+        if loss.dtype != x.dtype:
+            loss = loss.astype(x.dtype)
         if self.backend.is_device:
             # No host read on a device: an out-of-range class makes its loss NaN instead.
             loss = xp.where(bad, math.nan, loss)
@@ -90,13 +91,18 @@ class SoftmaxCrossEntropy(Function):
         if self.reduction != "none":
             loss = loss.sum()
             if self.reduction == "mean":
-                if valid is None:
-                    total = safe.size if weight is None else w_y.sum()
+                if valid is None and weight is None:
+                    # Every sample counts once: a Python factor (NaN for an empty batch).
+                    scale = 1.0 / safe.size if safe.size else math.nan
                 else:
-                    total = valid.sum() if weight is None else (w_y * valid).sum()
-                scale = xp.asarray(1 / xp.asarray(total, dtype=x.dtype))  # 0-d, x's dtype
+                    if valid is None:
+                        total = w_y.sum()
+                    else:
+                        total = valid.sum() if weight is None else (w_y * valid).sum()
+                    scale = xp.asarray(1 / xp.asarray(total, dtype=x.dtype))  # x's dtype
                 loss = loss * scale
-            loss = xp.asarray(loss, dtype=x.dtype)
+            if loss.dtype != x.dtype:
+                loss = loss.astype(x.dtype)
         if self._recording:
             self.save_for_backward(x, safe, valid, weight, shift, log_total, scale)
         return loss
@@ -149,6 +155,11 @@ class SoftmaxCrossEntropy(Function):
         dtype = x.dtype
         n_classes = x.shape[1]
         eps = self.label_smoothing
+        if valid is None and weight is None and not eps:
+            # The plain case: gy itself, per sample or (0-d, a reduced loss) shared by all.
+            g = gy[:, None] if gy.ndim else gy
+            return kernels.softmax_xent_grad(self.backend, x, shift, log_total,
+                                             safe[:, None], g, g)
         if valid is None:  # every sample counts: gy per sample (a 0-d gy is shared by all)
             g = xp.zeros(safe.shape, dtype=dtype)
             g += gy

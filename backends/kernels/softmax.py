@@ -75,7 +75,8 @@ def softmax_xent_grad(backend: Any, x: Any, shift: Any, log_total: Any, target: 
         x: logits (N, C, d1, ...).
         shift, log_total: from `log_softmax_stats` (N, 1, d1, ...).
         target: class indices (N, 1, d1, ...), all in range.
-        scale, hot, smooth: per-sample coefficients (N, 1, d1, ...) in x's dtype; `smooth`
+        scale, hot, smooth: per-sample coefficients (N, 1, d1, ...) in x's dtype, or 0-d
+            (one for every sample; `scale` and `hot` only); `smooth`
             None means 0 (no label smoothing).
         weight: per-class factor of `smooth`, shaped (1, C, 1, ...); None means 1.
     """
@@ -97,7 +98,7 @@ def softmax_xent_grad(backend: Any, x: Any, shift: Any, log_total: Any, target: 
         xp.subtract(gx, smooth if weight is None else xp.multiply(smooth, weight), out=gx)
     if gx.ndim == 2:  # the common case, by plain fancy indexing (take/put_along_axis are slow)
         rows = xp.arange(gx.shape[0])
-        gx[rows, target[:, 0]] -= hot[:, 0]
+        gx[rows, target[:, 0]] -= hot[:, 0] if hot.ndim else hot
         return gx
     picked = xp.take_along_axis(gx, target, axis=1)
     xp.subtract(picked, hot, out=picked)
