@@ -113,39 +113,44 @@ def backward(root: Leaf) -> None:
         node.saved = None
 
 
+def _inputs() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return (rng.uniform(0.5, 1.0, SIZE).astype(np.float32),
+            rng.uniform(0.5, 1.0, SIZE).astype(np.float32))
+
+
+def bare_chain(x: Leaf, w: Leaf) -> None:
+    """The chain forward and backward on the bare engine."""
+    x.grad = w.grad = None
+    h = x
+    for i in range(N_OPS):
+        k = i % 3
+        h = mul(h, w) if k == 0 else add(h, w) if k == 1 else tanh(h)
+    backward(total(h))
+
+
+def operator_chain(x: Any, w: Any) -> None:
+    """The chain forward and backward with operators: kedja and PyTorch tensors alike."""
+    x.grad = w.grad = None
+    h = x
+    for i in range(N_OPS):
+        k = i % 3
+        h = h * w if k == 0 else h + w if k == 1 else h.tanh()
+    h.sum().backward()
+
+
 def chain_steps() -> dict[str, Any]:
     """One forward + backward of the chain per column, as zero-argument callables."""
-    rng = np.random.default_rng(0)
-    x0 = rng.uniform(0.5, 1.0, SIZE).astype(np.float32)
-    w0 = rng.uniform(0.5, 1.0, SIZE).astype(np.float32)
-    steps: dict[str, Any] = {}
-
-    x, w = Leaf(x0), Leaf(w0)
-
-    def bare() -> None:
-        x.grad = w.grad = None
-        h = x
-        for i in range(N_OPS):
-            k = i % 3
-            h = mul(h, w) if k == 0 else add(h, w) if k == 1 else tanh(h)
-        backward(total(h))
-
-    steps["bare engine"] = bare
-
     import autograd as ag
 
+    x0, w0 = _inputs()
+    x, w = Leaf(x0), Leaf(w0)
     kx = ag.tensor(x0, requires_grad=True)
     kw = ag.tensor(w0, requires_grad=True)
-
-    def kedja() -> None:
-        kx.grad = kw.grad = None
-        h = kx
-        for i in range(N_OPS):
-            k = i % 3
-            h = h * kw if k == 0 else h + kw if k == 1 else h.tanh()
-        h.sum().backward()
-
-    steps["kedja"] = kedja
+    steps: dict[str, Any] = {
+        "bare engine": lambda: bare_chain(x, w),
+        "kedja": lambda: operator_chain(kx, kw),
+    }
     try:
         import torch
     except ImportError:
@@ -153,39 +158,20 @@ def chain_steps() -> dict[str, Any]:
     torch.set_num_threads(2)
     tx = torch.tensor(x0, requires_grad=True)
     tw = torch.tensor(w0, requires_grad=True)
-
-    def pytorch() -> None:
-        tx.grad = tw.grad = None
-        h = tx
-        for i in range(N_OPS):
-            k = i % 3
-            h = h * tw if k == 0 else h + tw if k == 1 else h.tanh()
-        h.sum().backward()
-
-    steps["PyTorch"] = pytorch
+    steps["PyTorch"] = lambda: operator_chain(tx, tw)
     return steps
 
 
 def gradients() -> dict[str, tuple]:
     """d sum(chain) / d(x, w) from the bare engine and from kedja (they must agree)."""
-    rng = np.random.default_rng(0)
-    x0 = rng.uniform(0.5, 1.0, SIZE).astype(np.float32)
-    w0 = rng.uniform(0.5, 1.0, SIZE).astype(np.float32)
-    x, w = Leaf(x0), Leaf(w0)
-    h = x
-    for i in range(N_OPS):
-        k = i % 3
-        h = mul(h, w) if k == 0 else add(h, w) if k == 1 else tanh(h)
-    backward(total(h))
     import autograd as ag
 
+    x0, w0 = _inputs()
+    x, w = Leaf(x0), Leaf(w0)
+    bare_chain(x, w)
     kx = ag.tensor(x0, requires_grad=True)
     kw = ag.tensor(w0, requires_grad=True)
-    h = kx
-    for i in range(N_OPS):
-        k = i % 3
-        h = h * kw if k == 0 else h + kw if k == 1 else h.tanh()
-    h.sum().backward()
+    operator_chain(kx, kw)
     return {"bare engine": (x.grad, w.grad), "kedja": (kx.grad.numpy(), kw.grad.numpy())}
 
 
