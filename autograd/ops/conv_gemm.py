@@ -27,7 +27,7 @@ from typing import Any
 
 from ..function import Function
 from ..tensor import Tensor
-from .conv import Col2Im, Im2Col, _channels_last_padded, _Geometry, _group_windows, _pad_raw
+from .im2col import Col2Im, Im2Col, _channels_last_padded, _Geometry, _group_windows, _pad_raw
 
 
 class Conv2dGemm(Function):

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..function import Function
 from ..tensor import Tensor
-from .conv import Col2Im, _check_image, _geometry, _pad_raw, _pair, _windows
+from .im2col import Col2Im, _check_image, _geometry, _pad_raw, _pair, _windows
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
 
