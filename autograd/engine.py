@@ -200,7 +200,7 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
                 _accumulate_leaf(node, _wrap(g, node._backend, raw), captured, create, handed)
                 continue
             edges = node.next_edges
-            if g is not None and (node._hooks or node._retained is not None or captured):
+            if g is not None and (node._observed or captured):
                 if current is not None:  # hooks and captures work on Tensors
                     current = state.raw_backend = None
                 g = _observe(node, g, raw, create, captured, handed)
@@ -211,8 +211,9 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
                 if not raw:
                     grads = node.backward(g)
                 elif node.raw_backward:
-                    if node.backend is not current:
-                        current = state.raw_backend = node.backend
+                    backend = node.backend
+                    if backend is not current:
+                        current = state.raw_backend = backend
                     grads = node.backward(g)
                 else:
                     if current is not None:  # a Tensor rule must not see raw mode

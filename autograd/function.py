@@ -55,6 +55,8 @@ class Function:
     _sources: Any = None
     _hooks: Any = None
     _retained: Any = None
+    #: Set once a hook or retain_grad is attached to the tensor this node produced.
+    _observed = False
     #: A backend other than the inputs' that the output lives on (only device moves set it).
     output_backend: Any = None
 

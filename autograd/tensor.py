@@ -228,6 +228,7 @@ class Tensor:
                 raise RuntimeError("retain_grad(): the tensor does not require grad")
             return
         self.grad_fn._retained = _weak(self)
+        self.grad_fn._observed = True
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
         """Calls ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
@@ -239,6 +240,8 @@ class Tensor:
         if owner._hooks is None:
             owner._hooks = []
         owner._hooks.append(hook)
+        if owner is not self:
+            owner._observed = True  # the engine looks at a node's hooks only when this is set
 
         def remove() -> None:
             if owner._hooks and hook in owner._hooks:

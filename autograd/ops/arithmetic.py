@@ -46,9 +46,8 @@ class Mul(Function):
 
     def backward(self, gy):
         a, b = self.saved_tensors
-        ga = gy * b if self.needs_input_grad[0] else None
-        gb = gy * a if self.needs_input_grad[1] else None
-        return ga, gb
+        need_a, need_b = self.needs_input_grad
+        return (gy * b if need_a else None), (gy * a if need_b else None)
 
 
 class Div(Function):

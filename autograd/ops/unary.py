@@ -15,6 +15,7 @@ import backends
 from backends import kernels
 
 from ..function import Function
+from ..grad_mode import state as _grad_state
 from ..tensor import Tensor
 from .arithmetic import where
 
@@ -181,6 +182,8 @@ class Tanh(Function):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
+        if _grad_state.raw_backend is not None:  # first order on arrays: the kernel itself
+            return kernels.tanh_grad(self.backend, y, gy)
         return _TanhGrad.apply(y, gy)
 
 
