@@ -1,14 +1,18 @@
 """Backward: an iterative walk of the graph in dependency order.
 
-Each node runs once, after every consumer of its output has handed it a gradient (counted in a
-first pass), so graphs of any depth work without recursion. Gradients are summed back to each
-input's shape and dtype here, in one place, so op rules may return broadcast gradients.
+Each node runs once, after every consumer of its output has handed it a gradient, so graphs of
+any depth work without recursion. The order comes from creation: every node is numbered when it
+is recorded (`Function._seq`), and a consumer is always recorded after its inputs' producers, so
+running the pending nodes from the highest number down (a heap) is a topological order, with no
+counting pass over the graph first. Gradients are summed back to each input's shape and dtype
+here, in one place, so op rules may return broadcast gradients.
 """
 
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Sequence
+from heapq import heappop, heappush
+from typing import Any
 
 from .function import _FREED, Function
 from .grad_mode import state as _grad_state
@@ -110,40 +114,27 @@ def _check_roots(outputs: Sequence[Tensor], grads: Sequence[Any]) -> tuple[list,
     return roots, root_grads
 
 
-def _count_dependencies(roots: list) -> dict:
-    """For every node reachable from `roots`, how many edges point at it."""
-    deps: dict[Any, int] = dict.fromkeys(roots, 0)
-    stack = [r for r in deps if isinstance(r, Function)]
+def _rank(node: Any) -> int:
+    """Heap key: consumers (recorded later, higher `_seq`) first, leaves last."""
+    return 1 if isinstance(node, Tensor) else -node._seq
+
+
+def _reaching(roots: list, captured: dict) -> set:
+    """The nodes from which a captured node can be reached: only these need to run backward."""
+    seen = set(roots)
+    stack = list(seen)
+    nodes = []
     while stack:
         node = stack.pop()
-        for edge in node.next_edges:
-            if edge is None:
-                continue
-            if edge in deps:
-                deps[edge] += 1
-            else:
-                deps[edge] = 1  # first visit: expand it (roots are already on the stack)
-                if isinstance(edge, Function):
-                    stack.append(edge)
-    return deps
-
-
-def _reaching(roots: list, deps: dict, captured: dict) -> set:
-    """The nodes from which a captured node can be reached: only these need to run backward."""
-    remaining = dict(deps)
-    order = []
-    ready = [node for node in dict.fromkeys(roots) if remaining[node] == 0]
-    while ready:  # consumers before producers, as the walk goes
-        node = ready.pop()
-        order.append(node)
+        nodes.append(node)
         if isinstance(node, Function):
             for edge in node.next_edges:
-                if edge is not None:
-                    remaining[edge] -= 1
-                    if remaining[edge] == 0:
-                        ready.append(edge)
+                if edge is not None and edge not in seen:
+                    seen.add(edge)
+                    stack.append(edge)
+    nodes.sort(key=_rank, reverse=True)  # producers first: leaves, then by creation
     reach = set()
-    for node in reversed(order):  # producers first
+    for node in nodes:
         if node in captured or (
             isinstance(node, Function) and any(e in reach for e in node.next_edges if e is not None)
         ):
@@ -158,16 +149,20 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
     raw arrays: ops with ``raw_backward`` run their rule on arrays directly, the others get
     their gradient wrapped in a Tensor and return Tensors that are unwrapped again.
     """
-    deps = _count_dependencies(roots)
     # With `inputs`, skip the parts of the graph that lead to none of them.
-    reach = _reaching(roots, deps, captured) if captured is not None else None
+    reach = _reaching(roots, captured) if captured is not None else None
     raw = not create
+    # The gradient each reached node has so far (None: reached, but only by None gradients)
+    # and the heap of those nodes, by `_rank`: roots consumed by another root wait for it.
     pending: dict[Any, Any] = {}
+    ready: list = []
     for node, g in zip(roots, root_grads):
         g = g.data if raw else g
-        pending[node] = pending[node] + g if node in pending else g
-    # Roots that are consumed by another root wait for it like any other node.
-    ready = [node for node in dict.fromkeys(roots) if deps[node] == 0]
+        if node in pending:
+            pending[node] = pending[node] + g
+        else:
+            pending[node] = g
+            heappush(ready, (_rank(node), id(node), node))
     # How many leaves each gradient array was handed to: a leaf must own its .grad, so it
     # copies an array that another leaf (or the caller, for a root gradient) also holds, or a
     # view. Only leaves count: a node's rule never writes into the gradient it was given.
@@ -176,8 +171,8 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
     current = None  # the backend raw rules run on (state.raw_backend), set per change
     try:
         while ready:
-            node = ready.pop()
-            g = pending.pop(node, None)
+            node = heappop(ready)[2]
+            g = pending.pop(node)
             if isinstance(node, Tensor):
                 if g is None:
                     continue
@@ -233,25 +228,28 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
             for edge, gx, meta in zip(edges, grads, node.input_meta):
                 if edge is None:
                     continue
-                if gx is not None:
-                    if raw:
-                        if (type(gx) is not array_type or gx.shape != meta[0]
-                                or gx.dtype is not meta[1]):
-                            gx = _fit_raw(gx, meta[0], meta[1], node)
-                    elif gx.data.shape != meta[0] or gx.data.dtype != meta[1]:
-                        gx = _fit(gx, meta[0], meta[1], node)
-                    held = pending.get(edge)
+                if gx is None:
+                    if edge not in pending:  # reached all the same: it still runs (and frees)
+                        pending[edge] = None
+                        heappush(ready, (_rank(edge), id(edge), edge))
+                    continue
+                if raw:
+                    if (type(gx) is not array_type or gx.shape != meta[0]
+                            or gx.dtype is not meta[1]):
+                        gx = _fit_raw(gx, meta[0], meta[1], node)
+                elif gx.data.shape != meta[0] or gx.data.dtype != meta[1]:
+                    gx = _fit(gx, meta[0], meta[1], node)
+                if edge in pending:
+                    held = pending[edge]
+                    pending[edge] = gx if held is None else held + gx
                     if held is not None:
-                        pending[edge] = held + gx
-                    else:
-                        pending[edge] = gx
-                        if isinstance(edge, Tensor):
-                            key = id(gx) if raw else id(gx.data)
-                            handed[key] = handed.get(key, 0) + 1
-                left = deps[edge] - 1
-                deps[edge] = left
-                if not left:
-                    ready.append(edge)
+                        continue
+                else:
+                    heappush(ready, (_rank(edge), id(edge), edge))
+                    pending[edge] = gx
+                if isinstance(edge, Tensor):
+                    key = id(gx) if raw else id(gx.data)
+                    handed[key] = handed.get(key, 0) + 1
     finally:
         state.raw_backend = None
 

@@ -20,6 +20,7 @@ arguments to `apply` become plain attributes. Example::
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from .grad_mode import state as _grad_state
@@ -35,6 +36,7 @@ _NEEDS = {(True, None): (True,), (True, True): (True, True), (True, False): (Tru
 _PLAIN_SOURCE = (_PLAIN, None, 0)
 _CONSTANT_SOURCE = (None, None, 0)
 _new = object.__new__
+_next_seq = itertools.count().__next__
 
 
 class Function:
@@ -191,6 +193,7 @@ class Function:
             self.input_meta = meta
             self.needs_input_grad = tuple(needs)
         self.next_edges = edges
+        self._seq = _next_seq()  # creation order: backward runs consumers first (engine)
         out.grad_fn = self
         out.requires_grad = True
         saved = self._saved
