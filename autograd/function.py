@@ -216,6 +216,10 @@ class Function:
                 box = inputs[0]._version
                 sources.append((edges[0], box, box[0]))
                 continue
+            if count == 2 and array is datas[1] and array is not inputs[1]:
+                box = inputs[1]._version
+                sources.append((edges[1], box, box[0]))
+                continue
             # Exact types: NumPy's float64 scalar subclasses float but is array data here.
             if array is None or type(array) in _PLAIN_TYPES:
                 sources.append(_PLAIN_SOURCE)
