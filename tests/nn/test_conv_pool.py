@@ -237,3 +237,21 @@ def test_block_max_pool_matches_numpy_forward_and_backward(backend) -> None:
     np.put_along_axis(expected, blocks.argmax(axis=-1)[..., None], g[..., None], axis=-1)
     expected = expected.reshape(2, 3, 3, 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(2, 3, 6, 4)
     np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_block_max_pool_first_maximum_with_many_ties(backend, k) -> None:
+    """Small integers make ties common: each block's gradient goes to its first maximum
+    (row-major), as argmax picks it, for every kernel offset's update of the index."""
+    rng = np.random.default_rng(k)
+    data = rng.integers(0, 3, (3, 2, 2 * k, 3 * k)).astype(np.float64)
+    x = ag.tensor(data, device=backend, requires_grad=True)
+    y = max_pool2d(x, k)
+    blocks = data.reshape(3, 2, 2, k, 3, k).transpose(0, 1, 2, 4, 3, 5).reshape(3, 2, 2, 3, k * k)
+    np.testing.assert_array_equal(y.numpy(), blocks.max(axis=-1))
+    g = rng.standard_normal(y.shape)
+    y.backward(ag.tensor(g, device=backend))
+    expected = np.zeros_like(blocks)
+    np.put_along_axis(expected, blocks.argmax(axis=-1)[..., None], g[..., None], axis=-1)
+    expected = expected.reshape(3, 2, 2, 3, k, k).transpose(0, 1, 2, 4, 3, 5).reshape(data.shape)
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
