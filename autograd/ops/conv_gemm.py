@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from backends.host_threads import halves
+
 from ..function import Function
 from ..tensor import Tensor
 from .im2col import Col2Im, Im2Col, _channels_last_padded, _Geometry, _group_windows, _pad_raw
@@ -47,11 +49,16 @@ class Conv2dGemm(Function):
         oh, ow = g.out_hw(*x.shape[2:])
         w_t = _weight_rows(w).T
         y = xp.empty((n * oh * ow, c_out), dtype=xp.result_type(x.dtype, w.dtype))
-        for start, stop in _batch_chunks(self.backend, x, w, oh, ow):
-            rows = y[start * oh * ow:stop * oh * ow]
-            xp.matmul(_gemm_cols(self.backend, x[start:stop], g, oh, ow), w_t, out=rows)
-            if b is not None:
-                rows += b
+        chunks = _batch_chunks(self.backend, x, w, oh, ow)
+
+        def run(first: int, last: int) -> None:  # chunks [first, last); halves on two cores
+            for start, stop in chunks[first:last]:
+                rows = y[start * oh * ow:stop * oh * ow]
+                xp.matmul(_gemm_cols(self.backend, x[start:stop], g, oh, ow), w_t, out=rows)
+                if b is not None:
+                    rows += b
+
+        halves(self.backend, run, len(chunks))
         self.save_for_backward(x, w)
         return y.reshape(n, oh, ow, c_out).transpose(0, 3, 1, 2)
 
@@ -72,16 +79,24 @@ class Conv2dGemm(Function):
                 gcols = (gy2 @ _weight_rows(w)).reshape(n, oh, ow, k)
                 gx = Col2Im.apply(gcols, geometry=g, layout="conv", in_shape=tuple(x.shape))
             else:
-                gx = _input_grad(self.xp, gy2, w, g, x.shape)
+                gx = _input_grad(self.backend, gy2, w, g, x.shape)
         if need[1]:
             if recorded:
                 gw_rows = gy2.T @ Im2Col.apply(x, geometry=g, layout="conv").reshape(m, k)
             else:  # the columns again, a chunk of images at a time (see _batch_chunks)
-                gw_rows = None
-                for start, stop in _batch_chunks(self.backend, x, w, oh, ow):
-                    part = (gy2[start * oh * ow:stop * oh * ow].T
-                            @ _gemm_cols(self.backend, x[start:stop], g, oh, ow))
-                    gw_rows = part if gw_rows is None else gw_rows + part
+                chunks = _batch_chunks(self.backend, x, w, oh, ow)
+                parts = [None] * len(chunks)
+
+                def run(first: int, last: int) -> None:
+                    for i in range(first, last):
+                        start, stop = chunks[i]
+                        parts[i] = (gy2[start * oh * ow:stop * oh * ow].T
+                                    @ _gemm_cols(self.backend, x[start:stop], g, oh, ow))
+
+                halves(self.backend, run, len(chunks))
+                gw_rows = parts[0]
+                for part in parts[1:]:  # in chunk order, however the chunks ran
+                    gw_rows = gw_rows + part
             gw = _weight_from_rows(gw_rows, tuple(w.shape))
         if len(need) == 2:
             return gx, gw
@@ -95,11 +110,14 @@ _CHUNK_BYTES = 1 << 20
 
 def _batch_chunks(backend: Any, x: Any, w: Any, oh: int, ow: int) -> list:
     """[(start, stop)) image ranges whose columns fit `_CHUNK_BYTES` (one range on a device,
-    where each call is a kernel launch and memory is not the bottleneck)."""
+    where each call is a kernel launch and memory is not the bottleneck), an even number of
+    them on the host."""
     n = x.shape[0]
     per_image = oh * ow * w.shape[1] * w.shape[2] * w.shape[3] * x.itemsize
     count = 1 if backend.is_device else min(n, -(-n * per_image // _CHUNK_BYTES))
     count = max(count, 1)
+    if 1 < count < n:
+        count += count % 2  # an even count: two equal halves of chunks for `halves`
     return [(i * n // count, (i + 1) * n // count) for i in range(count)]  # equal, +-1
 
 
@@ -155,27 +173,37 @@ def _sum_rows(rows: Any) -> Any:
     return rows.sum(axis=0)
 
 
-def _input_grad(xp: Any, gy2: Any, w: Any, g: _Geometry, in_shape: tuple) -> Any:
+def _input_grad(backend: Any, gy2: Any, w: Any, g: _Geometry, in_shape: tuple) -> Any:
     """gx (raw arrays): the adjoint of the columns applied to gy2 @ w_rows, by kernel offset.
 
     For each offset (i, j), ``gy2 @ w[:, :, i, j]`` (M, C) is written into one reused buffer
     and added into the window it came from in a zero-padded channels-last accumulator; the
-    result is an NCHW view of that accumulator, cropped to the image.
+    result is an NCHW view of that accumulator, cropped to the image. Images are independent:
+    a big batch runs as two halves on two cores (`halves`).
     """
+    xp = backend.xp
     n, c, h, wd = in_shape
     oh, ow = g.out_hw(h, wd)
     taps = xp.ascontiguousarray(w.transpose(2, 3, 0, 1))       # (kh, kw, C_out, C), small
     dtype = xp.result_type(gy2.dtype, taps.dtype)
     acc = xp.zeros((n, h + g.pt + g.pb, wd + g.pl + g.pr, c), dtype=dtype)
-    part = xp.empty((n, oh, ow, c), dtype=dtype)
-    flat = part.reshape(n * oh * ow, c)
     h_end, w_end = g.sh * (oh - 1) + 1, g.sw * (ow - 1) + 1
-    for i in range(g.kh):
-        top = i * g.dh
-        for j in range(g.kw):
-            left = j * g.dw
-            xp.matmul(gy2, taps[i, j], out=flat)
-            acc[:, top:top + h_end:g.sh, left:left + w_end:g.sw] += part
+
+    def run(first: int, last: int) -> None:  # images [first, last)
+        rows = gy2[first * oh * ow:last * oh * ow]
+        part = xp.empty((last - first, oh, ow, c), dtype=dtype)
+        flat = part.reshape(rows.shape[0], c)
+        for i in range(g.kh):
+            top = i * g.dh
+            for j in range(g.kw):
+                left = j * g.dw
+                xp.matmul(rows, taps[i, j], out=flat)
+                acc[first:last, top:top + h_end:g.sh, left:left + w_end:g.sw] += part
+
+    if gy2.nbytes >= _CHUNK_BYTES:
+        halves(backend, run, n)
+    else:
+        run(0, n)
     image = acc.transpose(0, 3, 1, 2)
     if g.padded:
         image = image[:, :, g.pt:g.pt + h, g.pl:g.pl + wd]

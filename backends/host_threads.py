@@ -1,0 +1,92 @@
+"""Two host threads for the big batched ops (the fused convolution's GEMM loops).
+
+NumPy releases the GIL inside GEMMs and ufunc loops, so an op that works image by image can
+run its two halves of the batch on two cores at once. OpenBLAS does not do this for us on the
+convolution's GEMMs (K = 9..288, N = 16..32 and chunks of ~1 MiB: its 2 threads give them
+nothing), and two callers each asking OpenBLAS for 2 threads at once make every call 2-3x
+slower. So while the halves run, each of the two threads asks OpenBLAS for one thread of its
+own (``openblas_set_num_threads_local``, OpenBLAS >= 0.3.27); where that call is not found (or
+the process may use one core) nothing is split.
+
+``KEDJA_HOST_THREADS=1`` turns the split off.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from typing import Any
+
+_pool: Any = None
+_pool_pid = 0  # a forked child has no worker thread: it makes its own pool
+_setter: Any = None
+_ready: bool | None = None
+_inside = threading.local()  # set while this thread runs a half: a nested split runs whole
+
+
+def _find_setter() -> Any:
+    """OpenBLAS's per-thread thread-count setter, from the library NumPy loaded, or None."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
+    except OSError:
+        return None
+    for path in sorted(p for p in paths if p.startswith("/")):
+        try:
+            fn = ctypes.CDLL(path).openblas_set_num_threads_local
+        except (OSError, AttributeError):
+            continue
+        fn.restype, fn.argtypes = ctypes.c_int, [ctypes.c_int]
+        return fn
+    return None
+
+
+def enabled() -> bool:
+    """Whether `halves` splits: two usable cores, OpenBLAS's per-thread setter found, and
+    ``KEDJA_HOST_THREADS`` not ``1``."""
+    global _ready, _setter
+    if _ready is None:
+        import numpy  # noqa: F401  (its BLAS must be loaded to be found)
+
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        _ready = False
+        if cores >= 2 and os.environ.get("KEDJA_HOST_THREADS", "").strip() != "1":
+            _setter = _find_setter()
+            _ready = _setter is not None
+    return _ready
+
+
+def _one_blas_thread() -> None:
+    _setter(1)
+    _inside.on = True
+
+
+def halves(backend: Any, fn: Any, n: int) -> None:
+    """Runs ``fn(start, stop)`` over ``[0, n)``; on the host as ``[n//2, n)`` on a worker
+    thread and ``[0, n//2)`` on the caller at the same time, one BLAS thread each.
+
+    `fn` must write disjoint outputs for disjoint ranges and compute each of them the same way
+    whatever the range (results then do not depend on the split). On a device, for n < 2, or
+    where splitting is off (see `enabled`) it is one call, ``fn(0, n)``.
+    """
+    global _pool, _pool_pid
+    if backend.is_device or n < 2 or getattr(_inside, "on", False) or not enabled():
+        fn(0, n)
+        return
+    if _pool is None or _pool_pid != os.getpid():
+        from concurrent.futures import ThreadPoolExecutor
+
+        _pool = ThreadPoolExecutor(1, thread_name_prefix="kedja-host",
+                                   initializer=_one_blas_thread)
+        _pool_pid = os.getpid()
+    mid = n // 2
+    upper = _pool.submit(fn, mid, n)
+    before = _setter(1)
+    _inside.on = True
+    try:
+        fn(0, mid)
+    finally:
+        _inside.on = False
+        _setter(before)
+        upper.result()

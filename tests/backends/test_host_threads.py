@@ -1,0 +1,76 @@
+"""Two host threads for batched ops (backends.host_threads): same results as one call."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import backends
+from autograd.ops.conv import conv2d
+from backends import host_threads
+
+
+@pytest.fixture
+def split_on_and_off(monkeypatch):
+    """Yields a function running a callable with the split forced on, then off."""
+    if not host_threads.enabled():
+        pytest.skip("no second core or no per-thread OpenBLAS setter: nothing is split")
+
+    def both(fn):
+        out = []
+        for on in (True, False):
+            monkeypatch.setattr(host_threads, "_ready", on)
+            out.append(fn())
+        return out
+
+    return both
+
+
+def test_halves_cover_the_range_once_and_nested_calls_run_whole(split_on_and_off) -> None:
+    host = backends.get("numpy")
+
+    def run():
+        seen = []
+
+        def fn(a, b):
+            seen.append((a, b))
+            host_threads.halves(host, lambda c, d: seen.append(("inner", c, d)), 4)
+
+        host_threads.halves(host, fn, 7)
+        return sorted(seen, key=str)
+
+    on, off = split_on_and_off(run)
+    assert off == [("inner", 0, 4), (0, 7)]
+    assert sorted(p for p in on if p[0] != "inner") == [(0, 3), (3, 7)]
+    assert [p for p in on if p[0] == "inner"] == [("inner", 0, 4)] * 2
+
+
+def test_halves_is_one_call_on_a_device() -> None:
+    class Device:
+        is_device = True
+
+    calls = []
+    host_threads.halves(Device(), lambda a, b: calls.append((a, b)), 10)
+    assert calls == [(0, 10)]
+
+
+def test_conv_gradients_are_bit_identical_with_and_without_the_split(split_on_and_off) -> None:
+    # Big enough that the forward, the weight gradient and the input gradient all split.
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((32, 8, 20, 20)).astype(np.float32)
+    w0 = rng.standard_normal((24, 8, 3, 3)).astype(np.float32)
+    b0 = rng.standard_normal(24).astype(np.float32)
+    g0 = rng.standard_normal((32, 24, 20, 20)).astype(np.float32)
+
+    def step():
+        x = ag.tensor(x0, requires_grad=True)
+        w = ag.tensor(w0, requires_grad=True)
+        b = ag.tensor(b0, requires_grad=True)
+        y = conv2d(x, w, b, padding=1)
+        y.backward(ag.tensor(g0))
+        return [y.numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()]
+
+    on, off = split_on_and_off(step)
+    for a, b in zip(on, off):
+        np.testing.assert_array_equal(a, b)
