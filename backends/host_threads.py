@@ -90,3 +90,16 @@ def halves(backend: Any, fn: Any, n: int) -> None:
         _inside.on = False
         _setter(before)
         upper.result()
+
+
+#: Elementwise host ops over at least this many bytes are split by `big_halves`: below, a
+#: thread hand-off (~20-50 us) costs more than half the pass.
+SPLIT_BYTES = 1 << 20
+
+
+def big_halves(backend: Any, fn: Any, n: int, nbytes: int) -> None:
+    """`halves` for an op over `nbytes` of memory: split only from `SPLIT_BYTES` on."""
+    if nbytes < SPLIT_BYTES:
+        fn(0, n)
+    else:
+        halves(backend, fn, n)

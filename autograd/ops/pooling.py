@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from backends.host_threads import big_halves
+
 from ..function import Function
 from ..tensor import Tensor
 from .im2col import Col2Im, _check_image, _geometry, _pad_raw, _pair, _windows
@@ -109,7 +111,11 @@ class BlockMaxPool2d(Function):
         index = None
         if self._recording:  # only a recorded op has a backward to serve
             index = xp.empty(best.shape, dtype=xp.uint8 if kh * kw <= 256 else xp.int32)
-        _block_max(xp, blocks, best, index)
+
+        def part(a: int, b: int) -> None:  # images [a, b); a big batch as two halves at once
+            _block_max(xp, blocks[a:b], best[a:b], None if index is None else index[a:b])
+
+        big_halves(self.backend, part, x.shape[0], x.nbytes)
         self.save_for_backward(index)
         return best.transpose(0, 3, 1, 2)                    # NCHW view of NHWC memory
 
@@ -161,10 +167,14 @@ class _BlockScatter(Function):
         n, c, oh, ow = gy.shape
         # (N, OH, OW, C), made contiguous once (it is read kh*kw times; an NCHW gy, e.g. from a
         # flatten, would otherwise be read with a stride of C*OH*OW... each time).
-        g = xp.ascontiguousarray(gy.transpose(0, 2, 3, 1))
         out = xp.empty((n, oh, kh, ow, kw, c), dtype=gy.dtype)
-        for k in range(kh * kw):
-            xp.multiply(g, index == k, out=out[:, :, k // kw, :, k % kw, :])
+
+        def part(a: int, b: int) -> None:  # images [a, b); a big batch as two halves at once
+            g = xp.ascontiguousarray(gy[a:b].transpose(0, 2, 3, 1))
+            for k in range(kh * kw):
+                xp.multiply(g, index[a:b] == k, out=out[a:b, :, k // kw, :, k % kw, :])
+
+        big_halves(self.backend, part, n, out.nbytes)
         return out.reshape(n, oh * kh, ow * kw, c).transpose(0, 3, 1, 2)
 
     def backward(self, ggx):

@@ -74,3 +74,22 @@ def test_conv_gradients_are_bit_identical_with_and_without_the_split(split_on_an
     on, off = split_on_and_off(step)
     for a, b in zip(on, off):
         np.testing.assert_array_equal(a, b)
+
+
+def test_relu_and_block_pool_are_bit_identical_with_and_without_the_split(
+        split_on_and_off) -> None:
+    from autograd.ops.pooling import max_pool2d
+
+    rng = np.random.default_rng(1)
+    x0 = rng.standard_normal((8, 16, 64, 64)).astype(np.float32)  # 2 MiB: over SPLIT_BYTES
+    g0 = rng.standard_normal((8, 16, 32, 32)).astype(np.float32)
+
+    def step():
+        x = ag.tensor(x0, requires_grad=True)
+        y = max_pool2d(x.relu(), 2)
+        y.backward(ag.tensor(g0))
+        return [y.numpy(), x.grad.numpy()]
+
+    on, off = split_on_and_off(step)
+    for a, b in zip(on, off):
+        np.testing.assert_array_equal(a, b)
