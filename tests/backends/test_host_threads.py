@@ -93,3 +93,19 @@ def test_relu_and_block_pool_are_bit_identical_with_and_without_the_split(
     on, off = split_on_and_off(step)
     for a, b in zip(on, off):
         np.testing.assert_array_equal(a, b)
+
+
+def test_an_error_in_the_worker_half_reaches_the_caller() -> None:
+    if not host_threads.enabled():
+        pytest.skip("no second core or no per-thread OpenBLAS setter: nothing is split")
+    host = backends.get("numpy")
+
+    def fn(a, b):
+        if a > 0:
+            raise ValueError("upper half")
+
+    with pytest.raises(ValueError, match="upper half"):
+        host_threads.halves(host, fn, 4)
+    seen = []  # and the worker still serves the next split
+    host_threads.halves(host, lambda a, b: seen.append((a, b)), 4)
+    assert sorted(seen) == [(0, 2), (2, 4)]
