@@ -185,10 +185,7 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
                     if held is not None:
                         node.grad = Tensor._make(held.data + g, backend)
                     else:
-                        if getattr(g, "base", None) is not None or handed.get(id(g), 0) > 1:
-                            g = g.copy()
-                        handed[id(g)] = 2
-                        node.grad = Tensor._make(g, backend)
+                        node.grad = Tensor._make(_owned(g, handed), backend)
                     continue
                 if node._hooks and current is not None:  # user code runs on Tensors
                     current = state.raw_backend = None
@@ -292,17 +289,25 @@ def _observe(node: Function, g: Any, raw: bool, create: bool, captured: Any,
     return t.data if raw else t
 
 
+def _aliased(data: Any, handed: dict) -> bool:
+    """Whether a gradient array is a view or also held elsewhere (its holder must copy it)."""
+    return getattr(data, "base", None) is not None or handed.get(id(data), 0) > 1
+
+
+def _owned(data: Any, handed: dict) -> Any:
+    """`data`, or a copy of it if aliased, marked as held (whoever gets it next must copy)."""
+    if _aliased(data, handed):
+        data = data.copy()
+    handed[id(data)] = 2
+    return data
+
+
 def _own(g: Tensor, create: bool, handed: dict) -> Tensor:
     """`g` as a gradient its holder owns: a copy if its array is a view or held elsewhere."""
-    data = g.data
-    aliased = getattr(data, "base", None) is not None or handed.get(id(data), 0) > 1
     if create:
         # Recorded, so higher-order gradients still flow through the copy.
-        return _unary_ops.clone(g) if aliased else g
-    if aliased:
-        data = data.copy()
-    handed[id(data)] = 2  # now held here: whoever gets it next must copy
-    return Tensor._make(data, g._backend)
+        return _unary_ops.clone(g) if _aliased(g.data, handed) else g
+    return Tensor._make(_owned(g.data, handed), g._backend)
 
 
 def _fit(gx: Any, shape: tuple, dtype: Any, node: Function) -> Tensor:
