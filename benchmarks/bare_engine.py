@@ -1,6 +1,6 @@
 """A yardstick for the per-op target: the leanest reverse-mode engine we could write in Python.
 
-    python -m benchmarks.bare_engine          # us/op: bare engine, kedja, PyTorch, NumPy floor
+    python -m benchmarks.bare_engine          # us per chain op: bare engine, kedja, PyTorch
 
 It runs workload 1's chain (mul, add, tanh on shape-(4,) float32, forward + backward) with a
 graph of slotted nodes and a dependency-counting walk, and nothing else: no devices, no dtype or
@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .workloads.per_op import SIZE
-
-N_OPS = 99  # then a sum: 100 ops, as in the suite
+from .harness import Context
+from .workloads.per_op import N_OPS, chain_inputs, operator_chain
 
 
 class Leaf:
@@ -113,12 +112,6 @@ def backward(root: Leaf) -> None:
         node.saved = None
 
 
-def _inputs() -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(0)
-    return (rng.uniform(0.5, 1.0, SIZE).astype(np.float32),
-            rng.uniform(0.5, 1.0, SIZE).astype(np.float32))
-
-
 def bare_chain(x: Leaf, w: Leaf) -> None:
     """The chain forward and backward on the bare engine."""
     x.grad = w.grad = None
@@ -129,27 +122,17 @@ def bare_chain(x: Leaf, w: Leaf) -> None:
     backward(total(h))
 
 
-def operator_chain(x: Any, w: Any) -> None:
-    """The chain forward and backward with operators: kedja and PyTorch tensors alike."""
-    x.grad = w.grad = None
-    h = x
-    for i in range(N_OPS):
-        k = i % 3
-        h = h * w if k == 0 else h + w if k == 1 else h.tanh()
-    h.sum().backward()
-
-
 def chain_steps() -> dict[str, Any]:
     """One forward + backward of the chain per column, as zero-argument callables."""
     import autograd as ag
 
-    x0, w0 = _inputs()
+    x0, w0 = chain_inputs(Context())
     x, w = Leaf(x0), Leaf(w0)
     kx = ag.tensor(x0, requires_grad=True)
     kw = ag.tensor(w0, requires_grad=True)
     steps: dict[str, Any] = {
         "bare engine": lambda: bare_chain(x, w),
-        "kedja": lambda: operator_chain(kx, kw),
+        "kedja": lambda: operator_chain(kx, kw, N_OPS).backward(),
     }
     try:
         import torch
@@ -158,7 +141,7 @@ def chain_steps() -> dict[str, Any]:
     torch.set_num_threads(2)
     tx = torch.tensor(x0, requires_grad=True)
     tw = torch.tensor(w0, requires_grad=True)
-    steps["PyTorch"] = lambda: operator_chain(tx, tw)
+    steps["PyTorch"] = lambda: operator_chain(tx, tw, N_OPS).backward()
     return steps
 
 
@@ -166,12 +149,12 @@ def gradients() -> dict[str, tuple]:
     """d sum(chain) / d(x, w) from the bare engine and from kedja (they must agree)."""
     import autograd as ag
 
-    x0, w0 = _inputs()
+    x0, w0 = chain_inputs(Context())
     x, w = Leaf(x0), Leaf(w0)
     bare_chain(x, w)
     kx = ag.tensor(x0, requires_grad=True)
     kw = ag.tensor(w0, requires_grad=True)
-    operator_chain(kx, kw)
+    operator_chain(kx, kw, N_OPS).backward()
     return {"bare engine": (x.grad, w.grad), "kedja": (kx.grad.numpy(), kw.grad.numpy())}
 
 
@@ -188,7 +171,7 @@ def main(repeats: int = 25, inner: int = 40) -> None:
             start = time.perf_counter()
             for _ in range(inner):
                 step()
-            samples[name].append((time.perf_counter() - start) / inner / (N_OPS + 1) * 1e6)
+            samples[name].append((time.perf_counter() - start) / inner / N_OPS * 1e6)
     torch_us = statistics.median(samples["PyTorch"]) if "PyTorch" in samples else None
     for name, values in samples.items():
         us = statistics.median(values)

@@ -16,6 +16,7 @@ from ..harness import Context, Impl, Row, Target, timed_row
 from .common import floor_sync, kedja_sync, to_host, torch_or_reason, torch_sync
 
 SIZE = 4
+N_OPS = 100  # the chain's length in the suite (then a sum); times are per chain op
 
 
 def chain_inputs(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
@@ -25,46 +26,57 @@ def chain_inputs(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     return x, w
 
 
-def kedja_chain(ctx: Context, n_ops: int, split: bool = False) -> Impl:
-    """kedja's chain; with `split`, `prepare` runs the forward and `step` only the backward."""
-    import autograd as ag
+def operator_chain(x: Any, w: Any, n_ops: int) -> Any:
+    """The chain's forward written with operators (kedja and PyTorch tensors alike), from
+    cleared gradients; returns the loss ``h.sum()``."""
+    x.grad = None
+    w.grad = None
+    h = x
+    for i in range(n_ops):
+        k = i % 3
+        if k == 0:
+            h = h * w
+        elif k == 1:
+            h = h + w
+        else:
+            h = h.tanh()
+    return h.sum()
 
-    x0, w0 = chain_inputs(ctx)
-    x = ag.tensor(x0, device=ctx.kedja_device, requires_grad=True)
-    w = ag.tensor(w0, device=ctx.kedja_device, requires_grad=True)
+
+def _host(t: Any) -> np.ndarray:
+    return t.detach().cpu().numpy()  # a kedja or PyTorch tensor, on any device
+
+
+def _engine_chain(x: Any, w: Any, n_ops: int, split: bool, sync: Any) -> Impl:
+    """An engine's column; with `split`, `prepare` runs the forward and `step` only the
+    backward."""
     state: dict[str, Any] = {}
 
-    def forward() -> Any:
-        x.grad = None
-        w.grad = None
-        h = x
-        for i in range(n_ops):
-            k = i % 3
-            if k == 0:
-                h = h * w
-            elif k == 1:
-                h = h + w
-            else:
-                h = h.tanh()
-        return h.sum()
-
     def prepare() -> None:
-        state["loss"] = forward()
+        state["loss"] = operator_chain(x, w, n_ops)
 
     def backward() -> None:
         state.pop("loss").backward()
 
     def step() -> None:
-        forward().backward()
+        operator_chain(x, w, n_ops).backward()
 
     def check() -> dict[str, np.ndarray]:
-        forward().backward()
-        return {"x": x.grad.numpy(), "w": w.grad.numpy()}
+        step()
+        return {"x": _host(x.grad), "w": _host(w.grad)}
 
-    sync = kedja_sync(ctx)
     if split:
         return Impl(step=backward, prepare=prepare, check=check, sync=sync)
     return Impl(step=step, check=check, sync=sync)
+
+
+def kedja_chain(ctx: Context, n_ops: int, split: bool = False) -> Impl:
+    import autograd as ag
+
+    x0, w0 = chain_inputs(ctx)
+    x = ag.tensor(x0, device=ctx.kedja_device, requires_grad=True)
+    w = ag.tensor(w0, device=ctx.kedja_device, requires_grad=True)
+    return _engine_chain(x, w, n_ops, split, kedja_sync(ctx))
 
 
 def torch_chain(ctx: Context, n_ops: int, split: bool = False) -> Impl | str:
@@ -74,39 +86,7 @@ def torch_chain(ctx: Context, n_ops: int, split: bool = False) -> Impl | str:
     x0, w0 = chain_inputs(ctx)
     x = torch.tensor(x0, device=ctx.torch_device, requires_grad=True)
     w = torch.tensor(w0, device=ctx.torch_device, requires_grad=True)
-    state: dict[str, Any] = {}
-
-    def forward() -> Any:
-        x.grad = None
-        w.grad = None
-        h = x
-        for i in range(n_ops):
-            k = i % 3
-            if k == 0:
-                h = h * w
-            elif k == 1:
-                h = h + w
-            else:
-                h = h.tanh()
-        return h.sum()
-
-    def prepare() -> None:
-        state["loss"] = forward()
-
-    def backward() -> None:
-        state.pop("loss").backward()
-
-    def step() -> None:
-        forward().backward()
-
-    def check() -> dict[str, np.ndarray]:
-        forward().backward()
-        return {"x": x.grad.cpu().numpy(), "w": w.grad.cpu().numpy()}
-
-    sync = torch_sync(ctx)
-    if split:
-        return Impl(step=backward, prepare=prepare, check=check, sync=sync)
-    return Impl(step=step, check=check, sync=sync)
+    return _engine_chain(x, w, n_ops, split, torch_sync(ctx))
 
 
 def floor_forward(xp: Any, x: Any, w: Any, n_ops: int) -> tuple[Any, list]:
@@ -180,7 +160,7 @@ def chain_impls(ctx: Context, n_ops: int, split: bool = False) -> dict[str, Impl
 
 
 def rows(ctx: Context) -> list[Row]:
-    n_ops = 100
+    n_ops = N_OPS
     return [timed_row(
         "per_op", f"per-op overhead: {n_ops}-op chain (mul, add, tanh) on ({SIZE},), fwd+bwd",
         "us/op", 1e6 / n_ops, chain_impls(ctx, n_ops), ctx, target=Target("torch", 0.6),
