@@ -91,23 +91,7 @@ def kedja_training_impl(ctx: Context, model: Any, weights: list, x0: np.ndarray,
     loss_fn = nn.CrossEntropyLoss()
     x = ag.tensor(x0, device=device)
     y = ag.tensor(y0, device=device)
-
-    def step() -> None:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-
-    def check() -> dict[str, np.ndarray]:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        out = {name: p.grad.numpy() for name, p in zip(names, params)}
-        out["loss"] = loss.numpy()
-        opt.zero_grad()
-        return out
-
-    return Impl(step=step, check=check, sync=kedja_sync(ctx))
+    return _training_impl(model, opt, loss_fn, params, x, y, names, kedja_sync(ctx))
 
 
 def torch_training_impl(ctx: Context, torch: Any, model: Any, weights: list, x0: np.ndarray,
@@ -121,23 +105,32 @@ def torch_training_impl(ctx: Context, torch: Any, model: Any, weights: list, x0:
     loss_fn = torch.nn.CrossEntropyLoss()
     x = torch.from_numpy(x0).to(device)
     y = torch.from_numpy(y0).to(device)
+    return _training_impl(model, opt, loss_fn, params, x, y, names, torch_sync(ctx))
 
-    def step() -> None:
+
+def _training_impl(model: Any, opt: Any, loss_fn: Any, params: list, x: Any, y: Any,
+                   names: tuple, sync: Any) -> Impl:
+    """The SGD training step and its gradient check, the same code for kedja and PyTorch
+    (they share the API it uses)."""
+
+    def forward_backward() -> Any:
         opt.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
+        return loss
+
+    def step() -> None:
+        forward_backward()
         opt.step()
 
     def check() -> dict[str, np.ndarray]:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        out = {name: p.grad.cpu().numpy() for name, p in zip(names, params)}
+        loss = forward_backward()
+        out = {name: p.grad.detach().cpu().numpy() for name, p in zip(names, params)}
         out["loss"] = loss.detach().cpu().numpy()
         opt.zero_grad()
         return out
 
-    return Impl(step=step, check=check, sync=torch_sync(ctx))
+    return Impl(step=step, check=check, sync=sync)
 
 
 class FloorModel:
