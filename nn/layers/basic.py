@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from autograd.creation import empty
@@ -56,11 +55,7 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         """Draws the weight and bias afresh (PyTorch's default init)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_features
-            bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-            init.uniform_(self.bias, -bound, bound)
+        init._reset_layer(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         return _linalg.linear(x, self.weight, self.bias)  # F.linear's op, one call shorter
