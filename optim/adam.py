@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograd.tensor import Tensor
 from backends import kernels
 
-from .optimizer import Optimizer, _check_betas, _check_nonnegative, _no_complex
+from .optimizer import Optimizer, _check_betas, _check_nonnegative, _no_complex, _zeros_state
 
 
 class Adam(Optimizer):
@@ -61,13 +60,13 @@ class Adam(Optimizer):
                 continue
             _no_complex(self, p)
             state = self._state_of(p)
-            xp, backend = p.xp, p._backend
+            backend = p._backend
             if not state:
                 state["step"] = 0
-                state["exp_avg"] = Tensor._make(xp.zeros_like(p.data), backend)
-                state["exp_avg_sq"] = Tensor._make(xp.zeros_like(p.data), backend)
+                state["exp_avg"] = _zeros_state(p)
+                state["exp_avg_sq"] = _zeros_state(p)
             if amsgrad and "max_exp_avg_sq" not in state:
-                state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(p.data), backend)
+                state["max_exp_avg_sq"] = _zeros_state(p)
             state["step"] += 1
             kernels.adam_step(
                 backend, p.data, p.grad.data, state["exp_avg"].data, state["exp_avg_sq"].data,

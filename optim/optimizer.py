@@ -346,6 +346,11 @@ def _check_betas(opt: Any, group: dict) -> None:
             )
 
 
+def _zeros_state(p: Tensor) -> Tensor:
+    """A zero state buffer shaped, typed and placed like parameter `p`."""
+    return Tensor._make(p.xp.zeros_like(p.data), p._backend)
+
+
 def _no_complex(opt: Any, p: Tensor) -> None:
     if p.dtype.kind == "c":
         raise NotImplementedError(

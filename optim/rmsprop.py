@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograd.tensor import Tensor
 from backends import kernels
 
-from .optimizer import Optimizer, _check_nonnegative, _no_complex
+from .optimizer import Optimizer, _check_nonnegative, _no_complex, _zeros_state
 
 
 class RMSprop(Optimizer):
@@ -58,15 +57,15 @@ class RMSprop(Optimizer):
                 continue
             _no_complex(self, p)
             state = self._state_of(p)
-            xp, backend = p.xp, p._backend
+            backend = p._backend
             if not state:
                 state["step"] = 0
-                state["square_avg"] = Tensor._make(xp.zeros_like(p.data), backend)
+                state["square_avg"] = _zeros_state(p)
             # Created when first needed, so turning momentum or centering on later works.
             if momentum > 0 and "momentum_buffer" not in state:
-                state["momentum_buffer"] = Tensor._make(xp.zeros_like(p.data), backend)
+                state["momentum_buffer"] = _zeros_state(p)
             if centered and "grad_avg" not in state:
-                state["grad_avg"] = Tensor._make(xp.zeros_like(p.data), backend)
+                state["grad_avg"] = _zeros_state(p)
             state["step"] += 1
             kernels.rmsprop_step(
                 backend, p.data, p.grad.data, state["square_avg"].data,
