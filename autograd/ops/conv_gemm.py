@@ -108,12 +108,17 @@ class Conv2dGemm(Function):
 _CHUNK_BYTES = 1 << 20
 
 
+def _image_column_bytes(x: Any, w: Any, oh: int, ow: int) -> int:
+    """Bytes of one image's (OH*OW, C*kh*kw) column matrix."""
+    return oh * ow * w.shape[1] * w.shape[2] * w.shape[3] * x.itemsize
+
+
 def _batch_chunks(backend: Any, x: Any, w: Any, oh: int, ow: int) -> list:
     """[(start, stop)) image ranges whose columns fit `_CHUNK_BYTES` (one range on a device,
     where each call is a kernel launch and memory is not the bottleneck), an even number of
     them on the host."""
     n = x.shape[0]
-    per_image = oh * ow * w.shape[1] * w.shape[2] * w.shape[3] * x.itemsize
+    per_image = _image_column_bytes(x, w, oh, ow)
     count = 1 if backend.is_device else min(n, -(-n * per_image // _CHUNK_BYTES))
     count = max(count, 1)
     if 1 < count < n:
@@ -129,8 +134,7 @@ _SPLIT_BYTES = 4 << 20
 
 def _split(backend: Any, run: Any, chunks: list, x: Any, w: Any, oh: int, ow: int) -> None:
     """``run(first, last)`` over the chunks, as two halves on two cores for a big batch."""
-    columns = x.shape[0] * oh * ow * w.shape[1] * w.shape[2] * w.shape[3] * x.itemsize
-    if columns >= _SPLIT_BYTES:
+    if x.shape[0] * _image_column_bytes(x, w, oh, ow) >= _SPLIT_BYTES:
         halves(backend, run, len(chunks))
     else:
         run(0, len(chunks))
