@@ -2,9 +2,10 @@
 
 Each node runs once, after every consumer of its output has handed it a gradient, so graphs of
 any depth work without recursion. The order comes from creation: every node is numbered when it
-is recorded (`Function._seq`), and a consumer is always recorded after its inputs' producers, so
-running the pending nodes from the highest number down (a heap) is a topological order, with no
-counting pass over the graph first. Gradients are summed back to each input's shape and dtype
+is recorded (`Function._key`, counting down), and a consumer is always recorded after its inputs'
+producers, so running the pending nodes from the lowest key up (a heap) is a topological order,
+with no counting pass over the graph first. Leaves have no consumers to wait for: they take their
+gradients last. Gradients are summed back to each input's shape and dtype
 here, in one place, so op rules may return broadcast gradients.
 """
 
@@ -115,8 +116,8 @@ def _check_roots(outputs: Sequence[Tensor], grads: Sequence[Any]) -> tuple[list,
 
 
 def _rank(node: Any) -> int:
-    """Heap key: consumers (recorded later, higher `_seq`) first, leaves last."""
-    return 1 if isinstance(node, Tensor) else -node._seq
+    """Backward order: consumers (recorded later, lower `_key`) first, leaves last."""
+    return 1 if isinstance(node, Tensor) else node._key
 
 
 def _reaching(roots: list, captured: dict) -> set:
@@ -143,7 +144,7 @@ def _reaching(roots: list, captured: dict) -> set:
 
 
 def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: Any) -> None:
-    """Runs every node once, in dependency order.
+    """Runs every node once, in dependency order, then hands the leaves their gradients.
 
     A recorded backward (`create`) passes Tensors between nodes. A first-order backward passes
     raw arrays: ops with ``raw_backward`` run their rule on arrays directly, the others get
@@ -152,17 +153,22 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
     # With `inputs`, skip the parts of the graph that lead to none of them.
     reach = _reaching(roots, captured) if captured is not None else None
     raw = not create
-    # The gradient each reached node has so far (None: reached, but only by None gradients)
-    # and the heap of those nodes, by `_rank`: roots consumed by another root wait for it.
+    # The gradient each reached node has so far (None: reached, but only by None gradients);
+    # the heap of reached ops by `_key` (roots consumed by another root wait for it); and the
+    # reached leaves, in the order they were first reached.
     pending: dict[Any, Any] = {}
     ready: list = []
+    leaves: list = []
     for node, g in zip(roots, root_grads):
         g = g.data if raw else g
         if node in pending:
             pending[node] = pending[node] + g
         else:
             pending[node] = g
-            heappush(ready, (_rank(node), id(node), node))
+            if isinstance(node, Tensor):
+                leaves.append(node)
+            else:
+                heappush(ready, (node._key, node))
     # How many leaves each gradient array was handed to: a leaf must own its .grad, so it
     # copies an array that another leaf (or the caller, for a root gradient) also holds, or a
     # view. Only leaves count: a node's rule never writes into the gradient it was given.
@@ -171,26 +177,8 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
     current = None  # the backend raw rules run on (state.raw_backend), set per change
     try:
         while ready:
-            node = heappop(ready)[2]
+            node = heappop(ready)[1]
             g = pending.pop(node)
-            if isinstance(node, Tensor):
-                if g is None:
-                    continue
-                if raw and captured is None and not node._hooks:
-                    # The common first-order case: the leaf's .grad, owned (see `handed`).
-                    backend = node._backend
-                    if type(g) is not backend.array_type:
-                        g = backend.asarray(g)  # a NumPy scalar from an op on 0-d arrays
-                    held = node.grad
-                    if held is not None:
-                        node.grad = Tensor._make(held.data + g, backend)
-                    else:
-                        node.grad = Tensor._make(_owned(g, handed), backend)
-                    continue
-                if node._hooks and current is not None:  # user code runs on Tensors
-                    current = state.raw_backend = None
-                _accumulate_leaf(node, _wrap(g, node._backend, raw), captured, create, handed)
-                continue
             edges = node.next_edges
             if g is not None and (node._observed or captured):
                 if current is not None:  # hooks and captures work on Tensors
@@ -225,30 +213,63 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
             for edge, gx, meta in zip(edges, grads, node.input_meta):
                 if edge is None:
                     continue
-                if gx is None:
-                    if edge not in pending:  # reached all the same: it still runs (and frees)
-                        pending[edge] = None
-                        heappush(ready, (_rank(edge), id(edge), edge))
-                    continue
-                if raw:
-                    if (type(gx) is not array_type or gx.shape != meta[0]
-                            or gx.dtype is not meta[1]):
-                        gx = _fit_raw(gx, meta[0], meta[1], node)
-                elif gx.data.shape != meta[0] or gx.data.dtype != meta[1]:
-                    gx = _fit(gx, meta[0], meta[1], node)
-                if edge in pending:
-                    held = pending[edge]
-                    pending[edge] = gx if held is None else held + gx
-                    if held is not None:
-                        continue
-                else:
-                    heappush(ready, (_rank(edge), id(edge), edge))
+                if gx is not None:
+                    if raw:
+                        if (type(gx) is not array_type or gx.shape != meta[0]
+                                or gx.dtype is not meta[1]):
+                            gx = _fit_raw(gx, meta[0], meta[1], node)
+                    elif gx.data.shape != meta[0] or gx.data.dtype != meta[1]:
+                        gx = _fit(gx, meta[0], meta[1], node)
+                held = pending.get(edge, _ABSENT)
+                if held is _ABSENT:
+                    # First reached: it runs (and frees its arrays) even if only None arrives.
                     pending[edge] = gx
-                if isinstance(edge, Tensor):
-                    key = id(gx) if raw else id(gx.data)
-                    handed[key] = handed.get(key, 0) + 1
+                    if not isinstance(edge, Tensor):
+                        heappush(ready, (edge._key, edge))
+                        continue
+                    leaves.append(edge)
+                    if gx is None:
+                        continue
+                elif held is not None:
+                    if gx is not None:
+                        pending[edge] = held + gx
+                    continue
+                elif gx is None:
+                    continue
+                else:
+                    pending[edge] = gx
+                    if not isinstance(edge, Tensor):
+                        continue
+                key = id(gx) if raw else id(gx.data)  # a leaf's gradient: see `handed`
+                handed[key] = handed.get(key, 0) + 1
+        if current is not None:  # leaf hooks are user code, on Tensors
+            current = state.raw_backend = None
+        for leaf in leaves:
+            _give_leaf(leaf, pending.pop(leaf), raw, captured, create, handed)
     finally:
         state.raw_backend = None
+
+
+_ABSENT = object()
+
+
+def _give_leaf(leaf: Tensor, g: Any, raw: bool, captured: Any, create: bool,
+               handed: dict) -> None:
+    """Accumulates a leaf's gradient (None: reached only by None gradients) into ``.grad``."""
+    if g is None:
+        return
+    if raw and captured is None and not leaf._hooks:
+        # The common first-order case: the leaf's .grad, owned (see `handed`).
+        backend = leaf._backend
+        if type(g) is not backend.array_type:
+            g = backend.asarray(g)  # a NumPy scalar from an op on 0-d arrays
+        held = leaf.grad
+        if held is not None:
+            leaf.grad = Tensor._make(held.data + g, backend)
+        else:
+            leaf.grad = Tensor._make(_owned(g, handed), backend)
+        return
+    _accumulate_leaf(leaf, _wrap(g, leaf._backend, raw), captured, create, handed)
 
 
 def _wrap(g: Any, backend: Any, raw: bool) -> Tensor:

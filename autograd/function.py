@@ -36,7 +36,9 @@ _NEEDS = {(True, None): (True,), (True, True): (True, True), (True, False): (Tru
 _PLAIN_SOURCE = (_PLAIN, None, 0)
 _CONSTANT_SOURCE = (None, None, 0)
 _new = object.__new__
-_next_seq = itertools.count().__next__
+#: Creation numbers, counting down: a later op has a lower key, so the engine's min-heap pops
+#: consumers before the producers of their inputs.
+_next_key = itertools.count(-1, -1).__next__
 
 
 class Function:
@@ -193,11 +195,22 @@ class Function:
             self.input_meta = meta
             self.needs_input_grad = tuple(needs)
         self.next_edges = edges
-        self._seq = _next_seq()  # creation order: backward runs consumers first (engine)
+        self._key = _next_key()  # creation order: backward runs consumers first (engine)
         out.grad_fn = self
         out.requires_grad = True
         saved = self._saved
         if saved is None:
+            return
+        if len(saved) == 1 and saved[0] is y_raw and out.data is y_raw:
+            # Only the output saved, as tanh, exp, sigmoid and relu do (the loop, written out).
+            box = out._version
+            self._sources = [(_OUTPUT, box, box[0])]
+            return
+        if count == 2 and len(saved) == 2 and saved[0] is da and saved[1] is db and (
+                da is not a and db is not b):
+            # Both tensor inputs saved, as most binary ops do (the loop below, written out).
+            box_a, box_b = a._version, b._version
+            self._sources = [(edges[0], box_a, box_a[0]), (edges[1], box_b, box_b[0])]
             return
         # Where each saved array comes from, so that backward can check that it was not
         # modified in place and (with create_graph) hand it back connected to the graph:
