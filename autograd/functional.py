@@ -23,6 +23,9 @@ Rules shared by the transforms:
   `no_grad`, or when the output depends on nothing else) results are plain constants and the
   backward pass is not recorded, which is cheaper.
 * The function is always recorded, even when called under `no_grad`: the transform asks for it.
+
+How arguments and results are handled lives in `transform_io.py`; the differentiable stack that
+assembles Jacobians in `jacobian_stack.py`.
 """
 
 from __future__ import annotations
@@ -31,10 +34,21 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .engine import run_backward
-from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled
-from .ops import unary as _unary
+from .jacobian_stack import _Embed, _Row, _Stack  # noqa: F401  (_Row, _Embed: as before)
 from .tensor import Tensor
+from .transform_io import (
+    _argnums,
+    _as_list,
+    _depends_on_other,
+    _detach_like,
+    _named,
+    _outputs_of,
+    _prepare,
+    _shape_of,
+    _split_aux,
+    _zeros_like,
+)
 
 __all__ = ["gradients", "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian"]
 
@@ -235,103 +249,6 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable
 
 
 # -- internals -------------------------------------------------------------------------------
-def _named(wrapper: Callable, f: Callable, kind: str) -> Callable:
-    name = getattr(f, "__name__", "f")
-    wrapper.__name__ = f"{kind}({name})"
-    wrapper.__qualname__ = wrapper.__name__
-    wrapper.__doc__ = getattr(f, "__doc__", None)
-    return wrapper
-
-
-def _as_list(x: Any, what: str) -> list:
-    items = list(x) if isinstance(x, (list, tuple)) else [x]
-    for t in items:
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{what} must be Tensors, got {type(t).__name__}")
-    return items
-
-
-def _shape_of(x: Any) -> Any:
-    return x.shape if isinstance(x, Tensor) else type(x).__name__
-
-
-def _argnums(argnums: Any, nargs: int, name: str) -> tuple[tuple, bool]:
-    """`argnums` as a tuple of non-negative positions, and whether it was a single int."""
-    single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)
-    if not nums:
-        raise ValueError(f"{name}: argnums must name at least one argument")
-    out = []
-    for n in nums:
-        if not isinstance(n, int) or not -nargs <= n < nargs:
-            raise ValueError(
-                f"{name}: argnums {argnums!r} is out of range for a call with {nargs} "
-                "positional arguments"
-            )
-        out.append(n % nargs)
-    return tuple(out), single
-
-
-def _prepare(args: Sequence[Any], nums: tuple, enabled: bool, name: str) -> tuple:
-    """Replaces the differentiated arguments by tensors the transform differentiates against.
-
-    An argument that already requires grad (under grad mode) is passed through a recorded
-    identity, so that the result stays connected to the enclosing graph (this is what makes
-    ``grad(grad(f))`` work); any other one becomes a fresh leaf. Returns the new arguments, the
-    new tensors, and whether any of them is connected to an enclosing graph.
-    """
-    args = list(args)
-    own = []
-    connected = False
-    for i in nums:
-        x = args[i]
-        if not isinstance(x, Tensor):
-            raise TypeError(
-                f"{name}: argument {i} must be a Tensor to be differentiated, got "
-                f"{type(x).__name__}; wrap it with ag.tensor(...)"
-            )
-        if x.dtype.kind not in "fc":
-            raise TypeError(
-                f"{name}: argument {i} has dtype {x.dtype}; only floating point tensors can be "
-                "differentiated"
-            )
-        if enabled and x.requires_grad:
-            x = _unary.clone(x)
-            connected = True
-        else:
-            x = x.detach().requires_grad_(True)
-        args[i] = x
-        own.append(x)
-    return args, own, connected
-
-
-def _depends_on_other(outputs: Sequence[Tensor], own: Sequence[Tensor]) -> bool:
-    """Whether `outputs` depend on a tensor requiring grad other than the transform's `own`."""
-    own_ids = {id(t) for t in own}
-    stack: list = []
-    seen: set = set()
-    for o in outputs:
-        if not o.requires_grad:
-            continue
-        if o.grad_fn is None:
-            if id(o) not in own_ids:
-                return True
-        elif id(o.grad_fn) not in seen:
-            seen.add(id(o.grad_fn))
-            stack.append(o.grad_fn)
-    while stack:
-        for edge in stack.pop().next_edges:
-            if edge is None:
-                continue
-            if isinstance(edge, Tensor):
-                if id(edge) not in own_ids:
-                    return True
-            elif id(edge) not in seen:
-                seen.add(id(edge))
-                stack.append(edge)
-    return False
-
-
 def _vjp(f: Callable, primals: tuple, has_aux: bool, enabled: bool) -> tuple:
     """Runs `f` for vjp/jvp: (out as returned, its recorded outputs, own inputs, depends, aux)."""
     with enable_grad():
@@ -343,36 +260,6 @@ def _vjp(f: Callable, primals: tuple, has_aux: bool, enabled: bool) -> tuple:
     if not (enabled and depends):
         out = _detach_like(out)
     return out, outs, own, depends, aux
-
-
-def _split_aux(result: Any, has_aux: bool, name: str) -> tuple:
-    if not has_aux:
-        return result, None
-    if not isinstance(result, tuple) or len(result) != 2:
-        raise TypeError(f"{name}: with has_aux=True the function must return (output, aux)")
-    return result
-
-
-def _outputs_of(result: Any, name: str) -> tuple[list, bool]:
-    """The function's output(s) as a list of Tensors, and whether it was a single Tensor."""
-    if isinstance(result, Tensor):
-        return [result], True
-    if isinstance(result, (tuple, list)) and result and all(isinstance(o, Tensor) for o in result):
-        return list(result), False
-    raise TypeError(
-        f"{name}: the function must return a Tensor or a tuple of Tensors, got "
-        f"{type(result).__name__}"
-    )
-
-
-def _detach_like(out: Any) -> Any:
-    if isinstance(out, Tensor):
-        return out.detach()
-    return type(out)(o.detach() for o in out)
-
-
-def _zeros_like(t: Tensor) -> Tensor:
-    return Tensor._make(t.xp.zeros(t.data.shape, dtype=t.data.dtype), t.backend)
 
 
 def _value_and_grad(f: Callable, args: tuple, argnums: Any, has_aux: bool, name: str) -> tuple:
@@ -447,39 +334,3 @@ def _jacobian_blocks(out: Tensor, own: list, create: bool) -> list:
             stacked = Tensor._make(xp.stack([g.data for g in row]), x.backend)
         blocks.append(stacked.reshape(out.shape + x.shape))
     return blocks
-
-
-class _Stack(Function):
-    """y = the inputs stacked on a new first axis (to assemble differentiable Jacobians)."""
-
-    def forward(self, *xs):
-        return self.xp.stack(xs)
-
-    def backward(self, gy):
-        return tuple(
-            _Row.apply(gy, index=i, count=len(self.next_edges)) if needed else None
-            for i, needed in enumerate(self.needs_input_grad)
-        )
-
-
-class _Row(Function):
-    """y = x[index] along the first axis (the rule of `_Stack`)."""
-
-    def forward(self, x):
-        return x[self.index]
-
-    def backward(self, gy):
-        return _Embed.apply(gy, index=self.index, count=self.count)
-
-
-class _Embed(Function):
-    """y = zeros with `x` at row `index` of a new first axis of length `count`."""
-
-    def forward(self, x):
-        y = self.xp.zeros((self.count,) + tuple(x.shape), dtype=x.dtype)
-        y[self.index] = x
-        return y
-
-    def backward(self, gy):
-        return _Row.apply(gy, index=self.index, count=self.count)
-
