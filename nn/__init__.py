@@ -14,7 +14,7 @@ from typing import Any
 # public name -> submodule that defines it
 _EXPORTS = {
     # modules and containers
-    "Module": "module", "Parameter": "module", "Sequential": "containers",
+    "Module": "module", "Parameter": "parameter", "Sequential": "containers",
     "ModuleList": "containers", "ModuleDict": "containers",
     # layers
     "Linear": "layers.basic", "Identity": "layers.basic", "Flatten": "layers.basic",

@@ -1,4 +1,8 @@
-"""`Parameter` and `Module` (the containers are in `nn.containers`).
+"""`Module` (and `Parameter`, defined in `nn.parameter`; the containers are in `nn.containers`).
+
+nn/module.py holds registration, attribute access, the module walks, modes, devices and copies;
+the parameter and buffer walks, state dicts and the repr come from the base classes in
+`nn.module_members`, `nn.module_state_dict` and `nn.module_repr`.
 
 A module registers what is assigned to it, in assignment order, as PyTorch does:
 
@@ -19,65 +23,24 @@ A module registers what is assigned to it, in assignment order, as PyTorch does:
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict, namedtuple
-from collections.abc import Callable, Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import backends
 from autograd.grad_mode import no_grad
 from autograd.tensor import Tensor
 
+from .module_device import _device_and_dtype, _move_in_place
+from .module_members import MembersMixin
+from .module_repr import ReprMixin
+from .module_state_dict import StateDictMixin
+from .parameter import Parameter
+
 __all__ = ["Parameter", "Module"]
 
 
-class Parameter(Tensor):
-    """A tensor that a `Module` registers as a parameter when assigned to it.
-
-    Args:
-        data: a Tensor (its array is shared, not copied), an array, nested lists or a scalar.
-            Integer and boolean data become float32 (only floating tensors take gradients).
-        requires_grad: whether optimizers should train it (default True).
-        dtype / device: as for `Tensor`.
-    """
-
-    __slots__ = ()
-
-    def __init__(
-        self,
-        data: Any = None,
-        requires_grad: bool = True,
-        dtype: Any = None,
-        device: Any = None,
-    ) -> None:
-        if data is None:
-            data = []
-        super().__init__(data, requires_grad=False, dtype=dtype, device=device)
-        if self.data.dtype.kind not in "fc":
-            self.data = self.data.astype("float32")
-        self.requires_grad_(requires_grad)
-
-    def __repr__(self) -> str:
-        return "Parameter containing:\n" + super().__repr__()
-
-    def __deepcopy__(self, memo: dict) -> Parameter:
-        # The backend is shared (a Backend holds a device and a generator, never copied).
-        p = Parameter._make(self.data.copy(), self._backend)
-        p.requires_grad = self.requires_grad
-        memo[id(self)] = p
-        return p
-
-
-_IncompatibleKeys = namedtuple("_IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
-
-def _addindent(text: str, spaces: int) -> str:
-    lines = text.split("\n")
-    if len(lines) == 1:
-        return text
-    return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
-
-
-class Module:
+class Module(MembersMixin, StateDictMixin, ReprMixin):
     """Base class of every layer and model.
 
     Subclasses call ``super().__init__()`` first, assign parameters, buffers and submodules
@@ -303,61 +266,6 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def _named_members(
-        self, table: str, prefix: str, recurse: bool, remove_duplicate: bool
-    ) -> Iterator[tuple[str, Tensor]]:
-        modules = (
-            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
-            if recurse else [(prefix, self)]
-        )
-        seen = set()
-        for module_prefix, module in modules:
-            for name, value in getattr(module, table).items():
-                if value is None:
-                    continue
-                if remove_duplicate:
-                    if id(value) in seen:
-                        continue
-                    seen.add(id(value))
-                yield (f"{module_prefix}.{name}" if module_prefix else name), value
-
-    def named_parameters(
-        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
-    ) -> Iterator[tuple[str, Parameter]]:
-        """Yields ``(dotted name, parameter)``; a shared parameter comes once, first name wins.
-
-        Args:
-            prefix: prepended to every name (``prefix.weight``).
-            recurse: include submodules' parameters (else only this module's own).
-            remove_duplicate: skip parameters already yielded under another name.
-        """
-        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
-
-    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        """The parameters, in registration order, each once (what an optimizer takes)."""
-        for _, p in self.named_parameters(recurse=recurse):
-            yield p
-
-    def named_buffers(
-        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
-    ) -> Iterator[tuple[str, Tensor]]:
-        """Yields ``(dotted name, buffer)`` for every buffer that is not None."""
-        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
-
-    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
-        """The buffers (running statistics and the like)."""
-        for _, b in self.named_buffers(recurse=recurse):
-            yield b
-
-    def num_parameters(self, only_trainable: bool = False) -> int:
-        """The number of scalars in the parameters (shared parameters counted once)."""
-        return sum(p.size for p in self.parameters() if p.requires_grad or not only_trainable)
-
-    @property
-    def parameter_count(self) -> int:
-        """The number of scalars in all parameters (`num_parameters()`)."""
-        return self.num_parameters()
-
     # -- modes and gradients ------------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
         """Sets training mode on this module and all below it; returns self."""
@@ -438,102 +346,7 @@ class Module:
         """Casts floating parameters and buffers to float32; returns self."""
         return self.to(dtype="float32")
 
-    # -- checkpoints --------------------------------------------------------------------------
-    def state_dict(
-        self, destination: dict | None = None, prefix: str = "", keep_vars: bool = False
-    ) -> OrderedDict:
-        """Parameters and persistent buffers by dotted name (``layer.0.weight``).
-
-        Per module, its own parameters come first, then its buffers, then its children's
-        entries, as PyTorch orders them. A parameter shared by two modules appears under both
-        names. Values are detached tensors sharing memory with the module (unless `keep_vars`,
-        which returns the Parameters themselves).
-        """
-        out = OrderedDict() if destination is None else destination
-        # remove_duplicate=False: a submodule reachable by two paths is saved under both.
-        walk = self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False)
-        for module_prefix, module in walk:
-            dot = f"{module_prefix}." if module_prefix else ""
-            for name, p in module._parameters.items():
-                if p is not None:
-                    out[dot + name] = p if keep_vars else p.detach()
-            for name, b in module._buffers.items():
-                if b is not None and name not in module._non_persistent_buffers:
-                    out[dot + name] = b if keep_vars else b.detach()
-        return out
-
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> Any:
-        """Copies a `state_dict` into this module's parameters and buffers in place.
-
-        Values may be Tensors or arrays of any backend (host NumPy arrays from a checkpoint
-        file included); each is moved to its target's device and cast to its dtype between
-        floating types. The targets are written in place, so optimizers keep their references.
-
-        Args:
-            state_dict: name -> Tensor or array.
-            strict: require the keys to match exactly (missing and unexpected keys raise).
-
-        Returns:
-            A named tuple ``(missing_keys, unexpected_keys)``.
-
-        Raises:
-            RuntimeError: listing every missing/unexpected key (with `strict`), every shape
-                mismatch and every dtype-kind mismatch (e.g. integers into a float
-                parameter), before anything is copied.
-        """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(
-                f"load_state_dict: expected a mapping of names to tensors, got "
-                f"{type(state_dict).__name__}"
-            )
-        targets = self.state_dict(keep_vars=True)
-        missing = [k for k in targets if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in targets]
-        errors = []
-        if strict:
-            if unexpected:
-                errors.append(
-                    "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected)
-                    + "."
-                )
-            if missing:
-                errors.append(
-                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + "."
-                )
-        plan = []
-        for key, target in targets.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else value
-            shape = tuple(getattr(array, "shape", ()))
-            if not hasattr(array, "dtype"):
-                array = backends.host().asarray(array)
-                shape = tuple(array.shape)
-            if shape != target.shape:
-                errors.append(
-                    f"size mismatch for {key}: copying a param with shape {shape} from "
-                    f"checkpoint, the shape in current model is {target.shape}."
-                )
-                continue
-            if _kind(array.dtype) != _kind(target.dtype):
-                errors.append(
-                    f"dtype mismatch for {key}: copying a param with dtype {array.dtype} from "
-                    f"checkpoint, the dtype in current model is {target.dtype}."
-                )
-                continue
-            plan.append((target, array))
-        if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                + "\n\t".join(errors)
-            )
-        with no_grad():
-            for target, array in plan:
-                target.data[...] = _on_backend(array, target.backend)
-                target._version[0] += 1
-        return _IncompatibleKeys(missing, unexpected)
-
+    # -- copies -------------------------------------------------------------------------------
     def __deepcopy__(self, memo: dict) -> Module:
         # A Backend is a device (and its generator), never copied: seed the memo with the
         # backends of every tensor so the copies live on the same backend objects.
@@ -550,71 +363,3 @@ class Module:
         for key, value in self.__dict__.items():
             object.__setattr__(new, key, copy.deepcopy(value, memo))
         return new
-
-    # -- representation -----------------------------------------------------------------------
-    def extra_repr(self) -> str:
-        """The text between the parentheses of this module's repr (a layer's settings)."""
-        return ""
-
-    def _get_name(self) -> str:
-        return type(self).__name__
-
-    def __repr__(self) -> str:
-        extra = self.extra_repr()
-        lines = extra.split("\n") if extra else []
-        for name, module in self._modules.items():
-            lines.append(f"({name}): " + _addindent(repr(module), 2))
-        if not lines:
-            return f"{self._get_name()}()"
-        if len(lines) == 1 and not self._modules:
-            return f"{self._get_name()}({lines[0]})"
-        return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
-
-
-def _kind(dtype: Any) -> str:
-    """A dtype's family for checkpoint loading: floats load into floats, ints into ints."""
-    kind = backends.dtype_of(dtype).kind
-    return {"u": "i"}.get(kind, kind)
-
-
-def _on_backend(array: Any, backend: backends.Backend) -> Any:
-    """`array` as an array of `backend` (through the host if it lives elsewhere)."""
-    if type(array) is backend.array_type:
-        return array
-    source = backends.backend_of_array(array)
-    if source is not None and source is not backend:
-        array = source.to_numpy(array)
-    return backend.asarray(array)
-
-
-def _device_and_dtype(device: Any, dtype: Any) -> tuple:
-    """Lets ``to("float64")`` mean a dtype, as ``module.to(torch.float64)`` does in PyTorch."""
-    if device is None or isinstance(device, backends.Backend):
-        return device, dtype
-    if isinstance(device, str):
-        try:
-            backends.canonical_device(device)
-            return device, dtype
-        except ValueError:
-            pass
-    try:
-        as_dtype = backends.dtype_of(device)
-    except TypeError as e:
-        raise ValueError(f"to(): {device!r} is neither a device nor a dtype") from e
-    if dtype is not None:
-        raise ValueError(f"to(): got two dtypes, {device!r} and {dtype!r}")
-    return None, as_dtype
-
-
-def _move_in_place(t: Tensor, backend: backends.Backend | None, dtype: Any) -> None:
-    """Re-points `t` at its data on `backend` and/or cast to `dtype` (floating tensors only)."""
-    moved = t
-    if backend is not None and backend is not t.backend:
-        moved = moved.to(backend)
-    if dtype is not None and t.dtype.kind == "f" and moved.dtype != backends.dtype_of(dtype):
-        moved = moved.astype(dtype)
-    if moved is not t:
-        # A new array gets a new version counter, as an in-place rebind does.
-        t.data = moved.data
-        t._backend = moved._backend
-        t._version = [0]

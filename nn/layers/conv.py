@@ -9,7 +9,8 @@ from autograd.ops.conv import conv1d, conv2d
 from autograd.tensor import Tensor
 
 from .. import init
-from ..module import Module, Parameter
+from ..module import Module
+from ..parameter import Parameter
 
 __all__ = ["Conv1d", "Conv2d"]
 

@@ -15,7 +15,8 @@ from autograd.tensor import Tensor
 
 from .. import functional as F
 from .. import init
-from ..module import Module, Parameter
+from ..module import Module
+from ..parameter import Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
