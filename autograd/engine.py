@@ -45,7 +45,9 @@ def run_backward(
             captured[t.grad_fn if t.grad_fn is not None else t] = None
 
     prev = _grad_state.enabled
+    prev_captured = _grad_state.captured
     _grad_state.enabled = create_graph
+    _grad_state.captured = captured
     try:
         backend = root_grads[0]._backend if root_grads else None
         if backend is not None and backend.needs_device_scope:
@@ -56,6 +58,7 @@ def run_backward(
             _walk(roots, root_grads, retain_graph, create_graph, captured)
     finally:
         _grad_state.enabled = prev
+        _grad_state.captured = prev_captured
 
     if captured is None:
         return None

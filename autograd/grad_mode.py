@@ -21,6 +21,9 @@ class _State(threading.local):
     #: While a first-order backward runs an op's rule on raw arrays: that op's backend, else
     #: None. `Function.apply` then works on raw arrays too (see Function.raw_backward).
     raw_backend: object = None
+    #: While a backward with `inputs` (autograd.grad) runs: the nodes and leaves whose
+    #: gradients it returns. A rule must not send a gradient around one (see BlockMaxPool2d).
+    captured: object = None
 
 
 state = _State()

@@ -11,7 +11,10 @@ from typing import Any
 from backends.host_threads import big_halves
 
 from ..function import Function
+from ..grad_mode import is_grad_enabled
+from ..grad_mode import state as _grad_state
 from ..tensor import Tensor
+from .activation import Relu
 from .im2col import Col2Im, _check_image, _geometry, _pad_raw, _pair, _windows
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
@@ -102,8 +105,10 @@ class BlockMaxPool2d(Function):
     """
 
     raw_backward = True
+    #: Set when x = relu(z): the `Relu` node, and z is a second input (see `max_pool2d`).
+    relu: Any = None
 
-    def forward(self, x):
+    def forward(self, x, z=None):
         xp = self.xp
         kh, kw = self.kernel
         blocks = _blocks(xp, x, kh, kw)                      # (N, OH, kh, OW, kw, C)
@@ -116,12 +121,24 @@ class BlockMaxPool2d(Function):
             _block_max(xp, blocks[a:b], best[a:b], None if index is None else index[a:b])
 
         big_halves(self.backend, part, x.shape[0], x.nbytes)
-        self.save_for_backward(index)
+        if z is None:
+            self.save_for_backward(index)
+        else:  # where relu'(z) is 1 at each block's maximum (a mask, not y: y may change)
+            self.save_for_backward(index, xp.greater(best, 0).transpose(0, 3, 1, 2))
         return best.transpose(0, 3, 1, 2)                    # NCHW view of NHWC memory
 
     def backward(self, gy):
-        (index,) = self.saved_tensors
-        return _BlockScatter.apply(gy, index, kernel=self.kernel)
+        index, *positive = self.saved_tensors
+        if self.relu is None:
+            return _BlockScatter.apply(gy, index, kernel=self.kernel)
+        captured = _grad_state.captured
+        if self.relu._observed or (captured is not None and self.relu in captured):
+            # x's own gradient is wanted (a hook, retain_grad, autograd.grad): through Relu.
+            return _BlockScatter.apply(gy, index, kernel=self.kernel), None
+        # Straight to z: relu'(z) is 1 at a block's maximum exactly where that maximum is
+        # positive, so the small pooled gradient is masked instead of relu's gradient pass
+        # over the whole image. Relu then gets no gradient from here.
+        return None, _BlockScatter.apply(gy * positive[0], index, kernel=self.kernel)
 
 
 def _block_max(xp: Any, blocks: Any, best: Any, index: Any) -> None:
@@ -224,8 +241,23 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     h, w = x.shape[2:]
     if (g.sh, g.sw) == (g.kh, g.kw) and not g.padded and h % g.kh == 0 and w % g.kw == 0 \
             and x.dtype.kind == "f":
+        relu = x.grad_fn
+        if type(relu) is Relu and is_grad_enabled():
+            return BlockMaxPool2d.apply(x, _relu_input(x, relu), kernel=(g.kh, g.kw), relu=relu)
         return BlockMaxPool2d.apply(x, kernel=(g.kh, g.kw))
     return MaxPool2d.apply(x, geometry=g)
+
+
+def _relu_input(x: Tensor, relu: Relu) -> Tensor:
+    """A stand-in for z in x = relu(z), for the pool's second edge: z itself if it is a leaf,
+    else a Tensor produced by z's producer, with x's data (relu keeps shape and dtype)."""
+    source = relu.next_edges[0]
+    if isinstance(source, Tensor):
+        return source
+    z = Tensor._make(x.data, x.backend)
+    z.grad_fn = source
+    z.requires_grad = True
+    return z
 
 
 def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,

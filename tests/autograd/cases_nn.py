@@ -293,6 +293,10 @@ CASES = [
            distinct=True),
     OpCase("max_pool2d_blocks", max_pool2d, ref_max_pool2d, shapes=block_pool_case(),
            params=block_pool_params, distinct=True),
+    # relu then block pooling: the pool's backward skips relu's (its fused path).
+    OpCase("relu_max_pool2d_blocks", lambda x, **p: max_pool2d(x.relu(), **p),
+           lambda x, **p: ref_max_pool2d(np.maximum(x, 0.0), **p), shapes=block_pool_case(),
+           params=block_pool_params, distinct=True, kinks=(0.0,)),
     OpCase("avg_pool2d", avg_pool2d, ref_avg_pool2d, shapes=image_shapes,
            params=lambda s: pool_params(s, avg=True)),
     OpCase("adaptive_avg_pool2d", adaptive_avg_pool2d, ref_adaptive_avg_pool2d,
