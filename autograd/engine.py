@@ -179,8 +179,12 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
     state = _grad_state
     current = None  # the backend raw rules run on (state.raw_backend), set per change
     try:
-        while ready:
-            node = heappop(ready)[1]
+        following = None  # the op recorded just before the last one run, when it was reached
+        while ready or following is not None:
+            if following is not None:
+                node, following = following, None
+            else:
+                node = heappop(ready)[1]
             g = pending.pop(node)
             edges = node.next_edges
             if g is not None and (node._observed or captured):
@@ -228,7 +232,12 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
                     # First reached: it runs (and frees its arrays) even if only None arrives.
                     pending[edge] = gx
                     if not isinstance(edge, Tensor):
-                        heappush(ready, (edge._key, edge))
+                        if edge._key == node._key + 1:
+                            # Recorded right before this node: no other op can run before
+                            # it, so it skips the heap (every step of a chain does this).
+                            following = edge
+                        else:
+                            heappush(ready, (edge._key, edge))
                         continue
                     leaves.append(edge)
                     if gx is None:
