@@ -102,6 +102,10 @@ class BlockMaxPool2d(Function):
     as one small integer per output: backward then reads that instead of x again (x is as big
     as the block count times kh*kw, and long out of cache by then). A NaN is never that
     offset: its block's gradient goes to the first maximum of the offsets before it.
+
+    For x = relu(z), `max_pool2d` passes z as a second input: backward then sends the pooled
+    gradient, masked where each block's maximum is positive, to z directly, skipping relu's
+    gradient pass over the whole image (unless relu's own gradient is wanted).
     """
 
     raw_backward = True
