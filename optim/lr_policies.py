@@ -10,7 +10,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
-from .lr_scheduler import LRScheduler, _check_optimizer
+from .lr_base import LRScheduler, _check_optimizer
 from .optimizer import Optimizer
 
 
