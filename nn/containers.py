@@ -6,6 +6,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from .layers.activation import ReLU
+from .layers.pooling import MaxPool2d
 from .module import Module
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
@@ -68,8 +70,19 @@ class Sequential(Module):
         return self
 
     def forward(self, x: Any) -> Any:
-        for module in self._modules.values():
-            x = module(x)
+        modules = list(self._modules.values())
+        i = 0
+        while i < len(modules):
+            module = modules[i]
+            i += 1
+            if type(module) is ReLU and i < len(modules) and type(modules[i]) is MaxPool2d:
+                # Max pooling commutes with relu, values and gradients alike (relu is monotone
+                # and its derivative is 0 wherever a window's maximum is not positive): pool
+                # first, so relu and its gradient touch the pooled tensor, kh*kw times smaller.
+                x = module(modules[i](x))
+                i += 1
+            else:
+                x = module(x)
         return x
 
 

@@ -299,6 +299,27 @@ def test_sequential_container(backend):
     assert list(named.state_dict()) == ["enc.weight", "enc.bias"]
 
 
+@pytest.mark.parametrize("pool", [nn.MaxPool2d(2), nn.MaxPool2d(3, stride=2, padding=1)])
+def test_sequential_runs_relu_then_pool_as_pool_then_relu(backend, pool):
+    """Sequential pools before relu (they commute): same values and gradients as in order."""
+    rng = np.random.default_rng(0)
+    z0 = rng.standard_normal((2, 3, 6, 6))
+    z0[0, 0] = -1.0 - rng.random((6, 6))  # a channel with no positive window maximum
+    g0 = rng.standard_normal(pool(ag.tensor(z0)).shape)
+    model = nn.Sequential(nn.Identity(), nn.ReLU(), pool, nn.Identity())
+    z = ag.tensor(z0, device=backend, requires_grad=True)
+    y = model(z)
+    assert type(y.grad_fn).__name__ == "Relu"  # pooled first
+    y.backward(ag.tensor(g0, device=backend))
+    z_ref = ag.tensor(z0, device=backend, requires_grad=True)
+    y_ref = z_ref
+    for module in model:  # in order, one at a time
+        y_ref = module(y_ref)
+    y_ref.backward(ag.tensor(g0, device=backend))
+    np.testing.assert_array_equal(y.numpy(), y_ref.numpy())
+    np.testing.assert_allclose(z.grad.numpy(), z_ref.grad.numpy(), rtol=0, atol=0)
+
+
 def test_module_list_and_dict(backend):
     class Stack(nn.Module):
         def __init__(self) -> None:
