@@ -3,16 +3,22 @@
 Dtype rules (NumPy's, with one default): data made from Python floats are float32; float64 arrays
 stay float64; mixing float32 and float64 tensors gives float64; Python scalars never upcast a
 tensor (``float32_tensor * 2.0`` is float32). Gradients have the dtype and shape of their tensor.
+
+The methods that only forward to ops, and the conversions, live in Tensor's base classes (cold
+code kept out of this file): tensor_math.py, tensor_shape.py (with indexing), tensor_conversion.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import backends
 
 from .grad_mode import state as _grad_state
+from .tensor_conversion import ConversionMixin
+from .tensor_math import MathMixin
+from .tensor_shape import ShapeMixin
 
 _SCALARS = (int, float, bool)
 # Operand types that arithmetic passes to ops as they are (checked by exact type: fast).
@@ -23,7 +29,7 @@ def _default_backend() -> backends.Backend:
     return backends.default()
 
 
-class Tensor:
+class Tensor(MathMixin, ShapeMixin, ConversionMixin):
     """An n-dimensional array that records the operations applied to it for backward.
 
     Args:
@@ -119,86 +125,7 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
-    @property
-    def T(self) -> Tensor:
-        """The tensor with its axes reversed (NumPy's ``.T``)."""
-        return _shape.transpose(self)
-
-    @property
-    def mT(self) -> Tensor:
-        """The last two axes swapped (a batch of matrices transposed)."""
-        return _shape.swapaxes(self, -1, -2)
-
-    def __len__(self) -> int:
-        if self.data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
-
-    def __iter__(self) -> Iterator[Tensor]:
-        for i in range(len(self)):
-            yield self[i]
-
     __hash__ = object.__hash__
-
-    # -- conversion ---------------------------------------------------------------------------
-    def numpy(self) -> Any:
-        """The data as a host NumPy array (a copy from the device; the same array on the CPU)."""
-        return self._backend.to_numpy(self.data)
-
-    def item(self) -> Any:
-        """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(
-                f"item(): only a tensor with one element can be converted to a Python scalar, "
-                f"got a tensor of shape {self.shape}"
-            )
-        return self._backend.to_numpy(self.data).reshape(()).item()
-
-    def tolist(self) -> Any:
-        """The data as (nested) Python lists."""
-        return self._backend.to_numpy(self.data).tolist()
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        if self._backend.is_device:
-            raise TypeError(
-                f"Tensor on {self.device} cannot be converted to a host array implicitly; "
-                "call .cpu() or .numpy() explicitly"
-            )
-        return self.data if dtype is None else self.data.astype(dtype)
-
-    def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
-                   copy: Any = None) -> Any:
-        """Exports the data zero-copy through DLPack (to NumPy, CuPy, PyTorch, JAX...)."""
-        if self.requires_grad:
-            raise RuntimeError(
-                "__dlpack__: cannot export a tensor that requires grad (the receiver would "
-                "bypass autograd); call .detach() first"
-            )
-        options = {"stream": stream, "max_version": max_version, "dl_device": dl_device,
-                   "copy": copy}
-        return self._backend.to_dlpack(
-            self.data, **{k: v for k, v in options.items() if v is not None}
-        )
-
-    def __dlpack_device__(self) -> tuple:
-        return self._backend.dlpack_device(self.data)
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
-
-    def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise ValueError(
-                f"bool(): the truth value of a tensor with {self.data.size} elements is "
-                "ambiguous; use .any() or .all()"
-            )
-        return bool(self.item())
-
-    def __index__(self) -> int:
-        return int(self.item())
 
     # -- autograd -----------------------------------------------------------------------------
     def detach(self) -> Tensor:
@@ -269,36 +196,6 @@ class Tensor:
     def clone(self) -> Tensor:
         """A copy with its own memory that stays in the graph."""
         return _unary.clone(self)
-
-    # -- devices ------------------------------------------------------------------------------
-    def to(self, device: Any = None, dtype: Any = None) -> Tensor:
-        """This tensor on `device` and/or as `dtype` (differentiable; self if nothing changes)."""
-        out = self
-        if device is not None and backends.get(device) is not self._backend:
-            out = _unary.to_device(out, backends.get(device))
-        if dtype is not None:
-            out = out.astype(dtype)
-        return out
-
-    def cpu(self) -> Tensor:
-        """This tensor on the host."""
-        return self.to("cpu")
-
-    def cuda(self, index: int = 0) -> Tensor:
-        """This tensor on CUDA device `index`."""
-        return self.to(f"cuda:{index}")
-
-    # -- representation -----------------------------------------------------------------------
-    def __repr__(self) -> str:
-        body = repr(self._backend.to_numpy(self.data))
-        body = body[body.index("(") + 1 : body.rindex(")")] if body.startswith("array") else body
-        extras = [f"dtype={self.dtype}", f"device={self.device}"]
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name()}Backward>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        body = body.split(", dtype=")[0].replace("\n", "\n ")  # "tensor(" is one wider
-        return f"tensor({body}, {', '.join(extras)})"
 
     # -- arithmetic ---------------------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
@@ -374,39 +271,7 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, "__ge__")
 
-    def eq(self, other: Any) -> Tensor:
-        return self.__eq__(other)
-
-    def ne(self, other: Any) -> Tensor:
-        return self.__ne__(other)
-
-    def lt(self, other: Any) -> Tensor:
-        return self.__lt__(other)
-
-    def le(self, other: Any) -> Tensor:
-        return self.__le__(other)
-
-    def gt(self, other: Any) -> Tensor:
-        return self.__gt__(other)
-
-    def ge(self, other: Any) -> Tensor:
-        return self.__ge__(other)
-
-    def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return Tensor._make(self._backend.asarray(self.data.any(axis=axis, keepdims=keepdims)),
-                            self._backend)
-
-    def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return Tensor._make(self._backend.asarray(self.data.all(axis=axis, keepdims=keepdims)),
-                            self._backend)
-
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return _reduction.argmax(self, axis=axis, keepdims=keepdims)
-
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return _reduction.argmin(self, axis=axis, keepdims=keepdims)
-
-    # -- in place -----------------------------------------------------------------------------
+    # -- in place (``x[i] = v``, in tensor_shape.py, also rebinds through `_rebind`) ------------
     def _inplace(self, op: Callable[..., Tensor], ufunc: str, other: Any) -> Tensor:
         """``self op= other``: recorded out of place where autograd needs it, else in memory."""
         other = _lift(other, self)
@@ -456,28 +321,6 @@ class Tensor:
     def __ipow__(self, other: Any) -> Tensor:
         return self._inplace(Tensor.__pow__, "power", other)
 
-    def __getitem__(self, index: Any) -> Tensor:
-        return _indexing.getitem(self, index)
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        value = _lift(value, self)
-        recorded = _grad_state.enabled and (
-            self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
-        )
-        if not recorded:
-            self.data[_indexing.raw_index(index)] = (
-                value.data if isinstance(value, Tensor) else value
-            )
-            self._version[0] += 1
-            return
-        if self.grad_fn is None and self.requires_grad:
-            raise RuntimeError(
-                f"__setitem__ on a leaf tensor that requires grad (shape {self.shape}) would "
-                "change it behind autograd's back; wrap it in `with no_grad():` or build a new "
-                "tensor (e.g. with where)"
-            )
-        self._rebind(_indexing.setitem(self, index, value))
-
     def zero_(self) -> Tensor:
         """Fills with zeros in place (not recorded)."""
         self.data[...] = 0
@@ -496,154 +339,6 @@ class Tensor:
         self.data[...] = src.data if isinstance(src, Tensor) else src
         self._version[0] += 1
         return self
-
-    # -- methods forwarding to ops (NumPy names, PyTorch aliases) --------------------------------
-    def astype(self, dtype: Any) -> Tensor:
-        return _unary.astype(self, dtype)
-
-    def float(self) -> Tensor:
-        return _unary.astype(self, "float32")
-
-    def double(self) -> Tensor:
-        return _unary.astype(self, "float64")
-
-    def long(self) -> Tensor:
-        return _unary.astype(self, "int64")
-
-    def exp(self) -> Tensor:
-        return _unary.exp(self)
-
-    def log(self) -> Tensor:
-        return _unary.log(self)
-
-    def log1p(self) -> Tensor:
-        return _unary.log1p(self)
-
-    def expm1(self) -> Tensor:
-        return _unary.expm1(self)
-
-    def sqrt(self) -> Tensor:
-        return _unary.sqrt(self)
-
-    def sin(self) -> Tensor:
-        return _unary.sin(self)
-
-    def cos(self) -> Tensor:
-        return _unary.cos(self)
-
-    def tanh(self) -> Tensor:
-        return _unary.tanh(self)
-
-    def square(self) -> Tensor:
-        return _unary.square(self)
-
-    def sign(self) -> Tensor:
-        return _unary.sign(self)
-
-    def erf(self) -> Tensor:
-        return _unary.erf(self)
-
-    def sigmoid(self) -> Tensor:
-        return _activation.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        return _activation.relu(self)
-
-    def abs(self) -> Tensor:
-        return _unary.abs(self)
-
-    def neg(self) -> Tensor:
-        return _arith.Neg.apply(self)
-
-    def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - NumPy's names
-        return _unary.clip(self, min, max)
-
-    clamp = clip
-
-    def pow(self, exponent: Any) -> Tensor:
-        return self.__pow__(exponent)
-
-    def matmul(self, other: Any) -> Tensor:
-        return self.__matmul__(other)
-
-    def maximum(self, other: Any) -> Tensor:
-        return _arith.maximum(self, other)
-
-    def minimum(self, other: Any) -> Tensor:
-        return _arith.minimum(self, other)
-
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _reduction.sum(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _reduction.mean(self, axis=axis, keepdims=keepdims)
-
-    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        return _reduction.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
-
-    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        return _reduction.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
-
-    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _reduction.prod(self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _reduction.max(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _reduction.min(self, axis=axis, keepdims=keepdims)
-
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _reduction.logsumexp(self, axis=axis, keepdims=keepdims)
-
-    def softmax(self, axis: int = -1) -> Tensor:
-        return _reduction.softmax(self, axis=axis)
-
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return _reduction.log_softmax(self, axis=axis)
-
-    def reshape(self, *shape: Any) -> Tensor:
-        return _shape.reshape(self, *shape)
-
-    view = reshape
-
-    def transpose(self, *axes: Any) -> Tensor:
-        return _shape.transpose(self, *axes)
-
-    def permute(self, *axes: Any) -> Tensor:
-        return _shape.transpose(self, *axes)
-
-    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        return _shape.swapaxes(self, axis1, axis2)
-
-    def squeeze(self, axis: Any = None) -> Tensor:
-        return _shape.squeeze(self, axis)
-
-    def expand_dims(self, axis: Any) -> Tensor:
-        return _shape.expand_dims(self, axis)
-
-    unsqueeze = expand_dims
-
-    def broadcast_to(self, shape: Any) -> Tensor:
-        return _shape.broadcast_to(self, shape)
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return _shape.flatten(self, start_dim, end_dim)
-
-    def flip(self, axis: Any = None) -> Tensor:
-        return _shape.flip(self, axis)
-
-    def repeat(self, repeats: Any, axis: int | None = None) -> Tensor:
-        return _shape.repeat(self, repeats, axis)
-
-    def tile(self, reps: Any) -> Tensor:
-        return _shape.tile(self, reps)
-
-    def split(self, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
-        return _shape.split(self, indices_or_sections, axis)
-
-    def take_along_axis(self, indices: Any, axis: int) -> Tensor:
-        return _indexing.take_along_axis(self, indices, axis)
 
 
 def _weak(t: Tensor) -> Any:
@@ -697,3 +392,14 @@ from .ops import linalg as _linalg  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
+from . import tensor_conversion as _tensor_conversion  # noqa: E402
+from . import tensor_math as _tensor_math  # noqa: E402
+from . import tensor_shape as _tensor_shape  # noqa: E402
+
+# The mixins' methods need Tensor and the op modules, which import this file: they are bound into
+# the mixin modules here, once loaded, since importing them there would close a circle.
+_tensor_conversion.Tensor, _tensor_conversion._unary = Tensor, _unary
+_tensor_math.Tensor, _tensor_math._activation, _tensor_math._arith = Tensor, _activation, _arith
+_tensor_math._reduction, _tensor_math._unary = _reduction, _unary
+_tensor_shape.Tensor, _tensor_shape._lift = Tensor, _lift
+_tensor_shape._indexing, _tensor_shape._shape = _indexing, _shape

@@ -1,0 +1,110 @@
+"""`ConversionMixin`: Tensor's ways out (to NumPy, Python numbers, DLPack, another device or
+dtype) and its repr; a base class of `Tensor`, to keep autograd/tensor.py short.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import backends
+
+# Tensor and the op modules import autograd/tensor.py, which imports this file: tensor.py binds
+# them here once it has defined and loaded them (an import from this file would close a circle).
+Tensor: Any = None
+_unary: Any = None
+
+
+class ConversionMixin:
+    """`Tensor`'s conversions, device moves and repr (they read the tensor's slots)."""
+
+    __slots__ = ()
+
+    # -- conversion ---------------------------------------------------------------------------
+    def numpy(self) -> Any:
+        """The data as a host NumPy array (a copy from the device; the same array on the CPU)."""
+        return self._backend.to_numpy(self.data)
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item(): only a tensor with one element can be converted to a Python scalar, "
+                f"got a tensor of shape {self.shape}"
+            )
+        return self._backend.to_numpy(self.data).reshape(()).item()
+
+    def tolist(self) -> Any:
+        """The data as (nested) Python lists."""
+        return self._backend.to_numpy(self.data).tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        if self._backend.is_device:
+            raise TypeError(
+                f"Tensor on {self.device} cannot be converted to a host array implicitly; "
+                "call .cpu() or .numpy() explicitly"
+            )
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
+                   copy: Any = None) -> Any:
+        """Exports the data zero-copy through DLPack (to NumPy, CuPy, PyTorch, JAX...)."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "__dlpack__: cannot export a tensor that requires grad (the receiver would "
+                "bypass autograd); call .detach() first"
+            )
+        options = {"stream": stream, "max_version": max_version, "dl_device": dl_device,
+                   "copy": copy}
+        return self._backend.to_dlpack(
+            self.data, **{k: v for k, v in options.items() if v is not None}
+        )
+
+    def __dlpack_device__(self) -> tuple:
+        return self._backend.dlpack_device(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"bool(): the truth value of a tensor with {self.data.size} elements is "
+                "ambiguous; use .any() or .all()"
+            )
+        return bool(self.item())
+
+    def __index__(self) -> int:
+        return int(self.item())
+
+    # -- devices ------------------------------------------------------------------------------
+    def to(self, device: Any = None, dtype: Any = None) -> Tensor:
+        """This tensor on `device` and/or as `dtype` (differentiable; self if nothing changes)."""
+        out = self
+        if device is not None and backends.get(device) is not self._backend:
+            out = _unary.to_device(out, backends.get(device))
+        if dtype is not None:
+            out = out.astype(dtype)
+        return out
+
+    def cpu(self) -> Tensor:
+        """This tensor on the host."""
+        return self.to("cpu")
+
+    def cuda(self, index: int = 0) -> Tensor:
+        """This tensor on CUDA device `index`."""
+        return self.to(f"cuda:{index}")
+
+    # -- representation -----------------------------------------------------------------------
+    def __repr__(self) -> str:
+        body = repr(self._backend.to_numpy(self.data))
+        body = body[body.index("(") + 1 : body.rindex(")")] if body.startswith("array") else body
+        extras = [f"dtype={self.dtype}", f"device={self.device}"]
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        body = body.split(", dtype=")[0].replace("\n", "\n ")  # "tensor(" is one wider
+        return f"tensor({body}, {', '.join(extras)})"
