@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 from backends.host_threads import big_halves
+from backends.kernels.common import match_layout
 
 from ..function import Function
 from ..grad_mode import is_grad_enabled
@@ -142,7 +143,10 @@ class BlockMaxPool2d(Function):
         # Straight to z: relu'(z) is 1 at a block's maximum exactly where that maximum is
         # positive, so the small pooled gradient is masked instead of relu's gradient pass
         # over the whole image. Relu then gets no gradient from here.
-        return None, _BlockScatter.apply(gy * positive[0], index, kernel=self.kernel)
+        mask = positive[0]
+        if not isinstance(gy, Tensor):  # arrays: an NCHW gy (from a flatten) in mask's layout
+            gy = match_layout(self.backend, gy, mask)
+        return None, _BlockScatter.apply(gy * mask, index, kernel=self.kernel)
 
 
 def _block_max(xp: Any, blocks: Any, best: Any, index: Any) -> None:

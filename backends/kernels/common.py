@@ -68,6 +68,33 @@ def _launch(backend: Any, kernel: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 
+#: Host arrays from this many elements on are worth one copy to bring them into another
+#: array's memory order (below it, the axis-order check costs more than it can save).
+_MATCH_MIN = 1 << 14
+
+
+def match_layout(backend: Any, a: Any, like: Any) -> Any:
+    """`a`, or a copy of it laid out in `like`'s memory order, for two big host arrays of one
+    shape whose axes lie in different orders in memory.
+
+    NumPy's loops over operands in mixed orders run far slower than one copy and a matched
+    loop: a float32 gradient times a boolean mask, 64x32x7x7, NCHW (from a flatten's backward)
+    against NHWC activations (a conv output's layout), 0.38 vs 0.07 ms.
+    """
+    if (backend.is_device or a.shape != like.shape or a.size < _MATCH_MIN
+            or _axis_order(a) == _axis_order(like)):
+        return a
+    out = backend.xp.empty_like(like, dtype=a.dtype)
+    out[...] = a
+    return out
+
+
+def _axis_order(a: Any) -> list:
+    """The axes of `a` from the largest memory stride to the smallest."""
+    strides = a.strides
+    return sorted(range(a.ndim), key=lambda i: (-abs(strides[i]), i))
+
+
 def _new(xp: Any, a: Any, b: Any = None) -> Any:
     """An uninitialised array of the broadcast shape and promoted dtype of `a` (and `b`)."""
     if b is None or (a.shape == b.shape and a.dtype == b.dtype):

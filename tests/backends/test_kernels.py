@@ -250,6 +250,35 @@ def test_activation_kernels(backend, case, shape, dtype):
     np.testing.assert_allclose(got, ref(x, gy), **TOL[dtype])
 
 
+def test_relu_grad_with_gradient_and_activation_in_different_layouts(backend):
+    """An NCHW gradient (a flatten's backward) against NHWC activations (a conv output's view):
+    the host path copies the gradient into the activations' order; the result is the same and
+    the gradient it was given is left as it was."""
+    rng = np.random.default_rng(0)
+    y0 = np.maximum(rng.standard_normal((4, 7, 7, 96)), 0).astype("float32").transpose(0, 3, 1, 2)
+    gy0 = rng.standard_normal((4, 96, 7, 7)).astype("float32")  # C order: other axis order
+    y = backend.asarray(np.ascontiguousarray(y0.transpose(0, 2, 3, 1))).transpose(0, 3, 1, 2)
+    gy = _dev(backend, gy0)
+    got = kernels.relu_grad(backend, y, gy)
+    np.testing.assert_array_equal(_host(backend, got), gy0 * (y0 > 0))
+    np.testing.assert_array_equal(_host(backend, gy), gy0)
+
+
+def test_match_layout_copies_only_big_host_arrays_in_another_order():
+    import backends
+    from backends.kernels.common import match_layout
+
+    cpu = backends.get("cpu")
+    like = np.zeros((8, 9, 9, 32), "float32").transpose(0, 3, 1, 2)  # NHWC memory
+    a = np.arange(like.size, dtype="float32").reshape(like.shape)    # NCHW memory
+    moved = match_layout(cpu, a, like)
+    assert moved is not a and moved.strides == like.strides
+    np.testing.assert_array_equal(moved, a)
+    assert match_layout(cpu, moved, like) is moved                     # same order already
+    small = np.zeros((2, 3, 4, 5), "float32")                        # below the size bound
+    assert match_layout(cpu, small, small.copy(order="F")) is small
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sigmoid_kernel_saturates_without_overflow(backend, dtype):
     x = np.array([-1e4, -30.0, 0.0, 100.0, 1e4], dtype)
