@@ -2,10 +2,13 @@
 
     python -m benchmarks.profile per_op            # or mlp_b32, mlp_b128, cnn, adam, chain
     python -m benchmarks.profile cnn --steps 50 --sort cumulative --top 40
+    python -m benchmarks.profile cnn --by-op       # wall time per op's forward and backward
 
 Prints the top functions by own time (``--sort tottime``, the default) after a warm-up step.
 cProfile adds a roughly constant cost per Python call, so it exaggerates call-heavy code: use
-it to see where time goes, and the suite's timings to see how much.
+it to see where time goes, and the suite's timings to see how much. ``--by-op`` instead times
+every op class's ``forward`` and ``backward`` with a clock around each call (no profiler), in
+milliseconds per step; a rule that applies other ops counts their time too (nested rows).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import argparse
 import cProfile
 import io
 import pstats
+import time
 from typing import Any
 
 from .harness import Context
@@ -44,10 +48,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=int, default=None, help="profiled steps (default: ~1 s)")
     p.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative)")
     p.add_argument("--top", type=int, default=30)
+    p.add_argument("--by-op", action="store_true",
+                   help="wall time per op forward/backward instead of cProfile")
     args = p.parse_args(argv)
     impl = build(args.target, Context())
     impl.step()  # warm-up: lazy state, caches
     steps = args.steps or {"per_op": 300, "chain": 3, "cnn": 20, "adam": 200}.get(args.target, 100)
+    if args.by_op:
+        _print_by_op(impl, steps, args.top)
+        return
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(steps):
@@ -58,6 +67,55 @@ def main(argv: list[str] | None = None) -> None:
     stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)
     print(f"{args.target}: {steps} steps profiled")
     print(out.getvalue())
+
+
+def _op_classes() -> list:
+    """Every `Function` subclass loaded so far (the ops a step can run)."""
+    from autograd.function import Function
+
+    found, stack = [], [Function]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            found.append(sub)
+            stack.append(sub)
+    return found
+
+
+def _print_by_op(impl: Any, steps: int, top: int) -> None:
+    """Times each op class's forward and backward over `steps` steps (milliseconds per step)."""
+    totals: dict[str, float] = {}
+    clock = time.perf_counter
+    patched = []
+    for cls in _op_classes():
+        for method in ("forward", "backward"):
+            if method not in cls.__dict__:
+                continue
+            original = cls.__dict__[method]
+            label = f"{cls.__name__}.{method}"
+
+            def timed(self: Any, *args: Any, _f: Any = original, _label: str = label,
+                      **kwargs: Any) -> Any:
+                start = clock()
+                try:
+                    return _f(self, *args, **kwargs)
+                finally:
+                    totals[_label] = totals.get(_label, 0.0) + clock() - start
+
+            patched.append((cls, method, original))
+            setattr(cls, method, timed)
+    try:
+        impl.step()  # warm-up with the clocks in place
+        totals.clear()
+        start = clock()
+        for _ in range(steps):
+            impl.step()
+        step_ms = (clock() - start) / steps * 1e3
+    finally:
+        for cls, method, original in patched:
+            setattr(cls, method, original)
+    print(f"{steps} steps, {step_ms:.2f} ms per step (with the clocks); ms per step by op:")
+    for label, total in sorted(totals.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {label:36s} {total / steps * 1e3:8.3f}")
 
 
 if __name__ == "__main__":
