@@ -90,7 +90,10 @@ def halves(backend: Any, fn: Any, n: int) -> None:
     thread and ``[0, n//2)`` on the caller at the same time, one BLAS thread each.
 
     `fn` must write disjoint outputs for disjoint ranges and compute each of them the same way
-    whatever the range (results then do not depend on the split). On a device, for n < 2, or
+    whatever the range. Elementwise passes then give the same bits split or not; a GEMM over a
+    half may round differently in the last bit (BLAS kernels can depend on the row and thread
+    counts), so results agree to rounding, and a given machine and batch still always split
+    the same way (runs stay reproducible). On a device, for n < 2, or
     where splitting is off (see `enabled`) it is one call, ``fn(0, n)``.
     """
     global _worker

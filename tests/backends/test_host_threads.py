@@ -55,10 +55,11 @@ def test_halves_is_one_call_on_a_device() -> None:
     assert calls == [(0, 10)]
 
 
-def test_conv_gradients_are_bit_identical_with_and_without_the_split(split_on_and_off,
-                                                                      monkeypatch) -> None:
+def test_conv_gradients_agree_with_and_without_the_split(split_on_and_off, monkeypatch) -> None:
     # The forward, the weight gradient and the input gradient all split (the GEMM loops from
-    # any size here; the input gradient is over its 1 MiB).
+    # any size here; the input gradient is over its 1 MiB). Agree to float32 rounding, not bit
+    # for bit: a GEMM's rows need not round the same for another row count or BLAS thread
+    # count (OpenBLAS's Haswell kernels on Zen 5 differ in the last bit at M = 6400 vs 12800).
     from autograd.ops import conv_gemm
 
     monkeypatch.setattr(conv_gemm, "_SPLIT_BYTES", 0)
@@ -78,7 +79,7 @@ def test_conv_gradients_are_bit_identical_with_and_without_the_split(split_on_an
 
     on, off = split_on_and_off(step)
     for a, b in zip(on, off):
-        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * float(np.abs(b).max()))
 
 
 def test_relu_and_block_pool_are_bit_identical_with_and_without_the_split(
