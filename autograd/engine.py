@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from heapq import heappop, heappush
 from typing import Any
 
+from ._native import core as _core
 from .function import _FREED, Function
 from .grad_mode import state as _grad_state
 from .tensor import Tensor
@@ -147,11 +148,28 @@ def _reaching(roots: list, captured: dict) -> set:
 
 
 def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: Any) -> None:
-    """Runs every node once, in dependency order, then hands the leaves their gradients.
+    """Runs every node once, in dependency order, then hands the leaves their gradients."""
+    try:
+        if not create and captured is None and _core_walk is not None:
+            leaves, pending, handed = _core_walk(roots, root_grads, retain)  # the C twin
+        else:
+            leaves, pending, handed = _run_ops(roots, root_grads, retain, create, captured)
+        raw = not create
+        for leaf in leaves:
+            _give_leaf(leaf, pending.pop(leaf), raw, captured, create, handed)
+    finally:
+        _grad_state.raw_backend = None
+
+
+def _run_ops(roots: list, root_grads: list, retain: bool, create: bool,
+             captured: Any) -> tuple[list, dict, dict]:
+    """Runs every reached op once, consumers first; returns the reached leaves (in the order
+    first reached), the gradients pending for them, and the `handed` counts.
 
     A recorded backward (`create`) passes Tensors between nodes. A first-order backward passes
     raw arrays: ops with ``raw_backward`` run their rule on arrays directly, the others get
-    their gradient wrapped in a Tensor and return Tensors that are unwrapped again.
+    their gradient wrapped in a Tensor and return Tensors that are unwrapped again. The C core's
+    ``walk`` is this function for a first-order backward without `captured`.
     """
     # With `inputs`, skip the parts of the graph that lead to none of them.
     reach = _reaching(roots, captured) if captured is not None else None
@@ -205,7 +223,7 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
                 else:
                     if current is not None:  # a Tensor rule must not see raw mode
                         current = state.raw_backend = None
-                    grads = _unwrap(node.backward(Tensor._make(g, node.backend)), node)
+                    grads = _tensor_rule(node, g)
                 if type(grads) is not tuple:
                     grads = (grads,)
                 if len(grads) != len(edges):
@@ -254,12 +272,9 @@ def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: A
                         continue
                 key = id(gx) if raw else id(gx.data)  # a leaf's gradient: see `handed`
                 handed[key] = handed.get(key, 0) + 1
-        if current is not None:  # leaf hooks are user code, on Tensors
-            current = state.raw_backend = None
-        for leaf in leaves:
-            _give_leaf(leaf, pending.pop(leaf), raw, captured, create, handed)
     finally:
-        state.raw_backend = None
+        state.raw_backend = None  # leaf hooks are user code, on Tensors
+    return leaves, pending, handed
 
 
 _ABSENT = object()
@@ -290,6 +305,11 @@ def _wrap(g: Any, backend: Any, raw: bool) -> Tensor:
     if type(g) is not backend.array_type:
         g = backend.asarray(g)  # a NumPy scalar from an op on 0-d arrays
     return Tensor._make(g, backend)
+
+
+def _tensor_rule(node: Function, g: Any) -> Any:
+    """A Tensor-only rule on a first-order walk: its gradient wrapped, its results unwrapped."""
+    return _unwrap(node.backward(Tensor._make(g, node.backend)), node)
 
 
 def _unwrap(grads: Any, node: Function) -> Any:
@@ -399,3 +419,8 @@ def _accumulate_leaf(leaf: Tensor, g: Tensor, captured: Any, create: bool, hande
 
 from .ops import shape as _shape_ops  # noqa: E402
 from .ops import unary as _unary_ops  # noqa: E402
+
+if _core is not None:
+    _core.configure(observe=_observe, tensor_rule=_tensor_rule, fit_raw=_fit_raw)
+#: The C core's first-order walk (`_run_ops` without create_graph or captures), or None.
+_core_walk = _core.walk if _core is not None else None

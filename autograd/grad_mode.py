@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ._native import core as _core
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -26,7 +28,8 @@ class _State(threading.local):
     captured: object = None
 
 
-state = _State()
+#: The running thread's grad mode; the C core keeps it in C thread-locals (same attributes).
+state = _core.GradState() if _core is not None else _State()
 
 
 def is_grad_enabled() -> bool:

@@ -15,21 +15,23 @@ from collections.abc import Callable
 
 import backends
 
+from . import tensor_base as _tensor_base
+from ._native import core as _core
 from .grad_mode import state as _grad_state
+from .tensor_base import _PASS, _SCALARS
 from .tensor_conversion import ConversionMixin
 from .tensor_math import MathMixin
 from .tensor_shape import ShapeMixin
-
-_SCALARS = (int, float, bool)
-# Operand types that arithmetic passes to ops as they are (checked by exact type: fast).
-_PASS: set = {int, float}
-
 
 def _default_backend() -> backends.Backend:
     return backends.default()
 
 
-class Tensor(MathMixin, ShapeMixin, ConversionMixin):
+#: The fields, `_make` and the ``+ - * /`` operators: from the C core where it is built.
+TensorBase = _core.TensorBase if _core is not None else _tensor_base.TensorBase
+
+
+class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
     """An n-dimensional array that records the operations applied to it for backward.
 
     Args:
@@ -39,16 +41,7 @@ class Tensor(MathMixin, ShapeMixin, ConversionMixin):
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... (default: the default backend).
     """
 
-    __slots__ = (
-        "data",
-        "grad",
-        "requires_grad",
-        "grad_fn",
-        "_backend",
-        "_version",
-        "_hooks",
-        "__weakref__",
-    )
+    __slots__ = ()  # the fields are TensorBase's
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
     def __init__(
@@ -77,19 +70,6 @@ class Tensor(MathMixin, ShapeMixin, ConversionMixin):
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
-
-    @classmethod
-    def _make(cls, data: Any, backend: backends.Backend) -> Tensor:
-        """Wraps a backend array without checks (the fast path ops use)."""
-        t = object.__new__(cls)
-        t.data = data
-        t.grad = None
-        t.grad_fn = None
-        t.requires_grad = False
-        t._backend = backend
-        t._version = [0]
-        t._hooks = None
-        return t
 
     # -- properties ---------------------------------------------------------------------------
     @property
@@ -126,6 +106,14 @@ class Tensor(MathMixin, ShapeMixin, ConversionMixin):
         return self.grad_fn is None
 
     __hash__ = object.__hash__
+
+    # copy/deepcopy (and pickle) by the fields, whichever core holds them.
+    def __getstate__(self) -> dict:
+        return {name: getattr(self, name) for name in _FIELDS}
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
 
     # -- autograd -----------------------------------------------------------------------------
     def detach(self) -> Tensor:
@@ -197,31 +185,7 @@ class Tensor(MathMixin, ShapeMixin, ConversionMixin):
         """A copy with its own memory that stays in the graph."""
         return _unary.clone(self)
 
-    # -- arithmetic ---------------------------------------------------------------------------
-    def __add__(self, other: Any) -> Tensor:
-        return _arith.Add.apply(self, (other if other.__class__ in _PASS else _lift(other, self)))
-
-    def __radd__(self, other: Any) -> Tensor:
-        return _arith.Add.apply((other if other.__class__ in _PASS else _lift(other, self)), self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return _arith.Sub.apply(self, (other if other.__class__ in _PASS else _lift(other, self)))
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _arith.Sub.apply((other if other.__class__ in _PASS else _lift(other, self)), self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return _arith.Mul.apply(self, (other if other.__class__ in _PASS else _lift(other, self)))
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _arith.Mul.apply((other if other.__class__ in _PASS else _lift(other, self)), self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return _arith.Div.apply(self, (other if other.__class__ in _PASS else _lift(other, self)))
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _arith.Div.apply((other if other.__class__ in _PASS else _lift(other, self)), self)
-
+    # -- arithmetic (``+ - * /`` and unary ``-`` are TensorBase's) ---------------------------
     def __pow__(self, other: Any) -> Tensor:
         return _arith.pow(self, (other if other.__class__ in _PASS else _lift(other, self)))
 
@@ -233,9 +197,6 @@ class Tensor(MathMixin, ShapeMixin, ConversionMixin):
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return _linalg.matmul(_lift(other, self, scalar_ok=False), self)
-
-    def __neg__(self) -> Tensor:
-        return _arith.Neg.apply(self)
 
     def __pos__(self) -> Tensor:
         return self
@@ -341,6 +302,9 @@ class Tensor(MathMixin, ShapeMixin, ConversionMixin):
         return self
 
 
+_FIELDS = ("data", "grad", "requires_grad", "grad_fn", "_backend", "_version", "_hooks")
+
+
 def _weak(t: Tensor) -> Any:
     import weakref
 
@@ -403,3 +367,7 @@ _tensor_math.Tensor, _tensor_math._activation, _tensor_math._arith = Tensor, _ac
 _tensor_math._reduction, _tensor_math._unary = _reduction, _unary
 _tensor_shape.Tensor, _tensor_shape._lift = Tensor, _lift
 _tensor_shape._indexing, _tensor_shape._shape = _indexing, _shape
+_tensor_base._arith, _tensor_base._lift = _arith, _lift
+if _core is not None:
+    _core.configure(Tensor=Tensor, lift=_lift, Add=_arith.Add, Sub=_arith.Sub, Mul=_arith.Mul,
+                    Div=_arith.Div, Neg=_arith.Neg)

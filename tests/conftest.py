@@ -72,3 +72,11 @@ def backend(request):
         yield b
     finally:
         backends.set_default(previous)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from autograd import _native
+
+    which = "C (autograd._ccore)" if _native.native() else "pure Python"
+    forced = " (KEDJA_PURE_PYTHON set)" if os.environ.get("KEDJA_PURE_PYTHON") else ""
+    return f"kedja core: {which}{forced}"
