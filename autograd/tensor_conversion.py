@@ -4,6 +4,7 @@ dtype) and its repr; a base class of `Tensor`, to keep autograd/tensor.py short.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import backends
@@ -12,6 +13,9 @@ import backends
 # them here once it has defined and loaded them (an import from this file would close a circle).
 Tensor: Any = None
 _unary: Any = None
+
+#: The dtype NumPy's repr appends (on the values' last line, or wrapped onto a line of its own).
+_NUMPY_DTYPE = re.compile(r",\s*dtype=[\w\[\]<>=.]+$")
 
 
 class ConversionMixin:
@@ -106,5 +110,6 @@ class ConversionMixin:
             extras.append(f"grad_fn=<{self.grad_fn.name()}Backward>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
-        body = body.split(", dtype=")[0].replace("\n", "\n ")  # "tensor(" is one wider
+        # NumPy's own dtype (on the same line, or wrapped onto the next) gives way to ours.
+        body = _NUMPY_DTYPE.sub("", body).replace("\n", "\n ")  # "tensor(" is one wider
         return f"tensor({body}, {', '.join(extras)})"

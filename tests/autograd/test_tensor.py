@@ -151,6 +151,9 @@ def test_repr_shows_values_dtype_device_and_grad_fn(backend) -> None:
     assert m.splitlines()[1].startswith("        [3.")  # continuation lines line up
     assert "dtype=float64" in m
     assert repr(ag.tensor(2.5, device=backend)).startswith("tensor(2.5,")
+    # NumPy wraps its dtype onto a line of its own for long rows: named once all the same
+    wide = repr(ag.tensor([1.4130163e-01, 9.8228455e-05, 0.0, 0.0], device=backend))
+    assert wide.count("dtype=") == 1 and wide.rstrip().endswith(f"device={backend.device})")
 
 
 def test_in_place_on_a_non_leaf_is_recorded(backend) -> None:
