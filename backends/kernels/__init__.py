@@ -40,12 +40,14 @@ from .activations import (
 from .common import CudaSpec as CudaSpec  # re-exported: tests compile every CudaSpec
 from .common import _compute as _compute
 from .optimizers import adagrad_step, adam_step, rmsprop_step, sgd_step
+from .pooling import block_max, block_scatter
 from .softmax import log_softmax_stats, softmax_xent_grad
 
 __all__ = [
     "sgd_step", "adam_step", "rmsprop_step", "adagrad_step",
     "relu_grad", "leaky_relu", "leaky_relu_grad", "sigmoid", "sigmoid_grad", "tanh_grad",
-    "gelu", "gelu_grad", "log_softmax_stats", "softmax_xent_grad", "launches",
+    "gelu", "gelu_grad", "log_softmax_stats", "softmax_xent_grad", "block_max",
+    "block_scatter", "launches",
 ]
 
 
