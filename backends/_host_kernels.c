@@ -17,9 +17,9 @@
 #endif
 
 /* The loops are compiled for the baseline and for AVX2 and AVX-512 as well where the compiler
- * can dispatch at load time (GCC and Clang on x86-64 with glibc's ifunc): wider vectors for the
+ * can dispatch at load time (GCC and Clang on x86-64 with glibc: ifunc): wider vectors for the
  * mixed-width compares and selects. */
-#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__)) && \
+#if defined(__x86_64__) && defined(__GLIBC__) && (defined(__GNUC__) || defined(__clang__)) && \
     !defined(KEDJA_NO_CLONES)
 #define WIDE __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
@@ -91,9 +91,11 @@ unit_last(const Array *a)
  * the first maximum, ties to the earlier offset, a NaN never chosen. Offsets are visited in
  * row-major order k = i * kw + j, which is also memory order for channels-last blocks. The
  * running index of one output row is kept in `krow` in the values' own type (loops of one
- * element width vectorise at any C) and stored as I once the row is done. */
+ * element width vectorise at any C) and stored as I once the row is done. With `relu`, best
+ * becomes max(best, 0) once its row is done (relu after the pool; they commute). */
 #define BLOCK_MAX(T, I, NAME)                                                                 \
-    WIDE static void NAME(const Array *x, const Array *best, const Array *index, T *krow)     \
+    WIDE static void NAME(const Array *x, const Array *best, const Array *index, T *krow,     \
+                          int relu)                                                           \
     {                                                                                         \
         const Py_ssize_t *s = x->view.shape, *xs = x->view.strides;                           \
         const Py_ssize_t *bs = best->view.strides;                                            \
@@ -130,6 +132,12 @@ unit_last(const Array *a)
                         for (c = 0; c < C; c++)                                               \
                             ix[c] = (I)krow[ow * C + c];                                      \
                     }                                                                         \
+                if (relu) /* max(best, 0) as NumPy's maximum: NaN stays NaN */                \
+                    for (ow = 0; ow < s[3]; ow++) {                                           \
+                        T *restrict b = (T *)PTR(best, n * bs[0] + oh * bs[1] + ow * bs[2]);  \
+                        for (c = 0; c < C; c++)                                               \
+                            b[c] = (b[c] >= 0 || b[c] != b[c]) ? b[c] : (T)0;                 \
+                    }                                                                         \
             }                                                                                 \
     }
 
@@ -144,12 +152,15 @@ host_block_max(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Array x, best, index;
     void *krow;
     char xk, ik = 0;
-    int has_index, d;
+    int has_index, d, relu;
     x.held = best.held = index.held = 0;
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "block_max(blocks, best, index_or_None)");
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "block_max(blocks, best, index_or_None, relu)");
         return NULL;
     }
+    relu = PyObject_IsTrue(args[3]);
+    if (relu < 0)
+        return NULL;
     has_index = args[2] != Py_None;
     if (get_array(args[0], &x, 6, 0, "block_max blocks") < 0 ||
         get_array(args[1], &best, 4, 1, "block_max best") < 0 ||
@@ -186,9 +197,11 @@ host_block_max(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     Py_BEGIN_ALLOW_THREADS
     if (xk == 'f')
-        (ik == 'i' ? block_max_fi : block_max_fb)(&x, &best, has_index ? &index : NULL, krow);
+        (ik == 'i' ? block_max_fi : block_max_fb)(&x, &best, has_index ? &index : NULL, krow,
+                                                  relu);
     else
-        (ik == 'i' ? block_max_di : block_max_db)(&x, &best, has_index ? &index : NULL, krow);
+        (ik == 'i' ? block_max_di : block_max_db)(&x, &best, has_index ? &index : NULL, krow,
+                                                  relu);
     Py_END_ALLOW_THREADS
     PyMem_Free(krow);
     release(&x);
@@ -207,19 +220,29 @@ fail:
  * `g * (index == k)`: every offset gets g * 0 (so a NaN or inf in g reaches its whole block,
  * and a negative g leaves -0), then the maximum's offset gets g itself (g * 1). Per block row:
  * the kh*kw offsets filled (plain float loops, vectorised), then one store per element at the
- * offset's place in the block (`offsets`, by k). */
+ * offset's place in the block (`offsets`, by k). With a `gate` (N, OH, OW, C), each row of g
+ * is first multiplied by (gate > 0) into `gated`: relu's gradient for gate = relu's output,
+ * as `relu_grad` computes it (g * 1 or g * 0). */
 #define BLOCK_SCATTER(T, I, NAME)                                                             \
-    WIDE static void NAME(const Array *g, const Array *index, const Array *out,               \
-                     const Py_ssize_t *offsets)                                               \
+    WIDE static void NAME(const Array *g, const Array *index, const Array *gate,              \
+                          const Array *out, const Py_ssize_t *offsets, T *gated)              \
     {                                                                                         \
         const Py_ssize_t *s = out->view.shape, *os = out->view.strides;                       \
         const Py_ssize_t *gs = g->view.strides, *is = index->view.strides;                    \
+        const Py_ssize_t *ys = gate ? gate->view.strides : NULL;                              \
         Py_ssize_t n, oh, ow, k, c, K = s[2] * s[4], C = s[5];                                \
         for (n = 0; n < s[0]; n++)                                                            \
             for (oh = 0; oh < s[1]; oh++)                                                     \
                 for (ow = 0; ow < s[3]; ow++) {                                               \
                     const T *restrict v = (const T *)PTR(g, n * gs[0] + oh * gs[1] +          \
                                                                 ow * gs[2]);                 \
+                    if (gate) { /* v * (y > 0), as a select: the loop vectorises */          \
+                        const T *restrict y = (const T *)PTR(gate, n * ys[0] + oh * ys[1] +  \
+                                                                    ow * ys[2]);             \
+                        for (c = 0; c < C; c++)                                               \
+                            gated[c] = y[c] > 0 ? v[c] : v[c] * (T)0;                         \
+                        v = gated;                                                            \
+                    }                                                                         \
                     const I *restrict ix = (const I *)PTR(index, n * is[0] + oh * is[1] +     \
                                                                    ow * is[2]);              \
                     char *block = PTR(out, n * os[0] + oh * os[1] + ow * os[3]);              \
@@ -244,41 +267,50 @@ BLOCK_SCATTER(double, int, block_scatter_di)
 static PyObject *
 host_block_scatter(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    Array g, index, out;
+    Array g, index, gate, out;
     Py_ssize_t *offsets, kh, kw, i, j;
+    void *gated;
     char gk, ik;
-    int d;
-    g.held = index.held = out.held = 0;
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "block_scatter(g, index, out)");
+    int d, has_gate;
+    g.held = index.held = gate.held = out.held = 0;
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "block_scatter(g, index, gate_or_None, out)");
         return NULL;
     }
+    has_gate = args[2] != Py_None;
     if (get_array(args[0], &g, 4, 0, "block_scatter g") < 0 ||
         get_array(args[1], &index, 4, 0, "block_scatter index") < 0 ||
-        get_array(args[2], &out, 6, 1, "block_scatter out") < 0)
+        (has_gate && get_array(args[2], &gate, 4, 0, "block_scatter gate") < 0) ||
+        get_array(args[3], &out, 6, 1, "block_scatter out") < 0)
         goto fail;
     gk = kind_of(&g);
     ik = kind_of(&index);
-    if ((gk != 'f' && gk != 'd') || kind_of(&out) != gk || (ik != 'B' && ik != 'i')) {
+    if ((gk != 'f' && gk != 'd') || kind_of(&out) != gk || (ik != 'B' && ik != 'i') ||
+        (has_gate && kind_of(&gate) != gk)) {
         PyErr_SetString(PyExc_TypeError,
-                        "block_scatter: float32/float64 g and out, a uint8/int32 index");
+                        "block_scatter: float32/float64 g, gate and out, a uint8/int32 index");
         goto fail;
     }
     for (d = 0; d < 4; d++) {
         Py_ssize_t want = out.view.shape[d < 2 ? d : d + 1 + (d == 3)];
-        if (g.view.shape[d] != want || index.view.shape[d] != want) {
-            PyErr_SetString(PyExc_ValueError, "block_scatter: g/index do not match out");
+        if (g.view.shape[d] != want || index.view.shape[d] != want ||
+            (has_gate && gate.view.shape[d] != want)) {
+            PyErr_SetString(PyExc_ValueError, "block_scatter: g/index/gate do not match out");
             goto fail;
         }
     }
-    if (!unit_last(&g) || !unit_last(&index) || !unit_last(&out)) {
+    if (!unit_last(&g) || !unit_last(&index) || !unit_last(&out) ||
+        (has_gate && !unit_last(&gate))) {
         PyErr_SetString(PyExc_ValueError, "block_scatter: the channel axis must be contiguous");
         goto fail;
     }
     kh = out.view.shape[2];
     kw = out.view.shape[4];
     offsets = PyMem_Malloc((kh * kw > 0 ? kh * kw : 1) * sizeof(Py_ssize_t));
-    if (offsets == NULL) {
+    gated = PyMem_Malloc((out.view.shape[5] + 1) * out.view.itemsize);  /* one row of g */
+    if (offsets == NULL || gated == NULL) {
+        PyMem_Free(offsets);
+        PyMem_Free(gated);
         PyErr_NoMemory();
         goto fail;
     }
@@ -287,27 +319,32 @@ host_block_scatter(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             offsets[i * kw + j] = i * out.view.strides[2] + j * out.view.strides[4];
     Py_BEGIN_ALLOW_THREADS
     if (gk == 'f')
-        (ik == 'i' ? block_scatter_fi : block_scatter_fb)(&g, &index, &out, offsets);
+        (ik == 'i' ? block_scatter_fi : block_scatter_fb)(&g, &index, has_gate ? &gate : NULL,
+                                                          &out, offsets, gated);
     else
-        (ik == 'i' ? block_scatter_di : block_scatter_db)(&g, &index, &out, offsets);
+        (ik == 'i' ? block_scatter_di : block_scatter_db)(&g, &index, has_gate ? &gate : NULL,
+                                                          &out, offsets, gated);
     Py_END_ALLOW_THREADS
     PyMem_Free(offsets);
+    PyMem_Free(gated);
     release(&g);
     release(&index);
+    release(&gate);
     release(&out);
     Py_RETURN_NONE;
 fail:
     release(&g);
     release(&index);
+    release(&gate);
     release(&out);
     return NULL;
 }
 
 static PyMethodDef kernel_methods[] = {
     {"block_max", (PyCFunction)(void (*)(void))host_block_max, METH_FASTCALL,
-     "block_max(blocks, best, index): max (and first-max offset) over disjoint blocks."},
+     "block_max(blocks, best, index, relu): max (first-max offset) over disjoint blocks."},
     {"block_scatter", (PyCFunction)(void (*)(void))host_block_scatter, METH_FASTCALL,
-     "block_scatter(g, index, out): g at each block's first maximum, zeros elsewhere."},
+     "block_scatter(g, index, gate, out): g at each block's first maximum, zeros elsewhere."},
     {NULL}
 };
 

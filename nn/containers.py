@@ -6,6 +6,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from autograd.ops.pooling import max_pool2d_relu
+
 from .layers.activation import ReLU
 from .layers.pooling import MaxPool2d
 from .module import Module
@@ -78,8 +80,10 @@ class Sequential(Module):
             if type(module) is ReLU and i < len(modules) and type(modules[i]) is MaxPool2d:
                 # Max pooling commutes with relu, values and gradients alike (relu is monotone
                 # and its derivative is 0 wherever a window's maximum is not positive): pool
-                # first, so relu and its gradient touch the pooled tensor, kh*kw times smaller.
-                x = module(modules[i](x))
+                # first, so relu and its gradient touch the pooled tensor, kh*kw times smaller,
+                # and for disjoint blocks both run fused in one op (`max_pool2d_relu`).
+                pool = modules[i]
+                x = max_pool2d_relu(x, pool.kernel_size, pool.stride, pool.padding)
                 i += 1
             else:
                 x = module(x)

@@ -16,10 +16,10 @@ from ..function import Function
 from ..grad_mode import is_grad_enabled
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor
-from .activation import Relu
+from .activation import Relu, _constant, _ReluGrad, relu
 from .im2col import Col2Im, _check_image, _geometry, _pad_raw, _pair, _windows
 
-__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
+__all__ = ["max_pool2d", "max_pool2d_relu", "avg_pool2d", "adaptive_avg_pool2d"]
 
 
 # -- pooling ---------------------------------------------------------------------------------
@@ -116,18 +116,7 @@ class BlockMaxPool2d(Function):
 
     def forward(self, x, z=None):
         xp = self.xp
-        kh, kw = self.kernel
-        blocks = _blocks(xp, x, kh, kw)                      # (N, OH, kh, OW, kw, C)
-        best = xp.empty(blocks[:, :, 0, :, 0, :].shape, dtype=x.dtype)
-        index = None
-        if self._recording:  # only a recorded op has a backward to serve
-            index = xp.empty(best.shape, dtype=xp.uint8 if kh * kw <= 256 else xp.int32)
-
-        def part(a: int, b: int) -> None:  # images [a, b); a big batch as two halves at once
-            kernels.block_max(self.backend, blocks[a:b], best[a:b],
-                              None if index is None else index[a:b])
-
-        big_halves(self.backend, part, x.shape[0], x.nbytes)
+        best, index = _block_pool(self, x, then_relu=False)
         if z is None:
             self.save_for_backward(index)
         else:  # where relu'(z) is 1 at each block's maximum (a mask, not y: y may change)
@@ -151,14 +140,62 @@ class BlockMaxPool2d(Function):
         return None, _BlockScatter.apply(gy * mask, index, kernel=self.kernel)
 
 
-class _BlockScatter(Function):
-    """gx = gy placed at each block's first maximum (given by `index`), zeros elsewhere;
-    linear in gy, constant in the index."""
+class BlockMaxPoolRelu(Function):
+    """y = relu(max over disjoint (kh, kw) blocks), fused: what `nn.Sequential` runs for a
+    ``ReLU`` followed by a block ``MaxPool2d`` (the two commute, values and first-maximum
+    gradients alike).
+
+    Fused for speed: one pass takes the block maxima, their first-maximum offsets and the relu
+    (`kernels.block_max`), and the first-order backward scatters gy to those offsets where
+    y > 0 in one more (`kernels.block_scatter` with y as its gate), instead of relu's own
+    forward and gradient passes and two more graph nodes. With ``create_graph`` the rule is
+    relu's gradient and the block scatter, each differentiable.
+    """
 
     raw_backward = True
 
-    def forward(self, gy, index):
-        self.save_for_backward(index)
+    def forward(self, x):
+        best, index = _block_pool(self, x, then_relu=True)
+        y = best.transpose(0, 3, 1, 2)                       # NCHW view of NHWC memory
+        self.save_for_backward(index, y)
+        return y
+
+    def backward(self, gy):
+        index, y = self.saved_tensors
+        if not isinstance(gy, Tensor):  # first order on arrays: relu's gradient in the scatter
+            return _BlockScatter.apply(gy, index, y, kernel=self.kernel)
+        gz = _ReluGrad.apply(_constant(y), gy)
+        return _BlockScatter.apply(gz, index, kernel=self.kernel)
+
+
+def _block_pool(fn: Function, x: Any, then_relu: bool) -> tuple:
+    """(best, index) of x's disjoint blocks, channels-last: the max of each (relu'd if asked)
+    and, when `fn` is recorded, its first maximum's offset (uint8 up to 256 offsets)."""
+    xp = fn.xp
+    kh, kw = fn.kernel
+    blocks = _blocks(xp, x, kh, kw)                          # (N, OH, kh, OW, kw, C)
+    best = xp.empty(blocks[:, :, 0, :, 0, :].shape, dtype=x.dtype)
+    index = None
+    if fn._recording:  # only a recorded op has a backward to serve
+        index = xp.empty(best.shape, dtype=xp.uint8 if kh * kw <= 256 else xp.int32)
+
+    def part(a: int, b: int) -> None:  # images [a, b); a big batch as two halves at once
+        kernels.block_max(fn.backend, blocks[a:b], best[a:b],
+                          None if index is None else index[a:b], then_relu)
+
+    big_halves(fn.backend, part, x.shape[0], x.nbytes)
+    return best, index
+
+
+class _BlockScatter(Function):
+    """gx = gy placed at each block's first maximum (given by `index`), zeros elsewhere;
+    linear in gy, constant in the index. With a third input `gate` (relu's output y), gy is
+    first masked where y > 0 (relu's gradient), in the same pass; constant in the gate."""
+
+    raw_backward = True
+
+    def forward(self, gy, index, gate=None):
+        self.save_for_backward(index, gate)
         xp = self.xp
         kh, kw = self.kernel
         n, c, oh, ow = gy.shape
@@ -166,14 +203,18 @@ class _BlockScatter(Function):
 
         def part(a: int, b: int) -> None:  # images [a, b); a big batch as two halves at once
             kernels.block_scatter(self.backend, gy[a:b].transpose(0, 2, 3, 1), index[a:b],
-                                  out[a:b])
+                                  out[a:b], None if gate is None else
+                                  gate[a:b].transpose(0, 2, 3, 1))
 
         big_halves(self.backend, part, n, out.nbytes)
         return out.reshape(n, oh * kh, ow * kw, c).transpose(0, 3, 1, 2)
 
     def backward(self, ggx):
-        (index,) = self.saved_tensors
-        return _BlockGather.apply(ggx, index, kernel=self.kernel), None
+        index, gate = self.saved_tensors
+        g = _BlockGather.apply(ggx, index, kernel=self.kernel)
+        if gate is None:
+            return g, None
+        return _ReluGrad.apply(_constant(gate), g), None, None
 
 
 class _BlockGather(Function):
@@ -215,14 +256,29 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     (row-major order), like PyTorch, not split among ties.
     """
     g, _ = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
-    h, w = x.shape[2:]
-    if (g.sh, g.sw) == (g.kh, g.kw) and not g.padded and h % g.kh == 0 and w % g.kw == 0 \
-            and x.dtype.kind == "f":
+    if _is_block(g, x):
         relu = x.grad_fn
         if type(relu) is Relu and is_grad_enabled():
             return BlockMaxPool2d.apply(x, _relu_input(x, relu), kernel=(g.kh, g.kw), relu=relu)
         return BlockMaxPool2d.apply(x, kernel=(g.kh, g.kw))
     return MaxPool2d.apply(x, geometry=g)
+
+
+def max_pool2d_relu(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+    """``relu(max_pool2d(x, ...))``, which equals ``max_pool2d(relu(x), ...)`` (they commute),
+    fused into one op for disjoint blocks (`BlockMaxPoolRelu`); other windows pool, then relu.
+    `nn.Sequential` runs a ``ReLU`` followed by a ``MaxPool2d`` through this."""
+    g, _ = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
+    if _is_block(g, x):
+        return BlockMaxPoolRelu.apply(x, kernel=(g.kh, g.kw))
+    return relu(max_pool2d(x, kernel_size, stride, padding))
+
+
+def _is_block(g: Any, x: Tensor) -> bool:
+    """Whether the windows tile the float image in disjoint blocks (stride = kernel, no pad)."""
+    h, w = x.shape[2:]
+    return ((g.sh, g.sw) == (g.kh, g.kw) and not g.padded and h % g.kh == 0 and w % g.kw == 0
+            and x.dtype.kind == "f")
 
 
 def _relu_input(x: Tensor, relu: Relu) -> Tensor:

@@ -36,9 +36,10 @@ def _host_c(backend: Any, values: tuple, index: Any) -> bool:
         a.strides[-1] == a.itemsize for a in arrays)
 
 
-def block_max(backend: Any, blocks: Any, best: Any, index: Any) -> None:
+def block_max(backend: Any, blocks: Any, best: Any, index: Any, relu: bool = False) -> None:
     """best = the max over the blocks' kh*kw offsets (NaN propagates); index (unless None) =
     the first maximum's offset k = i * kw + j (ties to the earlier offset; a NaN is never it).
+    With `relu`, best = max(that max, 0) (relu after the pool: the two commute).
 
     The first maximum is where the running max last rose strictly (a tie does not raise it):
     index = max over k of k * (tap_k > running max). NumPy body: with a uint8 index the
@@ -46,7 +47,7 @@ def block_max(backend: Any, blocks: Any, best: Any, index: Any) -> None:
     casts, no new temporaries: ~25 % less time than casting bool to uint8 per offset).
     """
     if _host_c(backend, (blocks, best), index):
-        host_kernels.block_max(blocks, best, index)
+        host_kernels.block_max(blocks, best, index, relu)
         return
     xp = backend.xp
     kh, kw = blocks.shape[2], blocks.shape[4]
@@ -69,20 +70,25 @@ def block_max(backend: Any, blocks: Any, best: Any, index: Any) -> None:
             rose = xp.multiply(xp.greater(tap, best), k, dtype=index.dtype)
             xp.maximum(index, rose, out=index)
         xp.maximum(best, tap, out=best)
+    if relu:
+        xp.maximum(best, 0, out=best)
 
 
-def block_scatter(backend: Any, g: Any, index: Any, out: Any) -> None:
+def block_scatter(backend: Any, g: Any, index: Any, out: Any, gate: Any = None) -> None:
     """out[:, :, i, :, j, :] = g * (index == i * kw + j): `g` (N, OH, OW, C) at each block's
     first maximum and zeros elsewhere, as a product (a NaN or inf in g reaches its whole
-    block, as PyTorch's scatter would not: kept for one rule on every path)."""
-    if not _host_c(backend, (g, out), index):
-        # The array body reads g kh*kw times: contiguous once (an NCHW g, e.g. from a
-        # flatten, would otherwise be read with a stride of C*OH*OW... each time).
-        g = backend.xp.ascontiguousarray(g)
-    if _host_c(backend, (g, out), index):
-        host_kernels.block_scatter(g, index, out)
-        return
+    block, as PyTorch's scatter would not: kept for one rule on every path). With a `gate`
+    (relu's output, like g), g is multiplied by ``gate > 0`` first (relu's gradient)."""
     xp = backend.xp
+    # Contiguous once: the array body reads g kh*kw times and the C loop wants it so (an NCHW
+    # g, e.g. from a flatten, is copied; a convolution's NHWC-memory gradient already is).
+    g = xp.ascontiguousarray(g)
+    gate = None if gate is None else xp.ascontiguousarray(gate)
+    if _host_c(backend, (g, out) if gate is None else (g, out, gate), index):
+        host_kernels.block_scatter(g, index, gate, out)
+        return
+    if gate is not None:
+        g = xp.multiply(g, xp.greater(gate, 0))  # as relu_grad
     kh, kw = out.shape[2], out.shape[4]
     for k in range(kh * kw):
         xp.multiply(g, index == k, out=out[:, :, k // kw, :, k % kw, :])

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from autograd.ops.conv import conv1d, conv2d, im2col
 from autograd.ops.loss_ops import binary_cross_entropy_with_logits, softmax_cross_entropy
-from autograd.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from autograd.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_pool2d_relu
 
 from .op_table import OpCase
 
@@ -297,6 +297,14 @@ CASES = [
     OpCase("relu_max_pool2d_blocks", lambda x, **p: max_pool2d(x.relu(), **p),
            lambda x, **p: ref_max_pool2d(np.maximum(x, 0.0), **p), shapes=block_pool_case(),
            params=block_pool_params, distinct=True, kinks=(0.0,)),
+    # block pooling then relu, fused in one op (what nn.Sequential runs for ReLU, MaxPool2d);
+    # other windows pool, then relu.
+    OpCase("max_pool2d_relu_blocks", max_pool2d_relu,
+           lambda x, **p: np.maximum(ref_max_pool2d(x, **p), 0.0), shapes=block_pool_case(),
+           params=block_pool_params, distinct=True, kinks=(0.0,)),
+    OpCase("max_pool2d_relu", max_pool2d_relu,
+           lambda x, **p: np.maximum(ref_max_pool2d(x, **p), 0.0), shapes=image_shapes,
+           params=pool_params, distinct=True, kinks=(0.0,)),
     OpCase("avg_pool2d", avg_pool2d, ref_avg_pool2d, shapes=image_shapes,
            params=lambda s: pool_params(s, avg=True)),
     OpCase("adaptive_avg_pool2d", adaptive_avg_pool2d, ref_adaptive_avg_pool2d,

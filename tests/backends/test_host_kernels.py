@@ -49,17 +49,18 @@ def test_block_max_matches_the_numpy_body(case) -> None:
     shape = blocks[:, :, 0, :, 0, :].shape
 
     def run():
-        best = np.empty(shape, blocks.dtype)
-        index = np.empty(shape, index_dtype)
-        pooling.block_max(HOST, blocks, best, index)
-        plain = np.empty(shape, blocks.dtype)
-        pooling.block_max(HOST, blocks, plain, None)
-        return best, index, plain
+        out = []
+        for relu in (False, True):
+            best = np.empty(shape, blocks.dtype)
+            index = np.empty(shape, index_dtype)
+            pooling.block_max(HOST, blocks, best, index, relu)
+            plain = np.empty(shape, blocks.dtype)
+            pooling.block_max(HOST, blocks, plain, None, relu)
+            out += [best, index, plain]
+        return out
 
-    (best_c, index_c, plain_c), (best_n, index_n, plain_n) = _both(run)
-    np.testing.assert_array_equal(index_c, index_n)
-    np.testing.assert_array_equal(best_c, best_n)  # NaN where NaN, values equal (0 == -0)
-    np.testing.assert_array_equal(plain_c, plain_n)
+    for c, numpy_body in zip(*_both(run)):
+        np.testing.assert_array_equal(c, numpy_body)  # NaN where NaN, values equal (0 == -0)
 
 
 @given(block_cases())
@@ -70,23 +71,28 @@ def test_block_scatter_matches_the_numpy_body(case) -> None:
     index = rng.integers(0, kh * kw, (n, oh, ow, c)).astype(index_dtype)
     g = blocks[:, :, 0, :, 0, :]  # specials too; not contiguous: the C path takes a copy
 
-    def run():
-        out = np.empty(blocks.shape, blocks.dtype)
-        pooling.block_scatter(HOST, g, index, out)
-        return out
+    gate = blocks[:, :, -1, :, -1, :]  # relu's output stand-in: its sign decides
 
-    c_out, n_out = _both(run)
-    np.testing.assert_array_equal(c_out, n_out)
-    assert np.signbit(c_out).tolist() == np.signbit(n_out).tolist()
+    def run():
+        outs = []
+        for gated in (None, gate):
+            out = np.empty(blocks.shape, blocks.dtype)
+            pooling.block_scatter(HOST, g, index, out, gated)
+            outs.append(out)
+        return outs
+
+    for c_out, n_out in zip(*_both(run)):
+        np.testing.assert_array_equal(c_out, n_out)
+        assert np.signbit(c_out).tolist() == np.signbit(n_out).tolist()
 
 
 def test_the_c_loops_refuse_what_they_do_not_take() -> None:
     k = native.host_kernels
     blocks = np.zeros((1, 2, 2, 2, 2, 3), np.float32)
     with pytest.raises(TypeError, match="float32 or float64"):
-        k.block_max(blocks.astype(np.int64), np.zeros((1, 2, 2, 3), np.int64), None)
+        k.block_max(blocks.astype(np.int64), np.zeros((1, 2, 2, 3), np.int64), None, False)
     with pytest.raises(ValueError, match="do not match"):
-        k.block_max(blocks, np.zeros((1, 2, 3, 3), np.float32), None)
+        k.block_max(blocks, np.zeros((1, 2, 3, 3), np.float32), None, False)
     strided = np.zeros((1, 2, 2, 2, 2, 6), np.float32)[..., ::2]  # channel stride 8 bytes
     with pytest.raises(ValueError, match="contiguous"):
-        k.block_max(strided, np.zeros((1, 2, 2, 3), np.float32), None)
+        k.block_max(strided, np.zeros((1, 2, 2, 3), np.float32), None, False)
