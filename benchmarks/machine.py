@@ -12,7 +12,10 @@ from typing import Any
 import numpy as np
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                "NUMEXPR_NUM_THREADS", "KEDJA_DEVICE")
+                "NUMEXPR_NUM_THREADS", "KEDJA_DEVICE", "KEDJA_PURE_PYTHON", "KEDJA_HOST_THREADS",
+                # OpenBLAS kernel overrides: a forced older kernel (e.g. Haswell on an AVX-512
+                # machine) slows NumPy's GEMMs by up to 2x, so a table must say so
+                "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
 def cpu_model() -> str:
@@ -32,7 +35,8 @@ def blas_info() -> list[dict]:
         from threadpoolctl import threadpool_info
     except ImportError:
         return [{"note": "threadpoolctl not installed"}]
-    keys = ("user_api", "internal_api", "num_threads", "version", "threading_layer")
+    keys = ("user_api", "internal_api", "num_threads", "version", "threading_layer",
+            "architecture")
     return [{k: pool.get(k) for k in keys} for pool in threadpool_info()]
 
 
@@ -72,12 +76,23 @@ def describe(torch: Any, device: str, root: str) -> dict:
         "torch_threads": None if torch is None else torch.get_num_threads(),
         "thread_env": {k: os.environ[k] for k in _THREAD_VARS if k in os.environ},
         "device": device,
+        "kedja_core": _kedja_core(),
         "kedja_revision": git_revision(root),
         "loadavg_start": loadavg(),
     }
     if device == "cuda":
         info["gpu"] = _gpu_name(torch)
     return info
+
+
+def _kedja_core() -> str:
+    """Which of kedja's cores and host kernels ran: the C extensions or the Python code."""
+    from autograd import _native
+    from backends import native
+
+    core = "C core" if _native.native() else "pure-Python core"
+    kernels = "C host kernels" if native.host_kernels is not None else "NumPy host kernels"
+    return f"{core}, {kernels}"
 
 
 def _gpu_name(torch: Any) -> str | None:
@@ -94,9 +109,10 @@ def _gpu_name(torch: Any) -> str | None:
 def summary(info: dict) -> str:
     """One paragraph for the markdown report."""
     blas = ", ".join(
-        f"{p.get('internal_api')} {p.get('version')} ({p.get('num_threads')} threads)"
+        f"{p.get('internal_api')} {p.get('version')} "
+        f"({p.get('architecture') or 'kernel unknown'}, {p.get('num_threads')} threads)"
         for p in info["blas"] if p.get("user_api") == "blas"
-    ) or "unknown"
+    ) or "unknown BLAS (pip install threadpoolctl to see it)"
     torch = (f"torch {info['torch']} ({info['torch_threads']} threads)" if info["torch"]
              else "torch not installed")
     load = info.get("loadavg_start"), info.get("loadavg_end")
@@ -105,7 +121,8 @@ def summary(info: dict) -> str:
             f"with {blas}; {torch}; device {info['device']}")
     if info.get("gpu"):
         text += f" ({info['gpu']})"
-    text += f"; kedja {info['kedja_revision']}; load average (1/5/15 min) at start {load[0]}"
+    text += (f"; kedja {info['kedja_revision']} ({info.get('kedja_core')}); "
+             f"load average (1/5/15 min) at start {load[0]}")
     if load[1] is not None:
         text += f", at end {load[1]}"
     if info["thread_env"]:
