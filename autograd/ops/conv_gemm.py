@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backends import kernels
 from backends.host_threads import halves
 
 from ..function import Function
@@ -146,7 +147,7 @@ def _gemm_cols(backend: Any, x: Any, g: _Geometry, oh: int, ow: int) -> Any:
     One channel on the host: a contiguous (K, M) block, one (N, OH, OW) plane per kernel
     offset (copies in runs of OW), returned transposed (an F-ordered matrix BLAS reads as it
     is). Otherwise, and on a device (one gather instead of one per offset): channels-last rows
-    (copies in runs of C), as `Im2Col`.
+    (copies in runs of C), as `Im2Col`; on the host by the C loop where it is built.
     """
     xp = backend.xp
     n, c = x.shape[:2]
@@ -161,6 +162,11 @@ def _gemm_cols(backend: Any, x: Any, g: _Geometry, oh: int, ow: int) -> Any:
                 left = j * g.dw
                 cols[i * g.kw + j] = image[:, top:top + h_end:g.sh, left:left + w_end:g.sw]
         return cols.reshape(taps, n * oh * ow).T
+    nhwc = x.transpose(0, 2, 3, 1)
+    if not backend.is_device and not kernels.c_loops(backend, nhwc):
+        nhwc = xp.ascontiguousarray(nhwc)  # an NCHW input: channels-last once, for C's loop
+    if kernels.c_loops(backend, nhwc):  # one C loop, the padding by bounds checks
+        return kernels.im2col(backend, nhwc, g.window, oh, ow)
     view = _group_windows(xp, _channels_last_padded(xp, x, g), g, 1, oh, ow)
     return view.transpose(0, 3, 4, 1, 5, 6, 2).reshape(n * oh * ow, c * taps)
 
@@ -224,6 +230,38 @@ def _add_bias(backend: Any, rows: Any, b: Any) -> None:
 
 
 def _input_grad(backend: Any, gy2: Any, w: Any, g: _Geometry, in_shape: tuple) -> Any:
+    """gx (raw arrays): the adjoint of the columns applied to gy2 @ w_rows.
+
+    Where the host C loops are built: per chunk of images (their column gradient ~1 MiB, in
+    cache), one GEMM ``gy2 @ w_rows`` (K = kh*kw*C wide: a far better GEMM shape than one per
+    offset) and `kernels.col2im_add` into a channels-last accumulator. Otherwise by offset
+    (`_input_grad_by_offset`): NumPy's strided adds out of K-wide rows cost more than the
+    narrow GEMMs save. The two round differently in the last bit (other GEMM shapes).
+    """
+    n, c, h, wd = in_shape
+    oh, ow = g.out_hw(h, wd)
+    xp = backend.xp
+    dtype = xp.result_type(gy2.dtype, w.dtype)
+    acc = xp.empty((n, h, wd, c), dtype=dtype)  # channels-last
+    if not kernels.c_loops(backend, acc):
+        return _input_grad_by_offset(backend, gy2, w, g, in_shape)
+    acc.fill(0)
+    w_rows = _weight_rows(w)                                   # (C_out, kh*kw*C)
+    chunks = _batch_chunks(backend, acc.transpose(0, 3, 1, 2), w, oh, ow)
+
+    def run(first: int, last: int) -> None:  # chunks [first, last); halves on two cores
+        for start, stop in chunks[first:last]:
+            gcols = xp.matmul(gy2[start * oh * ow:stop * oh * ow], w_rows)
+            kernels.col2im_add(backend, gcols, acc[start:stop], g.window, oh, ow)
+
+    if gy2.nbytes >= _CHUNK_BYTES:
+        halves(backend, run, len(chunks))
+    else:
+        run(0, len(chunks))
+    return acc.transpose(0, 3, 1, 2)
+
+
+def _input_grad_by_offset(backend: Any, gy2: Any, w: Any, g: _Geometry, in_shape: tuple) -> Any:
     """gx (raw arrays): the adjoint of the columns applied to gy2 @ w_rows, by kernel offset.
 
     For each offset (i, j), ``gy2 @ w[:, :, i, j]`` (M, C) is written into one reused buffer

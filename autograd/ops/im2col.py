@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from backends import kernels
+
 from ..function import Function
 from ..tensor import Tensor
 
@@ -45,6 +47,12 @@ class _Geometry:
     def out_hw(self, h: int, w: int) -> tuple:
         return (_out_size(h, self.kh, self.sh, self.pt + self.pb, self.dh),
                 _out_size(w, self.kw, self.sw, self.pl + self.pr, self.dw))
+
+    @property
+    def window(self) -> Any:
+        """The same geometry as plain numbers, for the host kernels (`kernels.Window`)."""
+        return kernels.Window(self.kh, self.kw, self.sh, self.sw, self.dh, self.dw, self.pt,
+                              self.pb, self.pl, self.pr)
 
     @property
     def padded(self) -> bool:

@@ -96,3 +96,51 @@ def test_the_c_loops_refuse_what_they_do_not_take() -> None:
     strided = np.zeros((1, 2, 2, 2, 2, 6), np.float32)[..., ::2]  # channel stride 8 bytes
     with pytest.raises(ValueError, match="contiguous"):
         k.block_max(strided, np.zeros((1, 2, 2, 3), np.float32), None, False)
+
+
+@st.composite
+def window_cases(draw):
+    from backends.kernels.windows import Window
+
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    sh, sw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    dh, dw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    pads = [draw(st.integers(0, d * (k - 1))) for k, d in ((kh, dh), (kh, dh), (kw, dw),
+                                                            (kw, dw))]
+    n, c = draw(st.integers(0, 2)), draw(st.integers(1, 5))
+    h = draw(st.integers(dh * (kh - 1) + 1, 7))
+    wd = draw(st.integers(dw * (kw - 1) + 1, 7))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    w = Window(kh, kw, sh, sw, dh, dw, *pads)
+    oh = (h + w.pt + w.pb - dh * (kh - 1) - 1) // sh + 1
+    ow = (wd + w.pl + w.pr - dw * (kw - 1) - 1) // sw + 1
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    # an NCHW array's channels-last view, as the convolution passes it
+    image = rng.standard_normal((n, h, wd, c)).astype(dtype)
+    return image, w, oh, ow
+
+
+@given(window_cases())
+def test_im2col_and_col2im_match_the_numpy_bodies(case) -> None:
+    from backends.kernels import windows
+
+    image, w, oh, ow = case
+    rng = np.random.default_rng(1)
+    cols = rng.standard_normal((image.shape[0] * oh * ow, w.kh * w.kw * image.shape[3]))
+    cols = cols.astype(image.dtype)
+
+    def run():
+        gathered = windows.im2col(HOST, image, w, oh, ow)
+        target = image.copy()
+        windows.col2im_add(HOST, cols, target, w, oh, ow)
+        return gathered, target
+
+    saved = windows.host_kernels
+    c_result = run()
+    windows.host_kernels = None
+    try:
+        numpy_result = run()
+    finally:
+        windows.host_kernels = saved
+    for c_out, n_out in zip(c_result, numpy_result):
+        np.testing.assert_array_equal(c_out, n_out)

@@ -1,0 +1,98 @@
+"""A convolution's column matrix, channels-last: the window gather (im2col) and its adjoint,
+the add of columns back into an image (col2im).
+
+Rows are output pixels (image, row, column); columns run (kernel row, kernel column, channel),
+channels innermost, so both directions move runs of contiguous channels. The geometry comes as
+plain numbers (`Window`): kernel, stride, dilation and (top, bottom, left, right) padding. Two
+bodies each, computing the same bits: on the host where the C extension is built, one C loop
+(``backends/_host_kernels.c``: zeros for the padding by bounds checks, so no padded copy of the
+image is made); otherwise whole-array `xp` calls on a zero-padded channels-last copy.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..native import host_kernels
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class Window(NamedTuple):
+    """A 2-D window op's geometry: kernel, stride, dilation, padding (top, bottom, left,
+    right)."""
+
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    dh: int
+    dw: int
+    pt: int
+    pb: int
+    pl: int
+    pr: int
+
+
+def c_loops(backend: Any, image: Any) -> bool:
+    """Whether the C loops take this (N, H, W, C) image: host NumPy, float32/float64, a
+    contiguous channel axis, and the extension built."""
+    return (host_kernels is not None and backend.name == "numpy" and image.dtype in _FLOATS
+            and image.strides[-1] == image.itemsize)
+
+
+def _c_args(w: Window, oh: int, ow: int) -> tuple:
+    return (w.kh, w.kw, w.sh, w.sw, w.dh, w.dw, w.pt, w.pl, oh, ow)
+
+
+def _padded(xp: Any, image: Any, w: Window) -> Any:
+    """A zero-padded channels-last copy of `image` (N, H, W, C)."""
+    n, h, wd, c = image.shape
+    buffer = xp.zeros((n, h + w.pt + w.pb, wd + w.pl + w.pr, c), dtype=image.dtype)
+    buffer[:, w.pt:w.pt + h, w.pl:w.pl + wd] = image
+    return buffer
+
+
+def _window_view(xp: Any, padded: Any, w: Window, oh: int, ow: int) -> Any:
+    """A strided view (N, OH, OW, kh, kw, C) of every window of a padded image."""
+    n, _, _, c = padded.shape
+    s_n, s_h, s_w, s_c = padded.strides
+    return xp.lib.stride_tricks.as_strided(
+        padded, shape=(n, oh, ow, w.kh, w.kw, c),
+        strides=(s_n, s_h * w.sh, s_w * w.sw, s_h * w.dh, s_w * w.dw, s_c))
+
+
+def im2col(backend: Any, image: Any, w: Window, oh: int, ow: int) -> Any:
+    """The (N*OH*OW, kh*kw*C) columns of `image` (N, H, W, C), zeros where a window reaches
+    the padding."""
+    xp = backend.xp
+    n, _, _, c = image.shape
+    if c_loops(backend, image):
+        cols = xp.empty((n * oh * ow, w.kh * w.kw * c), dtype=image.dtype)
+        host_kernels.im2col(image, cols, *_c_args(w, oh, ow))
+        return cols
+    view = _window_view(xp, _padded(xp, image, w), w, oh, ow)
+    return view.reshape(n * oh * ow, w.kh * w.kw * c)   # the one copy
+
+
+def col2im_add(backend: Any, cols: Any, image: Any, w: Window, oh: int, ow: int) -> None:
+    """``image += the adjoint of im2col applied to cols``: each window's columns added back
+    where the window lies, one kernel offset at a time (every pixel sums its terms in offset
+    order); columns that fall in the padding are dropped. `image` (N, H, W, C) is updated in
+    place."""
+    if c_loops(backend, image) and cols.dtype == image.dtype and cols.flags.c_contiguous:
+        host_kernels.col2im_add(image, cols, *_c_args(w, oh, ow))
+        return
+    xp = backend.xp
+    n, h, wd, c = image.shape
+    buffer = _padded(xp, image, w)
+    cols6 = cols.reshape(n, oh, ow, w.kh, w.kw, c)
+    h_end, w_end = w.sh * (oh - 1) + 1, w.sw * (ow - 1) + 1
+    for i in range(w.kh):
+        top = i * w.dh
+        for j in range(w.kw):
+            left = j * w.dw
+            buffer[:, top:top + h_end:w.sh, left:left + w_end:w.sw] += cols6[:, :, :, i, j]
+    image[...] = buffer[:, w.pt:w.pt + h, w.pl:w.pl + wd]
