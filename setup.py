@@ -10,17 +10,30 @@ from pathlib import Path
 
 from setuptools import Extension, setup
 
+ROOT = Path(__file__).parent
 
-def extension(name: str, source: str, hash_macro: str) -> Extension:
-    """An optional extension with the sha256 prefix of its source compiled in (so that a
-    stale build is recognised: see backends/native.py)."""
-    digest = hashlib.sha256((Path(__file__).parent / source).read_bytes()).hexdigest()[:16]
-    return Extension(name, [source], define_macros=[(hash_macro, f'"{digest}"')], optional=True)
+
+def sources_hash(folder: Path) -> str:
+    """The sha256 prefix of a folder's C sources (the same as backends.native.source_hash)."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.[ch]")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def extension(name: str, folder: str, hash_macro: str) -> Extension:
+    """An optional extension from every .c file of `folder`, with its sources' hash compiled
+    in (so that a stale build is recognised)."""
+    sources = sorted(str(p.relative_to(ROOT)) for p in (ROOT / folder).glob("*.c"))
+    headers = sorted(str(p.relative_to(ROOT)) for p in (ROOT / folder).glob("*.h"))
+    return Extension(name, sources, include_dirs=[folder], depends=headers,
+                     define_macros=[(hash_macro, f'"{sources_hash(ROOT / folder)}"')],
+                     optional=True)
 
 
 setup(
     ext_modules=[
-        extension("autograd._ccore", "autograd/_ccore.c", "CORE_SOURCE_HASH"),
-        extension("backends._host_kernels", "backends/_host_kernels.c", "KERNELS_SOURCE_HASH"),
+        extension("autograd._ccore", "autograd/csrc", "CORE_SOURCE_HASH"),
+        extension("backends._host_kernels", "backends/csrc", "KERNELS_SOURCE_HASH"),
     ]
 )

@@ -2,10 +2,10 @@
 
 Two extensions exist: `autograd._ccore` (the per-op machinery; see autograd/_native.py) and
 `backends._host_kernels` (one-pass loops for host arrays; see backends/kernels/). Each is used
-when `pip install` built it (it needs a C compiler), unless ``KEDJA_PURE_PYTHON=1`` is set, and
-unless it was built from other sources than the ``.c`` file next to it (an editable install
-whose C file changed since: a warning says to rebuild). Otherwise the Python code runs; both
-give the same results.
+when `pip install` built it (it needs a C compiler), unless ``KEDJA_PURE_PYTHON=1`` is set,
+and unless it was built from other sources than the C files in its ``csrc/`` folder (an
+editable install whose C files changed since: a warning says to rebuild). Otherwise the Python
+code runs; both give the same results.
 """
 
 from __future__ import annotations
@@ -23,19 +23,24 @@ def pure_python() -> bool:
     return os.environ.get("KEDJA_PURE_PYTHON", "").strip() not in ("", "0")
 
 
-def source_hash(source: Path) -> str | None:
-    """The first 16 hex digits of the sha256 of `source` (None where it is not shipped)."""
-    try:
-        return hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    except OSError:
+def source_hash(folder: Path) -> str | None:
+    """The first 16 hex digits of the sha256 of a folder's C sources (``*.c``, ``*.h``), as
+    setup.py compiles it in; None where the sources are not shipped."""
+    paths = sorted(folder.glob("*.[ch]"))
+    if not paths:
         return None
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
-def load(name: str, source: Path, abi: int) -> ModuleType | None:
-    """The extension module `name` built from `source`, or None (see the module docstring).
+def load(name: str, sources: Path, abi: int) -> ModuleType | None:
+    """The extension module `name` built from the C files in `sources`, or None (see the
+    module docstring).
 
     `abi` is what the Python side expects of it (its ``ABI`` constant); setup.py compiles the
-    source's hash into its ``SOURCE_HASH``.
+    sources' hash into its ``SOURCE_HASH``.
     """
     if pure_python():
         return None
@@ -43,11 +48,11 @@ def load(name: str, source: Path, abi: int) -> ModuleType | None:
         module = importlib.import_module(name)
     except ImportError:
         return None
-    expected = source_hash(source)
+    expected = source_hash(sources)
     if module.ABI != abi or (expected is not None and module.SOURCE_HASH != expected):
         warnings.warn(
-            f"{name} was built from other sources than {source.name}; running the pure-Python "
-            "code instead (rebuild with `pip install -e .`)",
+            f"{name} was built from other sources than those in {sources}; running the "
+            "pure-Python code instead (rebuild with `pip install -e .`)",
             RuntimeWarning,
             stacklevel=2,
         )
@@ -56,4 +61,4 @@ def load(name: str, source: Path, abi: int) -> ModuleType | None:
 
 
 #: The host kernels' C module, or None (see backends/kernels/).
-host_kernels = load("backends._host_kernels", Path(__file__).with_name("_host_kernels.c"), 1)
+host_kernels = load("backends._host_kernels", Path(__file__).with_name("csrc"), 1)

@@ -76,7 +76,9 @@ def backend(request):
 
 def pytest_report_header(config: pytest.Config) -> str:
     from autograd import _native
+    from backends import native
 
-    which = "C (autograd._ccore)" if _native.native() else "pure Python"
-    forced = " (KEDJA_PURE_PYTHON set)" if os.environ.get("KEDJA_PURE_PYTHON") else ""
-    return f"kedja core: {which}{forced}"
+    core = "C (autograd._ccore)" if _native.native() else "pure Python"
+    kernels = "C (backends._host_kernels)" if native.host_kernels is not None else "NumPy"
+    forced = " (KEDJA_PURE_PYTHON set)" if native.pure_python() else ""
+    return f"kedja core: {core}; host kernels: {kernels}{forced}"

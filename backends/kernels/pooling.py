@@ -5,7 +5,7 @@ Both work on channels-last blocks, ``(N, OH, kh, OW, kw, C)`` (a free view of an
 NHWC memory, as convolution outputs are). Two bodies each, computing the same values:
 
 - on the host, where the C extension is built (backends/native.py), one C loop over memory
-  (``backends/_host_kernels.c``): a single pass instead of about four array passes per block
+  (``backends/csrc/pooling.c``): a single pass instead of about four array passes per block
   offset, without the GIL (the caller may run two halves of a batch at once);
 - otherwise (the fake device, CuPy, other dtypes, no compiler), whole-array `xp` calls, the
   reference the C loop follows.

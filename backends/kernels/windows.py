@@ -5,7 +5,7 @@ Rows are output pixels (image, row, column); columns run (kernel row, kernel col
 channels innermost, so both directions move runs of contiguous channels. The geometry comes as
 plain numbers (`Window`): kernel, stride, dilation and (top, bottom, left, right) padding. Two
 bodies each, computing the same bits: on the host where the C extension is built, one C loop
-(``backends/_host_kernels.c``: zeros for the padding by bounds checks, so no padded copy of the
+(``backends/csrc/windows.c``: zeros for the padding by bounds checks, so no padded copy of the
 image is made); otherwise whole-array `xp` calls on a zero-padded channels-last copy.
 """
 

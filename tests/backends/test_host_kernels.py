@@ -1,4 +1,4 @@
-"""The host C loops (backends/_host_kernels.c) against the NumPy bodies they follow: the same
+"""The host C loops (backends/csrc/) against the NumPy bodies they follow: the same
 bits, on hypothesis-drawn shapes and values with ties, signed zeros, NaN and inf."""
 
 from __future__ import annotations

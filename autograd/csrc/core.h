@@ -1,0 +1,103 @@
+/* core.h: what the files of autograd._ccore share (see module.c for what the core is).
+ *
+ * The Tensor and graph-node objects' C layout, the references `configure` hands over, the
+ * interned attribute names, and the thread-local grad mode. No NumPy or CuPy header: arrays
+ * are reached through the Python protocols only, so the same code serves every backend.
+ */
+#ifndef KEDJA_CORE_H
+#define KEDJA_CORE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#if defined(_MSC_VER)
+#define THREAD_LOCAL __declspec(thread)
+#else
+#define THREAD_LOCAL _Thread_local
+#endif
+
+/* Bumped whenever the Python side's expectations of this module change (see _native.py). */
+#define CORE_ABI 1
+/* setup.py passes the sha256 prefix of the sources, so that a stale build is recognised. */
+#ifndef CORE_SOURCE_HASH
+#define CORE_SOURCE_HASH "unknown"
+#endif
+
+#define IS_NONE(o) ((o) == NULL || (o) == Py_None)
+#define OR_NONE(o) ((o) == NULL ? Py_None : (o))
+
+/* ---- the objects ----------------------------------------------------------------------- */
+typedef struct {
+    PyObject_HEAD
+    PyObject *data;
+    PyObject *grad;
+    PyObject *grad_fn;
+    PyObject *backend;
+    PyObject *version;  /* a one-element list shared by views: [times modified in place] */
+    PyObject *hooks;
+    PyObject *weakreflist;
+    char requires_grad;
+} TensorObject;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *backend;
+    PyObject *xp;
+    PyObject *needs_input_grad;
+    PyObject *next_edges;   /* list: producing node, leaf Tensor, or None per input */
+    PyObject *input_meta;   /* list: (shape, dtype) or None per input */
+    PyObject *saved;        /* what save_for_backward kept, then _FREED */
+    PyObject *sources;      /* list of (edge or sentinel, version box or None, version seen) */
+    PyObject *hooks;
+    PyObject *retained;
+    PyObject *output_backend;
+    long long key;
+    char observed;
+    char recording;
+} FunctionObject;
+
+extern PyTypeObject TensorBaseType, FunctionBaseType, GradStateType;
+#define TENSOR_CHECK(o) PyObject_TypeCheck((o), &TensorBaseType)
+#define FUNCTION_CHECK(o) PyObject_TypeCheck((o), &FunctionBaseType)
+
+/* ---- shared references (module.c) ------------------------------------------------------- */
+typedef struct {
+    /* handed over by `configure`: Python classes, sentinels, slow-path helpers */
+    PyTypeObject *tensor_type;         /* autograd.tensor.Tensor */
+    PyObject *freed, *plain, *output;  /* function_base.py's sentinels */
+    PyObject *default_backend;         /* () -> Backend */
+    PyObject *reraise;                 /* (cls, inputs, error): raises with the op's context */
+    PyObject *device_mismatch;         /* (cls, inputs): raises */
+    PyObject *scoped_forward;          /* (fn, datas): forward inside backend.device_scope() */
+    PyObject *lift;                    /* (other, like): an operand for an op with `like` */
+    PyObject *op_add, *op_sub, *op_mul, *op_div, *op_neg;
+    PyObject *observe;                 /* (node, g, raw, create, captured, handed) */
+    PyObject *tensor_rule;             /* (node, g): a Tensor rule's gradients as arrays */
+    PyObject *fit_raw;                 /* (gx, shape, dtype, node) */
+    /* made at import */
+    PyObject *s_forward, *s_backward, *s_xp, *s_array_type, *s_asarray, *s_shape, *s_dtype;
+    PyObject *s_needs_device_scope, *s_is_view, *s_raw_backward, *s_raise_modified, *s_name;
+    PyObject *needs_1, *needs_tt, *needs_tf, *needs_ft;  /* shared needs_input_grad tuples */
+    PyObject *plain_source, *constant_source;  /* (_PLAIN, None, 0), (None, None, 0) */
+    PyObject *zero;
+    /* Creation numbers, counting down: a consumer always has a lower key than its inputs'
+     * producers, so the walk's min-heap runs consumers first. */
+    long long next_key;
+} CoreRefs;
+
+extern CoreRefs K;
+
+/* ---- the grad mode, per thread (grad_state.c) ------------------------------------------- */
+extern THREAD_LOCAL int tls_disabled;        /* 0: recording on, every new thread's default */
+extern THREAD_LOCAL PyObject *tls_raw;       /* the backend raw rules run on, or NULL */
+extern THREAD_LOCAL PyObject *tls_captured;  /* autograd.grad's capture dict, or NULL */
+void set_slot(PyObject **slot, PyObject *value);
+
+/* ---- across files ----------------------------------------------------------------------- */
+PyObject *make_tensor(PyTypeObject *type, PyObject *data, PyObject *backend, PyObject *version);
+PyObject *apply_op(PyTypeObject *cls, PyObject *const *args, Py_ssize_t n, PyObject *kwnames);
+int class_flag(PyTypeObject *cls, PyObject *name);
+PyObject *core_walk(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
+#endif

@@ -1,0 +1,176 @@
+/* TensorBase: Tensor's fields as C members, `_make`, and the operators + - * / and unary -
+ * (tensor_base.py is the Python reference). */
+#include "core.h"
+
+static int
+tensor_traverse(TensorObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->data);
+    Py_VISIT(self->grad);
+    Py_VISIT(self->grad_fn);
+    Py_VISIT(self->backend);
+    Py_VISIT(self->version);
+    Py_VISIT(self->hooks);
+    return 0;
+}
+
+static int
+tensor_clear(TensorObject *self)
+{
+    Py_CLEAR(self->data);
+    Py_CLEAR(self->grad);
+    Py_CLEAR(self->grad_fn);
+    Py_CLEAR(self->backend);
+    Py_CLEAR(self->version);
+    Py_CLEAR(self->hooks);
+    return 0;
+}
+
+static void
+tensor_dealloc(TensorObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    if (self->weakreflist != NULL)
+        PyObject_ClearWeakRefs((PyObject *)self);
+    tensor_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+new_version_box(void)
+{
+    PyObject *box = PyList_New(1);
+    if (box != NULL)
+        PyList_SET_ITEM(box, 0, Py_NewRef(K.zero));
+    return box;
+}
+
+/* A Tensor of `type` wrapping `data` on `backend`, with `version` (NULL: a fresh counter). */
+PyObject *
+make_tensor(PyTypeObject *type, PyObject *data, PyObject *backend, PyObject *version)
+{
+    TensorObject *t = (TensorObject *)type->tp_alloc(type, 0);
+    if (t == NULL)
+        return NULL;
+    t->data = Py_NewRef(data);
+    t->backend = Py_NewRef(backend);
+    t->version = version != NULL ? Py_NewRef(version) : new_version_box();
+    if (t->version == NULL) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    return (PyObject *)t;
+}
+
+static PyObject *
+tensor_make(PyObject *cls, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "Tensor._make(data, backend) takes 2 arguments");
+        return NULL;
+    }
+    return make_tensor((PyTypeObject *)cls, args[0], args[1], NULL);
+}
+
+static PyObject *
+tensor_get_requires_grad(TensorObject *self, void *closure)
+{
+    return PyBool_FromLong(self->requires_grad);
+}
+
+static int
+tensor_set_requires_grad(TensorObject *self, PyObject *value, void *closure)
+{
+    int truth;
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete requires_grad");
+        return -1;
+    }
+    truth = PyObject_IsTrue(value);
+    if (truth < 0)
+        return -1;
+    self->requires_grad = (char)truth;
+    return 0;
+}
+
+static PyMemberDef tensor_members[] = {
+    {"data", T_OBJECT_EX, offsetof(TensorObject, data), 0, "the backend array"},
+    {"grad", T_OBJECT, offsetof(TensorObject, grad), 0, "the accumulated gradient or None"},
+    {"grad_fn", T_OBJECT, offsetof(TensorObject, grad_fn), 0, "the op that produced it"},
+    {"_backend", T_OBJECT_EX, offsetof(TensorObject, backend), 0, NULL},
+    {"_version", T_OBJECT_EX, offsetof(TensorObject, version), 0, NULL},
+    {"_hooks", T_OBJECT, offsetof(TensorObject, hooks), 0, NULL},
+    {NULL}
+};
+
+static PyGetSetDef tensor_getset[] = {
+    {"requires_grad", (getter)tensor_get_requires_grad, (setter)tensor_set_requires_grad,
+     "whether backward accumulates a gradient for it", NULL},
+    {NULL}
+};
+
+/* `a op b` for Tensor operators: Tensors and Python numbers go in as they are, anything else
+ * through `_lift` (arrays become constant Tensors on the tensor's backend). */
+static PyObject *
+binary(PyObject *op, PyObject *a, PyObject *b)
+{
+    PyObject *pair[2] = {a, b};
+    PyObject *lifted = NULL, *result;
+    int a_is_tensor = TENSOR_CHECK(a);
+    PyObject *other = a_is_tensor ? b : a;
+    if (op == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "autograd._ccore: configure() was not called");
+        return NULL;
+    }
+    if (!(PyFloat_Check(other) || PyLong_Check(other) || TENSOR_CHECK(other))) {
+        lifted = PyObject_CallFunctionObjArgs(K.lift, other, a_is_tensor ? a : b, NULL);
+        if (lifted == NULL)
+            return NULL;
+        pair[a_is_tensor ? 1 : 0] = lifted;
+    }
+    result = apply_op((PyTypeObject *)op, pair, 2, NULL);
+    Py_XDECREF(lifted);
+    return result;
+}
+
+static PyObject *tensor_add(PyObject *a, PyObject *b) { return binary(K.op_add, a, b); }
+static PyObject *tensor_sub(PyObject *a, PyObject *b) { return binary(K.op_sub, a, b); }
+static PyObject *tensor_mul(PyObject *a, PyObject *b) { return binary(K.op_mul, a, b); }
+static PyObject *tensor_div(PyObject *a, PyObject *b) { return binary(K.op_div, a, b); }
+
+static PyObject *
+tensor_neg(PyObject *a)
+{
+    return apply_op((PyTypeObject *)K.op_neg, &a, 1, NULL);
+}
+
+static PyNumberMethods tensor_as_number = {
+    .nb_add = tensor_add,
+    .nb_subtract = tensor_sub,
+    .nb_multiply = tensor_mul,
+    .nb_true_divide = tensor_div,
+    .nb_negative = tensor_neg,
+};
+
+static PyMethodDef tensor_methods[] = {
+    {"_make", (PyCFunction)(void (*)(void))tensor_make, METH_FASTCALL | METH_CLASS,
+     "Wraps a backend array without checks (the fast path ops use)."},
+    {NULL}
+};
+
+PyTypeObject TensorBaseType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "autograd._ccore.TensorBase",
+    .tp_basicsize = sizeof(TensorObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Tensor's fields and operators (the C core; see autograd/tensor_base.py).",
+    .tp_traverse = (traverseproc)tensor_traverse,
+    .tp_clear = (inquiry)tensor_clear,
+    .tp_dealloc = (destructor)tensor_dealloc,
+    .tp_weaklistoffset = offsetof(TensorObject, weakreflist),
+    .tp_as_number = &tensor_as_number,
+    .tp_members = tensor_members,
+    .tp_getset = tensor_getset,
+    .tp_methods = tensor_methods,
+    .tp_new = PyType_GenericNew,
+};

@@ -1,0 +1,44 @@
+/* host_kernels.h: what the files of backends._host_kernels share: the buffer plumbing, the
+ * vector-width clones and the loop entry points (see module.c for what the kernels are). */
+#ifndef KEDJA_HOST_KERNELS_H
+#define KEDJA_HOST_KERNELS_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+#define KERNELS_ABI 1
+#ifndef KERNELS_SOURCE_HASH
+#define KERNELS_SOURCE_HASH "unknown"
+#endif
+
+/* The loops are compiled for the baseline and for AVX2 and AVX-512 as well where the compiler
+ * can dispatch at load time (GCC and Clang on x86-64 with glibc: ifunc): wider vectors for the
+ * mixed-width compares and selects. */
+#if defined(__x86_64__) && defined(__GLIBC__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(KEDJA_NO_CLONES)
+#define WIDE __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define WIDE
+#endif
+
+/* A buffer with its dimensions checked; released by `release`. */
+typedef struct {
+    Py_buffer view;
+    int held;
+} Array;
+
+int get_array(PyObject *obj, Array *a, int ndim, int writable, const char *what);
+void release(Array *a);
+char kind_of(Array *a);
+int unit_last(const Array *a);
+
+/* The address `off` bytes into the buffer of `a`. */
+#define PTR(a, off) ((char *)(a)->view.buf + (off))
+
+PyObject *host_block_max(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *host_block_scatter(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *host_im2col(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *host_col2im_add(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
+#endif

@@ -1,0 +1,42 @@
+/* backends._host_kernels: one-pass C loops for host arrays where NumPy needs many passes.
+ *
+ * Each kernel is the C form of a NumPy body in backends/kernels/ (which stays the reference,
+ * the fake device's path and the fallback where this extension is not built or
+ * KEDJA_PURE_PYTHON=1 is set); both compute the same values in the same order. Arrays come in
+ * through the buffer protocol (any strides, float32 or float64 data), so no NumPy header is
+ * needed, and the loops run without the GIL: backends/host_threads.py may run two halves of a
+ * batch at once. Files: host_kernels.h (what they share), buffers.c, pooling.c, windows.c,
+ * module.c (this one: the method table and the import).
+ */
+#include "host_kernels.h"
+
+static PyMethodDef kernel_methods[] = {
+    {"block_max", (PyCFunction)(void (*)(void))host_block_max, METH_FASTCALL,
+     "block_max(blocks, best, index, relu): max (first-max offset) over disjoint blocks."},
+    {"block_scatter", (PyCFunction)(void (*)(void))host_block_scatter, METH_FASTCALL,
+     "block_scatter(g, index, gate, out): g at each block's first maximum, zeros elsewhere."},
+    {"im2col", (PyCFunction)(void (*)(void))host_im2col, METH_FASTCALL,
+     "im2col(image, cols, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow): channels-last windows."},
+    {"col2im_add", (PyCFunction)(void (*)(void))host_col2im_add, METH_FASTCALL,
+     "col2im_add(image, cols, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow): image += windows."},
+    {NULL}
+};
+
+static struct PyModuleDef kernels_module = {
+    PyModuleDef_HEAD_INIT, "backends._host_kernels",
+    "One-pass C loops for host arrays (see backends/kernels/).", -1, kernel_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__host_kernels(void)
+{
+    PyObject *m = PyModule_Create(&kernels_module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddIntConstant(m, "ABI", KERNELS_ABI) < 0 ||
+        PyModule_AddStringConstant(m, "SOURCE_HASH", KERNELS_SOURCE_HASH) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
