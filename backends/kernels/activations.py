@@ -8,7 +8,19 @@ from typing import Any
 import numpy as np
 
 from ..host_threads import SPLIT_BYTES, big_halves
-from .common import CudaSpec, _compute, _kernel, _launch, _new, _on_cupy, match_layout
+from ..native import host_kernels
+from .common import (
+    CudaSpec,
+    _axis_order,
+    _compute,
+    _kernel,
+    _launch,
+    _new,
+    _on_cupy,
+    match_layout,
+)
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -48,6 +60,21 @@ def relu(backend: Any, x: Any) -> Any:
     return y
 
 
+def _dense_views(backend: Any, *arrays: Any) -> list | None:
+    """Host arrays of one shape and float dtype, all dense in one axis order, as C-contiguous
+    views in that order (what the C loop takes: elementwise ops only need the memory to
+    line up); None otherwise, or where the C loops are not built."""
+    a = arrays[0]
+    if (host_kernels is None or backend.name != "numpy" or a.dtype not in _FLOATS
+            or any(b.shape != a.shape or b.dtype != a.dtype for b in arrays)):
+        return None
+    order = _axis_order(a)
+    if order and order[0] != 0:  # the batch axis first, so that halves of axis 0 stay halves
+        return None
+    views = [b.transpose(order) for b in arrays]
+    return views if all(v.flags.c_contiguous for v in views) else None
+
+
 def relu_grad(backend: Any, y: Any, gy: Any) -> Any:
     """``gy`` where ``y > 0``, else 0 (y = relu(x); relu'(0) = 0)."""
     xp = backend.xp
@@ -59,11 +86,18 @@ def relu_grad(backend: Any, y: Any, gy: Any) -> Any:
     # A copy made to match y's layout is ours to overwrite.
     gx = matched if matched is not gy and y.dtype == gy.dtype else _new(xp, y, matched)
     gy = matched
+    dense = _dense_views(backend, y, gy, gx)  # the C loop's operands, or None
     if not _split(backend, y, gy):
+        if dense is not None:
+            host_kernels.relu_grad(*dense)
+            return gx
         return xp.multiply(gy, xp.greater(y, 0), out=gx)
 
     def part(a: int, b: int) -> None:
-        xp.multiply(gy[a:b], xp.greater(y[a:b], 0), out=gx[a:b])
+        if dense is not None:  # the split axis 0 is the views' first axis too (NCHW or NHWC)
+            host_kernels.relu_grad(dense[0][a:b], dense[1][a:b], dense[2][a:b])
+        else:
+            xp.multiply(gy[a:b], xp.greater(y[a:b], 0), out=gx[a:b])
 
     big_halves(backend, part, y.shape[0], y.nbytes)
     return gx

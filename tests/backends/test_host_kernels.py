@@ -144,3 +144,26 @@ def test_im2col_and_col2im_match_the_numpy_bodies(case) -> None:
         windows.host_kernels = saved
     for c_out, n_out in zip(c_result, numpy_result):
         np.testing.assert_array_equal(c_out, n_out)
+
+
+@given(block_cases())
+def test_relu_grad_matches_the_numpy_body(case) -> None:
+    from backends.kernels import activations
+
+    blocks, _ = case
+    y = blocks[:, :, 0]  # (N, OH, OW, kw, C): ties, zeros, NaN, inf
+    gy = np.flip(y, axis=-1).copy()
+    # C order, and an NCHW-like view of channels-last memory (batch axis still first)
+    layouts = [(y, gy), (y.transpose(0, 4, 1, 2, 3), gy.transpose(0, 4, 1, 2, 3)),
+               (y[0, 0, 0, 0], gy[0, 0, 0, 0])] if y.size else [(y, gy)]
+
+    for yy, gg in layouts:
+        c_out = activations.relu_grad(HOST, yy, gg)
+        saved = activations.host_kernels
+        activations.host_kernels = None
+        try:
+            n_out = activations.relu_grad(HOST, yy, gg)
+        finally:
+            activations.host_kernels = saved
+        np.testing.assert_array_equal(c_out, n_out)
+        assert np.signbit(c_out).tolist() == np.signbit(n_out).tolist()
