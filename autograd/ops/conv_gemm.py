@@ -162,11 +162,12 @@ def _gemm_cols(backend: Any, x: Any, g: _Geometry, oh: int, ow: int) -> Any:
                 left = j * g.dw
                 cols[i * g.kw + j] = image[:, top:top + h_end:g.sh, left:left + w_end:g.sw]
         return cols.reshape(taps, n * oh * ow).T
-    nhwc = x.transpose(0, 2, 3, 1)
-    if not backend.is_device and not kernels.c_loops(backend, nhwc):
-        nhwc = xp.ascontiguousarray(nhwc)  # an NCHW input: channels-last once, for C's loop
-    if kernels.c_loops(backend, nhwc):  # one C loop, the padding by bounds checks
-        return kernels.im2col(backend, nhwc, g.window, oh, ow)
+    if kernels.c_loops(backend):  # one C loop, the padding by bounds checks
+        nhwc = x.transpose(0, 2, 3, 1)
+        if not kernels.c_loops(backend, nhwc):
+            nhwc = xp.ascontiguousarray(nhwc)  # an NCHW input: channels-last once
+        if kernels.c_loops(backend, nhwc):
+            return kernels.im2col(backend, nhwc, g.window, oh, ow)
     view = _group_windows(xp, _channels_last_padded(xp, x, g), g, 1, oh, ow)
     return view.transpose(0, 3, 4, 1, 5, 6, 2).reshape(n * oh * ow, c * taps)
 
@@ -242,10 +243,9 @@ def _input_grad(backend: Any, gy2: Any, w: Any, g: _Geometry, in_shape: tuple) -
     oh, ow = g.out_hw(h, wd)
     xp = backend.xp
     dtype = xp.result_type(gy2.dtype, w.dtype)
-    acc = xp.empty((n, h, wd, c), dtype=dtype)  # channels-last
-    if not kernels.c_loops(backend, acc):
+    if not kernels.c_loops(backend) or dtype not in (xp.float32, xp.float64):
         return _input_grad_by_offset(backend, gy2, w, g, in_shape)
-    acc.fill(0)
+    acc = xp.zeros((n, h, wd, c), dtype=dtype)  # channels-last
     w_rows = _weight_rows(w)                                   # (C_out, kh*kw*C)
     chunks = _batch_chunks(backend, acc.transpose(0, 3, 1, 2), w, oh, ow)
 

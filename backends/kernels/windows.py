@@ -36,11 +36,12 @@ class Window(NamedTuple):
     pr: int
 
 
-def c_loops(backend: Any, image: Any) -> bool:
-    """Whether the C loops take this (N, H, W, C) image: host NumPy, float32/float64, a
-    contiguous channel axis, and the extension built."""
-    return (host_kernels is not None and backend.name == "numpy" and image.dtype in _FLOATS
-            and image.strides[-1] == image.itemsize)
+def c_loops(backend: Any, image: Any = None) -> bool:
+    """Whether the C loops run on `backend` (host NumPy, the extension built) and, given an
+    (N, H, W, C) `image`, take it: float32/float64 with a contiguous channel axis."""
+    if host_kernels is None or backend.name != "numpy":
+        return False
+    return image is None or (image.dtype in _FLOATS and image.strides[-1] == image.itemsize)
 
 
 def _c_args(w: Window, oh: int, ow: int) -> tuple:
