@@ -2,6 +2,22 @@
  * bodies they follow). */
 #include "host_kernels.h"
 
+/* Whether a per-block array (N, OH, OW, C), or NULL, has the shape of the blocks (N, OH, kh,
+ * OW, kw, C) with their offset axes taken out. */
+static int
+fits_blocks(const Array *blocks, const Array *per_block)
+{
+    static const int axis[4] = {0, 1, 3, 5};
+    int d;
+    if (per_block == NULL)
+        return 1;
+    for (d = 0; d < 4; d++) {
+        if (per_block->view.shape[d] != blocks->view.shape[axis[d]])
+            return 0;
+    }
+    return 1;
+}
+
 /* block_max over blocks (N, OH, kh, OW, kw, C) into best (N, OH, OW, C) and, unless NULL,
  * index (same shape, uint8 or int32): best = max over the kh*kw offsets as NumPy's maximum
  * (NaN propagates), index = the last offset k at which tap_k > the running max (0 if none):
@@ -69,7 +85,7 @@ host_block_max(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Array x, best, index;
     void *krow;
     char xk, ik = 0;
-    int has_index, d, relu;
+    int has_index, relu;
     x.held = best.held = index.held = 0;
     if (nargs != 4) {
         PyErr_SetString(PyExc_TypeError, "block_max(blocks, best, index_or_None, relu)");
@@ -95,12 +111,9 @@ host_block_max(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto fail;
         }
     }
-    for (d = 0; d < 4; d++) {
-        Py_ssize_t want = x.view.shape[d < 2 ? d : d + 1 + (d == 3)];
-        if (best.view.shape[d] != want || (has_index && index.view.shape[d] != want)) {
-            PyErr_SetString(PyExc_ValueError, "block_max: best/index do not match the blocks");
-            goto fail;
-        }
+    if (!fits_blocks(&x, &best) || !fits_blocks(&x, has_index ? &index : NULL)) {
+        PyErr_SetString(PyExc_ValueError, "block_max: best/index do not match the blocks");
+        goto fail;
     }
     if (!unit_last(&x) || !unit_last(&best) || (has_index && !unit_last(&index))) {
         PyErr_SetString(PyExc_ValueError, "block_max: the channel axis must be contiguous");
@@ -188,7 +201,7 @@ host_block_scatter(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_ssize_t *offsets, kh, kw, i, j;
     void *gated;
     char gk, ik;
-    int d, has_gate;
+    int has_gate;
     g.held = index.held = gate.held = out.held = 0;
     if (nargs != 4) {
         PyErr_SetString(PyExc_TypeError, "block_scatter(g, index, gate_or_None, out)");
@@ -208,13 +221,10 @@ host_block_scatter(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                         "block_scatter: float32/float64 g, gate and out, a uint8/int32 index");
         goto fail;
     }
-    for (d = 0; d < 4; d++) {
-        Py_ssize_t want = out.view.shape[d < 2 ? d : d + 1 + (d == 3)];
-        if (g.view.shape[d] != want || index.view.shape[d] != want ||
-            (has_gate && gate.view.shape[d] != want)) {
-            PyErr_SetString(PyExc_ValueError, "block_scatter: g/index/gate do not match out");
-            goto fail;
-        }
+    if (!fits_blocks(&out, &g) || !fits_blocks(&out, &index) ||
+        !fits_blocks(&out, has_gate ? &gate : NULL)) {
+        PyErr_SetString(PyExc_ValueError, "block_scatter: g/index/gate do not match out");
+        goto fail;
     }
     if (!unit_last(&g) || !unit_last(&index) || !unit_last(&out) ||
         (has_gate && !unit_last(&gate))) {

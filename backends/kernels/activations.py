@@ -10,6 +10,7 @@ import numpy as np
 from ..host_threads import SPLIT_BYTES, big_halves
 from ..native import host_kernels
 from .common import (
+    C_FLOATS,
     CudaSpec,
     _axis_order,
     _compute,
@@ -19,8 +20,6 @@ from .common import (
     _on_cupy,
     match_layout,
 )
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -65,7 +64,7 @@ def _dense_views(backend: Any, *arrays: Any) -> list | None:
     views in that order (what the C loop takes: elementwise ops only need the memory to
     line up); None otherwise, or where the C loops are not built."""
     a = arrays[0]
-    if (host_kernels is None or backend.name != "numpy" or a.dtype not in _FLOATS
+    if (host_kernels is None or backend.name != "numpy" or a.dtype not in C_FLOATS
             or any(b.shape != a.shape or b.dtype != a.dtype for b in arrays)):
         return None
     order = _axis_order(a)

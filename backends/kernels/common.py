@@ -8,6 +8,8 @@ import numpy as np
 
 #: Fused-kernel launches on CuPy so far (tests read the difference around a step).
 launches = 0
+#: The dtypes the host C loops take (backends/csrc/).
+C_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # -- CuPy plumbing -------------------------------------------------------------------------------

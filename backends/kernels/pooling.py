@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from ..native import host_kernels
+from .common import C_FLOATS
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _INDEX = (np.dtype(np.uint8), np.dtype(np.int32))
 
 
@@ -29,7 +29,7 @@ def _host_c(backend: Any, values: tuple, index: Any) -> bool:
     if host_kernels is None or backend.name != "numpy":
         return False
     dtype = values[0].dtype
-    if dtype not in _FLOATS or (index is not None and index.dtype not in _INDEX):
+    if dtype not in C_FLOATS or (index is not None and index.dtype not in _INDEX):
         return False
     arrays = values if index is None else (*values, index)
     return all(a.dtype == dtype or a is index for a in arrays) and all(

@@ -13,11 +13,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from ..native import host_kernels
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+from .common import C_FLOATS
 
 
 class Window(NamedTuple):
@@ -41,7 +38,7 @@ def c_loops(backend: Any, image: Any = None) -> bool:
     (N, H, W, C) `image`, take it: float32/float64 with a contiguous channel axis."""
     if host_kernels is None or backend.name != "numpy":
         return False
-    return image is None or (image.dtype in _FLOATS and image.strides[-1] == image.itemsize)
+    return image is None or (image.dtype in C_FLOATS and image.strides[-1] == image.itemsize)
 
 
 def _c_args(w: Window, oh: int, ow: int) -> tuple:
