@@ -302,7 +302,8 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
         return self
 
 
-_FIELDS = ("data", "grad", "requires_grad", "grad_fn", "_backend", "_version", "_hooks")
+#: Tensor's fields, as the Python reference declares them (the C core's members share the names).
+_FIELDS = tuple(name for name in _tensor_base.TensorBase.__slots__ if name != "__weakref__")
 
 
 def _weak(t: Tensor) -> Any:
