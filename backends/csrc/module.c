@@ -6,7 +6,7 @@
  * through the buffer protocol (any strides, float32 or float64 data), so no NumPy header is
  * needed, and the loops run without the GIL: backends/host_threads.py may run two halves of a
  * batch at once. Files: host_kernels.h (what they share), buffers.c, pooling.c, windows.c,
- * activations.c, module.c (this one: the method table and the import).
+ * activations.c, optimizers.c, module.c (this one: the method table and the import).
  */
 #include "host_kernels.h"
 
@@ -21,6 +21,8 @@ static PyMethodDef kernel_methods[] = {
      "col2im_add(image, cols, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow): image += windows."},
     {"relu_grad", (PyCFunction)(void (*)(void))host_relu_grad, METH_FASTCALL,
      "relu_grad(y, gy, gx): gx = gy where y > 0, else gy * 0 (contiguous, one dtype)."},
+    {"sgd", (PyCFunction)(void (*)(void))host_sgd, METH_FASTCALL,
+     "sgd(p, g, buf, lr, sign, l2, momentum, damp_c, nesterov, first): one SGD step in place."},
     {NULL}
 };
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .common import CudaSpec, _compute, _kernel, _launch, _on_cupy
+import numpy as np
+
+from ..native import host_kernels
+from .common import C_FLOATS, CudaSpec, _compute, _kernel, _launch, _on_cupy
 
 # d = sign * g + l2 * p is the effective gradient (sign = -1 to maximize, l2 the coupled weight
 # decay); `decay` = 1 - lr * weight_decay is AdamW's decoupled shrink (1 otherwise).
@@ -44,6 +47,23 @@ def _signed_grad(xp: Any, p: Any, g: Any, sign: float, l2: float) -> tuple:
     return d, True
 
 
+def _c_step(backend: Any, arrays: tuple, scalars: tuple) -> bool:
+    """Whether a step may run as a host C loop (backends/csrc/optimizers.c): the loops are
+    built, the arrays (None: absent) are C-contiguous NumPy arrays of one float dtype, and the
+    hyperparameters are Python numbers, which NumPy rounds to the arrays' dtype as the loop
+    does (a NumPy float64 scalar would promote float32 arithmetic instead)."""
+    if host_kernels is None or backend.name != "numpy":
+        return False
+    dtype = arrays[0].dtype
+    if dtype not in C_FLOATS:
+        return False
+    for a in arrays:
+        if a is not None and (type(a) is not np.ndarray or a.dtype != dtype
+                              or not a.flags.c_contiguous):
+            return False
+    return all(type(s) is float or type(s) is int for s in scalars)
+
+
 def sgd_step(backend: Any, p: Any, g: Any, momentum_buffer: Any, *, lr: float,
              momentum: float, dampening: float, weight_decay: float, nesterov: bool,
              maximize: bool) -> Any:
@@ -68,6 +88,14 @@ def sgd_step(backend: Any, p: Any, g: Any, momentum_buffer: Any, *, lr: float,
                 1.0 - dampening, bool(nesterov), first, p, buf)
         return buf
     xp = backend.xp
+    if _c_step(backend, (p, g, momentum_buffer), (lr, momentum, dampening, weight_decay)):
+        # The C loop: one pass over p, g (and buf) instead of two to nine NumPy passes.
+        buf, first = momentum_buffer, False
+        if momentum != 0 and buf is None:
+            buf, first = xp.empty_like(p), True
+        host_kernels.sgd(p, g, buf if momentum != 0 else None, lr, sign, weight_decay,
+                         momentum, 1.0 - dampening, nesterov, first)
+        return buf if momentum != 0 else None
     d, _ = _signed_grad(xp, p, g, sign, weight_decay)
     if momentum == 0:
         xp.subtract(p, d * lr, out=p)

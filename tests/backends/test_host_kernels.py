@@ -167,3 +167,73 @@ def test_relu_grad_matches_the_numpy_body(case) -> None:
             activations.host_kernels = saved
         np.testing.assert_array_equal(c_out, n_out)
         assert np.signbit(c_out).tolist() == np.signbit(n_out).tolist()
+
+
+@st.composite
+def sgd_cases(draw):
+    """A parameter, gradient and momentum buffer, and SGD's hyperparameters (every branch)."""
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    shape = draw(st.sampled_from([(), (0,), (7,), (3, 5), (2, 3, 4)]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    p, g, buf = (rng.standard_normal(shape).astype(dtype) for _ in range(3))
+    if p.size:  # specials: they must propagate alike
+        g.reshape(-1)[0] = draw(st.sampled_from([0.0, -0.0, np.nan, np.inf, 1e-30]))
+    hyper = dict(
+        lr=draw(st.sampled_from([0.01, 0.1, 1, 3e-4])),
+        momentum=draw(st.sampled_from([0, 0.9, 0.5])),
+        dampening=draw(st.sampled_from([0, 0.1])),
+        weight_decay=draw(st.sampled_from([0, 1e-4, 0.5])),
+        nesterov=draw(st.booleans()),
+        maximize=draw(st.booleans()),
+    )
+    if hyper["nesterov"]:
+        hyper["dampening"] = 0
+    first = draw(st.booleans())
+    return p, g, None if first else buf, hyper
+
+
+@given(sgd_cases())
+def test_sgd_step_matches_the_numpy_body(case) -> None:
+    from backends.kernels import optimizers
+
+    p, g, buf, hyper = case
+
+    def run():
+        pp, bb = p.copy(), None if buf is None else buf.copy()
+        new = optimizers.sgd_step(HOST, pp, g, bb, **hyper)
+        return pp, new
+
+    saved = optimizers.host_kernels
+    c_p, c_buf = run()
+    optimizers.host_kernels = None
+    try:
+        n_p, n_buf = run()
+    finally:
+        optimizers.host_kernels = saved
+    np.testing.assert_array_equal(c_p, n_p)
+    assert np.signbit(c_p).tolist() == np.signbit(n_p).tolist()
+    if hyper["momentum"] == 0:
+        assert c_buf is None and n_buf is None
+    else:
+        np.testing.assert_array_equal(c_buf, n_buf)
+
+
+def test_sgd_takes_the_numpy_body_where_the_c_loop_cannot() -> None:
+    from backends.kernels import optimizers
+
+    p = np.ones((4, 6), np.float32)
+    hyper = dict(momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False)
+    assert optimizers._c_step(HOST, (p, p, None), (0.1, 0, 0, 0))
+    strided = np.ones((4, 12), np.float32)[:, ::2]
+    assert not optimizers._c_step(HOST, (strided, p, None), (0.1, 0, 0, 0))
+    assert not optimizers._c_step(HOST, (p, p.astype(np.float64), None), (0.1, 0, 0, 0))
+    # a NumPy float64 learning rate promotes float32 arithmetic in NumPy: not the C loop's
+    assert not optimizers._c_step(HOST, (p, p, None), (np.float64(0.1), 0, 0, 0))
+    g = np.full((4, 12), 2.0, np.float32)[:, ::2]
+    optimizers.sgd_step(HOST, p, g, None, lr=0.25, **hyper)  # the NumPy body, same result
+    np.testing.assert_array_equal(p, np.full((4, 6), 0.5, np.float32))
+    k = native.host_kernels
+    with pytest.raises(TypeError, match="float32 or float64"):
+        k.sgd(p, p.astype(np.float64), None, 0.1, 1.0, 0.0, 0.0, 1.0, False, False)
+    with pytest.raises(ValueError, match="one size"):
+        k.sgd(p, p[:2].copy(), None, 0.1, 1.0, 0.0, 0.0, 1.0, False, False)
