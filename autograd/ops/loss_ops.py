@@ -43,31 +43,20 @@ class SoftmaxCrossEntropy(Function):
     def forward(self, x, target, weight):
         xp = self.xp
         n_classes = x.shape[1]
-        # log softmax(x) = (x - shift) - log_total; no (N, C) array is written (backends/kernels)
-        shift, log_total = kernels.log_softmax_stats(self.backend, x, axis=1)
         ignore = self.ignore_index
-        if (not self.backend.is_device and not 0 <= ignore < n_classes
-                and (target.size == 0 or (target.min() >= 0 and target.max() < n_classes))):
-            # The usual case, decided on the host by the target's range: every target is a
-            # class and none can be ignored; `valid` None stands for "all valid" (fewer ops).
-            valid = None
+        rows = None
+        if x.ndim == 2 and not 0 <= ignore < n_classes:
+            # The usual case: (N, C) logits and no target to ignore; the statistics and the
+            # NLL at once (one C pass where built), None if a target is out of range.
+            rows = kernels.softmax_xent_nll(self.backend, x, target)
+        if rows is not None:
+            shift, log_total, nll = rows
+            valid = bad = None
             safe = target
         else:
-            valid = target != ignore
-            bad = valid & ((target < 0) | (target >= n_classes))
-            if not self.backend.is_device and bad.any():
-                wrong = target[bad]
-                raise IndexError(
-                    f"cross_entropy: target {wrong.reshape(-1)[0]} is out of range for "
-                    f"{n_classes} classes (input shape {tuple(x.shape)}); class indices must "
-                    f"be in [0, {n_classes}) or equal ignore_index={ignore}"
-                )
-            safe = xp.where(valid & ~bad, target, 0)
-        if x.ndim == 2:  # the common case, by plain fancy indexing (take_along_axis is slow)
-            picked = x[xp.arange(x.shape[0]), safe][:, None]
-        else:
-            picked = xp.take_along_axis(x, safe[:, None], axis=1)
-        nll = ((shift - picked) + log_total)[:, 0]  # -log softmax(x)_y, exact at the max
+            # log softmax(x) = (x - shift) - log_total; no (N, C) array is written
+            shift, log_total = kernels.log_softmax_stats(self.backend, x, axis=1)
+            valid, safe, nll, bad = self._general_nll(x, target, shift, log_total)
         eps = self.label_smoothing
         w_y = 1.0 if weight is None else weight[safe]
         loss = nll if eps == 0 and weight is None else (1.0 - eps) * w_y * nll
@@ -106,6 +95,38 @@ class SoftmaxCrossEntropy(Function):
         if self._recording:
             self.save_for_backward(x, safe, valid, weight, shift, log_total, scale)
         return loss
+
+    def _general_nll(self, x: Any, target: Any, shift: Any, log_total: Any) -> tuple:
+        """``(valid, safe, nll, bad)`` for any logits and targets: which samples count (None:
+        all), the targets with ignored ones set to class 0, ``-log softmax(x)[target]`` and
+        the out-of-range samples (on a device, where they get a NaN loss; the host raises)."""
+        xp = self.xp
+        n_classes = x.shape[1]
+        ignore = self.ignore_index
+        bad = None
+        if (not self.backend.is_device and not 0 <= ignore < n_classes
+                and (target.size == 0 or (target.min() >= 0 and target.max() < n_classes))):
+            # Decided on the host by the target's range: every target is a class and none can
+            # be ignored; `valid` None stands for "all valid" (fewer ops).
+            valid = None
+            safe = target
+        else:
+            valid = target != ignore
+            bad = valid & ((target < 0) | (target >= n_classes))
+            if not self.backend.is_device and bad.any():
+                wrong = target[bad]
+                raise IndexError(
+                    f"cross_entropy: target {wrong.reshape(-1)[0]} is out of range for "
+                    f"{n_classes} classes (input shape {tuple(x.shape)}); class indices must "
+                    f"be in [0, {n_classes}) or equal ignore_index={ignore}"
+                )
+            safe = xp.where(valid & ~bad, target, 0)
+        if x.ndim == 2:  # by plain fancy indexing (take_along_axis is slow)
+            picked = x[xp.arange(x.shape[0]), safe][:, None]
+        else:
+            picked = xp.take_along_axis(x, safe[:, None], axis=1)
+        nll = ((shift - picked) + log_total)[:, 0]  # -log softmax(x)_y, exact at the max
+        return valid, safe, nll, bad
 
     def _target_distribution(self, safe: Any, valid: Any, weight: Any, shape: tuple,
                              dtype: Any) -> tuple:

@@ -2,11 +2,13 @@
  *
  * Each kernel is the C form of a NumPy body in backends/kernels/ (which stays the reference,
  * the fake device's path and the fallback where this extension is not built or
- * KEDJA_PURE_PYTHON=1 is set); both compute the same values in the same order. Arrays come in
- * through the buffer protocol (any strides, float32 or float64 data), so no NumPy header is
- * needed, and the loops run without the GIL: backends/host_threads.py may run two halves of a
- * batch at once. Files: host_kernels.h (what they share), buffers.c, pooling.c, windows.c,
- * activations.c, optimizers.c, module.c (this one: the method table and the import).
+ * KEDJA_PURE_PYTHON=1 is set); both compute the same values in the same order, except
+ * softmax.c, whose exp and log are libm's in double (not NumPy's own): it agrees to float32
+ * rounding. Arrays come in through the buffer protocol (any strides, float32 or float64 data),
+ * so no NumPy header is needed, and the loops run without the GIL: backends/host_threads.py
+ * may run two halves of a batch at once. Files: host_kernels.h (what they share), buffers.c,
+ * pooling.c, windows.c, activations.c, softmax.c, optimizers.c, module.c (this one: the method
+ * table and the import).
  */
 #include "host_kernels.h"
 
@@ -21,6 +23,11 @@ static PyMethodDef kernel_methods[] = {
      "col2im_add(image, cols, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow): image += windows."},
     {"relu_grad", (PyCFunction)(void (*)(void))host_relu_grad, METH_FASTCALL,
      "relu_grad(y, gy, gx): gx = gy where y > 0, else gy * 0 (contiguous, one dtype)."},
+    {"softmax_xent", (PyCFunction)(void (*)(void))host_softmax_xent, METH_FASTCALL,
+     "softmax_xent(x, target, shift, log_total, nll): row stats and NLL; False if a target "
+     "is out of range."},
+    {"softmax_xent_grad", (PyCFunction)(void (*)(void))host_softmax_xent_grad, METH_FASTCALL,
+     "softmax_xent_grad(x, target, shift, log_total, scale, hot, gx): the fused gradient."},
     {"sgd", (PyCFunction)(void (*)(void))host_sgd, METH_FASTCALL,
      "sgd(p, g, buf, lr, sign, l2, momentum, damp_c, nesterov, first): one SGD step in place."},
     {NULL}

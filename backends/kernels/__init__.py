@@ -11,7 +11,8 @@ Each kernel is defined once, in two forms kept side by side:
   reference the CUDA body is reviewed against (tests compare both with formulas written plainly).
 
 The dispatchers (`adam_step`, `relu_grad`, ...) take the backend first and pick the form: CuPy
-arrays get the kernel, everything else the NumPy body. Hyperparameters are kernel *arguments*
+arrays get the kernel, everything else the NumPy body, or a host C loop of backends/csrc/ where
+one is built for it (pooling, windows, relu's gradient, the softmax cross-entropy, SGD). Hyperparameters are kernel *arguments*
 (scalars in a compute type: float32 for float16/float32 data, float64 for float64), never part of
 the source, so changing ``lr`` or ``betas`` does not compile anything; only structural variants
 (AMSGrad, momentum, a centered RMSprop, gelu's tanh form) are separate sources. Nothing here reads
@@ -41,13 +42,13 @@ from .common import CudaSpec as CudaSpec  # re-exported: tests compile every Cud
 from .common import _compute as _compute
 from .optimizers import adagrad_step, adam_step, rmsprop_step, sgd_step
 from .pooling import block_max, block_scatter
-from .softmax import log_softmax_stats, softmax_xent_grad
+from .softmax import log_softmax_stats, softmax_xent_grad, softmax_xent_nll
 from .windows import Window, c_loops, col2im_add, im2col
 
 __all__ = [
     "sgd_step", "adam_step", "rmsprop_step", "adagrad_step",
     "relu_grad", "leaky_relu", "leaky_relu_grad", "sigmoid", "sigmoid_grad", "tanh_grad",
-    "gelu", "gelu_grad", "log_softmax_stats", "softmax_xent_grad", "block_max",
+    "gelu", "gelu_grad", "log_softmax_stats", "softmax_xent_grad", "softmax_xent_nll", "block_max",
     "block_scatter", "Window", "c_loops", "im2col", "col2im_add", "launches",
 ]
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
+from ..native import host_kernels
 from . import common
-from .common import _C_NAMES, CudaSpec, _compute, _kernel, _launch, _new, _on_cupy
+from .common import _C_NAMES, C_FLOATS, CudaSpec, _compute, _kernel, _launch, _new, _on_cupy
 
 _reductions: dict = {}
 
@@ -50,6 +53,42 @@ def log_softmax_stats(backend: Any, x: Any, axis: int = 1) -> tuple:
     return shift, xp.log(total, out=total)
 
 
+def _host_rows(backend: Any, x: Any, target: Any) -> bool:
+    """Whether the C loops of softmax.c take these operands: built, host NumPy arrays, logits
+    (N, C >= 1) C-contiguous in float32/float64 and int64 class indices, contiguous."""
+    return (host_kernels is not None and backend.name == "numpy" and x.ndim == 2
+            and x.shape[1] > 0 and x.dtype in C_FLOATS and x.flags.c_contiguous
+            and type(target) is np.ndarray and target.dtype == np.int64
+            and target.flags.c_contiguous and target.size == x.shape[0])
+
+
+def softmax_xent_nll(backend: Any, x: Any, target: Any) -> tuple | None:
+    """``(shift, log_total, nll)`` of host logits `x` (N, C) against class indices `target`
+    (N,): the statistics of `log_softmax_stats` (N, 1) and ``nll = -log softmax(x)[n,
+    target[n]]`` (N,). None where a target is out of [0, C) (the caller's general path then
+    ignores or reports it) and on a device (whose range check would read device memory).
+
+    The C loop (backends/csrc/softmax.c) does it in one pass per row, in double; the NumPy body
+    in ~12 array operations, float32 throughout (they agree to float32 rounding).
+    """
+    if backend.is_device:
+        return None
+    xp = backend.xp
+    n, n_classes = x.shape[0], x.shape[1]
+    if _host_rows(backend, x, target):
+        shift = xp.empty((n, 1), dtype=x.dtype)
+        log_total = xp.empty((n, 1), dtype=x.dtype)
+        nll = xp.empty((n,), dtype=x.dtype)
+        if host_kernels.softmax_xent(x, target, shift, log_total, nll):
+            return shift, log_total, nll
+        return None
+    if target.size and (target.min() < 0 or target.max() >= n_classes):
+        return None
+    shift, log_total = log_softmax_stats(backend, x, axis=1)
+    picked = x[xp.arange(n), target][:, None]  # plain fancy indexing (take_along_axis is slow)
+    return shift, log_total, ((shift - picked) + log_total)[:, 0]
+
+
 _SOFTMAX_XENT_GRAD = CudaSpec(
     "softmax_xent_grad",
     "T x, T shift, T log_total, I target, T scale, T hot, T smooth, T w, int64 n_class, "
@@ -89,6 +128,13 @@ def softmax_xent_grad(backend: Any, x: Any, shift: Any, log_total: Any, target: 
         gx = xp.empty(x.shape, dtype=x.dtype)
         _launch(backend, _kernel(_SOFTMAX_XENT_GRAD, _compute(x.dtype)), x, shift, log_total,
                 target, scale, hot, s, w, n_class, inner, gx)
+        return gx
+    if (smooth is None and target.ndim == 2 and _host_rows(backend, x, target[:, 0])
+            and getattr(scale, "dtype", None) == x.dtype
+            and getattr(hot, "dtype", None) == x.dtype):
+        # The C loop (backends/csrc/softmax.c): one pass, in double.
+        gx = xp.empty(x.shape, dtype=x.dtype)
+        host_kernels.softmax_xent_grad(x, target, shift, log_total, scale, hot, gx)
         return gx
     gx = xp.subtract(x, shift, out=_new(xp, x))
     xp.subtract(gx, log_total, out=gx)

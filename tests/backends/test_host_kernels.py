@@ -237,3 +237,82 @@ def test_sgd_takes_the_numpy_body_where_the_c_loop_cannot() -> None:
         k.sgd(p, p.astype(np.float64), None, 0.1, 1.0, 0.0, 0.0, 1.0, False, False)
     with pytest.raises(ValueError, match="one size"):
         k.sgd(p, p[:2].copy(), None, 0.1, 1.0, 0.0, 0.0, 1.0, False, False)
+
+
+@st.composite
+def logit_cases(draw):
+    """Logits (N, C) with large, tied and special values, and class indices (some out of range
+    when `bad`)."""
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    n, c = draw(st.integers(0, 6)), draw(st.integers(1, 12))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = (rng.standard_normal((n, c)) * draw(st.sampled_from([1.0, 30.0, 1e4]))).astype(dtype)
+    if n and draw(st.booleans()):
+        x[0] = x[0, 0]  # a row of ties
+    if n > 1 and draw(st.booleans()):
+        x[1, draw(st.integers(0, c - 1))] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+    target = rng.integers(0, c, n)
+    if n and draw(st.booleans()):
+        target[-1] = draw(st.sampled_from([-1, c, -100]))
+    return x, target
+
+
+def _close(c_out, n_out, dtype) -> None:
+    """Agreement to a few units of the dtype's rounding (libm in double vs NumPy's exp/log)."""
+    tol = 4 * np.finfo(dtype).eps
+    np.testing.assert_allclose(c_out, n_out, rtol=tol, atol=tol)
+
+
+@given(logit_cases())
+def test_softmax_xent_matches_the_numpy_body(case) -> None:
+    from backends.kernels import softmax
+
+    x, target = case
+
+    def run():
+        rows = softmax.softmax_xent_nll(HOST, x, target)
+        if rows is None:
+            return None
+        shift, log_total, nll = rows
+        grads = []
+        for scale, hot in ((np.ones((), x.dtype) * 0.25,) * 2,
+                           (np.linspace(-1, 1, len(x)).astype(x.dtype)[:, None],
+                            np.full((len(x), 1), 0.5, x.dtype))):
+            grads.append(softmax.softmax_xent_grad(HOST, x, shift, log_total, target[:, None],
+                                                   scale, hot))
+        return [shift, log_total, nll, *grads]
+
+    saved = softmax.host_kernels
+    c_result = run()
+    softmax.host_kernels = None
+    try:
+        numpy_result = run()
+    finally:
+        softmax.host_kernels = saved
+    in_range = bool(((target >= 0) & (target < x.shape[1])).all())
+    assert (c_result is None) == (numpy_result is None) == (not in_range)
+    if c_result is None:
+        return
+    with np.errstate(invalid="ignore"):
+        for c_out, n_out in zip(c_result, numpy_result):
+            assert c_out.shape == n_out.shape and c_out.dtype == n_out.dtype
+            _close(c_out, n_out, x.dtype)
+
+
+def test_softmax_xent_c_loops_refuse_what_they_do_not_take() -> None:
+    k = native.host_kernels
+    x = np.zeros((3, 4), np.float32)
+    t = np.zeros(3, np.int64)
+    out = [np.empty(3, np.float32) for _ in range(3)]
+    with pytest.raises(TypeError, match="int64"):
+        k.softmax_xent(x, t.astype(np.int32), *out)
+    with pytest.raises(TypeError, match=r"\(N, C\)"):
+        k.softmax_xent(x[:, :0].copy(), t, *out)
+    with pytest.raises(ValueError, match="items"):
+        k.softmax_xent(x, t[:2].copy(), *out)
+    g = np.empty_like(x)
+    one = np.ones((), np.float32)
+    with pytest.raises(IndexError, match="out of"):
+        k.softmax_xent_grad(x, np.array([0, 4, 1]), out[0], out[1], one, one, g)
+    with pytest.raises(ValueError, match="one per row"):
+        k.softmax_xent_grad(x, t, out[0], out[1], np.ones(2, np.float32), one, g)
