@@ -43,6 +43,7 @@ PyObject *host_col2im_add(PyObject *module, PyObject *const *args, Py_ssize_t na
 PyObject *host_relu_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_softmax_xent(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_softmax_xent_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *host_adam(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_sgd(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 
 #endif

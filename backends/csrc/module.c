@@ -28,6 +28,9 @@ static PyMethodDef kernel_methods[] = {
      "is out of range."},
     {"softmax_xent_grad", (PyCFunction)(void (*)(void))host_softmax_xent_grad, METH_FASTCALL,
      "softmax_xent_grad(x, target, shift, log_total, scale, hot, gx): the fused gradient."},
+    {"adam", (PyCFunction)(void (*)(void))host_adam, METH_FASTCALL,
+     "adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, sign, l2, decay, beta1, c1, beta2, c2, "
+     "step_size, eps_hat): one Adam/AdamW step in place."},
     {"sgd", (PyCFunction)(void (*)(void))host_sgd, METH_FASTCALL,
      "sgd(p, g, buf, lr, sign, l2, momentum, damp_c, nesterov, first): one SGD step in place."},
     {NULL}

@@ -2,6 +2,8 @@
  * bodies they follow, rounding step for rounding step: every product and sum is rounded to the
  * parameter's dtype in the same order, and the extension is built without FMA contraction, so
  * both give the same bits). */
+#include <math.h>
+
 #include "host_kernels.h"
 
 /* sgd: d = g * sign (+ p * l2 where l2 != 0); without a momentum buffer p -= d * lr; with one
@@ -37,6 +39,39 @@
 
 SGD(float, sgd_f)
 SGD(double, sgd_d)
+
+/* adam: p *= decay (where decay != 1), d = g * sign (+ p * l2 where l2 != 0),
+ * m = m * beta1 + d * c1, v = v * beta2 + (d * d) * c2, vmax = max(vmax, v) (amsgrad, NaN
+ * propagating as NumPy's maximum), p -= (m / (sqrt(v or vmax) + eps_hat)) * step_size. */
+#define ADAM(T, NAME, SQRT)                                                                   \
+    WIDE static void NAME(T *restrict p, const T *restrict g, T *restrict m, T *restrict v,    \
+                          T *restrict vmax, Py_ssize_t n, const double *s)                    \
+    {                                                                                         \
+        const T sign = (T)s[0], l2 = (T)s[1], decay = (T)s[2], beta1 = (T)s[3];               \
+        const T c1 = (T)s[4], beta2 = (T)s[5], c2 = (T)s[6], step_size = (T)s[7];             \
+        const T eps_hat = (T)s[8];                                                            \
+        const int decayed = s[2] != 1.0, coupled = s[1] != 0;                                 \
+        Py_ssize_t i;                                                                         \
+        for (i = 0; i < n; i++) {                                                             \
+            T pv = decayed ? p[i] * decay : p[i], d = g[i] * sign, mv, vv, den;               \
+            if (coupled)                                                                      \
+                d = d + pv * l2;                                                              \
+            mv = m[i] * beta1 + d * c1;                                                       \
+            vv = v[i] * beta2 + (d * d) * c2;                                                 \
+            m[i] = mv;                                                                        \
+            v[i] = vv;                                                                        \
+            if (vmax != NULL) {                                                               \
+                T old = vmax[i];                                                              \
+                vv = (old != old || old > vv) ? old : vv;                                     \
+                vmax[i] = vv;                                                                 \
+            }                                                                                 \
+            den = SQRT(vv) + eps_hat;                                                         \
+            p[i] = pv - (mv / den) * step_size;                                               \
+        }                                                                                     \
+    }
+
+ADAM(float, adam_f, sqrtf)
+ADAM(double, adam_d, sqrt)
 
 /* A C-contiguous buffer of `obj` (writable if asked) into `a`; the caller releases it. */
 static int
@@ -98,5 +133,57 @@ done:
     release(&buf);
     release(&g);
     release(&p);
+    return result;
+}
+
+PyObject *
+host_adam(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Array a[5];
+    double scalars[9];
+    int i, with_max;
+    char k;
+    PyObject *result = NULL;
+    for (i = 0; i < 5; i++)
+        a[i].held = 0;
+    if (nargs != 14) {
+        PyErr_SetString(PyExc_TypeError, "adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, sign, "
+                                         "l2, decay, beta1, c1, beta2, c2, step_size, eps_hat)");
+        return NULL;
+    }
+    for (i = 0; i < 9; i++) {
+        scalars[i] = PyFloat_AsDouble(args[5 + i]);
+        if (scalars[i] == -1.0 && PyErr_Occurred())
+            return NULL;
+    }
+    with_max = args[4] != Py_None;
+    for (i = 0; i < 4 + with_max; i++)
+        if (contiguous(args[i], &a[i], i != 1) < 0)
+            goto done;
+    k = kind_of(&a[0]);
+    for (i = 0; i < 4 + with_max; i++) {
+        if ((k != 'f' && k != 'd') || kind_of(&a[i]) != k) {
+            PyErr_SetString(PyExc_TypeError, "adam: float32 or float64 arrays of one dtype");
+            goto done;
+        }
+        if (a[i].view.len != a[0].view.len) {
+            PyErr_SetString(PyExc_ValueError, "adam: arrays of one size");
+            goto done;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (k == 'f')
+        adam_f(a[0].view.buf, a[1].view.buf, a[2].view.buf, a[3].view.buf,
+               with_max ? a[4].view.buf : NULL, a[0].view.len / (Py_ssize_t)sizeof(float),
+               scalars);
+    else
+        adam_d(a[0].view.buf, a[1].view.buf, a[2].view.buf, a[3].view.buf,
+               with_max ? a[4].view.buf : NULL, a[0].view.len / (Py_ssize_t)sizeof(double),
+               scalars);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    for (i = 4; i >= 0; i--)
+        release(&a[i]);
     return result;
 }

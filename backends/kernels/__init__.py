@@ -12,11 +12,11 @@ Each kernel is defined once, in two forms kept side by side:
 
 The dispatchers (`adam_step`, `relu_grad`, ...) take the backend first and pick the form: CuPy
 arrays get the kernel, everything else the NumPy body, or a host C loop of backends/csrc/ where
-one is built for it (pooling, windows, relu's gradient, the softmax cross-entropy, SGD). Hyperparameters are kernel *arguments*
-(scalars in a compute type: float32 for float16/float32 data, float64 for float64), never part of
-the source, so changing ``lr`` or ``betas`` does not compile anything; only structural variants
-(AMSGrad, momentum, a centered RMSprop, gelu's tanh form) are separate sources. Nothing here reads
-device data back to the host.
+one is built for it (pooling, windows, relu's gradient, the softmax cross-entropy, SGD, Adam).
+Hyperparameters are kernel *arguments* (scalars in a compute type: float32 for float16/float32
+data, float64 for float64), never part of the source, so changing ``lr`` or ``betas`` does not
+compile anything; only structural variants (AMSGrad, momentum, a centered RMSprop, gelu's tanh
+form) are separate sources. Nothing here reads device data back to the host.
 
 Why ElementwiseKernel rather than ``cupy.fuse``: the optimizer kernels update four arrays in
 place (``fuse`` returns new arrays), and ElementwiseKernel has explicit parameter types, so a

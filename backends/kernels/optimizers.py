@@ -178,6 +178,13 @@ def adam_step(backend: Any, p: Any, g: Any, exp_avg: Any, exp_avg_sq: Any,
                 1.0 - beta1, beta2, 1.0 - beta2, step_size, eps_hat, *arrays)
         return
     xp = backend.xp
+    if _c_step(backend, (p, g, exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else None),
+               (lr, beta1, beta2, eps, weight_decay)):
+        # The C loop: one pass instead of ~15 NumPy calls, the same bits.
+        host_kernels.adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else None,
+                          sign, l2, decay, beta1, 1.0 - beta1, beta2, 1.0 - beta2, step_size,
+                          eps_hat)
+        return
     if decay != 1.0:
         xp.multiply(p, decay, out=p)  # d does not depend on p when decoupled (l2 == 0)
     d, _ = _signed_grad(xp, p, g, sign, l2)

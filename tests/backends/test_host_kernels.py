@@ -316,3 +316,49 @@ def test_softmax_xent_c_loops_refuse_what_they_do_not_take() -> None:
         k.softmax_xent_grad(x, np.array([0, 4, 1]), out[0], out[1], one, one, g)
     with pytest.raises(ValueError, match="one per row"):
         k.softmax_xent_grad(x, t, out[0], out[1], np.ones(2, np.float32), one, g)
+
+
+@st.composite
+def adam_cases(draw):
+    """A parameter, gradient and moments, and Adam's/AdamW's hyperparameters (every branch)."""
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    shape = draw(st.sampled_from([(), (0,), (7,), (3, 5), (2, 3, 4)]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    p, g, m = (rng.standard_normal(shape).astype(dtype) for _ in range(3))
+    v, vmax = (rng.random(shape).astype(dtype) for _ in range(2))
+    if p.size:
+        g.reshape(-1)[0] = draw(st.sampled_from([0.0, -0.0, np.nan, np.inf, 1e-30]))
+        vmax.reshape(-1)[-1] = draw(st.sampled_from([0.0, np.nan, 2.0]))
+    hyper = dict(
+        step=draw(st.integers(1, 50)), lr=draw(st.sampled_from([1e-3, 0.1, 1])),
+        beta1=draw(st.sampled_from([0.9, 0.0, 0.5])),
+        beta2=draw(st.sampled_from([0.999, 0.5])), eps=draw(st.sampled_from([1e-8, 1e-3])),
+        weight_decay=draw(st.sampled_from([0, 1e-2])), decoupled=draw(st.booleans()),
+        amsgrad=draw(st.booleans()), maximize=draw(st.booleans()),
+    )
+    return p, g, m, v, vmax, hyper
+
+
+@given(adam_cases())
+def test_adam_step_matches_the_numpy_body(case) -> None:
+    from backends.kernels import optimizers
+
+    p, g, m, v, vmax, hyper = case
+
+    def run():
+        arrays = [a.copy() for a in (p, m, v, vmax)]
+        pp, mm, vv, mx = arrays
+        optimizers.adam_step(HOST, pp, g, mm, vv, mx if hyper["amsgrad"] else None, **hyper)
+        return arrays
+
+    saved = optimizers.host_kernels
+    c_result = run()
+    optimizers.host_kernels = None
+    try:
+        with np.errstate(invalid="ignore"):
+            numpy_result = run()
+    finally:
+        optimizers.host_kernels = saved
+    for c_out, n_out in zip(c_result, numpy_result):
+        np.testing.assert_array_equal(c_out, n_out)
+        assert np.signbit(c_out).tolist() == np.signbit(n_out).tolist()
