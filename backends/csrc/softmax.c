@@ -9,6 +9,17 @@
 
 #include "host_kernels.h"
 
+/* Whether every class index lies in [0, c). */
+static int
+in_range(const long long *target, Py_ssize_t n, Py_ssize_t c)
+{
+    Py_ssize_t i;
+    for (i = 0; i < n; i++)
+        if (target[i] < 0 || target[i] >= c)
+            return 0;
+    return 1;
+}
+
 /* Per row n: shift = max(x) (NaN if the row holds one), log_total = log(sum exp(x - shift)),
  * nll = (shift - x[target]) + log_total. Returns 0, or 1 without finishing where a target is
  * out of [0, C) (the caller takes the general path, which ignores or reports it). */
@@ -17,9 +28,8 @@
                     Py_ssize_t n, Py_ssize_t c)                                               \
     {                                                                                         \
         Py_ssize_t i, j;                                                                      \
-        for (i = 0; i < n; i++)                                                               \
-            if (target[i] < 0 || target[i] >= c)                                              \
-                return 1;                                                                     \
+        if (!in_range(target, n, c))                                                          \
+            return 1;                                                                         \
         for (i = 0; i < n; i++) {                                                             \
             const T *row = x + i * c;                                                         \
             T m = row[0];                                                                     \
@@ -54,9 +64,8 @@ XENT(double, xent_d)
                      T *gx, Py_ssize_t n, Py_ssize_t c)                                        \
     {                                                                                         \
         Py_ssize_t i, j;                                                                      \
-        for (i = 0; i < n; i++)                                                               \
-            if (target[i] < 0 || target[i] >= c)                                              \
-                return 1;                                                                     \
+        if (!in_range(target, n, c))                                                          \
+            return 1;                                                                         \
         for (i = 0; i < n; i++) {                                                             \
             const T *row = x + i * c;                                                         \
             T *out = gx + i * c;                                                              \
