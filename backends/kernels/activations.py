@@ -67,6 +67,8 @@ def _dense_views(backend: Any, *arrays: Any) -> list | None:
     if (host_kernels is None or backend.name != "numpy" or a.dtype not in C_FLOATS
             or any(b.shape != a.shape or b.dtype != a.dtype for b in arrays)):
         return None
+    if all(b.flags.c_contiguous for b in arrays):  # the common case, without sorting axes
+        return list(arrays)
     order = _axis_order(a)
     if order and order[0] != 0:  # the batch axis first, so that halves of axis 0 stay halves
         return None
@@ -79,14 +81,6 @@ def relu_grad(backend: Any, y: Any, gy: Any) -> Any:
     xp = backend.xp
     if _on_cupy(backend):
         return _elementwise(backend, _RELU_GRAD, y, gy, _new(xp, y, gy))
-    if (host_kernels is not None and backend.name == "numpy" and y.dtype in C_FLOATS
-            and gy.dtype == y.dtype and gy.shape == y.shape and y.nbytes < SPLIT_BYTES
-            and y.flags.c_contiguous and gy.flags.c_contiguous):
-        # The common case (an MLP's activations) without the layout checks below, which cost
-        # three times the C loop on a 32x512 batch: what they would decide, decided directly.
-        gx = xp.empty_like(y)
-        host_kernels.relu_grad(y, gy, gx)
-        return gx
     # A multiply by the boolean mask: about 3x faster in NumPy than where(mask, gy, 0). The one
     # difference: a NaN/inf upstream gradient at an inactive unit stays NaN here (0 on CuPy).
     matched = match_layout(backend, gy, y)
