@@ -121,12 +121,7 @@ class SoftmaxCrossEntropy(Function):
                     f"be in [0, {n_classes}) or equal ignore_index={ignore}"
                 )
             safe = xp.where(valid & ~bad, target, 0)
-        if x.ndim == 2:  # by plain fancy indexing (take_along_axis is slow)
-            picked = x[xp.arange(x.shape[0]), safe][:, None]
-        else:
-            picked = xp.take_along_axis(x, safe[:, None], axis=1)
-        nll = ((shift - picked) + log_total)[:, 0]  # -log softmax(x)_y, exact at the max
-        return valid, safe, nll, bad
+        return valid, safe, kernels.picked_nll(xp, x, safe, shift, log_total), bad
 
     def _target_distribution(self, safe: Any, valid: Any, weight: Any, shape: tuple,
                              dtype: Any) -> tuple:

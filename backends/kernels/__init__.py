@@ -42,14 +42,15 @@ from .common import CudaSpec as CudaSpec  # re-exported: tests compile every Cud
 from .common import _compute as _compute
 from .optimizers import adagrad_step, adam_step, rmsprop_step, sgd_step
 from .pooling import block_max, block_scatter
-from .softmax import log_softmax_stats, softmax_xent_grad, softmax_xent_nll
+from .softmax import log_softmax_stats, picked_nll, softmax_xent_grad, softmax_xent_nll
 from .windows import Window, c_loops, col2im_add, im2col
 
 __all__ = [
     "sgd_step", "adam_step", "rmsprop_step", "adagrad_step",
     "relu_grad", "leaky_relu", "leaky_relu_grad", "sigmoid", "sigmoid_grad", "tanh_grad",
-    "gelu", "gelu_grad", "log_softmax_stats", "softmax_xent_grad", "softmax_xent_nll", "block_max",
-    "block_scatter", "Window", "c_loops", "im2col", "col2im_add", "launches",
+    "gelu", "gelu_grad", "log_softmax_stats", "picked_nll", "softmax_xent_grad",
+    "softmax_xent_nll", "block_max", "block_scatter", "Window", "c_loops", "im2col",
+    "col2im_add", "launches",
 ]
 
 

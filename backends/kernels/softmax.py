@@ -85,8 +85,17 @@ def softmax_xent_nll(backend: Any, x: Any, target: Any) -> tuple | None:
     if target.size and (target.min() < 0 or target.max() >= n_classes):
         return None
     shift, log_total = log_softmax_stats(backend, x, axis=1)
-    picked = x[xp.arange(n), target][:, None]  # plain fancy indexing (take_along_axis is slow)
-    return shift, log_total, ((shift - picked) + log_total)[:, 0]
+    return shift, log_total, picked_nll(xp, x, target, shift, log_total)
+
+
+def picked_nll(xp: Any, x: Any, target: Any, shift: Any, log_total: Any) -> Any:
+    """``-log softmax(x)`` at each sample's class (`target` (N, d1, ...), all in range), from
+    `log_softmax_stats`: ``(shift - x[target]) + log_total``, exact at the maximum."""
+    if x.ndim == 2:  # plain fancy indexing (take_along_axis is slow)
+        picked = x[xp.arange(x.shape[0]), target][:, None]
+    else:
+        picked = xp.take_along_axis(x, target[:, None], axis=1)
+    return ((shift - picked) + log_total)[:, 0]
 
 
 _SOFTMAX_XENT_GRAD = CudaSpec(
