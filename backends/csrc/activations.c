@@ -20,48 +20,37 @@ RELU_GRAD(double, relu_grad_d)
 PyObject *
 host_relu_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    Py_buffer y, gy, gx;
+    Array y = {0}, gy = {0}, gx = {0};
     char k;
-    int held = 0;
     PyObject *result = NULL;
     if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "relu_grad(y, gy, gx)");
         return NULL;
     }
-    if (PyObject_GetBuffer(args[0], &y, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
-        return NULL;
-    held = 1;
-    if (PyObject_GetBuffer(args[1], &gy, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+    if (get_contiguous(args[0], &y, 0) < 0 || get_contiguous(args[1], &gy, 0) < 0 ||
+        get_contiguous(args[2], &gx, 1) < 0)
         goto done;
-    held = 2;
-    if (PyObject_GetBuffer(args[2], &gx, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0)
+    k = kind_of(&y);
+    if ((k != 'f' && k != 'd') || kind_of(&gy) != k || kind_of(&gx) != k) {
+        PyErr_SetString(PyExc_TypeError, "relu_grad: float32 or float64 arrays of one dtype");
         goto done;
-    held = 3;
-    {
-        Array a = {y, 1}, b = {gy, 1}, c = {gx, 1};
-        k = kind_of(&a);
-        if ((k != 'f' && k != 'd') || kind_of(&b) != k || kind_of(&c) != k) {
-            PyErr_SetString(PyExc_TypeError, "relu_grad: float32 or float64 arrays of one dtype");
-            goto done;
-        }
     }
-    if (y.len != gy.len || y.len != gx.len) {
+    if (y.view.len != gy.view.len || y.view.len != gx.view.len) {
         PyErr_SetString(PyExc_ValueError, "relu_grad: arrays of one size");
         goto done;
     }
     Py_BEGIN_ALLOW_THREADS
     if (k == 'f')
-        relu_grad_f(y.buf, gy.buf, gx.buf, y.len / (Py_ssize_t)sizeof(float));
+        relu_grad_f(y.view.buf, gy.view.buf, gx.view.buf,
+                    y.view.len / (Py_ssize_t)sizeof(float));
     else
-        relu_grad_d(y.buf, gy.buf, gx.buf, y.len / (Py_ssize_t)sizeof(double));
+        relu_grad_d(y.view.buf, gy.view.buf, gx.view.buf,
+                    y.view.len / (Py_ssize_t)sizeof(double));
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    if (held >= 3)
-        PyBuffer_Release(&gx);
-    if (held >= 2)
-        PyBuffer_Release(&gy);
-    if (held >= 1)
-        PyBuffer_Release(&y);
+    release(&gx);
+    release(&gy);
+    release(&y);
     return result;
 }

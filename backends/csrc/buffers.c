@@ -17,6 +17,18 @@ get_array(PyObject *obj, Array *a, int ndim, int writable, const char *what)
     return 0;
 }
 
+/* A C-contiguous buffer of `obj` (writable if asked), any number of dimensions. */
+int
+get_contiguous(PyObject *obj, Array *a, int writable)
+{
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    a->held = 0;
+    if (PyObject_GetBuffer(obj, &a->view, flags) < 0)
+        return -1;
+    a->held = 1;
+    return 0;
+}
+
 void
 release(Array *a)
 {
@@ -25,7 +37,7 @@ release(Array *a)
     a->held = 0;
 }
 
-/* 'f', 'd', 'B' (uint8) or 'i' (int32); anything else is 0. */
+/* 'f', 'd', 'B' (uint8), 'i' (int32) or 'q' (int64); anything else is 0. */
 char
 kind_of(Array *a)
 {
@@ -41,6 +53,8 @@ kind_of(Array *a)
         return f[0];
     if ((f[0] == 'i' || f[0] == 'l') && a->view.itemsize == 4)
         return 'i';
+    if ((f[0] == 'q' || f[0] == 'l') && a->view.itemsize == 8)
+        return 'q';
     return 0;
 }
 

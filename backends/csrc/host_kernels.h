@@ -29,6 +29,7 @@ typedef struct {
 } Array;
 
 int get_array(PyObject *obj, Array *a, int ndim, int writable, const char *what);
+int get_contiguous(PyObject *obj, Array *a, int writable);
 void release(Array *a);
 char kind_of(Array *a);
 int unit_last(const Array *a);

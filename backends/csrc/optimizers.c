@@ -73,15 +73,16 @@ SGD(double, sgd_d)
 ADAM(float, adam_f, sqrtf)
 ADAM(double, adam_d, sqrt)
 
-/* A C-contiguous buffer of `obj` (writable if asked) into `a`; the caller releases it. */
+/* The hyperparameters: `count` Python numbers as doubles. */
 static int
-contiguous(PyObject *obj, Array *a, int writable)
+doubles(PyObject *const *args, int count, double *out)
 {
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    a->held = 0;
-    if (PyObject_GetBuffer(obj, &a->view, flags) < 0)
-        return -1;
-    a->held = 1;
+    int i;
+    for (i = 0; i < count; i++) {
+        out[i] = PyFloat_AsDouble(args[i]);
+        if (out[i] == -1.0 && PyErr_Occurred())
+            return -1;
+    }
     return 0;
 }
 
@@ -90,7 +91,7 @@ host_sgd(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     Array p = {0}, g = {0}, buf = {0};
     double scalars[5];
-    int nesterov, first, with_buf, i;
+    int nesterov, first, with_buf;
     char k;
     PyObject *result = NULL;
     if (nargs != 10) {
@@ -98,16 +99,13 @@ host_sgd(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                         "sgd(p, g, buf, lr, sign, l2, momentum, damp_c, nesterov, first)");
         return NULL;
     }
-    for (i = 0; i < 5; i++) {
-        scalars[i] = PyFloat_AsDouble(args[3 + i]);
-        if (scalars[i] == -1.0 && PyErr_Occurred())
-            return NULL;
-    }
+    if (doubles(args + 3, 5, scalars) < 0)
+        return NULL;
     if ((nesterov = PyObject_IsTrue(args[8])) < 0 || (first = PyObject_IsTrue(args[9])) < 0)
         return NULL;
     with_buf = args[2] != Py_None;
-    if (contiguous(args[0], &p, 1) < 0 || contiguous(args[1], &g, 0) < 0 ||
-        (with_buf && contiguous(args[2], &buf, 1) < 0))
+    if (get_contiguous(args[0], &p, 1) < 0 || get_contiguous(args[1], &g, 0) < 0 ||
+        (with_buf && get_contiguous(args[2], &buf, 1) < 0))
         goto done;
     k = kind_of(&p);
     if ((k != 'f' && k != 'd') || kind_of(&g) != k || (with_buf && kind_of(&buf) != k)) {
@@ -151,14 +149,11 @@ host_adam(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                                          "l2, decay, beta1, c1, beta2, c2, step_size, eps_hat)");
         return NULL;
     }
-    for (i = 0; i < 9; i++) {
-        scalars[i] = PyFloat_AsDouble(args[5 + i]);
-        if (scalars[i] == -1.0 && PyErr_Occurred())
-            return NULL;
-    }
+    if (doubles(args + 5, 9, scalars) < 0)
+        return NULL;
     with_max = args[4] != Py_None;
     for (i = 0; i < 4 + with_max; i++)
-        if (contiguous(args[i], &a[i], i != 1) < 0)
+        if (get_contiguous(args[i], &a[i], i != 1) < 0)
             goto done;
     k = kind_of(&a[0]);
     for (i = 0; i < 4 + with_max; i++) {

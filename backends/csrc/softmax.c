@@ -85,17 +85,9 @@ XENT_GRAD(double, xent_grad_d)
 static int
 flat(PyObject *obj, Array *a, char kind, Py_ssize_t count, int writable, const char *what)
 {
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    const char *f;
-    a->held = 0;
-    if (PyObject_GetBuffer(obj, &a->view, flags) < 0)
+    if (get_contiguous(obj, a, writable) < 0)
         return -1;
-    a->held = 1;
-    f = a->view.format == NULL ? "B" : a->view.format;
-    if (f[0] == '<' || f[0] == '=' || f[0] == '@')
-        f++;
-    if (kind == 'q' ? !((f[0] == 'q' || f[0] == 'l') && f[1] == '\0' && a->view.itemsize == 8)
-                    : kind_of(a) != kind) {
+    if (kind_of(a) != kind) {
         PyErr_Format(PyExc_TypeError, "%s: expected %s data", what,
                      kind == 'q' ? "int64" : kind == 'f' ? "float32" : "float64");
         return -1;
@@ -112,10 +104,8 @@ flat(PyObject *obj, Array *a, char kind, Py_ssize_t count, int writable, const c
 static int
 logits(PyObject *obj, Array *x, Py_ssize_t *n, Py_ssize_t *c, char *k)
 {
-    x->held = 0;
-    if (PyObject_GetBuffer(obj, &x->view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+    if (get_contiguous(obj, x, 0) < 0)
         return -1;
-    x->held = 1;
     *k = kind_of(x);
     if ((*k != 'f' && *k != 'd') || x->view.ndim != 2 || x->view.shape[1] < 1) {
         PyErr_SetString(PyExc_TypeError,
@@ -178,12 +168,8 @@ host_softmax_xent_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs
         flat(args[6], &gx, k, n * c, 1, "gx") < 0)
         goto done;
     /* scale and hot: one value per row, or a single one for every row */
-    if (PyObject_GetBuffer(args[4], &scale.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+    if (get_contiguous(args[4], &scale, 0) < 0 || get_contiguous(args[5], &hot, 0) < 0)
         goto done;
-    scale.held = 1;
-    if (PyObject_GetBuffer(args[5], &hot.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
-        goto done;
-    hot.held = 1;
     if (kind_of(&scale) != k || kind_of(&hot) != k) {
         PyErr_SetString(PyExc_TypeError, "softmax_xent_grad: scale and hot in x's dtype");
         goto done;
