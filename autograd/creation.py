@@ -41,10 +41,10 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     The data are always copied, so the tensor never shares memory with `data` (use
     `as_tensor` to share).
     """
-    source = data.data if isinstance(data, Tensor) else data
+    source = data.array if isinstance(data, Tensor) else data
     t = Tensor(data, dtype=dtype, device=device)
-    if t.data is source or getattr(t.data, "base", None) is not None:
-        t.data = t.data.copy()
+    if t.array is source or getattr(t.array, "base", None) is not None:
+        t.array = t.array.copy()
     if requires_grad:
         t.requires_grad_(True)
     return t

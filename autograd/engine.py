@@ -91,12 +91,12 @@ def _check_roots(outputs: Sequence[Tensor], grads: Sequence[Any]) -> tuple[list,
                 "requires_grad=True?"
             )
         if g is None:
-            if out.data.size != 1:
+            if out.array.size != 1:
                 raise RuntimeError(
                     f"backward: grad can be implicitly created only for a one-element output, "
                     f"got shape {out.shape}; pass grad= with the same shape"
                 )
-            data = out.data
+            data = out.array
             # A 0-d seed by asarray: ones_like is a Python-level wrapper in NumPy.
             seed = (out.xp.asarray(1, dtype=data.dtype) if data.ndim == 0
                     else out.xp.ones_like(data))
@@ -111,9 +111,9 @@ def _check_roots(outputs: Sequence[Tensor], grads: Sequence[Any]) -> tuple[list,
             raise RuntimeError(
                 f"backward: grad is on {g.device} but the output is on {out.device}"
             )
-        if g.data.dtype != out.data.dtype:
+        if g.array.dtype != out.array.dtype:
             # Gradients have their tensor's dtype (a float64 seed for a float32 output is cast).
-            g = g.astype(out.data.dtype)
+            g = g.astype(out.array.dtype)
         roots.append(out.grad_fn if out.grad_fn is not None else out)
         root_grads.append(g)
     return roots, root_grads
@@ -181,7 +181,7 @@ def _run_ops(roots: list, root_grads: list, retain: bool, create: bool,
     ready: list = []
     leaves: list = []
     for node, g in zip(roots, root_grads):
-        g = g.data if raw else g
+        g = g.array if raw else g
         if node in pending:
             pending[node] = pending[node] + g
         else:
@@ -193,7 +193,7 @@ def _run_ops(roots: list, root_grads: list, retain: bool, create: bool,
     # How many leaves each gradient array was handed to: a leaf must own its .grad, so it
     # copies an array that another leaf (or the caller, for a root gradient) also holds, or a
     # view. Only leaves count: a node's rule never writes into the gradient it was given.
-    handed: dict[int, int] = {id(g.data): 2 for g in root_grads}
+    handed: dict[int, int] = {id(g.array): 2 for g in root_grads}
     state = _grad_state
     current = None  # the backend raw rules run on (state.raw_backend), set per change
     try:
@@ -243,7 +243,7 @@ def _run_ops(roots: list, root_grads: list, retain: bool, create: bool,
                         if (type(gx) is not array_type or gx.shape != meta[0]
                                 or gx.dtype is not meta[1]):
                             gx = _fit_raw(gx, meta[0], meta[1], node)
-                    elif gx.data.shape != meta[0] or gx.data.dtype != meta[1]:
+                    elif gx.array.shape != meta[0] or gx.array.dtype != meta[1]:
                         gx = _fit(gx, meta[0], meta[1], node)
                 held = pending.get(edge, _ABSENT)
                 if held is _ABSENT:
@@ -270,7 +270,7 @@ def _run_ops(roots: list, root_grads: list, retain: bool, create: bool,
                     pending[edge] = gx
                     if not isinstance(edge, Tensor):
                         continue
-                key = id(gx) if raw else id(gx.data)  # a leaf's gradient: see `handed`
+                key = id(gx) if raw else id(gx.array)  # a leaf's gradient: see `handed`
                 handed[key] = handed.get(key, 0) + 1
     finally:
         state.raw_backend = None  # leaf hooks are user code, on Tensors
@@ -292,7 +292,7 @@ def _give_leaf(leaf: Tensor, g: Any, raw: bool, captured: Any, create: bool,
             g = backend.asarray(g)  # a NumPy scalar from an op on 0-d arrays
         held = leaf.grad
         if held is not None:
-            leaf.grad = Tensor._make(held.data + g, backend)
+            leaf.grad = Tensor._make(held.array + g, backend)
         else:
             leaf.grad = Tensor._make(_owned(g, handed), backend)
         return
@@ -322,7 +322,7 @@ def _unwrap(grads: Any, node: Function) -> Any:
         raise TypeError(
             f"{node.name()}.backward returned {type(grads).__name__}, expected a Tensor"
         )
-    return grads.data
+    return grads.array
 
 
 def _observe(node: Function, g: Any, raw: bool, create: bool, captured: Any,
@@ -332,14 +332,14 @@ def _observe(node: Function, g: Any, raw: bool, create: bool, captured: Any,
     t = _wrap(g, node.backend, raw)
     if node._hooks:
         t = _run_hooks(node._hooks, t)
-        handed[id(t.data)] = 2  # a hook's result may be held by the hook's owner
+        handed[id(t.array)] = 2  # a hook's result may be held by the hook's owner
     if node._retained is not None:
         owner = node._retained()
         if owner is not None:
             owner.grad = _own(t, create, handed) if owner.grad is None else owner.grad + t
     if captured is not None and node in captured:
         captured[node] = _own(t, create, handed)
-    return t.data if raw else t
+    return t.array if raw else t
 
 
 def _aliased(data: Any, handed: dict) -> bool:
@@ -359,17 +359,17 @@ def _own(g: Tensor, create: bool, handed: dict) -> Tensor:
     """`g` as a gradient its holder owns: a copy if its array is a view or held elsewhere."""
     if create:
         # Recorded, so higher-order gradients still flow through the copy.
-        return _unary_ops.clone(g) if _aliased(g.data, handed) else g
-    return Tensor._make(_owned(g.data, handed), g._backend)
+        return _unary_ops.clone(g) if _aliased(g.array, handed) else g
+    return Tensor._make(_owned(g.array, handed), g._backend)
 
 
 def _fit(gx: Any, shape: tuple, dtype: Any, node: Function) -> Tensor:
     """Sums a (possibly broadcast) gradient back to its input's shape and casts to its dtype."""
     if not isinstance(gx, Tensor):
         raise TypeError(f"{node.name()}.backward returned {type(gx).__name__}, expected a Tensor")
-    if gx.data.shape != shape:
+    if gx.array.shape != shape:
         gx = _shape_ops.sum_to(gx, shape)
-    if gx.data.dtype != dtype:
+    if gx.array.dtype != dtype:
         gx = gx.astype(dtype)
     return gx
 
@@ -403,7 +403,7 @@ def _run_hooks(hooks: list, g: Tensor) -> Tensor:
 def _accumulate_leaf(leaf: Tensor, g: Tensor, captured: Any, create: bool, handed: dict) -> None:
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g)
-        handed[id(g.data)] = 2
+        handed[id(g.array)] = 2
     if captured is not None:
         if leaf in captured:
             captured[leaf] = _own(g, create, handed)
@@ -414,7 +414,7 @@ def _accumulate_leaf(leaf: Tensor, g: Tensor, captured: Any, create: bool, hande
     elif create:
         leaf.grad = leaf.grad + g
     else:
-        leaf.grad = Tensor._make(leaf.grad.data + g.data, leaf._backend)
+        leaf.grad = Tensor._make(leaf.grad.array + g.array, leaf._backend)
 
 
 from .ops import shape as _shape_ops  # noqa: E402

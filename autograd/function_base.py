@@ -61,19 +61,19 @@ class FunctionBase:
             a, b = inputs
             if isinstance(a, Tensor):
                 backend = a._backend
-                da = a.data
+                da = a.array
                 record = a.requires_grad
                 if isinstance(b, Tensor):
                     if b._backend is not backend:
                         _raise_device_mismatch(cls, inputs)
-                    db = b.data
+                    db = b.array
                     record = record or b.requires_grad
                 else:
                     db = b
             elif isinstance(b, Tensor):
                 backend = b._backend
                 da = a
-                db = b.data
+                db = b.array
                 record = b.requires_grad
             else:
                 backend = None
@@ -92,7 +92,7 @@ class FunctionBase:
                             backend = x._backend
                         else:
                             _raise_device_mismatch(cls, inputs)
-                    datas.append(x.data)
+                    datas.append(x.array)
                     if x.requires_grad:
                         record = True
                 else:
@@ -118,7 +118,7 @@ class FunctionBase:
             backend = fn.output_backend
         # Tensor._make, inlined: this is the hottest line of the library.
         out = _new(Tensor)
-        out.data = y if type(y) is backend.array_type else backend.asarray(y)
+        out.array = y if type(y) is backend.array_type else backend.asarray(y)
         out.grad = None
         out._backend = backend
         out._version = inputs[0]._version if fn.is_view else [0]
@@ -172,7 +172,7 @@ class FunctionBase:
         saved = self._saved
         if saved is None:
             return
-        if len(saved) == 1 and saved[0] is y_raw and out.data is y_raw:
+        if len(saved) == 1 and saved[0] is y_raw and out.array is y_raw:
             # Only the output saved, as tanh, exp, sigmoid and relu do (the loop, written out).
             box = out._version
             self._sources = [(_OUTPUT, box, box[0])]
@@ -192,7 +192,7 @@ class FunctionBase:
         for array in saved:
             if array is y_raw:
                 box = out._version
-                arrays.append(out.data)
+                arrays.append(out.array)
                 sources.append((_OUTPUT, box, box[0]))  # not self: no reference cycle
                 continue
             arrays.append(array)

@@ -313,15 +313,15 @@ def _jacobian_blocks(out: Tensor, own: list, create: bool) -> list:
     """d out / d x for each x in `own`, each of shape ``out.shape + x.shape``."""
     if not out.requires_grad or out.size == 0:
         return [
-            Tensor._make(x.xp.zeros(out.shape + x.shape, dtype=x.data.dtype), x.backend)
+            Tensor._make(x.xp.zeros(out.shape + x.shape, dtype=x.array.dtype), x.backend)
             for x in own
         ]
     rows: list[list] = [[] for _ in own]
     xp = out.xp
     for k in range(out.size):
-        seed = xp.zeros(out.size, dtype=out.data.dtype)
+        seed = xp.zeros(out.size, dtype=out.array.dtype)
         seed[k] = 1
-        seed = Tensor._make(seed.reshape(out.data.shape), out.backend)
+        seed = Tensor._make(seed.reshape(out.array.shape), out.backend)
         grads = gradients(out, own, seed, retain_graph=True, create_graph=create,
                           allow_unused=True)
         for j, (g, x) in enumerate(zip(grads, own)):
@@ -331,6 +331,6 @@ def _jacobian_blocks(out: Tensor, own: list, create: bool) -> list:
         if create:
             stacked = _Stack.apply(*row)
         else:
-            stacked = Tensor._make(xp.stack([g.data for g in row]), x.backend)
+            stacked = Tensor._make(xp.stack([g.array for g in row]), x.backend)
         blocks.append(stacked.reshape(out.shape + x.shape))
     return blocks

@@ -38,7 +38,7 @@ def _weighted_sum(outputs: tuple, weights: list) -> float:
     """sum_i <out_i, w_i> on the host, in float64."""
     total = 0.0
     for out, w in zip(outputs, weights):
-        total += float((out.backend.to_numpy(out.data).astype("float64") * w).sum())
+        total += float((out.backend.to_numpy(out.array).astype("float64") * w).sum())
     return total
 
 
@@ -59,7 +59,7 @@ def numerical_gradients(f: Callable, inputs: Sequence[Any], weights: list, eps: 
         if not (isinstance(t, Tensor) and t.requires_grad):
             numeric.append(None)
             continue
-        host = t.backend.to_numpy(t.data)
+        host = t.backend.to_numpy(t.array)
         grad = xp_host.zeros(host.shape, dtype="float64")
         flat = grad.reshape(-1)
         for k in range(host.size):
@@ -146,8 +146,8 @@ def gradcheck(
         if a.device != t.device:
             return _fail(f"gradcheck: gradient of input {i} is on {a.device}, expected "
                          f"{t.device}", raise_exception)
-        a_host = a.backend.to_numpy(a.data).astype("float64")
-        a2_host = a2.backend.to_numpy(a2.data).astype("float64")
+        a_host = a.backend.to_numpy(a.array).astype("float64")
+        a2_host = a2.backend.to_numpy(a2.array).astype("float64")
         if not host.xp.allclose(a_host, a2_host, rtol=1e-10, atol=1e-12, equal_nan=True):
             return _fail(f"gradcheck: backward is not reentrant: two runs gave different "
                          f"gradients for input {i}", raise_exception)

@@ -52,7 +52,7 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
         device: Any = None,
     ) -> None:
         if isinstance(data, Tensor):
-            data = data.data
+            data = data.array
         backend = backends.get(device) if device is not None else None
         if backend is None:
             # Device arrays stay where they are; host data (lists, NumPy arrays) go to the
@@ -61,7 +61,7 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
             if backend is None or not backend.is_device:
                 backend = _default_backend()
         array = _to_array(data, backend, dtype)
-        self.data = array
+        self.array = array
         self.grad = None
         self.grad_fn = None
         self._backend = backend
@@ -74,19 +74,19 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
     # -- properties ---------------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return tuple(self.data.shape)
+        return tuple(self.array.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def size(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     @property
     def dtype(self) -> Any:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self) -> str:
@@ -105,6 +105,32 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
+    @property
+    def data(self) -> Tensor:
+        """PyTorch's ``.data``: this tensor's memory as a tensor outside autograd.
+
+        It shares the memory but not the version counter, so writes through it (``p.data -=
+        lr * p.grad``, ``p.data.add_(...)``) are not seen by autograd, exactly as in PyTorch.
+        The raw backend array is ``.array``.
+        """
+        return Tensor._make(self.array, self._backend)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        # As PyTorch's `x.data = y`: x takes y's memory (shape, dtype and device may change).
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"Tensor.data: expected a Tensor, got {type(value).__name__}; to set the raw "
+                "backend array use .array, to copy values in place use .data.copy_(...)"
+            )
+        if self.requires_grad and value.array.dtype.kind not in "fc":
+            raise TypeError(
+                f"Tensor.data: a tensor that requires grad cannot take data of dtype "
+                f"{value.dtype} (floating point only)"
+            )
+        self.array = value.array
+        self._backend = value._backend
+
     __hash__ = object.__hash__
 
     # copy/deepcopy (and pickle) by the fields, whichever core holds them.
@@ -118,7 +144,7 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
     # -- autograd -----------------------------------------------------------------------------
     def detach(self) -> Tensor:
         """A tensor sharing this data but cut from the graph."""
-        t = Tensor._make(self.data, self._backend)
+        t = Tensor._make(self.array, self._backend)
         t._version = self._version
         return t
 
@@ -128,10 +154,10 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
             raise RuntimeError(
                 "requires_grad_(False): only leaf tensors can stop requiring grad; use .detach()"
             )
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self.array.dtype.kind not in "fc":
             raise TypeError(
                 f"requires_grad_: only floating point tensors can require gradients, "
-                f"got dtype {self.data.dtype}"
+                f"got dtype {self.array.dtype}"
             )
         self.requires_grad = bool(requires_grad)
         return self
@@ -207,12 +233,12 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
     # -- comparisons: plain results, never differentiable ---------------------------------------
     def _compare(self, other: Any, op: str) -> Tensor:
         other = _lift(other, self)
-        b = other.data if isinstance(other, Tensor) else other
+        b = other.array if isinstance(other, Tensor) else other
         if isinstance(other, Tensor) and other._backend is not self._backend:
             raise RuntimeError(
                 f"{op}: tensors on different devices ({self.device} and {other.device})"
             )
-        return Tensor._make(self._backend.asarray(getattr(self.data, op)(b)), self._backend)
+        return Tensor._make(self._backend.asarray(getattr(self.array, op)(b)), self._backend)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, "__eq__")
@@ -240,10 +266,10 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
             self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
         )
         if not recorded:
-            b = other.data if isinstance(other, Tensor) else other
+            b = other.array if isinstance(other, Tensor) else other
             if isinstance(other, Tensor) and other._backend is not self._backend:
                 _fn._raise_device_mismatch(op, (self, other))
-            getattr(self.xp, ufunc)(self.data, b, out=self.data, casting="same_kind")
+            getattr(self.xp, ufunc)(self.array, b, out=self.array, casting="same_kind")
             self._version[0] += 1
             return self
         if self.grad_fn is None and self.requires_grad:
@@ -262,7 +288,7 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
         # The old array stays untouched for whatever saved it, so no version bump is needed.
         # The new array gets the result's counter: the old one belongs to the old array and
         # its views, whose later writes must not be blamed on this tensor (and vice versa).
-        self.data = result.data
+        self.array = result.array
         self.grad_fn = result.grad_fn
         self.requires_grad = result.requires_grad
         self._version = result._version
@@ -284,20 +310,20 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
 
     def zero_(self) -> Tensor:
         """Fills with zeros in place (not recorded)."""
-        self.data[...] = 0
+        self.array[...] = 0
         self._version[0] += 1
         return self
 
     def fill_(self, value: float) -> Tensor:
         """Fills with `value` in place (not recorded)."""
-        self.data[...] = value
+        self.array[...] = value
         self._version[0] += 1
         return self
 
     def copy_(self, src: Any) -> Tensor:
         """Copies `src` into this tensor's memory in place (not recorded)."""
         src = _lift(src, self)
-        self.data[...] = src.data if isinstance(src, Tensor) else src
+        self.array[...] = src.array if isinstance(src, Tensor) else src
         self._version[0] += 1
         return self
 
@@ -343,7 +369,7 @@ def _lift(other: Any, like: Tensor, scalar_ok: bool = True) -> Any:
         )
     array = backend.asarray(other)
     if source is None and not hasattr(other, "dtype") and array.dtype.kind == "f":
-        array = array.astype(like.data.dtype if like.data.dtype.kind == "f" else "float32")
+        array = array.astype(like.array.dtype if like.array.dtype.kind == "f" else "float32")
     return Tensor._make(array, backend)
 
 

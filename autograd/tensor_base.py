@@ -22,7 +22,7 @@ class TensorBase:
     """The fields every Tensor has, `_make`, and the operators ``+ - * / unary -``."""
 
     __slots__ = (
-        "data",
+        "array",
         "grad",
         "requires_grad",
         "grad_fn",
@@ -36,7 +36,7 @@ class TensorBase:
     def _make(cls, data: Any, backend: Any) -> Any:
         """Wraps a backend array without checks (the fast path ops use)."""
         t = object.__new__(cls)
-        t.data = data
+        t.array = data
         t.grad = None
         t.grad_fn = None
         t.requires_grad = False

@@ -26,20 +26,20 @@ class ConversionMixin:
     # -- conversion ---------------------------------------------------------------------------
     def numpy(self) -> Any:
         """The data as a host NumPy array (a copy from the device; the same array on the CPU)."""
-        return self._backend.to_numpy(self.data)
+        return self._backend.to_numpy(self.array)
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(
                 f"item(): only a tensor with one element can be converted to a Python scalar, "
                 f"got a tensor of shape {self.shape}"
             )
-        return self._backend.to_numpy(self.data).reshape(()).item()
+        return self._backend.to_numpy(self.array).reshape(()).item()
 
     def tolist(self) -> Any:
         """The data as (nested) Python lists."""
-        return self._backend.to_numpy(self.data).tolist()
+        return self._backend.to_numpy(self.array).tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         if self._backend.is_device:
@@ -47,7 +47,7 @@ class ConversionMixin:
                 f"Tensor on {self.device} cannot be converted to a host array implicitly; "
                 "call .cpu() or .numpy() explicitly"
             )
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self.array if dtype is None else self.array.astype(dtype)
 
     def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
                    copy: Any = None) -> Any:
@@ -60,11 +60,11 @@ class ConversionMixin:
         options = {"stream": stream, "max_version": max_version, "dl_device": dl_device,
                    "copy": copy}
         return self._backend.to_dlpack(
-            self.data, **{k: v for k, v in options.items() if v is not None}
+            self.array, **{k: v for k, v in options.items() if v is not None}
         )
 
     def __dlpack_device__(self) -> tuple:
-        return self._backend.dlpack_device(self.data)
+        return self._backend.dlpack_device(self.array)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -73,9 +73,9 @@ class ConversionMixin:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(
-                f"bool(): the truth value of a tensor with {self.data.size} elements is "
+                f"bool(): the truth value of a tensor with {self.array.size} elements is "
                 "ambiguous; use .any() or .all()"
             )
         return bool(self.item())
@@ -103,7 +103,7 @@ class ConversionMixin:
 
     # -- representation -----------------------------------------------------------------------
     def __repr__(self) -> str:
-        body = repr(self._backend.to_numpy(self.data))
+        body = repr(self._backend.to_numpy(self.array))
         body = body[body.index("(") + 1 : body.rindex(")")] if body.startswith("array") else body
         extras = [f"dtype={self.dtype}", f"device={self.device}"]
         if self.grad_fn is not None:

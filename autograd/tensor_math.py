@@ -133,11 +133,11 @@ class MathMixin:
         return _reduction.argmin(self, axis=axis, keepdims=keepdims)
 
     def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return Tensor._make(self._backend.asarray(self.data.any(axis=axis, keepdims=keepdims)),
+        return Tensor._make(self._backend.asarray(self.array.any(axis=axis, keepdims=keepdims)),
                             self._backend)
 
     def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return Tensor._make(self._backend.asarray(self.data.all(axis=axis, keepdims=keepdims)),
+        return Tensor._make(self._backend.asarray(self.array.all(axis=axis, keepdims=keepdims)),
                             self._backend)
 
     # -- comparisons by name (PyTorch's aliases of the operators) -----------------------------

@@ -76,9 +76,9 @@ class ShapeMixin:
 
     # -- indexing and iteration ---------------------------------------------------------------
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
         for i in range(len(self)):
@@ -93,8 +93,8 @@ class ShapeMixin:
             self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
         )
         if not recorded:
-            self.data[_indexing.raw_index(index)] = (
-                value.data if isinstance(value, Tensor) else value
+            self.array[_indexing.raw_index(index)] = (
+                value.array if isinstance(value, Tensor) else value
             )
             self._version[0] += 1
             return

@@ -135,4 +135,4 @@ def _detach_like(out: Any) -> Any:
 
 
 def _zeros_like(t: Tensor) -> Tensor:
-    return Tensor._make(t.xp.zeros(t.data.shape, dtype=t.data.dtype), t.backend)
+    return Tensor._make(t.xp.zeros(t.array.shape, dtype=t.array.dtype), t.backend)

@@ -105,7 +105,7 @@ class EarlyStopping(Callback):
         if _improved(value, self.best, self.mode, self.min_delta):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self._best_state = {k: v.xp.copy(v.data)
+                self._best_state = {k: v.xp.copy(v.array)
                                     for k, v in self.trainer.model.state_dict().items()}
             return
         self.wait += 1

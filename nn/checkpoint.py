@@ -55,7 +55,7 @@ class CheckpointError(ValueError):
 def _host(value: Any) -> Any:
     """A host NumPy array of a Tensor or any backend's array."""
     if isinstance(value, Tensor):
-        return value.backend.to_numpy(value.data)
+        return value.backend.to_numpy(value.array)
     source = backends.backend_of_array(value)
     if source is not None:
         return source.to_numpy(value)

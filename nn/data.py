@@ -39,7 +39,7 @@ class Dataset:
 def _as_array(value: Any) -> tuple[Any, backends.Backend]:
     """(array, backend) of a Tensor, a backend array or anything NumPy can read (host)."""
     if isinstance(value, Tensor):
-        return value.data, value.backend
+        return value.array, value.backend
     backend = backends.backend_of_array(value) or backends.host()
     return backend.asarray(value), backend
 
@@ -157,7 +157,7 @@ def default_collate(samples: list, backend: backends.Backend) -> Any:
         return {k: default_collate([s[k] for s in samples], backend) for k in first}
     if isinstance(first, Tensor):
         source = first.backend
-        stacked = source.xp.stack([s.data for s in samples])
+        stacked = source.xp.stack([s.array for s in samples])
     elif isinstance(first, (bool, int, float)):
         source = backends.host()
         dtype = "int64" if isinstance(first, int) and not isinstance(first, bool) else None

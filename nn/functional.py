@@ -173,7 +173,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     if padding_idx is not None:
         if padding_idx < 0:
             padding_idx += weight.shape[0]
-        is_pad = Tensor._make((index.data == padding_idx)[..., None], weight.backend)
+        is_pad = Tensor._make((index.array == padding_idx)[..., None], weight.backend)
         out = where(is_pad, out.detach(), out)
     return out
 

@@ -55,7 +55,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 def _fill(tensor: Tensor, array: Any) -> Tensor:
     """Writes `array` into `tensor` in place: same array object, version bumped."""
-    tensor.data[...] = array
+    tensor.array[...] = array
     tensor._version[0] += 1
     return tensor
 

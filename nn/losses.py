@@ -95,13 +95,13 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A00
 def _class_weight_sum(target: Tensor, weight: Tensor | None, ignore_index: int) -> Tensor:
     """Denominator of a "mean" over class-index targets: sum of w[y] over non-ignored samples."""
     xp = target.xp
-    valid = target.data != ignore_index
+    valid = target.array != ignore_index
     if weight is None:
         total = valid.sum()
     else:
         n_classes = weight.shape[0]
-        safe = xp.where(valid & (target.data >= 0) & (target.data < n_classes), target.data, 0)
-        total = (weight.data[safe] * valid).sum()
+        safe = xp.where(valid & (target.array >= 0) & (target.array < n_classes), target.array, 0)
+        total = (weight.array[safe] * valid).sum()
     return Tensor._make(xp.asarray(total), target.backend)
 
 
@@ -197,7 +197,7 @@ def nll_loss(
     if weight is not None and tuple(weight.shape) != (n_classes,):
         raise ValueError(f"nll_loss: weight must have shape ({n_classes},), got "
                          f"{tuple(weight.shape)}")
-    t = target.data
+    t = target.array
     valid = t != ignore_index
     bad = valid & ((t < 0) | (t >= n_classes))
     if not input.backend.is_device and bad.any():
@@ -209,7 +209,7 @@ def nll_loss(
     pick = (classes == xp.expand_dims(t, 1)) & xp.expand_dims(valid, 1)
     pick = pick.astype(input.dtype)
     if weight is not None:
-        pick = pick * weight.data.astype(input.dtype).reshape(classes.shape)
+        pick = pick * weight.array.astype(input.dtype).reshape(classes.shape)
     loss = -(input * Tensor._make(pick, input.backend)).sum(axis=1)
     if input.backend.is_device:
         loss = loss + Tensor._make(xp.where(bad, xp.nan, 0.0).astype(input.dtype), input.backend)
@@ -239,7 +239,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa
     _check_reduction("binary_cross_entropy", reduction)
     target = _pair_same_shape("binary_cross_entropy", input, target)
     if not input.backend.is_device and input.size and bool(
-        ((input.data < 0) | (input.data > 1)).any()
+        ((input.array < 0) | (input.array > 1)).any()
     ):
         raise ValueError(
             f"binary_cross_entropy: input (shape {input.shape}) must hold probabilities in "

@@ -309,7 +309,7 @@ class Module(MembersMixin, StateDictMixin, ReprMixin):
     def to(self, device: Any = None, dtype: Any = None) -> Module:
         """Moves and/or casts parameters and buffers in place; returns self.
 
-        The Parameter objects stay the same (their ``.data`` is replaced), so an optimizer built
+        The Parameter objects stay the same (their ``.array`` is replaced), so an optimizer built
         before the move keeps working. Only floating tensors are cast by `dtype`; gradients move
         with their parameters.
 

@@ -38,6 +38,6 @@ def _move_in_place(t: Tensor, backend: backends.Backend | None, dtype: Any) -> N
         moved = moved.astype(dtype)
     if moved is not t:
         # A new array gets a new version counter, as an in-place rebind does.
-        t.data = moved.data
+        t.array = moved.array
         t._backend = moved._backend
         t._version = [0]

@@ -89,7 +89,7 @@ class StateDictMixin:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else value
+            array = value.array if isinstance(value, Tensor) else value
             shape = tuple(getattr(array, "shape", ()))
             if not hasattr(array, "dtype"):
                 array = backends.host().asarray(array)
@@ -114,7 +114,7 @@ class StateDictMixin:
             )
         with no_grad():
             for target, array in plan:
-                target.data[...] = _on_backend(array, target.backend)
+                target.array[...] = _on_backend(array, target.backend)
                 target._version[0] += 1
         return _IncompatibleKeys(missing, unexpected)
 

@@ -34,8 +34,8 @@ class Parameter(Tensor):
         if data is None:
             data = []
         super().__init__(data, requires_grad=False, dtype=dtype, device=device)
-        if self.data.dtype.kind not in "fc":
-            self.data = self.data.astype("float32")
+        if self.array.dtype.kind not in "fc":
+            self.array = self.array.astype("float32")
         self.requires_grad_(requires_grad)
 
     def __repr__(self) -> str:
@@ -43,7 +43,7 @@ class Parameter(Tensor):
 
     def __deepcopy__(self, memo: dict) -> Parameter:
         # The backend is shared (a Backend holds a device and a generator, never copied).
-        p = Parameter._make(self.data.copy(), self._backend)
+        p = Parameter._make(self.array.copy(), self._backend)
         p.requires_grad = self.requires_grad
         memo[id(self)] = p
         return p

@@ -118,7 +118,7 @@ class Trainer:
         if not self.metrics or y is None or isinstance(y, tuple):
             return []
         xp = out.xp
-        return [fn(out.data, y.data, xp) for fn in self.metrics.values()]
+        return [fn(out.array, y.array, xp) for fn in self.metrics.values()]
 
     def save_checkpoint(self, path: str | Path, epoch: int, optimizer: bool = True,
                         **extra: Any) -> Path:
@@ -163,7 +163,7 @@ class Trainer:
             opt.step()
             with no_grad():
                 n = out.shape[0]
-                sums.add(backend, n, loss.data, self._metric_arrays(out.detach(), y), step)
+                sums.add(backend, n, loss.array, self._metric_arrays(out.detach(), y), step)
             if self.callbacks:
                 self._call("on_batch_end", step, {"loss": loss.detach(), "batch_size": n})
             if (step + 1) % self.log_every == 0:
@@ -243,7 +243,7 @@ class Trainer:
                 for step, batch in enumerate(loader):
                     x, y = _split_batch(_to(batch, self.backend))
                     out = model(x)
-                    loss = self.loss_fn(out, y).data if self.loss_fn is not None else None
+                    loss = self.loss_fn(out, y).array if self.loss_fn is not None else None
                     sums.add(self.backend, out.shape[0], loss, self._metric_arrays(out, y), step)
         finally:
             model.train(was_training)

@@ -57,10 +57,10 @@ class Adagrad(Optimizer):
             if not state:
                 state["step"] = 0
                 init = group["initial_accumulator_value"]
-                state["sum"] = Tensor._make(p.xp.full_like(p.data, init), p._backend)
+                state["sum"] = Tensor._make(p.xp.full_like(p.array, init), p._backend)
             state["step"] += 1
             kernels.adagrad_step(
-                p._backend, p.data, p.grad.data, state["sum"].data, step=state["step"],
+                p._backend, p.array, p.grad.array, state["sum"].array, step=state["step"],
                 lr=group["lr"], lr_decay=group["lr_decay"],
                 weight_decay=group["weight_decay"], eps=group["eps"],
                 maximize=group["maximize"],

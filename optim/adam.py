@@ -69,8 +69,8 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = _zeros_state(p)
             state["step"] += 1
             kernels.adam_step(
-                backend, p.data, p.grad.data, state["exp_avg"].data, state["exp_avg_sq"].data,
-                state["max_exp_avg_sq"].data if amsgrad else None,
+                backend, p.array, p.grad.array, state["exp_avg"].array, state["exp_avg_sq"].array,
+                state["max_exp_avg_sq"].array if amsgrad else None,
                 step=state["step"], lr=group["lr"], beta1=beta1, beta2=beta2,
                 eps=group["eps"], weight_decay=group["weight_decay"],
                 decoupled=group["decoupled_weight_decay"], amsgrad=amsgrad,

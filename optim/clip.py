@@ -77,7 +77,7 @@ def clip_grad_norm_(
             f"{others[0]}); clip each device's parameters separately"
         )
     xp = backend.xp
-    norms = xp.stack([_vector_norm(xp, g.data, norm_type) for g in grads])
+    norms = xp.stack([_vector_norm(xp, g.array, norm_type) for g in grads])
     total = norms[0] if len(grads) == 1 else _vector_norm(xp, norms, norm_type)
     total = xp.asarray(total)  # NumPy reductions give scalars; a Tensor holds a 0-d array
     if error_if_nonfinite and not bool(backend.to_numpy(xp.isfinite(total))):
@@ -88,7 +88,7 @@ def clip_grad_norm_(
         )
     coef = xp.minimum(max_norm / (total + 1e-6), 1.0)
     for g in grads:
-        xp.multiply(g.data, coef, out=g.data, casting="same_kind")
+        xp.multiply(g.array, coef, out=g.array, casting="same_kind")
         g._version[0] += 1
     return Tensor._make(total, backend)
 
@@ -106,5 +106,5 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     if not clip_value >= 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     for g in _grads(parameters):
-        g.xp.clip(g.data, -clip_value, clip_value, out=g.data)
+        g.xp.clip(g.array, -clip_value, clip_value, out=g.array)
         g._version[0] += 1

@@ -190,7 +190,7 @@ class Optimizer:
         backend = p._backend
         for key, value in state.items():
             if isinstance(value, Tensor) and value._backend is not backend:
-                host = value._backend.to_numpy(value.data)
+                host = value._backend.to_numpy(value.array)
                 state[key] = Tensor._make(backend.asarray(host), backend)
         return state
 
@@ -284,7 +284,7 @@ def _load_value(name: str, key: str, value: Any, p: Tensor, index: Any) -> Any:
     """A saved state value as this optimizer's own copy, on `p`'s device."""
     backend = p._backend
     if isinstance(value, Tensor):
-        host = value._backend.to_numpy(value.data)
+        host = value._backend.to_numpy(value.array)
     elif hasattr(value, "shape") and hasattr(value, "dtype"):
         source = _backend_of(value)
         host = source.to_numpy(value) if source is not None else value
@@ -348,7 +348,7 @@ def _check_betas(opt: Any, group: dict) -> None:
 
 def _zeros_state(p: Tensor) -> Tensor:
     """A zero state buffer shaped, typed and placed like parameter `p`."""
-    return Tensor._make(p.xp.zeros_like(p.data), p._backend)
+    return Tensor._make(p.xp.zeros_like(p.array), p._backend)
 
 
 def _no_complex(opt: Any, p: Tensor) -> None:

@@ -68,9 +68,9 @@ class RMSprop(Optimizer):
                 state["grad_avg"] = _zeros_state(p)
             state["step"] += 1
             kernels.rmsprop_step(
-                backend, p.data, p.grad.data, state["square_avg"].data,
-                state["grad_avg"].data if centered else None,
-                state["momentum_buffer"].data if momentum > 0 else None,
+                backend, p.array, p.grad.array, state["square_avg"].array,
+                state["grad_avg"].array if centered else None,
+                state["momentum_buffer"].array if momentum > 0 else None,
                 lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
                 weight_decay=group["weight_decay"], momentum=momentum, centered=centered,
                 maximize=group["maximize"],

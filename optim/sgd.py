@@ -65,11 +65,11 @@ class SGD(Optimizer):
             if grad is None:
                 continue
             if momentum == 0:  # stateless: no per-parameter state to look up
-                step(p._backend, p.data, grad.data, None, **hyper)
+                step(p._backend, p.array, grad.array, None, **hyper)
             else:
                 state = self._state_of(p)
                 buf = state.get("momentum_buffer")
-                new = step(p._backend, p.data, grad.data, None if buf is None else buf.data,
+                new = step(p._backend, p.array, grad.array, None if buf is None else buf.array,
                            **hyper)
                 if buf is None:
                     state["momentum_buffer"] = Tensor._make(new, p._backend)

@@ -94,7 +94,7 @@ tensor_set_requires_grad(TensorObject *self, PyObject *value, void *closure)
 }
 
 static PyMemberDef tensor_members[] = {
-    {"data", T_OBJECT_EX, offsetof(TensorObject, data), 0, "the backend array"},
+    {"array", T_OBJECT_EX, offsetof(TensorObject, data), 0, "the backend array"},
     {"grad", T_OBJECT, offsetof(TensorObject, grad), 0, "the accumulated gradient or None"},
     {"grad_fn", T_OBJECT, offsetof(TensorObject, grad_fn), 0, "the op that produced it"},
     {"_backend", T_OBJECT_EX, offsetof(TensorObject, backend), 0, NULL},

@@ -153,7 +153,7 @@ class GetItem(Function):
             raise IndexError(f"getitem: {e} (tensor shape {tuple(x.shape)})") from None
 
     def backward(self, gy):
-        arrays = [a.data for a in self.saved_tensors]
+        arrays = [a.array for a in self.saved_tensors]
         gx = ScatterAdd.apply(gy, *arrays, parts=self.parts, shape=self.in_shape)
         return (gx,) + (None,) * len(arrays)
 
@@ -183,7 +183,7 @@ class ScatterAdd(Function):
         return y
 
     def backward(self, ggx):
-        arrays = [a.data for a in self.saved_tensors]
+        arrays = [a.array for a in self.saved_tensors]
         cls = GetItemAdvanced if arrays else GetItem
         return (cls.apply(ggx, *arrays, parts=self.parts),) + (None,) * len(arrays)
 
@@ -222,7 +222,7 @@ class SetItem(Function):
         return y
 
     def backward(self, gy):
-        arrays = [a.data for a in self.saved_tensors]
+        arrays = [a.array for a in self.saved_tensors]
         gx = gvalue = None
         if self.needs_input_grad[0]:
             gx = SetItem.apply(gy, 0.0, *arrays, parts=self.parts)
@@ -248,9 +248,9 @@ def setitem(x: Tensor, index: Any, value: Any) -> Tensor:
 
 
 def raw_index(index: Any) -> Any:
-    """`index` with its Tensors replaced by their backend arrays, for indexing ``.data``."""
+    """`index` with its Tensors replaced by their backend arrays, for indexing ``.array``."""
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, tuple):
         return tuple(raw_index(i) for i in index)
     if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):

@@ -42,7 +42,7 @@ class Reshape(Function):
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     """The same data in a new shape (one axis may be -1)."""
     shape = _normalize_shape(shape)
-    if shape == x.data.shape:
+    if shape == x.array.shape:
         return x if not x.requires_grad else Reshape.apply(x, shape=shape)
     return Reshape.apply(x, shape=shape)
 
@@ -138,7 +138,7 @@ class SumTo(Function):
 def sum_to(x: Tensor, shape: Any) -> Tensor:
     """Sums `x` down to `shape` (the inverse of broadcasting to x's shape)."""
     shape = tuple(shape)
-    if x.data.shape == shape:
+    if x.array.shape == shape:
         return x
     return SumTo.apply(x, shape=shape)
 

@@ -149,8 +149,8 @@ class SoftmaxCrossEntropy(Function):
             return self._fused_grad(g, x, safe, valid, weight, shift, log_total), None, None
         # Building a graph (create_graph): softmax from x itself, so the rule is
         # differentiable. The shift is a constant: softmax does not depend on it.
-        t, q = self._target_distribution(safe.data, None if valid is None else valid.data,
-                                         None if weight is None else weight.data,
+        t, q = self._target_distribution(safe.array, None if valid is None else valid.array,
+                                         None if weight is None else weight.array,
                                          x.shape, gy.dtype)
         e = (x - shift).exp()
         p = e / e.sum(axis=1, keepdims=True)

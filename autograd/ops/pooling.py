@@ -56,7 +56,7 @@ class MaxPool2d(Function):
         (index,) = self.saved_tensors
         xp = self.xp
         g = self.geometry
-        hot = xp.arange(g.kh * g.kw) == index.data                 # (N, C, OH, OW, K) constant
+        hot = xp.arange(g.kh * g.kw) == index.array                 # (N, C, OH, OW, K) constant
         cols = gy.expand_dims(-1) * Tensor._make(hot.astype(gy.dtype), self.backend)
         return Col2Im.apply(cols, geometry=g, layout="pool", in_shape=self.in_shape)
 
@@ -287,7 +287,7 @@ def _relu_input(x: Tensor, relu: Relu) -> Tensor:
     source = relu.next_edges[0]
     if isinstance(source, Tensor):
         return source
-    z = Tensor._make(x.data, x.backend)
+    z = Tensor._make(x.array, x.backend)
     z.grad_fn = source
     z.requires_grad = True
     return z

@@ -361,7 +361,7 @@ def _arg_reduce(name: str, x: Tensor, axis: Any, keepdims: bool) -> Tensor:
             f"{name}: cannot reduce a tensor of shape {x.shape} over axis {axis}: a reduced "
             "axis has length 0"
         )
-    index = getattr(x.xp, name)(x.data, axis=axis, keepdims=keepdims)
+    index = getattr(x.xp, name)(x.array, axis=axis, keepdims=keepdims)
     return Tensor._make(x.backend.asarray(index, dtype=backends.dtype_of("int64")), x.backend)
 
 

@@ -328,7 +328,7 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
     if x.dtype == dtype:
         return x
     if dtype.kind not in "fc" or not x.requires_grad:
-        return Tensor._make(x.data.astype(dtype), x._backend)
+        return Tensor._make(x.array.astype(dtype), x._backend)
     return Cast.apply(x, dtype=dtype)
 
 

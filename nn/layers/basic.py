@@ -151,7 +151,7 @@ class Embedding(Module):
         """Draws the table from N(0, 1) and zeroes the padding row."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
             self.weight._version[0] += 1
 
     def forward(self, indices: Any) -> Tensor:

@@ -230,7 +230,7 @@ def test_saved_arrays_are_freed_after_backward(backend) -> None:
     x = _t([1.0, 2.0], backend)
     h = x * 3.0
     try:
-        ref = weakref.ref(h.data)
+        ref = weakref.ref(h.array)
     except TypeError:
         pytest.skip(f"{backend.name} arrays do not support weak references")
     loss = (h * h).sum()
@@ -269,7 +269,7 @@ def test_saved_arrays_survive_backward_with_retain_graph(backend) -> None:
     x = _t([1.0, 2.0], backend)
     h = x * 3.0
     try:
-        ref = weakref.ref(h.data)
+        ref = weakref.ref(h.array)
     except TypeError:
         pytest.skip(f"{backend.name} arrays do not support weak references")
     loss = (h * h).sum()

@@ -137,7 +137,7 @@ def test_backward_rule_returning_a_non_tensor(backend) -> None:
             return x * 2
 
         def backward(self, gy):
-            return gy.data * 2
+            return gy.array * 2
 
     x = ag.ones(2, device=backend, requires_grad=True)
     with pytest.raises(TypeError, match="Raw.backward returned .*, expected a Tensor"):

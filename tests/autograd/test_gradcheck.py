@@ -33,7 +33,7 @@ class ConstantRule(ag.Function):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return gy * ag.Tensor._make(3.0 * x.data * x.data, x.backend)
+        return gy * ag.Tensor._make(3.0 * x.array * x.array, x.backend)
 
 
 class Cube(ag.Function):

@@ -234,12 +234,12 @@ def test_setitem_on_a_leaf_that_requires_grad_raises(backend) -> None:
 def test_setitem_under_no_grad_is_in_place_and_bumps_the_version(backend) -> None:
     w = _x(backend)
     x = _x(backend, requires_grad=False)
-    data = x.data
+    data = x.array
     version = x._version[0]
     y = w * x  # saves x for the gradient of w
     with ag.no_grad():
         x[0, ag.tensor([1, 2], device=backend)] = 0.0
-    assert x.data is data
+    assert x.array is data
     assert x._version[0] == version + 1
     assert x.numpy()[0].tolist() == [-5.0, 0.0, 0.0, -2.0]
     with pytest.raises(RuntimeError, match="modified in place"):
@@ -259,10 +259,10 @@ def test_setitem_under_no_grad_on_a_parameter(backend) -> None:
 def test_raw_index_unwraps_tensors(backend) -> None:
     t = ag.tensor([0, 2], device=backend)
     raw = indexing_ops.raw_index((t, slice(None), [t, 1], None))
-    assert raw[0] is t.data
+    assert raw[0] is t.array
     assert raw[1] == slice(None) and raw[3] is None
-    assert raw[2][0] is t.data
-    assert indexing_ops.raw_index(t) is t.data
+    assert raw[2][0] is t.array
+    assert indexing_ops.raw_index(t) is t.array
     assert indexing_ops.raw_index(3) == 3
 
 

@@ -13,7 +13,7 @@ import autograd as ag
 def test_numpy_reads_a_cpu_tensor_without_copying() -> None:
     t = ag.arange(5.0)
     shared = np.from_dlpack(t)
-    t.data[0] = 42.0
+    t.array[0] = 42.0
     assert shared[0] == 42.0
 
 

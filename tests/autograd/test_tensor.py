@@ -188,10 +188,10 @@ def test_in_place_on_a_leaf_requiring_grad_raises_but_works_under_no_grad(backen
 
 def test_in_place_without_grad_writes_into_memory_and_bumps_the_version(backend) -> None:
     x = ag.ones(2, device=backend)
-    data = x.data
+    data = x.array
     version = x._version[0]
     x += 1.0
-    assert x.data is data and x._version[0] == version + 1
+    assert x.array is data and x._version[0] == version + 1
     x.zero_()
     x.fill_(3.0)
     x.copy_(ag.tensor([4.0, 5.0], device=backend))

@@ -280,7 +280,7 @@ def test_dlpack_stays_on_the_device(fake, x):
 
 def test_tensor_on_fake_device_refuses_host_conversion(fake):
     t = ag.tensor([1.0, 2.0], device="fake")
-    assert t.device == "fake:0" and type(t.data) is FakeDeviceArray
+    assert t.device == "fake:0" and type(t.array) is FakeDeviceArray
     with pytest.raises(TypeError):
         np.asarray(t)
 

@@ -40,9 +40,9 @@ def test_fans_of_linear_and_conv_weights(backend):
 
 def test_fills_are_in_place_and_return_the_tensor(backend):
     p = _param(3, 4)
-    array, version = p.data, p._version[0]
+    array, version = p.array, p._version[0]
     assert init.constant_(p, 2.5) is p
-    assert p.data is array and p._version[0] > version
+    assert p.array is array and p._version[0] > version
     np.testing.assert_array_equal(p.numpy(), 2.5)
     np.testing.assert_array_equal(init.ones_(p).numpy(), 1)
     np.testing.assert_array_equal(init.zeros_(p).numpy(), 0)

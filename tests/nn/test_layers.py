@@ -282,9 +282,9 @@ def test_batchnorm_running_statistics_match_numpy(backend, momentum):
 def test_batchnorm_running_stats_stay_float32_and_in_place(backend):
     bn = nn.BatchNorm1d(4)
     running = bn.running_mean
-    array = running.data
+    array = running.array
     bn(ag.randn(8, 4, dtype="float64"))
-    assert bn.running_mean is running and running.data is array
+    assert bn.running_mean is running and running.array is array
     assert running.dtype == np.float32
 
 

@@ -47,7 +47,7 @@ def test_parameter_is_a_float_leaf_that_requires_grad(backend):
 def test_parameter_shares_the_tensor_array(backend):
     t = ag.zeros(3, device=backend)
     p = nn.Parameter(t)
-    assert p.data is t.data
+    assert p.array is t.array
 
 
 def test_registration_order_and_nested_names(backend):
@@ -145,7 +145,7 @@ def test_state_dict_order_detached_and_shared_memory(backend):
     sd = net.state_dict()
     assert list(sd) == NET_STATE
     assert all(not v.requires_grad and v.grad_fn is None for v in sd.values())
-    assert sd["fc1.weight"].data is net.fc1.weight.data
+    assert sd["fc1.weight"].array is net.fc1.weight.array
     assert type(sd["fc1.weight"]) is ag.Tensor
     assert net.state_dict(keep_vars=True)["fc1.weight"] is net.fc1.weight
 
@@ -157,10 +157,10 @@ def test_state_dict_round_trip_in_place(backend):
         src.steps += 7
     src.body[2](ag.randn(6, 4))  # moves the running statistics
     weight = dst.fc1.weight
-    array = weight.data
+    array = weight.array
     result = dst.load_state_dict(src.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
-    assert dst.fc1.weight is weight and weight.data is array  # same objects, new values
+    assert dst.fc1.weight is weight and weight.array is array  # same objects, new values
     for key, value in src.state_dict().items():
         np.testing.assert_array_equal(dst.state_dict()[key].numpy(), value.numpy())
     x = ag.randn(5, 3)

@@ -148,7 +148,7 @@ def test_resume_matches_an_uninterrupted_run(tmp_path):
     fit(m1, nn.CrossEntropyLoss(), o1, l1, val=(x, y), epochs=3, scheduler=s1,
         callbacks=[ModelCheckpoint(tmp_path, save_best=False)], progress=False)
     m2, o2, s2, l2 = setup()  # fresh objects, as after a restart
-    m2[0].weight.data[...] = 0.0
+    m2[0].weight.array[...] = 0.0
     resumed = fit(m2, nn.CrossEntropyLoss(), o2, l2, val=(x, y), epochs=5, scheduler=s2,
                   resume_from=tmp_path / "last.npz", progress=False)
     _assert_same_weights(model, m2)

@@ -226,11 +226,11 @@ def test_state_keys(backend):
 
 def test_update_bumps_version_and_keeps_array(backend):
     p = param([1.0, 2.0], backend)
-    array, version = p.data, p._version[0]
+    array, version = p.array, p._version[0]
     opt = optim.SGD([p], lr=0.1, momentum=0.9)
     set_grad(p, [1.0, 1.0])
     opt.step()
-    assert p.data is array  # updated in place
+    assert p.array is array  # updated in place
     assert p._version[0] == version + 1
 
 

@@ -65,7 +65,7 @@ def test_resume_equals_uninterrupted(backend, cls, kw, snapshot):
         for i, state in saved["state"].items():
             for k, v in state.items():
                 if isinstance(v, ag.Tensor):
-                    assert v.data is not resumed.state[resumed_ps[i]][k].data
+                    assert v.array is not resumed.state[resumed_ps[i]][k].array
 
 
 def test_layout(backend):
@@ -140,7 +140,7 @@ def test_state_moves_lazily_to_the_parameter_device():
     opt.step()
     expected = p.numpy().copy()
     # move the parameter in place, as Module.to(device) does
-    p.data, p._backend = other.asarray(p.numpy()), other
+    p.array, p._backend = other.asarray(p.numpy()), other
     set_grad(p, [1.0, 1.0])
     opt.step()
     assert all(v.device == other.device for v in opt.state[p].values()
