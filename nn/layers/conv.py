@@ -50,7 +50,6 @@ class _ConvNd(Module):
             self.padding = _tuple(padding, self._n, "padding", cls)
         self.dilation = _tuple(dilation, self._n, "dilation", cls)
         self.groups = groups
-        dtype = dtype or "float32"
         shape = (out_channels, in_channels // groups, *self.kernel_size)
         self.weight = Parameter(empty(*shape, dtype=dtype, device=device))
         if bias:
@@ -87,7 +86,7 @@ class Conv2d(_ConvNd):
             'valid' or 'same' (stride 1).
         groups: split channels into independent groups (groups == in_channels: depthwise).
         bias: whether to add a learned per-channel bias.
-        device / dtype: where and how the parameters are made (default float32).
+        device / dtype: where and how the parameters are made (default: the default dtype).
 
     Attributes:
         weight: (out_channels, in_channels / groups, kH, kW), ``kaiming_uniform_(a=sqrt(5))``.

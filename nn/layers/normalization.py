@@ -38,7 +38,6 @@ class _BatchNorm(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        dtype = dtype or "float32"
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -163,7 +162,6 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = dtype or "float32"
         if elementwise_affine:
             self.weight = Parameter(ones(self.normalized_shape, dtype=dtype, device=device))
             if bias:
