@@ -21,9 +21,12 @@ PYTHON_BLOCKS = blocks()
 
 
 @pytest.fixture(scope="module")
-def results() -> dict[str, dict]:
-    """Every runnable block's result, from one runner process (forking a child per block)."""
-    runnable = [b for b in PYTHON_BLOCKS if missing(b) is None]
+def results(request: pytest.FixtureRequest) -> dict[str, dict]:
+    """The result of every selected runnable block, from one runner process (forking a child
+    per block)."""
+    selected = {item.callspec.params["block"].name for item in request.session.items
+                if "block" in getattr(getattr(item, "callspec", None), "params", {})}
+    runnable = [b for b in PYTHON_BLOCKS if b.name in selected and missing(b) is None]
     env = {k: v for k, v in os.environ.items() if k != "KEDJA_DEVICE"}  # a reader's default
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
     done = subprocess.run(
