@@ -7,14 +7,15 @@ one call that says so (and why: not built, a stale build, or ``KEDJA_PURE_PYTHON
 
 from __future__ import annotations
 
-import platform
 import sys
-import textwrap
 from typing import IO, Any
 
-from backends import about, native
+from backends import native
 
 from . import _native
+
+# backends.about, platform and textwrap are imported on the first call: `import autograd`
+# stays as cheap as it was.
 
 __all__ = ["config", "show_config"]
 
@@ -43,6 +44,10 @@ def _default_dtype() -> str:
 def config() -> dict[str, Any]:
     """The configuration as a dict (what `show_config` prints): versions, the core, the host
     kernels, BLAS, backends and devices, the defaults and the KEDJA_* variables set."""
+    import platform
+
+    from backends import about
+
     core_why = native.reasons.get("autograd._ccore", "not loaded")
     arrays = about.describe()
     kernels = arrays.pop("host_kernels")
@@ -98,6 +103,8 @@ def show_config(file: IO[str] | None = None) -> dict[str, Any]:
         >>> info = ag.show_config()        # prints a dozen lines
         >>> info["core"]["running"]        # 'C' or 'pure Python'
     """
+    import textwrap
+
     info = config()
     text = "\n".join(textwrap.fill(line, width=100, subsequent_indent=" " * 14,
                                    break_on_hyphens=False) for line in _lines(info))
