@@ -35,10 +35,13 @@ def _version() -> str:
 
 
 def _default_dtype() -> str:
+    """`ag.get_default_dtype()` where it exists (issue 13), else the creation functions' float."""
     from . import creation
 
-    getter = getattr(creation, "get_default_dtype", None)
-    return str(getter()) if getter is not None else str(creation._FLOAT)
+    getter = getattr(sys.modules[__package__], "get_default_dtype", None)
+    if getter is not None:
+        return str(getter())
+    return str(getattr(creation, "_FLOAT", "float32"))
 
 
 def config() -> dict[str, Any]:
