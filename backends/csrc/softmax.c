@@ -4,8 +4,8 @@
  *
  * Unlike the other loops these cannot give NumPy's bits: NumPy's exp and log are its own SIMD
  * routines. They compute in double (exp, log and the row sums) and round once to float32, so
- * they are more accurate than the float32 NumPy bodies and agree with them to 4 units in the
- * last place (docs/kernels.md; tests/backends/test_results_agree.py holds them to it). Float64
+ * they are more accurate than the float32 NumPy bodies and agree with them to within 8 float32
+ * epsilons (docs/kernels.md; tests/backends/test_results_agree.py holds them to it). Float64
  * logits take the NumPy body: in double this loop's row sums (in order) would be no more
  * accurate than NumPy's pairwise ones, only different. */
 #include <math.h>
