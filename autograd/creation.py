@@ -1,9 +1,10 @@
 """Tensor creation: `tensor`, `zeros`, `ones`, `full`, `arange`, `linspace`, `eye`, random draws.
 
-Every function takes ``dtype=`` (a dtype object such as ``ag.float64``, a string or a NumPy
-dtype; the default dtype, float32 unless `set_default_dtype` changed it, unless said otherwise),
-``device=`` (the default backend unless given) and ``requires_grad=``. Random draws come from the
-backend's generator, which `manual_seed` seeds for every backend at once.
+Every creation function takes ``dtype=`` (a dtype object such as ``ag.float64``, a string or
+a NumPy dtype; the default dtype, float32 unless `set_default_dtype` changed it, unless said
+otherwise), ``device=`` (the default backend unless given) and ``requires_grad=``, as in PyTorch
+(`from_dlpack` and `from_numpy` share memory as they find it, so they take no dtype). Random
+draws come from the backend's generator, which `manual_seed` seeds for every backend at once.
 """
 
 from __future__ import annotations
@@ -55,11 +56,21 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     return t
 
 
-def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    """`data` itself if it is already a matching Tensor, else a new tensor."""
+def as_tensor(data: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """`data` itself if it is already a matching Tensor, else a new tensor (sharing memory with
+    a host array where dtype and device allow).
+
+    ``requires_grad=True`` is ``as_tensor(data, dtype, device).requires_grad_()``: it marks the
+    result, which is `data` itself when that already matched.
+    """
     if isinstance(data, Tensor) and (device is None or backends.get(device) is data.backend):
-        return data if dtype is None else data.astype(dtype)
-    return Tensor(data, dtype=dtype, device=device)
+        t = data if dtype is None else data.astype(dtype)
+    else:
+        t = Tensor(data, dtype=dtype, device=device)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def zeros(*shape: Any, dtype: Any = None, device: Any = None,
@@ -155,14 +166,17 @@ def randn(*shape: Any, dtype: Any = None, device: Any = None,
                    requires_grad)
 
 
-def randint(low: int, high: int, shape: Any, device: Any = None, dtype: Any = None) -> Tensor:
-    """Integer draws from [low, high) (int64 unless `dtype` says otherwise)."""
+def randint(low: int, high: int, shape: Any, dtype: Any = "int64", device: Any = None,
+            requires_grad: bool = False) -> Tensor:
+    """Integer draws from [low, high), stored as `dtype` (int64 unless given; a floating dtype
+    holds the same whole numbers, and only a floating result can require grad)."""
     backend = backends.get(device)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    array = backend.integers(low, high, shape)
-    if dtype is not None:
-        array = array.astype(_dtype(dtype, backend), copy=False)
-    return _finish(array, backend, False)
+    draws = backend.integers(low, high, shape)
+    dtype = dtypes.resolve(dtype, backend)
+    if draws.dtype != dtype:
+        draws = draws.astype(dtype)
+    return _finish(draws, backend, requires_grad)
 
 
 def from_numpy(array: Any) -> Tensor:
