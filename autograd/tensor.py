@@ -19,7 +19,7 @@ import backends
 from . import tensor_base as _tensor_base
 from ._native import core as _core
 from .grad_mode import state as _grad_state
-from .tensor_base import _FLOATING, _PASS, _SCALARS
+from .tensor_base import _FLOATING, _SCALARS
 from .tensor_conversion import ConversionMixin
 from .tensor_math import MathMixin
 from .tensor_shape import ShapeMixin
@@ -401,8 +401,6 @@ def _lift(other: Any, like: Tensor, scalar_ok: bool = True) -> Any:
     return Tensor._make(array, backend)
 
 
-_PASS.add(Tensor)
-
 from . import devices as _devices  # noqa: E402
 from . import dtypes as _dtypes  # noqa: E402
 from . import function as _fn  # noqa: E402  (ops need Tensor defined first)
@@ -425,8 +423,8 @@ _tensor_math.Tensor, _tensor_math._activation, _tensor_math._arith = Tensor, _ac
 _tensor_math._reduction, _tensor_math._unary = _reduction, _unary
 _tensor_shape.Tensor, _tensor_shape._lift = Tensor, _lift
 _tensor_shape._indexing, _tensor_shape._shape = _indexing, _shape
-_tensor_base._arith, _tensor_base._lift = _arith, _lift
-_tensor_base._promote, _promotion._arith, _promotion._unary = _promotion.binary, _arith, _unary
+_tensor_base._arith, _tensor_base._promote = _arith, _promotion.binary
+_promotion._arith, _promotion._unary = _arith, _unary
 _tensor_math._promotion = _promotion
 if _core is not None:
     _core.configure(Tensor=Tensor, lift=_lift, Add=_arith.Add, Sub=_arith.Sub, Mul=_arith.Mul,

@@ -11,9 +11,6 @@ from typing import Any
 import backends
 
 _SCALARS = (int, float, bool)
-# Operand types that arithmetic passes to ops as they are (checked by exact type: fast);
-# tensor.py adds Tensor.
-_PASS: set = {int, float}
 #: Floating dtypes the operators recognise at once (others, bfloat16, take promotion.py's path).
 #: A tuple, not a set: ``in`` finds float32 by identity at once, where a set would hash the
 #: dtype (NumPy computes a dtype's hash anew on every call).
@@ -22,7 +19,6 @@ _FLOATING = tuple(backends.dtype_of(name) for name in
 
 # Bound by tensor.py once the op modules are loaded (they import Tensor).
 _arith: Any = None
-_lift: Any = None
 _promote: Any = None  # promotion.binary: the operators' path where PyTorch's rules need a cast
 
 
