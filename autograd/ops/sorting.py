@@ -173,7 +173,7 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
         index = index[lead + (slice(0, k),)]
     values = take_along(x1, index, axis, unique=True)
     index = index.astype("int64", copy=False)
-    if x.ndim == 0:
+    if x.ndim == 0 and k == 1:
         return values.reshape(()), _plain(x, index.reshape(()))
     return values, _plain(x, index)
 
