@@ -90,19 +90,20 @@ class OpsStructureMixin:
     # -- sorting and selection -----------------------------------------------------------------
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False, *,
              axis: Any = None) -> tuple:
-        """``(values, indices)`` sorted along `dim` (stable in every case; NaN sorts as the
-        largest). The gradient of each value goes to the index returned."""
+        """``(values, indices)`` sorted along `dim` (ties keep their order with ``stable=True``;
+        NaN sorts as the largest). The gradient of each value goes to the index returned."""
         dim = _dim(dim, axis, -1, "sort")
         x = self.reshape((1,)) if self.ndim == 0 else self
         values, indices = _sorting.sort_with_indices(x, _index_dim(self, dim, "sort"),
-                                                     descending)
+                                                     descending, stable)
         if self.ndim == 0:
             values, indices = values.reshape(()), indices.reshape(())
         return sort_result(values, indices)
 
     def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
         x = self.reshape((1,)) if self.ndim == 0 else self
-        out = _sorting.argsort(x, _index_dim(self, dim, "argsort"), descending=descending)
+        out = _sorting.argsort(x, _index_dim(self, dim, "argsort"), descending=descending,
+                               stable=stable)
         return out.reshape(()) if self.ndim == 0 else out
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> tuple:  # noqa: A002

@@ -24,15 +24,24 @@ def _backward(y, backend, weights=None):
 
 def test_sort_ties_route_by_the_returned_index(backend) -> None:
     x = _t(backend, [2.0, 1.0, 2.0, 1.0])
-    values, indices = x.sort()
+    values, indices = x.sort(stable=True)
     assert indices.numpy().tolist() == [1, 3, 0, 2] and indices.dtype == np.int64
     _backward(values, backend)
     np.testing.assert_array_equal(x.grad.numpy(), [100.0, 1.0, 1000.0, 10.0])
     x.grad = None
-    values, indices = x.sort(descending=True)
+    values, indices = x.sort(descending=True, stable=True)
     assert indices.numpy().tolist() == [0, 2, 1, 3]  # stable: ties keep their order
     _backward(values, backend)
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 100.0, 10.0, 1000.0])
+
+
+def test_unstable_sort_still_routes_ties_by_index(backend) -> None:
+    x = _t(backend, [1.0, 1.0, 1.0, 0.0])
+    values, indices = x.sort()
+    _backward(values, backend)
+    np.testing.assert_array_equal(x.grad.numpy()[indices.numpy()], GY)
+    assert ag.argsort(_t(backend, [1.0, 0.0, 1.0], False), kind="stable").numpy().tolist() == [
+        1, 0, 2]
 
 
 def test_sort_dialects_and_nan(backend) -> None:
