@@ -68,9 +68,14 @@ def _kron_shapes():
 
 
 def _einsum_case(name, spec, shapes, **kw):
-    fixed = st.just(tuple(shapes))
+    """An einsum row; `shapes` is a strategy, or a list of fixed shapes."""
+    drawn = shapes if isinstance(shapes, st.SearchStrategy) else st.just(tuple(shapes))
     return OpCase(f"einsum_{name}", lambda *xs: ag.einsum(spec, *xs),
-                  lambda *xs: np.einsum(spec, *xs), shapes=fixed, **kw)
+                  lambda *xs: np.einsum(spec, *xs), shapes=drawn, **kw)
+
+
+_SQUARE = S.map(lambda n: ((n, n),))
+_ANY2 = st.tuples(S, S).map(lambda t: ((t[0], t[1]),))
 
 
 def _addmm_shapes():
@@ -111,15 +116,18 @@ CASES = [
     OpCase("addmm_default", ag.addmm, lambda x, a, b: x + a @ b, shapes=_addmm_shapes()),
     OpCase("baddbmm", lambda x, a, b: x.baddbmm(a, b, alpha=0.5),
            lambda x, a, b: x + 0.5 * (a @ b), shapes=_baddbmm_shapes()),
-    _einsum_case("matmul", "ij,jk->ik", [(2, 3), (3, 4)]),
-    _einsum_case("transposed", "ij,kj->ki", [(2, 3), (4, 3)]),
+    _einsum_case("matmul", "ij,jk->ik", _mat_pair()),
+    _einsum_case("batched", "bij,bjk->bik", _batch_pair()),
+    _einsum_case("transposed", "ij,kj->ki", _mat_pair().map(lambda s: (s[0], s[1][::-1]))),
     _einsum_case("batched_ellipsis", "...ij,...jk->...ik", [(2, 1, 2, 3), (3, 3, 2)]),
-    _einsum_case("trace", "ii", [(3, 3)]),
-    _einsum_case("diagonal", "ii->i", [(3, 3)]),
+    _einsum_case("trace", "ii", _SQUARE),
+    _einsum_case("diagonal", "ii->i", _SQUARE),
+    _einsum_case("transpose", "ij->ji", _ANY2),
+    _einsum_case("row_sums", "ij->i", _ANY2),
     _einsum_case("repeated_3", "iji->j", [(2, 3, 2)]),
     _einsum_case("implicit", "ba,ca", [(2, 3), (4, 3)]),
     _einsum_case("sum_all", "ijk->", [(2, 0, 3)]),
-    _einsum_case("outer", "i,j->ij", [(2,), (3,)]),
+    _einsum_case("outer", "i,j->ij", st.tuples(S, S).map(lambda t: ((t[0],), (t[1],)))),
     _einsum_case("three", "ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]),
     _einsum_case("broadcast_one", "ij,ij->ij", [(1, 3), (2, 3)]),
     _einsum_case("bilinear", "bn,anm,bm->ba", [(2, 3), (2, 3, 4), (2, 4)]),
