@@ -22,6 +22,8 @@ from .grad_mode import state as _grad_state
 from .tensor_base import _FLOATING, _SCALARS
 from .tensor_conversion import ConversionMixin
 from .tensor_math import MathMixin
+from .tensor_ops_math import OpsMathMixin
+from .tensor_ops_structure import OpsStructureMixin
 from .tensor_shape import ShapeMixin
 
 def _default_backend() -> backends.Backend:
@@ -32,7 +34,8 @@ def _default_backend() -> backends.Backend:
 TensorBase = _core.TensorBase if _core is not None else _tensor_base.TensorBase
 
 
-class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
+class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
+             OpsStructureMixin):
     """An n-dimensional array that records the operations applied to it for backward.
 
     Args:
@@ -415,6 +418,8 @@ from . import promotion as _promotion  # noqa: E402
 from . import tensor_conversion as _tensor_conversion  # noqa: E402
 from . import tensor_math as _tensor_math  # noqa: E402
 from . import tensor_shape as _tensor_shape  # noqa: E402
+from . import tensor_ops_math as _tensor_ops_math  # noqa: E402
+from . import tensor_ops_structure as _tensor_ops_structure  # noqa: E402
 
 # The mixins' methods need Tensor and the op modules, which import this file: they are bound into
 # the mixin modules here, once loaded, since importing them there would close a circle.
@@ -426,6 +431,8 @@ _tensor_shape._indexing, _tensor_shape._shape = _indexing, _shape
 _tensor_base._arith, _tensor_base._promote = _arith, _promotion.binary
 _promotion._arith, _promotion._unary = _arith, _unary
 _tensor_math._promotion = _promotion
+_tensor_ops_math.bind(Tensor)
+_tensor_ops_structure.bind(Tensor)
 if _core is not None:
     _core.configure(Tensor=Tensor, lift=_lift, Add=_arith.Add, Sub=_arith.Sub, Mul=_arith.Mul,
                     Div=_arith.Div, Neg=_arith.Neg, promote=_promotion.binary,
