@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from . import function_base as _function_base
 from ._native import core as _core
+from .tensor import Tensor
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -168,7 +169,7 @@ def check_gradients(node: Any, grads: tuple) -> None:
     for position, gx in enumerate(grads):
         if gx is None:
             continue
-        array = getattr(gx, "array", gx)  # a Tensor (create_graph) or a raw array
+        array = gx.array if isinstance(gx, Tensor) else gx  # create_graph: Tensors
         if not hasattr(array, "dtype") or _all_finite(backend, array):
             continue
         xp = backend.xp
