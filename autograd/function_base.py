@@ -22,6 +22,7 @@ _PLAIN_TYPES = (int, float, bool)
 #: The complex dtypes, which no recorded op may take or make (see `_refuse_complex`).
 _COMPLEX = frozenset(backends.dtype_of(name) for name in ("complex64", "complex128",
                                                            "clongdouble"))
+_F32 = backends.dtype_of("float32")  # the usual dtype: an identity test skips the set lookup
 #: needs_input_grad for one or two inputs, shared (read only): (need first, need second).
 _NEEDS = {(True, None): (True,), (True, True): (True, True), (True, False): (True, False),
           (False, True): (False, True)}
@@ -153,7 +154,7 @@ class FunctionBase:
             dtype = da.dtype
             self.input_meta = [(da.shape, dtype)]
             self.needs_input_grad = _NEEDS[True, None]
-            complex_in = dtype in _COMPLEX
+            complex_in = dtype is not _F32 and dtype in _COMPLEX
         elif count == 2:
             (a, b), (da, db) = inputs, datas
             need_a = da is not a and a.requires_grad  # a Tensor (constants are their own data)
@@ -164,7 +165,8 @@ class FunctionBase:
             self.input_meta = [(da.shape, dtype) if need_a else None,
                                (db.shape, dtype_b) if need_b else None]
             self.needs_input_grad = _NEEDS[need_a, need_b]
-            complex_in = dtype in _COMPLEX or dtype_b in _COMPLEX
+            complex_in = ((dtype is not _F32 and dtype in _COMPLEX)
+                          or (dtype_b is not _F32 and dtype_b in _COMPLEX))
         else:
             edges = []
             meta = []
