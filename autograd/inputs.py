@@ -14,10 +14,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import backends
+
 from .tensor import Tensor, _lift
 
 #: dtype kinds a tensor argument may hold: bool, ints, floats, complex (not strings, objects).
 _NUMERIC = "biufc"
+#: The floating dtypes (a set lookup is cheaper than reading ``dtype.kind``: layers call this
+#: on every forward).
+_FLOATING = frozenset(backends.dtype_of(name) for name in ("float16", "float32", "float64",
+                                                            "longdouble"))
+_BOOL = backends.dtype_of("bool")
 
 
 def tensor_input(op: str, value: Any, like: Tensor | None = None, floating: bool = False,
@@ -43,15 +50,30 @@ def tensor_input(op: str, value: Any, like: Tensor | None = None, floating: bool
             f"{op}: the {name} is on {value.device} but {like_name} is on {like.device}; "
             "move one of them with .to(device)"
         )
-    if floating or not allow_bool:
-        kind = value.array.dtype.kind
-        if (floating and kind != "f") or kind == "b":
-            expected = "a floating point" if floating else "a numeric (not bool)"
-            raise TypeError(
-                f"{op}: expected {expected} {name}, got dtype {value.dtype} (shape "
-                f"{value.shape}); convert it first, e.g. with .float()"
-            )
+    if floating:
+        dtype = value.array.dtype
+        if dtype not in _FLOATING and dtype.kind != "f":  # (byte-swapped floats are floats)
+            _refuse_dtype(op, value, "a floating point", name)
+    elif not allow_bool and value.array.dtype is _BOOL:
+        _refuse_dtype(op, value, "a numeric (not bool)", name)
     return value
+
+
+def float_input(op: str, value: Any, like: Tensor | None = None) -> Tensor:
+    """``tensor_input(op, value, like, floating=True)`` with its common case first: a Tensor
+    of a floating dtype on `like`'s device passes after three tests (layers call this on every
+    forward)."""
+    if (value.__class__ is Tensor and value.array.dtype in _FLOATING
+            and (like is None or value._backend is like._backend)):
+        return value
+    return tensor_input(op, value, like, True)
+
+
+def _refuse_dtype(op: str, value: Tensor, expected: str, name: str) -> None:
+    raise TypeError(
+        f"{op}: expected {expected} {name}, got dtype {value.dtype} (shape {value.shape}); "
+        "convert it first, e.g. with .float()"
+    )
 
 
 def _convert(op: str, value: Any, like: Tensor | None, name: str) -> Tensor:

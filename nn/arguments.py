@@ -10,7 +10,6 @@ than deep inside the first forward:
 
 from __future__ import annotations
 
-import math
 import numbers
 import operator
 from typing import Any
@@ -18,7 +17,9 @@ from typing import Any
 
 def _is_int(value: Any) -> bool:
     """Python and NumPy integers (not bools, not floats)."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if type(value) is int:
+        return True
+    if isinstance(value, (bool, float)):
         return False
     try:
         operator.index(value)
@@ -68,11 +69,12 @@ def shape(owner: str, name: str, value: Any) -> tuple:
 def number(owner: str, name: str, value: Any, low: float | None = None,
            high: float | None = None, low_open: bool = False) -> float:
     """`value` as a finite real number in [low, high] ((low, high] with `low_open`)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
-    value = float(value)
-    below = low is not None and (value <= low if low_open else value < low)
-    if not math.isfinite(value) or below or (high is not None and value > high):
+    if type(value) is not float:  # the usual case first: no ABC check (forward calls this)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
+        value = float(value)
+    if (value - value != 0.0 or (low is not None and (value <= low if low_open else value < low))
+            or (high is not None and value > high)):  # value - value: NaN for NaN and inf
         if low is not None and high is not None:
             expected = f"in {'(' if low_open else '['}{low:g}, {high:g}]"
         elif low is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from autograd.grad_mode import no_grad
-from autograd.inputs import tensor_input
+from autograd.inputs import _BOOL, float_input, tensor_input
 from autograd.ops import activation as _activation
 from autograd.ops import linalg as _linalg
 from autograd.ops import unary as _unary
@@ -33,8 +33,9 @@ __all__ = [
 
 
 # Every function takes what ag.tensor accepts where it takes a tensor (nested lists, numbers,
-# arrays): `tensor_input` converts it once at the entry (a Tensor passes after one isinstance
-# check) and raises, naming the function, for anything else.
+# arrays): `tensor_input` converts it once at the entry (`float_input` where a floating input is
+# needed: a floating Tensor passes after three cheap tests) and raises, naming the function,
+# for anything else.
 
 
 def _pick_axis(name: str, dim: Any, axis: Any, default: Any = None) -> Any:
@@ -51,53 +52,55 @@ def _pick_axis(name: str, dim: Any, axis: Any, default: Any = None) -> Any:
 def softmax(input: Tensor, dim: int | None = None, axis: int | None = None) -> Tensor:  # noqa: A002
     """Softmax over `dim` (alias `axis`): each slice sums to 1."""
     dim = _pick_axis("softmax", dim, axis)
-    return tensor_input("softmax", input, floating=True).softmax(dim)
+    return float_input("softmax", input).softmax(dim)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, axis: int | None = None) -> Tensor:  # noqa: A002
     """Log of the softmax over `dim` (alias `axis`), computed stably."""
     dim = _pick_axis("log_softmax", dim, axis)
-    return tensor_input("log_softmax", input, floating=True).log_softmax(dim)
+    return float_input("log_softmax", input).log_softmax(dim)
 
 
 # -- activations: the autograd ops, behind the conversion of their input -----------------------
 def relu(input: Tensor) -> Tensor:  # noqa: A002
     """Elementwise ``max(x, 0)`` (gradient 0 at 0); integer tensors stay integer."""
-    return _activation.relu(tensor_input("relu", input, allow_bool=False))
+    if input.__class__ is not Tensor or input.array.dtype is _BOOL:  # the usual case passes
+        input = tensor_input("relu", input, allow_bool=False)  # noqa: A001
+    return _activation.relu(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
     """`x` where positive, ``negative_slope * x`` elsewhere (gradient `negative_slope` at 0)."""
     slope = arguments.number("leaky_relu", "negative_slope", negative_slope)
-    return _activation.leaky_relu(tensor_input("leaky_relu", input, floating=True), slope)
+    return _activation.leaky_relu(float_input("leaky_relu", input), slope)
 
 
 def elu(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
     """`x` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
     alpha = arguments.number("elu", "alpha", alpha)
-    return _activation.elu(tensor_input("elu", input, floating=True), alpha)
+    return _activation.elu(float_input("elu", input), alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     """``x * Phi(x)``; ``approximate="tanh"`` uses the tanh approximation."""
-    return _activation.gelu(tensor_input("gelu", input, floating=True), approximate)
+    return _activation.gelu(float_input("gelu", input), approximate)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """``1 / (1 + exp(-x))`` elementwise, stable for large ``|x|``."""
-    return _activation.sigmoid(tensor_input("sigmoid", input, floating=True))
+    return _activation.sigmoid(float_input("sigmoid", input))
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
     """Elementwise hyperbolic tangent."""
-    return _unary.tanh(tensor_input("tanh", input, floating=True))
+    return _unary.tanh(float_input("tanh", input))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """``log(1 + exp(beta x)) / beta``; `x` itself where ``beta x > threshold``."""
     beta = arguments.number("softplus", "beta", beta, low=0.0, low_open=True)
     threshold = arguments.number("softplus", "threshold", threshold)
-    return _activation.softplus(tensor_input("softplus", input, floating=True), beta, threshold)
+    return _activation.softplus(float_input("softplus", input), beta, threshold)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -108,7 +111,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     weight = tensor_input("linear", weight, floating=True, name="weight")
     if bias is not None:
         bias = tensor_input("linear", bias, like=weight, floating=True, name="bias")
-    return _linalg.linear(tensor_input("linear", input, like=weight, floating=True), weight, bias)
+    return _linalg.linear(float_input("linear", input, weight), weight, bias)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # noqa: A002
@@ -118,7 +121,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # 
     generator (``ag.manual_seed`` reproduces it).
     """
     p = arguments.number("dropout", "p", p, low=0.0, high=1.0)
-    input = tensor_input("dropout", input, floating=True)  # noqa: A001
+    input = float_input("dropout", input)  # noqa: A001
     if not training or p == 0.0:
         return input
     if p == 1.0:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograd.inputs import tensor_input
+from autograd.inputs import float_input, tensor_input
 from autograd.ops import loss_ops
 from autograd.ops import unary as _unary
 from autograd.ops.arithmetic import where
@@ -38,7 +38,7 @@ def _check_reduction(op: str, reduction: str) -> None:
 
 def _input(op: str, input: Any) -> Tensor:  # noqa: A002
     """A loss's `input` (predictions): a floating point Tensor, from what ag.tensor accepts."""
-    return tensor_input(op, input, floating=True)
+    return float_input(op, input)
 
 
 def _weight(input: Tensor, weight: Any, op: str = "binary_cross_entropy") -> Tensor:  # noqa: A002
@@ -154,9 +154,11 @@ def cross_entropy(
     _check_reduction("cross_entropy", reduction)
     input = _input("cross_entropy", input)  # noqa: A001
     target, weight = _target_and_weight("cross_entropy", input, target, weight)
-    label_smoothing = arguments.number("cross_entropy", "label_smoothing", label_smoothing,
-                                       low=0.0, high=1.0)
-    ignore_index = arguments.axis("cross_entropy", "ignore_index", ignore_index)
+    if type(label_smoothing) is not float or not 0.0 <= label_smoothing <= 1.0:  # (fast path)
+        label_smoothing = arguments.number("cross_entropy", "label_smoothing", label_smoothing,
+                                           low=0.0, high=1.0)
+    if type(ignore_index) is not int:
+        ignore_index = arguments.axis("cross_entropy", "ignore_index", ignore_index)
     if input.ndim == 1:  # one unbatched sample
         loss = cross_entropy(input.expand_dims(0), target.expand_dims(0), weight, ignore_index,
                              reduction, label_smoothing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from autograd.creation import empty
-from autograd.inputs import tensor_input
+from autograd.inputs import float_input, tensor_input
 from autograd.ops import linalg as _linalg
 from autograd.tensor import Tensor
 
@@ -60,8 +60,9 @@ class Linear(Module):
         init._reset_layer(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = tensor_input("Linear", x, like=self.weight, floating=True)
-        return _linalg.linear(x, self.weight, self.bias)  # F.linear's op, one call shorter
+        weight = self.weight  # (read once: parameters are found by Module.__getattr__)
+        x = float_input("Linear", x, weight)
+        return _linalg.linear(x, weight, self.bias)  # F.linear's op, one call shorter
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -11,7 +11,7 @@ from typing import Any
 
 from autograd.creation import ones, tensor, zeros
 from autograd.grad_mode import no_grad
-from autograd.inputs import tensor_input
+from autograd.inputs import float_input
 from autograd.tensor import Tensor
 
 from .. import arguments, init
@@ -80,8 +80,9 @@ class _BatchNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        like = self.weight if self.weight is not None else self.running_mean
-        x = tensor_input(type(self).__name__, x, like=like, floating=True)
+        weight = self.weight  # (read once: parameters are found by Module.__getattr__)
+        x = float_input(type(self).__name__, x,
+                        weight if weight is not None else self.running_mean)
         if x.ndim not in self._ndims:
             raise ValueError(
                 f"{type(self).__name__}: expected a {self._layout} input, got shape {x.shape}"
@@ -105,7 +106,7 @@ class _BatchNorm(Module):
             x,
             self.running_mean if keep else None,
             self.running_var if keep else None,
-            self.weight,
+            weight,
             self.bias,
             training=use_batch,
             momentum=momentum,
