@@ -18,7 +18,7 @@
 #endif
 
 /* Bumped whenever the Python side's expectations of this module change (see _native.py). */
-#define CORE_ABI 1
+#define CORE_ABI 2
 /* setup.py passes the sha256 prefix of the sources, so that a stale build is recognised. */
 #ifndef CORE_SOURCE_HASH
 #define CORE_SOURCE_HASH "unknown"
