@@ -18,6 +18,9 @@ from .grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
     set_grad_enabled,
 )
+from .anomaly_mode import (
+    detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly,
+)
 from .creation import *  # noqa: F401,F403
 from .creation import __all__ as _creation_all
 from .ops.arithmetic import (
@@ -71,6 +74,7 @@ from .config import show_config
 __all__ = [
     "Function", "Tensor", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
     "inference_mode", "is_inference_mode_enabled",
+    "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
     "add", "div", "divide", "maximum", "minimum", "mul", "multiply", "neg", "negative", "pow",
     "power", "sub", "subtract", "true_divide", "where", "matmul", *_creation_all,
     "gradients", "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian",
