@@ -155,7 +155,16 @@ def operands(a: Any, b: Any, floating: bool = False) -> tuple:
 def binary(op: Any, a: Any, b: Any) -> Tensor:
     """``a op b`` for Tensor's operators where a cast is needed (their slow path): `op` is the
     Function class (``Div`` divides in a floating type) or a function of two operands."""
-    cast_a, cast_b = operands(a, b, floating=op is _arith.Div)
+    like = a if isinstance(a, Tensor) else b
+    a, b = operand(a, like), operand(b, like)
+    dtype = result_type(a, b)
+    if op is _arith.Div and category(dtype) < _FLOATING:
+        dtype = dtypes.default_float()
+    if category(dtype) == _COMPLEX and any(isinstance(x, Tensor) and x.requires_grad
+                                           for x in (a, b)):
+        # The op itself refuses a complex result that requires grad, naming itself.
+        return op.apply(a, b) if isinstance(op, type) else op(a, b)
+    cast_a, cast_b = cast(a, dtype), cast(b, dtype)
     if not isinstance(op, type):
         return op(cast_a, cast_b)
     if (cast_a is not a or cast_b is not b) and isinstance(cast_a, Tensor) and isinstance(
@@ -164,7 +173,7 @@ def binary(op: Any, a: Any, b: Any) -> Tensor:
         try:
             backends.host().xp.broadcast_shapes(cast_a.shape, cast_b.shape)
         except ValueError as e:
-            _reraise_with_context(op, (operand(a, cast_a), operand(b, cast_a)), e)
+            _reraise_with_context(op, (a, b), e)
     return op.apply(cast_a, cast_b)
 
 
