@@ -3,6 +3,7 @@
     python examples/train_digits.py --model mlp              # ~97-98% in a few seconds on a CPU
     python examples/train_digits.py --model cnn --epochs 20
     python examples/train_digits.py --model resnet --device cuda
+    mpiexec -n 2 python examples/train_digits.py --distributed   # data-parallel (nn.parallel)
 
 The test split is 20% of the 1,797 images (360), stratified by class with a fixed seed
 (`nn.datasets.digits_split`); the model never sees it before the final evaluation. With the
@@ -84,6 +85,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--save", type=Path, default=None, help="write the final checkpoint here")
     p.add_argument("--plot", type=Path, default=None, help="write the History plot here (PNG)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch output")
+    p.add_argument("--distributed", action="store_true", help="data-parallel over the ranks "
+                   "of mpiexec (nn.parallel): each rank trains on its share of every batch "
+                   "of --batch-size (the global batch), gradients are averaged")
+    p.add_argument("--sync-bn", action="store_true", help="with --distributed: BatchNorm "
+                   "statistics over the global batch (nn.SyncBatchNorm)")
     return p.parse_args(argv)
 
 
@@ -93,7 +99,16 @@ def main(argv: list[str] | None = None) -> dict:
     for key in ("epochs", "lr", "weight_decay", "batch_size"):
         if getattr(args, key) is not None:
             cfg[key] = getattr(args, key)
-    device = backends.get(args.device)
+    rank, world = 0, 1
+    if args.distributed:
+        import nn.parallel as dist
+
+        group = dist.init(device=args.device)  # this rank's device becomes the default
+        rank, world = group.rank, group.world_size
+        device = group.device
+        args.quiet = args.quiet or rank != 0  # only rank 0 prints
+    else:
+        device = backends.get(args.device)
     start = time.perf_counter()
 
     ag.manual_seed(args.seed)  # parameter init and dropout draw from the backends' generators
@@ -108,10 +123,19 @@ def main(argv: list[str] | None = None) -> dict:
         train_set, val_set = train_val_split(train_set, args.val_fraction, seed=args.seed)
         val_loader = DataLoader(val_set, batch_size=512, device=device)
         callbacks.append(EarlyStopping("val_accuracy", patience=8, restore_best_weights=True))
-    train_loader = DataLoader(train_set, batch_size=cfg["batch_size"], shuffle=True,
-                              seed=args.seed, device=device)
+    if args.distributed:
+        train_loader = _distributed_loader(train_set, cfg["batch_size"], world, args.seed,
+                                           device)
+    else:
+        train_loader = DataLoader(train_set, batch_size=cfg["batch_size"], shuffle=True,
+                                  seed=args.seed, device=device)
 
     model = build_model(args.model).to(device)
+    if args.distributed:
+        if args.sync_bn:
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        model = dist.DistributedDataParallel(model)  # rank 0's initial weights everywhere
+        ag.manual_seed(args.seed + rank)  # dropout masks differ between ranks
     opt = optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg["epochs"])
     loss_fn = nn.CrossEntropyLoss()
@@ -123,16 +147,55 @@ def main(argv: list[str] | None = None) -> dict:
                   progress=not args.quiet, scheduler_monitor="val_accuracy")
     test = evaluate(model, loss_fn, (x_test, y_test), device=device)
     seconds = time.perf_counter() - start
-    print(f"test accuracy {test['accuracy']:.4f} ({round(test['accuracy'] * len(x_test))}/"
+    if args.distributed:
+        model = model.module  # the plain model: its checkpoint loads without nn.parallel
+    if rank == 0:
+        print(f"test accuracy {test['accuracy']:.4f} ({round(test['accuracy'] * len(x_test))}/"
           f"{len(x_test)})  test loss {test['loss']:.4f}  model {args.model}  "
-          f"epochs {len(history)}  wall time {seconds:.1f} s", flush=True)
+          f"epochs {len(history)}  wall time {seconds:.1f} s"
+          f"{f'  ranks {world}' if args.distributed else ''}", flush=True)
     if args.save is not None:
         save(args.save, model=model, optimizer=opt, scheduler=sched, epoch=len(history) - 1,
              test_accuracy=test["accuracy"])
-    if args.plot is not None:
+    if args.plot is not None and rank == 0:
         history.plot(args.plot)
     return {"test_accuracy": test["accuracy"], "test_loss": test["loss"], "seconds": seconds,
             "history": history, "model": model}
+
+
+def _distributed_loader(train_set, batch_size: int, world: int, seed: int, device):
+    """This rank's batches: a DistributedSampler's share of the data, batch_size // world
+    samples per step, reshuffled each epoch by (seed, epoch) on all ranks alike."""
+    import inspect
+
+    from nn.parallel import DistributedSampler
+
+    sampler = DistributedSampler(train_set, shuffle=True, seed=seed)
+    per_rank = max(1, batch_size // world)
+    if "sampler" in inspect.signature(DataLoader).parameters:
+        return DataLoader(train_set, batch_size=per_rank, sampler=sampler, device=device)
+    return _SamplerBatches(train_set, sampler, per_rank, device)
+
+
+class _SamplerBatches:
+    """Batches of a data set in a sampler's order, for a DataLoader without ``sampler=``:
+    each epoch is a DataLoader over the `Subset` of the sampler's indices."""
+
+    def __init__(self, dataset, sampler, batch_size: int, device) -> None:
+        self.dataset, self.sampler = dataset, sampler
+        self.batch_size, self.device = batch_size, device
+
+    def set_epoch(self, epoch: int) -> None:
+        self.sampler.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        return -(-len(self.sampler) // self.batch_size)
+
+    def __iter__(self):
+        from nn.data import Subset
+
+        subset = Subset(self.dataset, self.sampler.indices())
+        return iter(DataLoader(subset, batch_size=self.batch_size, device=self.device))
 
 
 if __name__ == "__main__":

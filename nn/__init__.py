@@ -24,7 +24,7 @@ _EXPORTS = {
     "Softmax": "layers.activation", "LogSoftmax": "layers.activation",
     "Softplus": "layers.activation",
     "BatchNorm1d": "layers.normalization", "BatchNorm2d": "layers.normalization",
-    "LayerNorm": "layers.normalization",
+    "LayerNorm": "layers.normalization", "SyncBatchNorm": "parallel.sync_batchnorm",
     "Conv1d": "layers.conv", "Conv2d": "layers.conv",
     "MaxPool2d": "layers.pooling", "AvgPool2d": "layers.pooling",
     "AdaptiveAvgPool2d": "layers.pooling",
@@ -38,7 +38,7 @@ _EXPORTS = {
 }
 _SUBMODULES = {
     "functional", "init", "losses", "data", "datasets", "train", "history", "ensemble",
-    "callbacks", "checkpoint", "layers",
+    "callbacks", "checkpoint", "layers", "parallel",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import zipfile
 from collections import OrderedDict
@@ -207,12 +208,24 @@ def save(path: str | os.PathLike, model: Any = None, optimizer: Any = None,
         The path written.
     """
     path = Path(path)
-    arrays, meta = _pack(model, optimizer, scheduler, extra)
-    if _is_safetensors(path):
-        _atomic_write(path, lambda f: _write_safetensors(f, arrays, meta))
-    else:
-        _atomic_write(path, lambda f: _write_npz(f, arrays, meta))
+    ranks = _process_group()
+    if ranks is None or ranks.rank == 0:
+        arrays, meta = _pack(model, optimizer, scheduler, extra)
+        if _is_safetensors(path):
+            _atomic_write(path, lambda f: _write_safetensors(f, arrays, meta))
+        else:
+            _atomic_write(path, lambda f: _write_npz(f, arrays, meta))
+    if ranks is not None:
+        ranks.host.barrier().wait()  # every rank may load it once save returns
     return path
+
+
+def _process_group() -> Any:
+    """nn.parallel's group when this process is one of several ranks (then only rank 0 writes
+    checkpoints, and every rank calls save), else None."""
+    module = sys.modules.get("nn.parallel.process_group")  # never imported for this alone
+    group = getattr(module, "_group", None)
+    return group if group is not None and group.world_size > 1 else None
 
 
 def save_state_dict(path: str | os.PathLike, state_dict: Any) -> Path:

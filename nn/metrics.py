@@ -4,6 +4,7 @@ the loss and metrics that the `Trainer` keeps on the device.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -90,5 +91,21 @@ class _Sums:
         xp = self.backend.xp
         packed = xp.stack([*self.arrays, self.first_bad.astype("float64")])
         host = self.backend.to_numpy(packed)
-        means = {k: float(v) / max(self.count, 1) for k, v in zip(self.names, host[:-1])}
+        count = self.count
+        ranks = _process_group()
+        if ranks is not None:
+            # Sums and counts of all ranks: the means of the whole data, the same on each rank.
+            host = backends.host().xp.append(host, [float(count)])
+            first_bad = host[-2]
+            ranks.host.all_reduce(host, "sum").wait()
+            count, host = int(host[-1]), host[:-1]
+            host[-1] = first_bad
+        means = {k: float(v) / max(count, 1) for k, v in zip(self.names, host[:-1])}
         return means, int(host[-1])
+
+
+def _process_group() -> Any:
+    """nn.parallel's group when this process is one of several ranks, else None."""
+    module = sys.modules.get("nn.parallel.process_group")
+    group = getattr(module, "_group", None)
+    return group if group is not None and group.world_size > 1 else None

@@ -24,7 +24,7 @@ from . import checkpoint
 from .callbacks import Callback, LRSchedulerCallback
 from .data import DataLoader, TensorDataset
 from .history import History
-from .metrics import _metric_fns, _Sums
+from .metrics import _metric_fns, _process_group, _Sums
 from .progress import _Progress
 
 __all__ = ["Trainer", "NonFiniteLossError"]
@@ -93,7 +93,9 @@ class Trainer:
         self.callbacks = list(callbacks)
         if scheduler is not None:
             self.callbacks.insert(0, LRSchedulerCallback(scheduler, monitor=scheduler_monitor))
-        self.progress = _Progress(progress)
+        # Under nn.parallel only rank 0 prints (the logs are averaged over ranks anyway).
+        ranks = _process_group()
+        self.progress = _Progress(progress and (ranks is None or ranks.rank == 0))
         self.log_every = max(1, int(log_every))
         self.batch_size = batch_size
         self.seed = seed

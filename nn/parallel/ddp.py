@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -113,6 +114,9 @@ class DistributedDataParallel(Module):
         object.__setattr__(self, "_fired", set())
         object.__setattr__(self, "_next_bucket", 0)
         object.__setattr__(self, "_expect_backward", False)
+        #: Host seconds backward spent blocked on all-reduces (the communication that the rest
+        #: of backward did not hide), summed over iterations; benchmarks read it.
+        object.__setattr__(self, "comm_wait_seconds", 0.0)
 
     # -- construction ----------------------------------------------------------------------
     def _check_same_model(self) -> None:
@@ -290,8 +294,12 @@ class DistributedDataParallel(Module):
     def _finish(self) -> None:
         """Waits for every bucket, averages, and sets the parameters' ``.grad``."""
         world = self.process_group.world_size
+        start = time.perf_counter()
         for bucket in self._buckets:
             bucket.work.wait()
+        object.__setattr__(self, "comm_wait_seconds",
+                           self.comm_wait_seconds + time.perf_counter() - start)
+        for bucket in self._buckets:
             buf = bucket.buffer
             if world > 1:
                 buf /= world

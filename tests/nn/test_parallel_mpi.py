@@ -81,3 +81,19 @@ def test_ranks_disagreeing_on_shapes_get_a_clear_error():
     rc, out, _ = launch(2, "mismatch")
     assert rc != 0
     assert "ranks disagree on the model" in out and "(9, 4)" in out and "(8, 4)" in out, out
+
+
+def test_train_digits_distributed(tmp_path):
+    """The main job under mpiexec: one report (rank 0's), one checkpoint, ranks agree."""
+    env = dict(os.environ, KEDJA_DIST_TIMEOUT="60", OMP_NUM_THREADS="1")
+    ckpt = tmp_path / "digits.npz"
+    proc = subprocess.run(
+        [MPIEXEC, "-n", "2", sys.executable, str(ROOT / "examples" / "train_digits.py"),
+         "--distributed", "--epochs", "2", "--limit", "400", "--quiet", "--save", str(ckpt)],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert out.count("test accuracy") == 1 and "ranks 2" in out, out
+    accuracy = float(out.split("test accuracy ")[1].split()[0])
+    assert accuracy > 0.6, out  # 2 epochs on 400 images; the full run is in docs/distributed.md
+    assert ckpt.exists() and not list(tmp_path.glob("*.tmp*"))
