@@ -1,10 +1,10 @@
 """`DistributedDataParallel`: data-parallel training with bucketed, overlapped gradient averaging.
 
-How backward overlaps communication. In each forward with gradients, DDP hands the wrapped
-module, in place of every trainable parameter, the output of an identity op (`_GradReady`)
-on it. The engine sums all of a parameter's gradient contributions into that op's input
-gradient before running its backward, so that backward runs exactly when the parameter's
-gradient is complete (the moment PyTorch's AccumulateGrad hook fires). It copies the gradient
+How backward overlaps communication. In each forward with gradients, when the wrapped module
+reads a trainable parameter, it gets instead the output of an identity op (`_GradReady`) on it,
+made at that moment. The engine sums all contributions to that output before running the op's
+backward, and runs ops newest first, so that backward runs as soon as the parameter's gradient
+is complete (the moment PyTorch's AccumulateGrad hook fires). It copies the gradient
 into its bucket's flat buffer; when a bucket is full its all-reduce is started (buckets always
 in index order, so every rank issues the same collectives in the same order) and the rest of
 backward runs while it travels. The op returns no gradient for the parameter: when the last
@@ -44,6 +44,22 @@ class _GradReady(Function):
             return gy  # no_sync(): the engine accumulates the local gradient as usual
         self.ddp._ready(self.index, gy)
         return None
+
+
+class _Marking(dict):
+    """A module's parameter table during DDP's forward: reading a trainable parameter gives
+    its `_GradReady` marker instead (iteration and ``.items()`` still give the parameters)."""
+
+    def __init__(self, original: dict, mark: Any) -> None:
+        super().__init__(original)
+        self.original = original
+        self._mark = mark
+
+    def __getitem__(self, name: str) -> Any:
+        return self._mark(dict.__getitem__(self, name))
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name] if name in self else default
 
 
 class _Bucket:
@@ -111,6 +127,7 @@ class DistributedDataParallel(Module):
             for i, off in zip(bucket.indices, bucket.offsets):
                 where[i] = (b, off)
         object.__setattr__(self, "_where", where)
+        object.__setattr__(self, "_index", {id(p): i for i, p in enumerate(params)})
         object.__setattr__(self, "_fired", set())
         object.__setattr__(self, "_next_bucket", 0)
         object.__setattr__(self, "_expect_backward", False)
@@ -208,26 +225,37 @@ class DistributedDataParallel(Module):
             return self.module(*args, **kwargs)
         sync = self.require_backward_grad_sync
         self._start_iteration()
-        marked = {id(p): _GradReady.apply(p, ddp=self, index=i, sync=sync)
-                  for i, p in enumerate(self._params)}
-        swapped = []
-        for m in self.module.modules():
-            for name, p in m._parameters.items():
-                if p is not None and id(p) in marked:
-                    swapped.append((m, name, p))
+        marked: dict[int, Tensor] = {}
+        index = self._index
+
+        def mark(p: Any) -> Any:
+            # Made when forward first reads the parameter, just before the op that uses it:
+            # the engine runs ops newest first, so the marker's backward then runs right
+            # after its consumers', not at the end of backward.
+            i = index.get(id(p))
+            if i is None:
+                return p
+            m = marked.get(i)
+            if m is None:
+                m = marked[i] = _GradReady.apply(p, ddp=self, index=i, sync=sync)
+            return m
+
+        modules = [m for m in self.module.modules() if m._parameters]
         try:
-            for m, name, p in swapped:
-                m._parameters[name] = marked[id(p)]
+            for m in modules:
+                m.__dict__["_parameters"] = _Marking(m.__dict__["_parameters"], mark)
             out = self.module(*args, **kwargs)
         finally:
-            for m, name, p in swapped:
-                m._parameters[name] = p
+            for m in modules:
+                table = m.__dict__["_parameters"]
+                if isinstance(table, _Marking):
+                    m.__dict__["_parameters"] = table.original
         if sync:
             object.__setattr__(self, "_expect_backward", True)
             if self.find_unused_parameters:
-                used = _reached_markers(out)
-                for i, p in enumerate(self._params):
-                    if marked[id(p)].grad_fn not in used:
+                used = _reached_nodes(out)
+                for i in range(len(self._params)):
+                    if i not in marked or marked[i].grad_fn not in used:
                         self._ready(i, None)
         return out
 
@@ -316,7 +344,7 @@ class DistributedDataParallel(Module):
                 f"find_unused_parameters={self.find_unused_parameters}")
 
 
-def _reached_markers(out: Any) -> set:
+def _reached_nodes(out: Any) -> set:
     """The graph nodes reachable from the tensors in `out` (an iterative walk)."""
     stack = []
     todo = [out]

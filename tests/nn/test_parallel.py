@@ -124,3 +124,35 @@ def test_syncbatchnorm_is_batchnorm_on_one_rank(group):
         nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2)))
     assert isinstance(model[1], nn.SyncBatchNorm)
     assert "running_mean" in model.state_dict().__repr__()
+
+
+def test_ddp_starts_bucket_all_reduces_during_backward(group, monkeypatch):
+    """The last layer's bucket is all-reduced before backward reaches the first layer."""
+    events = []
+    real = group.comm.all_reduce
+
+    def recording(array, op="sum"):
+        events.append(("all_reduce", array.size))
+        return real(array, op)
+
+    monkeypatch.setattr(group.comm, "all_reduce", recording)
+    ag.manual_seed(0)
+    first = nn.Linear(5, 7).double()
+    model = nn.Sequential(first, nn.Tanh(), nn.Linear(7, 3).double())
+    ddp = dist.DistributedDataParallel(model, bucket_cap_mb=1e-6)  # a bucket per parameter
+    x = ag.randn(4, 5, dtype="float64")
+    hidden = []
+
+    class Probe(nn.Module):
+        def forward(self, h):
+            h.register_hook(lambda g: events.append(("first layer's output gradient",)))
+            hidden.append(h)
+            return h
+
+    model._modules["0"] = nn.Sequential(first, Probe())
+    ddp(x).sum().backward()
+    names = [e[0] for e in events]
+    probe = names.index("first layer's output gradient")
+    assert names[:probe] == ["all_reduce", "all_reduce"]  # the second Linear's two buckets
+    assert names[probe + 1:] == ["all_reduce", "all_reduce"]
+    assert first.weight.grad is not None and ddp.comm_wait_seconds >= 0

@@ -97,3 +97,12 @@ def test_train_digits_distributed(tmp_path):
     accuracy = float(out.split("test accuracy ")[1].split()[0])
     assert accuracy > 0.6, out  # 2 epochs on 400 images; the full run is in docs/distributed.md
     assert ckpt.exists() and not list(tmp_path.glob("*.tmp*"))
+
+
+def test_launcher_runs_the_script_on_n_ranks():
+    env = dict(os.environ, KEDJA_DIST_TIMEOUT="20", PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", "nn.parallel", "--nproc", "2", str(WORKER),
+                           "sampler"], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ok sampler rank 1 of 2" in proc.stdout
