@@ -92,6 +92,7 @@ class ProcessGroup:
         self.world_size = host.size
         self.local_rank = local_rank
         self.timeout = timeout
+        self.previous_default = device  # the default backend before init; destroy restores it
 
     def communicator(self, backend: backends.Backend) -> Any:
         """The communicator for arrays of `backend` (host arrays always go over MPI)."""
@@ -180,6 +181,9 @@ def init(backend: str | None = None, timeout: float | None = None,
         raise DistributedError(
             f"nn.parallel.init: the MPI backend moves host arrays only; device {dev.device} "
             "needs backend='nccl'")
+    if kind == "nccl" and dev is backends.host():
+        raise DistributedError("nn.parallel.init: the NCCL backend moves CUDA arrays; pass "
+                               "device='cuda' (each rank takes cuda:<local rank>) or use 'mpi'")
     if host.size == 1:
         comm, kind = host, "local"
     elif kind == "mpi":
@@ -188,8 +192,10 @@ def init(backend: str | None = None, timeout: float | None = None,
         from .nccl_communicator import NcclCommunicator
 
         comm = NcclCommunicator(host, dev)
+    previous_default = backends.default()
     backends.set_default(dev)
     _group = ProcessGroup(host, comm, kind, dev, local_rank, timeout)
+    _group.previous_default = previous_default
     if host.size > 1:
         _install_fault_handler()
     return _group
@@ -202,11 +208,13 @@ def init_process_group(backend: str | None = None, timeout: float | None = None,
 
 
 def destroy_process_group() -> None:
-    """Leaves the process group (after a barrier, so no rank is still using it)."""
+    """Leaves the process group (after a barrier, so no rank is still using it) and restores
+    the default backend that `init` replaced."""
     global _group
     if _group is None:
         return
     group, _group = _group, None
+    backends.set_default(group.previous_default)
     if group.world_size > 1:
         group.host.barrier().wait()
         close = getattr(group.comm, "close", None)

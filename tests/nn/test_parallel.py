@@ -7,6 +7,8 @@ import inspect
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd as ag
 import nn
@@ -66,6 +68,16 @@ def test_no_group_is_a_clear_error():
     with pytest.raises(dist.DistributedError, match="init"):
         dist.all_reduce(ag.ones(2))
     assert dist.get_rank() == 0 and dist.get_world_size() == 1 and not dist.is_initialized()
+
+
+def test_init_checks_its_arguments():
+    with pytest.raises(dist.DistributedError, match="NCCL backend moves CUDA"):
+        dist.init(backend="nccl", device="cpu")
+    with pytest.raises(dist.DistributedError, match="MPI backend moves host"):
+        dist.init(backend="mpi", device="fake")
+    with pytest.raises(dist.DistributedError, match="timeout must be > 0"):
+        dist.init(timeout=0)
+    assert not dist.is_initialized()
 
 
 def test_one_process_group_and_collectives(group):
@@ -156,3 +168,26 @@ def test_ddp_starts_bucket_all_reduces_during_backward(group, monkeypatch):
     assert names[:probe] == ["all_reduce", "all_reduce"]  # the second Linear's two buckets
     assert names[probe + 1:] == ["all_reduce", "all_reduce"]
     assert first.weight.grad is not None and ddp.comm_wait_seconds >= 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 40), replicas=st.integers(1, 6), shuffle=st.booleans(),
+       drop_last=st.booleans(), seed=st.integers(0, 5), epoch=st.integers(0, 3))
+def test_sampler_shares_are_equal_and_cover_the_data(n, replicas, shuffle, drop_last, seed,
+                                                     epoch):
+    ds = TensorDataset(np.arange(max(n, 1))[:n].reshape(n, 1) if n else np.zeros((0, 1)))
+    shares = []
+    for r in range(replicas):
+        s = dist.DistributedSampler(ds, replicas, r, shuffle=shuffle, seed=seed,
+                                    drop_last=drop_last)
+        s.set_epoch(epoch)
+        shares.append(list(s))
+        assert len(shares[-1]) == len(s)
+    lengths = {len(s) for s in shares}
+    assert len(lengths) == 1  # every rank runs the same number of steps
+    flat = sum(shares, [])
+    assert all(0 <= i < n for i in flat)
+    if drop_last:
+        assert len(set(flat)) == len(flat) == n - n % replicas
+    elif n:
+        assert set(flat) == set(range(n)) and len(flat) == -(-n // replicas) * replicas
