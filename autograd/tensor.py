@@ -51,7 +51,8 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
         dtype: Any = None,
         device: Any = None,
     ) -> None:
-        if isinstance(data, Tensor):
+        source = data if isinstance(data, Tensor) else None
+        if source is not None:
             data = data.array
         backend = backends.get(device) if device is not None else None
         if backend is None:
@@ -62,10 +63,11 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
                 backend = _default_backend()
         array = _to_array(data, backend, dtype)
         self.array = array
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._backend = backend
-        self._version = [0]
+        # Tensor(t) without a copy shares t's memory, so it shares its version counter too.
+        self._version = source._version if source is not None and array is data else [0]
         self._hooks = None
         self.requires_grad = False
         if requires_grad:
@@ -395,6 +397,7 @@ _tensor_math._reduction, _tensor_math._unary = _reduction, _unary
 _tensor_shape.Tensor, _tensor_shape._lift = Tensor, _lift
 _tensor_shape._indexing, _tensor_shape._shape = _indexing, _shape
 _tensor_base._arith, _tensor_base._lift = _arith, _lift
+_tensor_base._tensor_types = (TensorBase,)
 if _core is not None:
     _core.configure(Tensor=Tensor, lift=_lift, Add=_arith.Add, Sub=_arith.Sub, Mul=_arith.Mul,
-                    Div=_arith.Div, Neg=_arith.Neg)
+                    Div=_arith.Div, Neg=_arith.Neg, grad_error=_tensor_base._raise_bad_grad)

@@ -7,8 +7,14 @@
  * piece sits beside it (tensor_base.py, function_base.py, grad_mode.py, engine.py) and is what
  * runs without a compiler or with KEDJA_PURE_PYTHON=1; both pass the same test suite. Op
  * rules (forward and backward) stay in Python, and so do all rare paths (hooks, capture,
- * create_graph, device scopes, error messages): these files call back into them. Files: core.h (what they share), grad_state.c,
- * tensor_base.c, function_base.c, apply.c, walk.c, module.c (this one: configure, import).
+ * create_graph, device scopes, error messages): these files call back into them.
+ *
+ * No Python-reachable input may crash the interpreter: the fields are writable from Python,
+ * so every field C indexes is checked where C reads it (a compare or two), and a Tensor whose
+ * __init__ never ran is refused (tests/autograd/test_core_fuzz.py calls every entry point
+ * with random objects). Files: core.h (what they share), checks.c (the errors for fields
+ * Python code changed), grad_state.c, tensor_base.c, function_base.c, apply.c, walk.c,
+ * module.c (this one: configure, import).
  *
  * No NumPy or CuPy headers: arrays are reached through the Python protocols only (`+`,
  * `.shape`, `.dtype`), so the same code serves every backend.
@@ -17,21 +23,40 @@
 
 CoreRefs K = {.next_key = -1};
 
+/* What a setting must be: any object (a sentinel), a callable, or an op class. */
+enum { ANY, CALLABLE, OP };
+
 typedef struct {
     const char *name;
     PyObject **slot;
+    int kind;
 } Setting;
+
+/* Whether every setting the core reads is set. */
+static int
+all_set(const Setting *settings)
+{
+    const Setting *s;
+    for (s = settings; s->name != NULL; s++) {
+        if (*s->slot == NULL)
+            return 0;
+    }
+    return 1;
+}
 
 static PyObject *
 core_configure(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     Setting settings[] = {
-        {"Tensor", (PyObject **)&K.tensor_type}, {"FREED", &K.freed}, {"PLAIN", &K.plain},
-        {"OUTPUT", &K.output}, {"default_backend", &K.default_backend}, {"reraise", &K.reraise},
-        {"device_mismatch", &K.device_mismatch}, {"scoped_forward", &K.scoped_forward},
-        {"lift", &K.lift}, {"Add", &K.op_add}, {"Sub", &K.op_sub}, {"Mul", &K.op_mul},
-        {"Div", &K.op_div}, {"Neg", &K.op_neg}, {"observe", &K.observe},
-        {"tensor_rule", &K.tensor_rule}, {"fit_raw", &K.fit_raw}, {NULL, NULL},
+        {"Tensor", (PyObject **)&K.tensor_type, ANY}, {"FREED", &K.freed, ANY},
+        {"PLAIN", &K.plain, ANY}, {"OUTPUT", &K.output, ANY},
+        {"default_backend", &K.default_backend, CALLABLE}, {"reraise", &K.reraise, CALLABLE},
+        {"device_mismatch", &K.device_mismatch, CALLABLE},
+        {"scoped_forward", &K.scoped_forward, CALLABLE}, {"lift", &K.lift, CALLABLE},
+        {"Add", &K.op_add, OP}, {"Sub", &K.op_sub, OP}, {"Mul", &K.op_mul, OP},
+        {"Div", &K.op_div, OP}, {"Neg", &K.op_neg, OP}, {"observe", &K.observe, CALLABLE},
+        {"tensor_rule", &K.tensor_rule, CALLABLE}, {"fit_raw", &K.fit_raw, CALLABLE},
+        {"grad_error", &K.grad_error, CALLABLE}, {NULL, NULL, ANY},
     };
     PyObject *key, *value;
     Py_ssize_t pos = 0;
@@ -57,6 +82,16 @@ core_configure(PyObject *module, PyObject *args, PyObject *kwargs)
             PyErr_SetString(PyExc_TypeError, "configure: Tensor must subclass TensorBase");
             return NULL;
         }
+        /* The core allocates op classes as FunctionBase objects and calls the helpers. */
+        if (s->kind == OP && !(PyType_Check(value) &&
+                               PyType_IsSubtype((PyTypeObject *)value, &FunctionBaseType))) {
+            PyErr_Format(PyExc_TypeError, "configure: %s must be a Function class", s->name);
+            return NULL;
+        }
+        if (s->kind == CALLABLE && !PyCallable_Check(value)) {
+            PyErr_Format(PyExc_TypeError, "configure: %s must be callable", s->name);
+            return NULL;
+        }
         Py_XSETREF(*s->slot, Py_NewRef(value));
     }
     if (K.plain != NULL) {  /* the saved-source tuples of plain values and constants */
@@ -65,6 +100,7 @@ core_configure(PyObject *module, PyObject *args, PyObject *kwargs)
         if (K.plain_source == NULL || K.constant_source == NULL)
             return NULL;
     }
+    K.ready = all_set(settings) && K.plain_source != NULL;
     Py_RETURN_NONE;
 }
 
