@@ -16,6 +16,7 @@ from __future__ import annotations
 import array as pyarray
 import contextlib
 import faulthandler
+import functools
 import importlib
 import json
 import math
@@ -75,8 +76,10 @@ WILD_INTS = st.sampled_from([0, 1, -1, 2, 3, 255, 256, 2**31 - 1, 2**31, -(2**31
                              2**62, 2**63 - 1, -(2**63), 2**64, 3037000500, -5])
 
 
+@functools.cache
 def junk() -> st.SearchStrategy:
-    """Any other object: scalars, strings, containers, buffers that are not NumPy arrays."""
+    """Any other object: scalars, strings, containers, buffers that are not NumPy arrays (one
+    strategy object: building strategies anew per draw costs more than drawing)."""
     leaf = st.one_of(
         st.none(), st.booleans(), WILD_INTS, st.integers(),
         st.floats(allow_nan=True, allow_infinity=True),
