@@ -240,7 +240,13 @@ def _run_ops(roots: list, root_grads: list, retain: bool, create: bool,
                     node._saved = _FREED
             if raw:
                 array_type = node.backend.array_type
-            for edge, gx, meta in zip(edges, grads, node.input_meta, strict=True):
+            metas = node.input_meta
+            if len(metas) != len(edges):  # changed by Python code (walk.c checks the same)
+                raise ValueError(
+                    f"backward: {type(node).__name__}'s input_meta has {len(metas)} entries "
+                    f"for {len(edges)} next_edges"
+                )
+            for edge, gx, meta in zip(edges, grads, metas):
                 if edge is None:
                     continue
                 if gx is not None:
@@ -255,14 +261,15 @@ def _run_ops(roots: list, root_grads: list, retain: bool, create: bool,
                     # First reached: it runs (and frees its arrays) even if only None arrives.
                     pending[edge] = gx
                     if not isinstance(edge, Tensor):
-                        if edge._key <= node._key:
-                            _raise_cycle(node, edge)
-                        if edge._key == node._key + 1:
+                        edge_key = edge._key
+                        if edge_key == node._key + 1:
                             # Recorded right before this node: no other op can run before
                             # it, so it skips the heap (every step of a chain does this).
                             following = edge
+                        elif edge_key > node._key:
+                            heappush(ready, (edge_key, edge))
                         else:
-                            heappush(ready, (edge._key, edge))
+                            _raise_cycle(node, edge)
                         continue
                     leaves.append(edge)
                     if gx is None:

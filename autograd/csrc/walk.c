@@ -140,8 +140,8 @@ check_roots(PyObject *roots, PyObject *grads)
 }
 
 /* A node's next_edges and input_meta as lists or tuples (new references), checked: Python
- * code may have replaced them (their lengths are compared once the rule ran, as engine.py's
- * `zip(..., strict=True)` does). The items are re-read per input (`item_at`). */
+ * code may have replaced them (their lengths are compared once the rule ran, as in engine.py's
+ * `_run_ops`). The items are re-read per input (`item_at`). */
 static int
 node_lists(FunctionObject *node, PyObject **edges, PyObject **meta)
 {
