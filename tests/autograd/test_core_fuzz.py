@@ -72,10 +72,12 @@ def actions() -> st.SearchStrategy:
         st.tuples(st.just("backward"), INDEX, st.booleans(), st.booleans()),
         st.tuples(st.just("grad"), INDEX),
         st.tuples(st.just("saved"), INDEX),
+        st.tuples(st.just("save"), INDEX, st.lists(values(), max_size=3), st.booleans()),
         st.tuples(st.just("op"), st.sampled_from(UNARY + BINARY), INDEX, values()),
         st.tuples(st.just("hook"), INDEX, st.booleans()),
         st.tuples(st.just("make"), values(), values()),
-        st.tuples(st.just("apply"), st.sampled_from(["Add", "Mul", "Exp", "Sum", "Reshape"]),
+        st.tuples(st.just("apply"),
+                  st.sampled_from(["Add", "Mul", "Exp", "Sum", "Reshape", "FunctionBase"]),
                   st.lists(values(), max_size=3),
                   st.dictionaries(st.sampled_from(NODE_FIELDS + ["axis", "shape"]), values(),
                                   max_size=2)),
@@ -194,6 +196,14 @@ def _act(graph: _Graph, act: list) -> None:
     elif kind == "saved":
         node = graph.node(act[1])
         _ = node.saved_tensors
+    elif kind == "save":  # what a rule would see after forward saved these
+        _, i, specs, release = act
+        node = graph.node(i)
+        node.save_for_backward(*(graph.build(v) for v in specs))
+        if release:
+            node.release()
+        _ = node.saved_tensors
+        graph.tensors[-1].sum().backward()
     elif kind == "op":
         _, name, i, spec = act
         other = graph.build(spec)
@@ -215,10 +225,12 @@ def _act(graph: _Graph, act: list) -> None:
                 continue
     elif kind == "apply":
         _, name, args, kwargs = act
+        from autograd import function
         from autograd.ops import arithmetic, reduction, shape, unary
 
         op = {"Add": arithmetic.Add, "Mul": arithmetic.Mul, "Exp": unary.Exp,
-              "Sum": reduction.Sum, "Reshape": shape.Reshape}[name]
+              "Sum": reduction.Sum, "Reshape": shape.Reshape,
+              "FunctionBase": function.FunctionBase}[name]
         op.apply(*(graph.build(a) for a in args),
                  **{k: graph.build(v) for k, v in kwargs.items()})
     elif kind in ("walk", "walk_lists") and _native.native():
