@@ -23,22 +23,24 @@
 
 CoreRefs K = {.next_key = -1};
 
-/* What a setting must be: any object (a sentinel), a callable, or an op class. */
-enum { ANY, CALLABLE, OP };
+/* What a setting must be: any object (a sentinel), a callable (or None), an op class, a
+ * tuple. */
+enum { ANY, CALLABLE, CALLABLE_OR_NONE, OP, TUPLE };
 
 typedef struct {
     const char *name;
     PyObject **slot;
     int kind;
+    int required;  /* the core reads it without a check: it runs only once this is set */
 } Setting;
 
-/* Whether every setting the core reads is set. */
+/* Whether every required setting is set. */
 static int
 all_set(const Setting *settings)
 {
     const Setting *s;
     for (s = settings; s->name != NULL; s++) {
-        if (*s->slot == NULL)
+        if (s->required && *s->slot == NULL)
             return 0;
     }
     return 1;
@@ -48,15 +50,19 @@ static PyObject *
 core_configure(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     Setting settings[] = {
-        {"Tensor", (PyObject **)&K.tensor_type, ANY}, {"FREED", &K.freed, ANY},
-        {"PLAIN", &K.plain, ANY}, {"OUTPUT", &K.output, ANY},
-        {"default_backend", &K.default_backend, CALLABLE}, {"reraise", &K.reraise, CALLABLE},
-        {"device_mismatch", &K.device_mismatch, CALLABLE},
-        {"scoped_forward", &K.scoped_forward, CALLABLE}, {"lift", &K.lift, CALLABLE},
-        {"Add", &K.op_add, OP}, {"Sub", &K.op_sub, OP}, {"Mul", &K.op_mul, OP},
-        {"Div", &K.op_div, OP}, {"Neg", &K.op_neg, OP}, {"observe", &K.observe, CALLABLE},
-        {"tensor_rule", &K.tensor_rule, CALLABLE}, {"fit_raw", &K.fit_raw, CALLABLE},
-        {"grad_error", &K.grad_error, CALLABLE}, {NULL, NULL, ANY},
+        {"Tensor", (PyObject **)&K.tensor_type, ANY, 1}, {"FREED", &K.freed, ANY, 1},
+        {"PLAIN", &K.plain, ANY, 1}, {"OUTPUT", &K.output, ANY, 1},
+        {"default_backend", &K.default_backend, CALLABLE, 1},
+        {"reraise", &K.reraise, CALLABLE, 1}, {"device_mismatch", &K.device_mismatch, CALLABLE, 1},
+        {"scoped_forward", &K.scoped_forward, CALLABLE, 1}, {"lift", &K.lift, CALLABLE, 1},
+        {"Add", &K.op_add, OP, 1}, {"Sub", &K.op_sub, OP, 1}, {"Mul", &K.op_mul, OP, 1},
+        {"Div", &K.op_div, OP, 1}, {"Neg", &K.op_neg, OP, 1},
+        {"observe", &K.observe, CALLABLE, 1}, {"tensor_rule", &K.tensor_rule, CALLABLE, 1},
+        {"fit_raw", &K.fit_raw, CALLABLE, 1}, {"grad_error", &K.grad_error, CALLABLE, 1},
+        /* optional: apply.c checks these where it uses them */
+        {"anomaly_record", &K.anomaly_record, CALLABLE_OR_NONE, 0},
+        {"complex_dtypes", &K.complex_dtypes, TUPLE, 0},
+        {"refuse_complex", &K.refuse_complex, CALLABLE, 0}, {NULL, NULL, ANY, 0},
     };
     PyObject *key, *value;
     Py_ssize_t pos = 0;
@@ -88,8 +94,13 @@ core_configure(PyObject *module, PyObject *args, PyObject *kwargs)
             PyErr_Format(PyExc_TypeError, "configure: %s must be a Function class", s->name);
             return NULL;
         }
-        if (s->kind == CALLABLE && !PyCallable_Check(value)) {
+        if ((s->kind == CALLABLE || (s->kind == CALLABLE_OR_NONE && value != Py_None)) &&
+            !PyCallable_Check(value)) {
             PyErr_Format(PyExc_TypeError, "configure: %s must be callable", s->name);
+            return NULL;
+        }
+        if (s->kind == TUPLE && !PyTuple_Check(value)) {
+            PyErr_Format(PyExc_TypeError, "configure: %s must be a tuple", s->name);
             return NULL;
         }
         Py_XSETREF(*s->slot, Py_NewRef(value));
@@ -110,12 +121,24 @@ core_next_key(PyObject *module, PyObject *unused)
     return PyLong_FromLongLong(K.next_key--);
 }
 
+static PyObject *
+core_set_anomaly(PyObject *module, PyObject *flag)
+{
+    int truth = PyObject_IsTrue(flag);
+    if (truth < 0)
+        return NULL;
+    anomaly_mode = truth;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef core_methods[] = {
     {"configure", (PyCFunction)(void (*)(void))core_configure, METH_VARARGS | METH_KEYWORDS,
      "Hands the core the Python classes, sentinels and slow-path helpers it calls."},
     {"walk", (PyCFunction)(void (*)(void))core_walk, METH_FASTCALL,
      "walk(roots, root_grads, retain) -> (leaves, pending, handed): a first-order backward."},
     {"next_key", core_next_key, METH_NOARGS, "The next creation number (counting down)."},
+    {"set_anomaly", core_set_anomaly, METH_O,
+     "Turns anomaly mode's stack recording in Function.apply on or off."},
     {NULL}
 };
 

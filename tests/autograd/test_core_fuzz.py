@@ -40,7 +40,8 @@ UNARY = ["neg", "tanh", "exp", "relu", "abs", "sum0", "row0", "reshape", "T", "c
 BINARY = ["add", "sub", "mul", "div", "where"]
 CONFIG = ["Tensor", "FREED", "PLAIN", "OUTPUT", "default_backend", "reraise", "device_mismatch",
           "scoped_forward", "lift", "Add", "Sub", "Mul", "Div", "Neg", "observe",
-          "tensor_rule", "fit_raw", "grad_error"]
+          "tensor_rule", "fit_raw", "grad_error", "anomaly_record", "complex_dtypes",
+          "refuse_complex"]
 
 # -- descriptions ------------------------------------------------------------------------------
 INDEX = st.integers(0, 7)  # a tensor or node of the graph, modulo how many there are
@@ -88,6 +89,7 @@ def actions() -> st.SearchStrategy:
                                                          "captured"]), values()),
         st.tuples(st.just("configure"), st.sampled_from(CONFIG), values()),
         st.tuples(st.just("next_key")),
+        st.tuples(st.just("set_anomaly"), values()),
     ).map(list)
 
 
@@ -255,6 +257,15 @@ def _act(graph: _Graph, act: list) -> None:
         from autograd import _ccore
 
         _ccore.next_key()
+    elif kind == "set_anomaly":  # anomaly mode on (or a random object as the flag)
+        if _native.native():
+            from autograd import _ccore
+
+            _ccore.set_anomaly(graph.build(act[1]))
+        else:
+            ag.set_detect_anomaly(True)
+        x = graph.tensor(0)
+        ((x * x).exp() / x).sum().backward()
 
 
 def _check_walks_agree(graph: _Graph) -> None:
@@ -301,16 +312,18 @@ def run_case(case: dict) -> None:
 
 
 def reset() -> None:
-    """Puts back what a case may have changed beyond its own objects: the grad mode and the
-    core's settings."""
+    """Puts back what a case may have changed beyond its own objects: the grad mode, anomaly
+    mode and the core's settings."""
     import importlib
 
     from autograd import _native
     from autograd.grad_mode import state
 
     # The modules (`autograd.tensor` the name is the creation function).
-    engine, function, tensor = (importlib.import_module(f"autograd.{name}")
-                                for name in ("engine", "function", "tensor"))
+    engine, function, tensor, function_base, anomaly = (
+        importlib.import_module(f"autograd.{name}")
+        for name in ("engine", "function", "tensor", "function_base", "anomaly_mode"))
+    anomaly.set_detect_anomaly(False)
 
     state.enabled = True
     state.raw_backend = None
@@ -325,7 +338,10 @@ def reset() -> None:
                        default_backend=tensor._default_backend,
                        reraise=function._reraise_with_context,
                        device_mismatch=function._raise_device_mismatch,
-                       scoped_forward=function._scoped_forward)
+                       scoped_forward=function._scoped_forward,
+                       refuse_complex=function_base._refuse_complex,
+                       complex_dtypes=tuple(function_base._COMPLEX),
+                       anomaly_record=anomaly.record)
         core.configure(observe=engine._observe, tensor_rule=engine._tensor_rule,
                        fit_raw=engine._fit_raw)
 
