@@ -289,6 +289,11 @@ class Optimizer:
         Raises:
             ValueError, TypeError: naming the group, parameter or key at fault.
         """
+        self._prepare_load(state_dict)()
+
+    def _prepare_load(self, state_dict: Any) -> Callable[[], None]:
+        """Checks `state_dict` for this optimizer; returns the function that loads it (so that a
+        checkpoint can check every part before it changes any)."""
         name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, Mapping) \
                 or not {"state", "param_groups"} <= state_dict.keys():
@@ -317,8 +322,12 @@ class Optimizer:
                 raise ValueError(f"{name}: state for parameter index {i!r}, which no parameter "
                                  "group lists")
             new_state[p] = param_state(self, i, saved, p)
-        self.state = defaultdict(dict, new_state)
-        self.param_groups = new_groups
+
+        def commit() -> None:
+            self.state = defaultdict(dict, new_state)
+            self.param_groups = new_groups
+
+        return commit
 
     def _loaded_group(self, g: int, saved: Any, params: list, by_index: dict) -> dict:
         """Saved parameter group `g` as a group of this optimizer over `params`, checked; records
