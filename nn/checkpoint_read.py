@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -65,8 +66,8 @@ def read_npz(path: Path, expected_of: Callable[[dict], list[str]],
             file_size = os.fstat(f.fileno()).st_size
             try:
                 archive = zipfile.ZipFile(f)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError,
-                    OSError) as e:
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError,
+                    OverflowError, struct.error) as e:
                 head = _single_npy(f)
                 raise CheckpointError(head or f"{path}: not a readable checkpoint (not a zip "
                                       f"archive, or truncated): {type(e).__name__}: {e}") from e
@@ -167,7 +168,7 @@ def _read_member(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo,
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError,
-            RuntimeError) as e:  # RuntimeError: zipfile's "password required"
+            OverflowError, struct.error, RuntimeError) as e:  # RuntimeError: "password required"
         raise CheckpointError(f"{where} cannot be read (truncated or corrupt?): "
                               f"{type(e).__name__}: {e}") from e
     if fortran:
