@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import copy
-import math
 import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .optimizer import Optimizer
-from .validation import brief
+from .validation import MAX_COUNT, brief, finite
 
 __all__ = ["LRScheduler"]
 
@@ -22,17 +21,17 @@ def _check_optimizer(name: str, optimizer: Any) -> None:
 
 # -- value checks shared by the constructors and load_state_dict ----------------------------------
 def check_int(key: str, value: Any, minimum: int) -> None:
-    """`value` is an int (not a bool) >= `minimum`."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    """`value` is an int (not a bool) >= `minimum` and at most 2**53 (floats count exactly to
+    there; schedules compute with floats of their counts)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_COUNT:
         what = "a positive int" if minimum == 1 else f"an int >= {minimum}"
-        raise ValueError(f"{key} must be {what}, got {brief(value)}")
+        raise ValueError(f"{key} must be {what} (at most 2**53), got {brief(value)}")
 
 
 def check_real(key: str, value: Any, ok: Callable[[float], bool] = lambda v: True,
                expected: str = "a finite number") -> None:
     """`value` is a finite real number (not a bool) for which `ok` holds."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not math.isfinite(value) or not ok(value):
+    if not finite(value) or not ok(value):
         raise ValueError(f"{key} must be {expected}, got {brief(value)}")
 
 

@@ -19,6 +19,7 @@ from .lr_base import (
     check_real,
 )
 from .optimizer import Optimizer
+from .validation import brief, finite
 
 
 def _per_group(name: str, optimizer: Optimizer, value: Any) -> list:
@@ -231,8 +232,8 @@ class ReduceLROnPlateau(LRScheduler):
         check_int("cooldown_counter", self.cooldown_counter, 0)
         check_int("num_bad_epochs", self.num_bad_epochs, 0)
         best = self.best
-        if isinstance(best, bool) or not isinstance(best, (int, float)) or math.isnan(best):
-            raise ValueError(f"best must be a number (or +-inf), got {best!r}"[:200])
+        if not (finite(best) or best in (math.inf, -math.inf)):
+            raise ValueError(f"best must be a number (or +-inf), got {brief(best)}")
 
     def _reset(self) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf

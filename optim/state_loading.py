@@ -8,14 +8,13 @@ the key, instead of at a later ``step()``.
 from __future__ import annotations
 
 import copy
-import math
 import numbers
 from collections.abc import Mapping
 from typing import Any
 
 from autograd.tensor import Tensor
 
-from .validation import brief
+from .validation import MAX_COUNT, brief, finite
 
 #: State keys whose values have the parameter's shape (checked on load).
 PARAM_SHAPED_STATE = (
@@ -92,12 +91,11 @@ def _step(name: str, value: Any, index: int) -> int:
         host = _host(value)
         if host.size == 1 and host.dtype.kind in "iuf":
             value = host.reshape(()).item()
-    if not isinstance(value, bool) and isinstance(value, numbers.Real) \
-            and math.isfinite(value) and value >= 0 and value == int(value):
+    if finite(value) and 0 <= value <= MAX_COUNT and value == int(value):
         return int(value)
     shown = brief(raw) if isinstance(raw, (numbers.Number, str)) else type(raw).__name__
-    raise ValueError(f"{name}: state 'step' of parameter {index} must be a whole number >= 0, "
-                     f"got {shown}")
+    raise ValueError(f"{name}: state 'step' of parameter {index} must be a whole number in "
+                     f"[0, 2**53], got {shown}")
 
 
 def _host(value: Any) -> Any:

@@ -26,13 +26,29 @@ def brief(value: Any) -> str:
 SCHEDULER_KEYS = ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum")
 
 
+def finite(value: Any) -> bool:
+    """Whether `value` is a real number (not a bool) that a float holds finitely (an int past
+    the float range is not: arithmetic with it raises OverflowError)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+#: The largest count (a step, an epoch) a loaded state may hold: floats count exactly to here,
+#: and schedules compute with floats of it.
+MAX_COUNT = 2**53
+
+
 def number(group: dict, key: str) -> float:
     """``group[key]`` if it is a finite real Python number (not a bool or a Tensor)."""
     value = group[key]
     if isinstance(value, (Tensor, bool)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{key} must be a Python number, got {type(value).__name__} {brief(value)}")
-    if not math.isfinite(value):
-        raise ValueError(f"invalid {key}: {value} (must be a finite number)")
+    if not finite(value):
+        raise ValueError(f"invalid {key}: {brief(value)} (must be a finite number)")
     return value
 
 

@@ -207,7 +207,8 @@ def test_bad_optimizer_values_in_a_file(tmp_path, good, key, value, match):
 def test_bad_step_in_a_file(tmp_path, good):
     path = _meta_edited(tmp_path, good,
                         lambda m: m["optimizer"]["state_scalars"]["0"].__setitem__("step", -3))
-    assert "state 'step' of parameter 0 must be a whole number >= 0" in _load_error(path)[0]
+    assert "state 'step' of parameter 0 must be a whole number in [0, 2**53]" in \
+        _load_error(path)[0]
 
 
 def test_state_of_another_type_in_a_file(tmp_path, good):

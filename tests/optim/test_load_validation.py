@@ -36,6 +36,7 @@ GROUP_EDITS = [
     ("lr", math.nan, ValueError, r"invalid lr: nan"),
     ("lr", -1.0, ValueError, r"invalid learning rate: -1.0"),
     ("lr", "0.1", TypeError, r"lr must be a Python number, got str '0.1'"),
+    ("lr", 10**400, ValueError, r"invalid lr: 1000000"),
     ("eps", -1e-8, ValueError, r"invalid epsilon value: -1e-08"),
     ("betas", (0.9, 1.0), ValueError, r"invalid beta parameter at index 1: 1.0"),
     ("betas", (1.5, 0.9), ValueError, r"invalid beta parameter at index 0: 1.5"),
@@ -79,9 +80,12 @@ def test_sgd_state_does_not_load_into_adam(backend):
 
 
 STATE_EDITS = [
-    ("step", math.nan, ValueError, r"state 'step' of parameter 0 must be a whole number >= 0, "
+    ("step", math.nan, ValueError, r"state 'step' of parameter 0 must be a whole number in "
+                                   r"\[0, 2\*\*53\], "
                                    r"got nan"),
-    ("step", -1, ValueError, r"'step' of parameter 0 must be a whole number >= 0, got -1"),
+    ("step", -1, ValueError, r"'step' of parameter 0 must be a whole number in \[0, "
+                             r"2\*\*53\], got -1"),
+    ("step", 2**53 + 1, ValueError, r"got 9007199254740993"),
     ("step", 1.5, ValueError, r"got 1.5"),
     ("step", math.inf, ValueError, r"got inf"),
     ("step", "3", ValueError, r"got '3'"),
@@ -195,6 +199,10 @@ SCHEDULER_EDITS = [
     (lambda o: sch.StepLR(o, 2), "gamma", "x", TypeError, "gamma must be a number, got str"),
     (lambda o: sch.StepLR(o, 2), "gamma", math.nan, ValueError, "gamma must be a finite number"),
     (lambda o: sch.StepLR(o, 2), "last_epoch", 1.5, ValueError, "last_epoch must be an int"),
+    (lambda o: sch.CosineAnnealingLR(o, 5), "last_epoch", 10**400, ValueError,
+     r"last_epoch must be an int >= -1 \(at most 2\*\*53\)"),
+    (lambda o: sch.StepLR(o, 2), "gamma", 10**400, ValueError, "gamma must be a finite number"),
+    (lambda o: sch.ReduceLROnPlateau(o), "best", 10**400, ValueError, "best must be a number"),
     (lambda o: sch.StepLR(o, 2), "base_lrs", [-1.0], ValueError, r"base_lrs\[0\] must be"),
     (lambda o: sch.StepLR(o, 2), "base_lrs", [0.1, 0.1], ValueError,
      "base_lrs must be a list of 1 values"),

@@ -113,6 +113,7 @@ BAD_HYPERPARAMETERS = [
     ("lr", -0.1, ValueError, r"invalid learning rate: -0.1 \(must be >= 0\)"),
     ("lr", math.nan, ValueError, r"invalid lr: nan"),
     ("lr", math.inf, ValueError, r"invalid lr: inf"),
+    ("lr", 10**400, ValueError, r"invalid lr: 1000000.*\(must be a finite number\)"),
     ("weight_decay", None, TypeError, r"weight_decay must be a Python number, got NoneType"),
     ("maximize", "no", TypeError, r"maximize must be True or False, got str 'no'"),
 ]
