@@ -47,7 +47,8 @@ def launch(n: int, scenarios: str, device: str = "cpu", timeout_s: float = 20,
     env.pop("KEDJA_DEVICE", None)
     start = time.monotonic()
     proc = subprocess.run([MPIEXEC, "-n", str(n), sys.executable, str(WORKER), scenarios, device],
-                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=wall)
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=wall,
+                          stdin=subprocess.DEVNULL)
     return proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start
 
 
@@ -90,7 +91,8 @@ def test_train_digits_distributed(tmp_path):
     proc = subprocess.run(
         [MPIEXEC, "-n", "2", sys.executable, str(ROOT / "examples" / "train_digits.py"),
          "--distributed", "--epochs", "2", "--limit", "400", "--quiet", "--save", str(ckpt)],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=240,
+        stdin=subprocess.DEVNULL)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert out.count("test accuracy") == 1 and "ranks 2" in out, out
@@ -103,6 +105,6 @@ def test_launcher_runs_the_script_on_n_ranks():
     env = dict(os.environ, KEDJA_DIST_TIMEOUT="20", PYTHONPATH=str(ROOT))
     proc = subprocess.run([sys.executable, "-m", "nn.parallel", "--nproc", "2", str(WORKER),
                            "sampler"], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "ok sampler rank 1 of 2" in proc.stdout
