@@ -21,6 +21,7 @@ from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
 from .clip import clip_grad_norm_, clip_grad_value_
+from .lbfgs import LBFGS
 from .nadam import NAdam
 from .optimizer import Optimizer, required
 from .radam import RAdam
@@ -29,6 +30,6 @@ from .sgd import SGD
 
 __all__ = [
     "Optimizer", "required", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW",
-    "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD",
+    "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "LBFGS",
     "clip_grad_norm_", "clip_grad_value_", "lr_scheduler",
 ]
