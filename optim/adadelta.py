@@ -6,7 +6,8 @@ from typing import Any
 
 from backends import kernels
 
-from .optimizer import Optimizer, _check_nonnegative, _no_complex, _number, _zeros_state
+from . import validation
+from .optimizer import Optimizer, _no_complex, _zeros_state
 
 
 class Adadelta(Optimizer):
@@ -30,12 +31,14 @@ class Adadelta(Optimizer):
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
+    _state_keys = ("step", "square_avg", "acc_delta")
+
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
-        _check_nonnegative(self, group, "eps", "epsilon value")
-        _check_nonnegative(self, group, "weight_decay", "weight_decay value")
-        if not 0 <= _number(self, group, "rho") <= 1:
-            raise ValueError(f"Adadelta: invalid rho value: {group['rho']} (must be in [0, 1])")
+        validation.nonnegative(group, "eps", "epsilon value")
+        validation.nonnegative(group, "weight_decay", "weight_decay value")
+        if not 0 <= validation.number(group, "rho") <= 1:
+            raise ValueError(f"invalid rho value: {group['rho']} (must be in [0, 1])")
 
     def _update_group(self, group: dict) -> None:
         for p in group["params"]:

@@ -6,7 +6,8 @@ from typing import Any
 
 from backends import kernels
 
-from .optimizer import Optimizer, _check_betas, _check_nonnegative, _no_complex, _zeros_state
+from . import validation
+from .optimizer import Optimizer, _no_complex, _zeros_state
 
 
 class Adamax(Optimizer):
@@ -29,11 +30,13 @@ class Adamax(Optimizer):
                         eps=eps, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
+    _state_keys = ("step", "exp_avg", "exp_inf")
+
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
-        _check_nonnegative(self, group, "eps", "epsilon value")
-        _check_nonnegative(self, group, "weight_decay", "weight_decay value")
-        _check_betas(self, group)
+        validation.nonnegative(group, "eps", "epsilon value")
+        validation.nonnegative(group, "weight_decay", "weight_decay value")
+        validation.betas(group)
 
     def _update_group(self, group: dict) -> None:
         beta1, beta2 = group["betas"]

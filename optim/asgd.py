@@ -7,7 +7,8 @@ from typing import Any
 from autograd.tensor import Tensor
 from backends import kernels
 
-from .optimizer import Optimizer, _check_nonnegative, _no_complex, _number
+from . import validation
+from .optimizer import Optimizer, _no_complex
 from .scalar_state import python_float
 
 
@@ -42,11 +43,13 @@ class ASGD(Optimizer):
                         maximize=maximize)
         super().__init__(params, defaults)
 
+    _state_keys = ("step", "eta", "mu", "ax")
+
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
-        _check_nonnegative(self, group, "weight_decay", "weight_decay value")
+        validation.nonnegative(group, "weight_decay", "weight_decay value")
         for key in ("lambd", "alpha", "t0"):
-            _number(self, group, key)
+            validation.number(group, key)
 
     def _update_group(self, group: dict) -> None:
         lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]

@@ -9,8 +9,9 @@ from typing import Any
 from autograd.grad_mode import enable_grad, no_grad
 from autograd.tensor import Tensor
 
+from . import validation
 from .line_search import strong_wolfe
-from .optimizer import Optimizer, _check_nonnegative, _no_complex, _number
+from .optimizer import Optimizer, _no_complex
 
 #: The curvature ``y . s`` below which a step's pair is not added to the history (it would make
 #: the inverse-Hessian estimate indefinite).
@@ -67,11 +68,11 @@ class LBFGS(Optimizer):
         for key in ("max_iter", "max_eval", "history_size"):
             value = group[key]
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"LBFGS: {key} must be an int >= 1, got {value!r}")
-        _check_nonnegative(self, group, "tolerance_grad")
-        _check_nonnegative(self, group, "tolerance_change")
+                raise ValueError(f"{key} must be an int >= 1, got {value!r}")
+        validation.nonnegative(group, "tolerance_grad")
+        validation.nonnegative(group, "tolerance_change")
         if group["line_search_fn"] not in (None, "strong_wolfe"):
-            raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got "
+            raise ValueError(f"line_search_fn must be None or 'strong_wolfe', got "
                              f"{group['line_search_fn']!r}")
 
     def add_param_group(self, param_group: dict) -> None:
@@ -150,13 +151,13 @@ class LBFGS(Optimizer):
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
         history_size, line_search = group["history_size"], group["line_search_fn"]
-        _number(self, group, "lr")
 
         state = self.state[self._params[0]]
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 
         orig_loss, loss = evaluate()
+        self._check_step()  # the hyperparameters, and the gradients the closure wrote
         evals = 1
         state["func_evals"] += 1
         with no_grad():
