@@ -405,7 +405,10 @@ class DataLoader:
                 pool.shutdown()
 
     def __repr__(self) -> str:
-        size = len(self.dataset) if hasattr(self.dataset, "__len__") else "?"
+        try:
+            size: Any = len(self.dataset)
+        except TypeError:
+            size = "?"
         return (f"DataLoader({type(self.dataset).__name__} of {size}, "
                 f"batch_size={self.batch_size}, shuffle={self.shuffle}, "
                 f"drop_last={self.drop_last}, num_workers={self.num_workers}, "

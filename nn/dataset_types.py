@@ -60,6 +60,11 @@ class IterableDataset(Dataset):
     def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError
 
+    def __len__(self) -> int:
+        # TypeError (not NotImplementedError): what len() of an object without a length raises,
+        # and what list(), the DataLoader's len() and length hints expect
+        raise TypeError(f"{type(self).__name__}: a stream has no len() unless it defines one")
+
     def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
         return ChainDataset([self, other])
 
