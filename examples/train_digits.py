@@ -165,37 +165,13 @@ def main(argv: list[str] | None = None) -> dict:
 
 def _distributed_loader(train_set, batch_size: int, world: int, seed: int, device):
     """This rank's batches: a DistributedSampler's share of the data, batch_size // world
-    samples per step, reshuffled each epoch by (seed, epoch) on all ranks alike."""
-    import inspect
-
+    samples per step, reshuffled each epoch by (seed, epoch) on all ranks alike (fit calls the
+    loader's set_epoch, which passes it on to the sampler)."""
     from nn.parallel import DistributedSampler
 
     sampler = DistributedSampler(train_set, shuffle=True, seed=seed)
-    per_rank = max(1, batch_size // world)
-    if "sampler" in inspect.signature(DataLoader).parameters:
-        return DataLoader(train_set, batch_size=per_rank, sampler=sampler, device=device)
-    return _SamplerBatches(train_set, sampler, per_rank, device)
-
-
-class _SamplerBatches:
-    """Batches of a data set in a sampler's order, for a DataLoader without ``sampler=``:
-    each epoch is a DataLoader over the `Subset` of the sampler's indices."""
-
-    def __init__(self, dataset, sampler, batch_size: int, device) -> None:
-        self.dataset, self.sampler = dataset, sampler
-        self.batch_size, self.device = batch_size, device
-
-    def set_epoch(self, epoch: int) -> None:
-        self.sampler.set_epoch(epoch)
-
-    def __len__(self) -> int:
-        return -(-len(self.sampler) // self.batch_size)
-
-    def __iter__(self):
-        from nn.data import Subset
-
-        subset = Subset(self.dataset, self.sampler.indices())
-        return iter(DataLoader(subset, batch_size=self.batch_size, device=self.device))
+    return DataLoader(train_set, batch_size=max(1, batch_size // world), sampler=sampler,
+                      device=device)
 
 
 if __name__ == "__main__":
