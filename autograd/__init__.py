@@ -33,6 +33,12 @@ from .ops import (
 )
 from .functional import gradients, grad, value_and_grad, vjp, jvp, jacobian, hessian
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .differential_operators import (
+    checkpoint, deriv, elementwise_grad, grad_and_aux, grad_named, hessian_tensor_product,
+    hessian_vector_product, holomorphic_grad, make_ggnvp, make_hvp, make_jvp, make_vjp,
+    multigrad_dict, tensor_jacobian_product, vector_jacobian_product,
+)
+from .extend import primitive
 
 __all__ = [
     "Function", "Tensor", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
@@ -40,7 +46,14 @@ __all__ = [
     "power", "sub", "subtract", "true_divide", "where", "matmul", *_creation_all,
     "gradients", "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian",
     "GradcheckError", "gradcheck", "gradgradcheck",
+    "checkpoint", "deriv", "elementwise_grad", "grad_and_aux", "grad_named",
+    "hessian_tensor_product", "hessian_vector_product", "holomorphic_grad", "make_ggnvp",
+    "make_hvp", "make_jvp", "make_vjp", "multigrad_dict", "tensor_jacobian_product",
+    "vector_jacobian_product", "primitive",
     *_reduction.__all__, *_shape.__all__, *_indexing.__all__, *_unary.__all__,
     *_activation.__all__,
 ]
 # `autograd.testing` (hypothesis strategies) is imported explicitly: hypothesis is optional.
+# HIPS autograd's container helpers (`from autograd import isinstance, list, tuple, dict`):
+# attributes only, never star-exported (they would shadow Python's builtins).
+from .builtins import dict, isinstance, list, tuple, type  # noqa: E402, A004
