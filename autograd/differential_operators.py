@@ -140,14 +140,20 @@ hessian_vector_product = hessian_tensor_product
 
 
 def tensor_jacobian_product(f: Callable, argnum: Any = 0) -> Callable:
-    """``v^T J`` as a function of ``(*args, v)``: the gradient of ``<f, v>``."""
+    """``v . J`` as a function of ``(*args, v)``: `v` contracted with the leading axes of f's
+    Jacobian (those of f's output it covers), as ``tensordot(v, J, v.ndim)``."""
     from . import numpy as anp
 
     def vector_dot_fun(*args: Any, **kwargs: Any) -> Any:
         args, vector = args[:-1], args[-1]
-        return anp.sum(f(*args, **kwargs) * vector)
+        out = f(*args, **kwargs)
+        lead = anp.ndim(vector)
+        shape = anp.shape(out)
+        flat = anp.reshape(out, (int(anp.size(vector)), -1))
+        picked = anp.matmul(anp.reshape(vector, (1, -1)), flat)
+        return anp.reshape(picked, shape[lead:])
 
-    return grad(vector_dot_fun, argnum)
+    return jacobian(vector_dot_fun, argnum)
 
 
 vector_jacobian_product = tensor_jacobian_product

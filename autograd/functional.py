@@ -39,13 +39,12 @@ import backends
 from .engine import run_backward
 from .grad_mode import enable_grad, is_grad_enabled
 from .jacobian_stack import _Embed, _Row, _Stack  # noqa: F401  (_Row, _Embed: as before)
-from .pytree import tree_flatten
+from .pytree import tree_flatten, tree_unflatten
 from .tensor import Tensor
 from .transform_io import (
     _argnums,
     _as_list,
     _depends_on_other,
-    _detach_like,
     _named,
     _outputs_of,
     _prepare,
@@ -217,8 +216,8 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
                            create_graph=create, allow_unused=True)
     else:
         pushed = (None,) * len(dummies)
-    tangent_out = tuple(_zeros_like(o) if p is None else p for p, o in zip(pushed, outs))
-    tangent_out = tangent_out[0] if single else tangent_out
+    tangent_out = [_zeros_like(o) if p is None else p for p, o in zip(pushed, outs)]
+    tangent_out = tangent_out[0] if single else tree_unflatten(tree_flatten(out)[1], tangent_out)
     return restore.value(out), restore.value(tangent_out)
 
 
@@ -267,18 +266,24 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
 # -- internals -------------------------------------------------------------------------------
 def _vjp(f: Callable, primals: tuple, kwargs: dict, has_aux: bool, enabled: bool) -> tuple:
     """Runs `f` for vjp/jvp: (out as returned, its recorded outputs, own inputs, depends, aux,
-    restore)."""
+    restore). `f` may return a Tensor or a list, tuple or dict of them (constants allowed)."""
     with enable_grad():
         args, own, connected, restore = _prepare(primals, tuple(range(len(primals))), enabled,
                                                  "vjp")
         result = f(*args, **kwargs)
     out, aux = _split_aux(result, has_aux, "vjp")
-    out = _constants_as_tensors(out, own)
-    outs, _ = _outputs_of(out, "vjp")
-    depends = connected or _depends_on_other(outs, own)
+    leaves, treedef = tree_flatten(out)
+    leaves = [_constants_as_tensors(v, own) for v in leaves]
+    if not leaves or not all(isinstance(v, Tensor) for v in leaves):
+        raise TypeError(
+            f"vjp: the function must return a Tensor or a list, tuple or dict of Tensors, got "
+            f"{type(out).__name__}"
+        )
+    out = tree_unflatten(treedef, leaves)
+    depends = connected or _depends_on_other(leaves, own)
     if not (enabled and depends):
-        out = _detach_like(out)
-    return out, outs, own, depends, aux, restore
+        out = tree_unflatten(treedef, [_detach_keeping_type(v) for v in leaves])
+    return out, leaves, own, depends, aux, restore
 
 
 def _value_and_grad(f: Callable, args: tuple, kwargs: dict, argnums: Any, has_aux: bool,
@@ -375,8 +380,8 @@ def _as_like(value: Any, like: Tensor) -> Tensor | None:
 
 def _pull_back(outs: list, own: list, cotangents: Sequence[Any], depends: bool,
                create: bool | None) -> list:
-    if len(cotangents) == 1 and isinstance(cotangents[0], (tuple, list)):
-        cotangents = tuple(cotangents[0])
+    if len(cotangents) == 1 and isinstance(cotangents[0], (tuple, list, dict)):
+        cotangents = tuple(tree_flatten(cotangents[0])[0])
     if len(cotangents) != len(outs):
         raise ValueError(f"vjp: expected {len(outs)} cotangents (one per output), "
                          f"got {len(cotangents)}")

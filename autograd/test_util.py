@@ -18,7 +18,8 @@ from .differential_operators import make_jvp, make_vjp
 from .pytree import tree_flatten, tree_unflatten
 from .tensor import Tensor
 
-__all__ = ["check_grads", "combo_check", "scalar_close", "check_vjp", "check_jvp"]
+__all__ = ["check_grads", "combo_check", "scalar_close", "check_vjp", "check_jvp",
+           "check_equivalent"]
 
 TOL = 1e-6
 RTOL = 1e-6
@@ -117,6 +118,17 @@ def check_jvp(f: Callable, x: Any) -> None:
         f"Derivative (JVP) check of {getattr(f, '__name__', f)} failed with arg {x}:\n"
         f"analytic: {a}\nnumeric:  {b}"
     )
+
+
+def check_equivalent(x: Any, y: Any) -> None:
+    """`x` and `y` have one structure and shapes, and agree along a random direction."""
+    leaves_x, def_x = tree_flatten(x)
+    leaves_y, def_y = tree_flatten(y)
+    shapes_x = [_host(v).shape for v in leaves_x]
+    shapes_y = [_host(v).shape for v in leaves_y]
+    assert def_x == def_y and shapes_x == shapes_y, f"Structure mismatch:\nx: {x}\ny: {y}"
+    v = _random_like(x)
+    assert scalar_close(_inner(x, v), _inner(y, v)), f"Value mismatch:\nx: {x}\ny: {y}"
 
 
 def _check(f: Callable, x: Any, modes: list, order: int) -> None:

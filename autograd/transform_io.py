@@ -70,8 +70,6 @@ def _prepare(args: Sequence[Any], nums: tuple, enabled: bool, name: str) -> tupl
     connected = False
     for i in nums:
         leaves, treedef = tree_flatten(args[i])
-        if not leaves:
-            raise TypeError(f"{name}: argument {i} holds no values to differentiate")
         new_leaves = []
         for leaf in leaves:
             t, kind, joined = _leaf_tensor(leaf, enabled, name, i)
@@ -101,8 +99,16 @@ def _leaf_tensor(x: Any, enabled: bool, name: str, i: int) -> tuple:
             t.__class__ = _array_box()
         return t, ("box" if box else "tensor"), joined
     host = backends.host().xp
-    if isinstance(x, (float, host.floating, host.complexfloating)) or (
-            isinstance(x, host.ndarray) and x.dtype.kind in "fc"):
+    if isinstance(x, (complex, host.complexfloating)) or (
+            isinstance(x, host.ndarray) and x.dtype.kind == "c"):
+        raise TypeError(
+            f"{name}: argument {i} is complex ({type(x).__name__}"
+            + (f", dtype {x.dtype}" if hasattr(x, "dtype") else "") + "); complex gradients "
+            "are not supported in kedja: differentiate the real and imaginary parts as real "
+            "arguments instead"
+        )
+    if isinstance(x, (float, host.floating)) or (
+            isinstance(x, host.ndarray) and x.dtype.kind == "f"):
         backend = backends.default()
         t = Tensor._make(backend.asarray(host.asarray(x)), backend).requires_grad_(True)
         t.__class__ = _array_box()
@@ -138,8 +144,11 @@ class Restore:
                 value = Tensor._make(value.array, value.backend) if not value.requires_grad \
                     else _unary.clone(value)
             return value
-        if kind == "box":
-            value.__class__ = _array_box()
+        if kind == "box" or value.requires_grad:
+            # A NumPy argument's result that depends on an enclosing transform's input (a
+            # gradient taken inside a function being differentiated) stays traced: a box.
+            if type(value) is Tensor:
+                value.__class__ = _array_box()
             return value
         array = value.backend.to_numpy(value.array)
         return array if kind == "ndarray" else array[()]
@@ -166,8 +175,13 @@ _PLAIN_KINDS = frozenset({"ndarray", "float", "scalar"})
 
 
 def to_plain(value: Any) -> Any:
-    """Tensors in `value` (containers too) as NumPy arrays, 0-d ones as NumPy scalars."""
+    """Tensors in `value` (containers too) as NumPy arrays, 0-d ones as NumPy scalars; a Tensor
+    connected to an enclosing transform's graph stays a (NumPy-speaking) Tensor."""
     if isinstance(value, Tensor):
+        if value.requires_grad:
+            if type(value) is Tensor:
+                value.__class__ = _array_box()
+            return value
         array = value.backend.to_numpy(value.array)
         return array[()] if array.ndim == 0 else array
     if isinstance(value, (list, tuple, dict)):

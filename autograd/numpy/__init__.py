@@ -37,6 +37,7 @@ from .dispatch import retag as _retag
 from .elementwise import *  # noqa: F401,F403
 from .elementwise import __all__ as _elementwise_all
 from .elementwise import not_differentiable as _not_differentiable
+from .index_tricks import c_, make_diagonal, r_  # noqa: F401
 from .reductions import *  # noqa: F401,F403
 from .reductions import __all__ as _reductions_all
 from .selection import *  # noqa: F401,F403
@@ -51,6 +52,7 @@ inf = _onp.inf
 nan = _onp.nan
 newaxis = _onp.newaxis
 euler_gamma = _onp.euler_gamma
+__version__ = _onp.__version__
 ndarray = _onp.ndarray
 dtype = _onp.dtype
 float16, float32, float64 = _onp.float16, _onp.float32, _onp.float64
@@ -62,7 +64,8 @@ finfo, iinfo = _onp.finfo, _onp.iinfo
 
 #: Names defined here (not forwarded to NumPy by `__getattr__`).
 DEFINED = frozenset(
-    [*_creation_all, *_elementwise_all, *_reductions_all, *_selection_all, *_shaping_all]
+    ["r_", "c_", "nonzero", "real_if_close", "make_diagonal", *_creation_all,
+     *_elementwise_all, *_reductions_all, *_selection_all, *_shaping_all]
 )
 
 
@@ -86,6 +89,18 @@ def nonzero(a: Any) -> Any:
 
 
 from . import fft, linalg, random  # noqa: E402,F401  (before __getattr__, which shadows them)
+
+
+def real_if_close(a: Any, tol: float = 100) -> Any:
+    """NumPy's ``real_if_close``: a real Tensor itself; a complex one's real part if its
+    imaginary part is negligible (forward only for complex tensors)."""
+    from .dispatch import tensors_in
+
+    if not tensors_in((a,)):
+        return _onp.real_if_close(a, tol=tol)
+    if a.array.dtype.kind != "c":
+        return a
+    return _constant_call("real_if_close", (a,), {"tol": tol})
 
 
 def __getattr__(name: str) -> Any:

@@ -194,9 +194,13 @@ for _name in ("floor", "ceil", "trunc", "rint", "fix", "floor_divide"):
 
 
 # -- where, clip --------------------------------------------------------------------------------
+def _plain_where(condition: Any, x: Any = None, y: Any = None) -> Any:
+    return onp.where(condition) if x is None and y is None else onp.where(condition, x, y)
+
+
 @_export
-@numpy_function(onp.where)
-def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:
+@numpy_function(_plain_where, "where")
+def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     """NumPy's ``where``: `x` where `condition` holds, else `y` (the condition gets no gradient);
     with the condition alone, the indices where it holds (``nonzero``)."""
     if x is None and y is None:
