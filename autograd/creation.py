@@ -97,11 +97,24 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, devic
     return _finish(backend.xp.arange(start, stop, step, dtype=dtype), backend, requires_grad)
 
 
-def linspace(start: float, stop: float, num: int = 50, dtype: Any = _FLOAT, device: Any = None,
+def linspace(start: Any, stop: Any, num: int = 50, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-    """`num` evenly spaced values from `start` to `stop` inclusive."""
+    """`num` evenly spaced values from `start` to `stop` inclusive.
+
+    Python numbers give float32 values (unless `dtype` says otherwise). Tensor `start`/`stop`
+    (of any shape) give a result on their device, in their dtype, differentiable in them, with
+    NumPy's values (``autograd.numpy.linspace``).
+    """
+    if isinstance(start, Tensor) or isinstance(stop, Tensor):
+        from .numpy.creation import linspace as differentiable_linspace
+
+        y = differentiable_linspace(start, stop, num, dtype=dtype)
+        if device is not None and backends.get(device) is not y.backend:
+            y = y.to(device)
+        return y.requires_grad_(True) if requires_grad and not y.requires_grad else y
     backend = backends.get(device)
-    return _finish(backend.xp.linspace(start, stop, num, dtype=dtype), backend, requires_grad)
+    array = backend.xp.linspace(start, stop, num, dtype=_FLOAT if dtype is None else dtype)
+    return _finish(array, backend, requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = _FLOAT, device: Any = None,

@@ -9,9 +9,10 @@
 
     defvjp(logsumexp, lambda ans, x: lambda g: g * np.exp(x - ans))
 
-A `primitive` becomes a kedja op: its body runs on the raw arrays of its Tensor arguments (it is
-not traced), and its vjp makers run at backward time on the saved inputs, the answer and the
-upstream gradient as ArrayBoxes (NumPy-speaking Tensors), so a vjp written with
+A `primitive` becomes a kedja op: its body runs untraced on the plain values of its Tensor
+arguments (NumPy arrays on the CPU; on a GPU, constant ArrayBoxes on the device, so a body
+written with `autograd.numpy` runs there), and its vjp makers run at backward time on the saved
+inputs, the answer and the upstream gradient as ArrayBoxes (NumPy-speaking Tensors), so a vjp written with
 `autograd.numpy` is itself differentiable: second derivatives work. ``defvjp(f, None, ...)``
 gives an argument a zero gradient; `defvjp_argnum` and `defvjp_argnums` take HIPS's
 ``maker(argnum(s), ans, args, kwargs)`` form. `defjvp` and friends are accepted and kept on the
@@ -25,6 +26,7 @@ from itertools import count
 from typing import Any
 
 from .function import Function
+from .grad_mode import no_grad
 from .pytree import tree_flatten, tree_unflatten
 from .tensor import Tensor
 
@@ -54,9 +56,15 @@ class Primitive(Function):
 
     def forward(self, *arrays):
         args = list(self.args)
+        device = self.backend.is_device
         for i, array in zip(self.positions, arrays):
-            args[i] = array
-        y = self.primitive.fun(*args, **self.kwargs)
+            args[i] = _constant_box(array, self.backend) if device else array
+        if device:
+            with no_grad():
+                y = self.primitive.fun(*args, **self.kwargs)
+            y = y.array if isinstance(y, Tensor) else y
+        else:
+            y = self.primitive.fun(*args, **self.kwargs)
         if not self.backend.is_array(y):
             y = self.backend.asarray(y)
         self.save_for_backward(*arrays, y)
@@ -88,6 +96,15 @@ class Primitive(Function):
                 )
             grads.append(_as_gradient(gx, inputs[k]))
         return tuple(grads)
+
+
+def _constant_box(array: Any, backend: Any) -> Tensor:
+    """A device array as a constant ArrayBox, so that `autograd.numpy` code runs on the device."""
+    from .numpy.box import ArrayBox
+
+    t = Tensor._make(array, backend)
+    t.__class__ = ArrayBox
+    return t
 
 
 def _as_gradient(gx: Any, like: Tensor) -> Tensor | None:

@@ -122,7 +122,9 @@ def log_ndtr(x: Any) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     tail = x < -30.0
     safe = np.where(tail, -31.0, x)
-    direct = np.log(0.5 * erfc(-safe / math.sqrt(2.0)))
+    # log(1 - Q(x)) with log1p where Phi(x) is close to 1, so the tiny result keeps its digits.
+    upper = 0.5 * erfc(np.abs(safe) / math.sqrt(2.0))
+    direct = np.where(safe > 0, np.log1p(-upper), np.log(upper))
     # log Phi(x) ~ log phi(x) - log(-x) + log(1 - 1/x^2 + 3/x^4 - 15/x^6 + 105/x^8)
     xt = np.where(tail, x, -31.0)
     inv2 = 1.0 / (xt * xt)

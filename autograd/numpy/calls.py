@@ -55,6 +55,8 @@ def wrap_result(r: Any, like: Tensor) -> Any:
     backend = like.backend
     if backend.is_array(r):
         return Tensor._make(r, backend)
+    if isinstance(r, onp.generic):  # NumPy's scalar result: a 0-d Tensor, as for arrays
+        return Tensor._make(backend.asarray(r), backend)
     if isinstance(r, tuple):
         return type(r)(*(wrap_result(x, like) for x in r)) if hasattr(r, "_fields") else \
             tuple(wrap_result(x, like) for x in r)

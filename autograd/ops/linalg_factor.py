@@ -55,12 +55,20 @@ def _col(v: Tensor) -> Tensor:
     return Reshape.apply(v, shape=tuple(v.shape) + (1,))
 
 
-def _off_diagonal_inverse(diff: Tensor) -> Tensor:
-    """1 / diff off the diagonal, 0 on it (the diagonal of `diff` is 0: kept out of 1/x)."""
+def _weighted_by_inverse(diff: Tensor, m: Tensor) -> Tensor:
+    """F o m with F = 1 / diff off the diagonal and 0 on it.
+
+    Where an entry of m is exactly 0 (its output's gradient is unused, e.g. eigenvalues taken
+    without eigenvectors) the term is 0 even where diff is 0 (a degenerate spectrum): such
+    gradients stay finite. A used entry at a degeneracy gives inf or NaN, as it should: the
+    factor is not differentiable there.
+    """
     k = diff.shape[-1]
-    on_diag = constant(diff, diff.xp.eye(k, dtype=bool))
-    safe = Where.apply(on_diag, 1.0, diff)
-    return Where.apply(on_diag, 0.0, Div.apply(1.0, safe))
+    xp = diff.xp
+    skip = xp.eye(k, dtype=bool) | ((diff.array == 0) & (m.array == 0))
+    skip = constant(diff, skip)
+    safe = Where.apply(skip, 1.0, diff)
+    return Where.apply(skip, 0.0, Mul.apply(Div.apply(1.0, safe), m))
 
 
 # -- cholesky ----------------------------------------------------------------------------------
@@ -95,8 +103,7 @@ class Eigh(PackedFunction):
 
     def backward_parts(self, g, y, a):
         (gw, gv), (w, v) = g, y
-        f = _off_diagonal_inverse(Sub.apply(_row(w), _col(w)))  # 1 / (w_j - w_i)
-        inner = Mul.apply(f, mm(mT(v), gv))
+        inner = _weighted_by_inverse(Sub.apply(_row(w), _col(w)), mm(mT(v), gv))  # 1/(w_j-w_i)
         inner = Add.apply(inner, Mul.apply(_row(gw), eye(a, a.shape[-1])))
         return _triangle_gradient(mm(mm(v, inner), mT(v)), a, self.uplo)
 
@@ -174,11 +181,11 @@ class SVD(PackedFunction):
         v, gv = mT(vh), mT(gvh)
         s_row, s_col = _row(s), _col(s)
         s2 = Mul.apply(s, s)
-        f = _off_diagonal_inverse(Sub.apply(_row(s2), _col(s2)))  # 1 / (s_j^2 - s_i^2)
+        diff = Sub.apply(_row(s2), _col(s2))  # s_j^2 - s_i^2
         ut_gu = mm(mT(u), gu)
         vt_gv = mm(mT(v), gv)
-        j = Mul.apply(f, Sub.apply(ut_gu, mT(ut_gu)))
-        kk = Mul.apply(f, Sub.apply(vt_gv, mT(vt_gv)))
+        j = _weighted_by_inverse(diff, Sub.apply(ut_gu, mT(ut_gu)))
+        kk = _weighted_by_inverse(diff, Sub.apply(vt_gv, mT(vt_gv)))
         inner = Add.apply(Add.apply(Mul.apply(j, s_row), Mul.apply(_row(gs), eye(a, k))),
                           Mul.apply(s_col, kk))
         ga = mm(mm(u, inner), vh)

@@ -178,9 +178,17 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
             return out, Tensor._make(a.xp.ones(out.array.shape, dtype=out.array.dtype),
                                      a.backend)
         return out
-    b = as_tensor(b, like)
-    m = _red.max(a, axis=axis, keepdims=True).detach()
-    m = Tensor._make(a.xp.where(a.xp.isfinite(m.array), m.array, 0), a.backend)
+    from ..numpy.shaping import broadcast_arrays
+
+    a, b = broadcast_arrays(a, as_tensor(b, like))
+    xp = a.xp
+    axes = _red._axes(axis, a.ndim)
+    if any(a.shape[i] == 0 for i in axes):  # an empty sum: log(0) = -inf
+        m = Tensor._make(xp.zeros(_red._keepdims_shape(a.shape, axes), dtype=a.array.dtype),
+                         a.backend)
+    else:
+        m = _red.max(a, axis=axis, keepdims=True).detach()
+        m = Tensor._make(xp.where(xp.isfinite(m.array), m.array, 0), a.backend)
     total = _red.sum(b * _ag.exp(a - m), axis=axis, keepdims=True)
     sign = Tensor._make(a.xp.sign(total.array), a.backend)
     out = _ag.log(total * sign) + m
