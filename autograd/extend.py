@@ -9,14 +9,16 @@
 
     defvjp(logsumexp, lambda ans, x: lambda g: g * np.exp(x - ans))
 
-A `primitive` becomes a kedja op: its body runs untraced on the plain values of its Tensor
-arguments (NumPy arrays on the CPU; on a GPU, constant ArrayBoxes on the device, so a body
-written with `autograd.numpy` runs there), and its vjp makers run at backward time on the saved
-inputs, the answer and the upstream gradient as ArrayBoxes (NumPy-speaking Tensors), so a vjp written with
-`autograd.numpy` is itself differentiable: second derivatives work. ``defvjp(f, None, ...)``
-gives an argument a zero gradient; `defvjp_argnum` and `defvjp_argnums` take HIPS's
-``maker(argnum(s), ans, args, kwargs)`` form. `defjvp` and friends are accepted and kept on the
-function but unused: kedja computes forward-mode products from reverse mode (see `jvp`).
+A `primitive` becomes a kedja op. Its body runs untraced on the plain values of its Tensor
+arguments: NumPy arrays on the CPU; on a GPU, constant ArrayBoxes on the device, so that a body
+written with `autograd.numpy` runs there. Its vjp makers run at backward time on the saved
+inputs, the answer and the upstream gradient as ArrayBoxes (NumPy-speaking Tensors), so a vjp
+written with `autograd.numpy` is itself differentiable: second derivatives work.
+
+``defvjp(f, None, ...)`` gives an argument a zero gradient; `defvjp_argnum` and
+`defvjp_argnums` take HIPS's ``maker(argnum(s), ans, args, kwargs)`` form. `defjvp` and its
+friends are accepted and kept on the function but unused: kedja computes forward-mode products
+from reverse mode (see `jvp`).
 """
 
 from __future__ import annotations
