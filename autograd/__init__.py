@@ -33,6 +33,7 @@ from .ops import (
 )
 from .functional import gradients, grad, value_and_grad, vjp, jvp, jacobian, hessian
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .config import show_config
 from .differential_operators import (
     checkpoint, deriv, elementwise_grad, grad_and_aux, grad_named, hessian_tensor_product,
     hessian_vector_product, holomorphic_grad, make_ggnvp, make_hvp, make_jvp, make_vjp,
@@ -45,7 +46,7 @@ __all__ = [
     "add", "div", "divide", "maximum", "minimum", "mul", "multiply", "neg", "negative", "pow",
     "power", "sub", "subtract", "true_divide", "where", "matmul", *_creation_all,
     "gradients", "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian",
-    "GradcheckError", "gradcheck", "gradgradcheck",
+    "GradcheckError", "gradcheck", "gradgradcheck", "show_config",
     "checkpoint", "deriv", "elementwise_grad", "grad_and_aux", "grad_named",
     "hessian_tensor_product", "hessian_vector_product", "holomorphic_grad", "make_ggnvp",
     "make_hvp", "make_jvp", "make_vjp", "multigrad_dict", "tensor_jacobian_product",
