@@ -15,8 +15,11 @@ transforms take a Python function of Tensors and return a new function (JAX-styl
 
 Rules shared by the transforms:
 
-* Differentiated arguments must be floating-point Tensors; other arguments pass through as they
-  are. The function's inputs do not need ``requires_grad``: the transform makes its own.
+* Differentiated arguments are floating-point Tensors, or NumPy arrays, floats and nested lists,
+  tuples and dicts of them (HIPS autograd's convention): each result has its argument's type and
+  structure, NumPy data reach the function as ArrayBoxes (NumPy-speaking Tensors) and come back
+  as NumPy data; other arguments pass through as they are. The function's inputs do not need
+  ``requires_grad``: the transform makes its own.
 * Transforms compose (``grad(grad(f))``, ``jacobian(grad(f))``): under grad mode, a result stays
   differentiable with respect to whatever tensors requiring grad the function's output depends on
   (the arguments of an enclosing transform, or model parameters it closes over). Otherwise (under

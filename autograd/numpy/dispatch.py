@@ -87,8 +87,8 @@ def _alias(t: Tensor) -> Tensor:
     return alias
 
 
-def numpy_function(plain: Callable | None, name: str | None = None,
-                   doc: str | None = None) -> Callable:
+def numpy_function(plain: Callable | None, name: str | None = None, doc: str | None = None,
+                   kind: str = "differentiable") -> Callable:
     """Decorator: the kedja implementation of a NumPy function, with the routing above.
 
     Args:
@@ -96,6 +96,8 @@ def numpy_function(plain: Callable | None, name: str | None = None,
             implementation, for functions that take no arrays or handle plain data themselves).
         name: the public name (default: the implementation's).
         doc: the docstring (default: the implementation's).
+        kind: what it is on Tensors, for docs/numpy.md: "differentiable", "constant" (a result
+            without gradient by nature) or "forward only" (an error when asked for gradients).
     """
 
     def decorate(impl: Callable) -> Callable:
@@ -115,6 +117,7 @@ def numpy_function(plain: Callable | None, name: str | None = None,
         wrapper.__doc__ = doc or impl.__doc__
         wrapper._plain = plain  # type: ignore[attr-defined]
         wrapper._kedja = impl  # type: ignore[attr-defined]
+        wrapper._kind = kind  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

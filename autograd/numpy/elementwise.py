@@ -180,7 +180,8 @@ def constant(name: str, module: str = "") -> Any:
         return constant_call(name, args, kwargs, module)
 
     plain = getattr(onp if not module else getattr(onp, module), name)
-    return numpy_function(plain, name, _doc(name, "a constant result (no gradient)"))(f)
+    return numpy_function(plain, name, _doc(name, "a constant result (no gradient)"),
+                          kind="constant")(f)
 
 
 for _name in CONSTANT_UFUNCS:
@@ -290,4 +291,5 @@ def not_differentiable(name: str) -> Any:
         return forward_only(name, args, kwargs)
 
     return numpy_function(getattr(onp, name), name,
-                          _doc(name, "forward only on tensors (not differentiable)"))(f)
+                          _doc(name, "forward only on tensors (not differentiable)"),
+                          kind="forward only")(f)

@@ -38,7 +38,7 @@ def _transform(kind: str) -> Any:
 
     f.__doc__ = (f"NumPy's ``fft.{kind}`` on Tensors (forward only: complex gradients are not "
                  "supported yet).")
-    return numpy_function(getattr(_np_fft, kind), kind)(f)
+    return numpy_function(getattr(_np_fft, kind), kind, kind="forward only")(f)
 
 
 _ONE_AXIS = ("n", "axis", "norm")

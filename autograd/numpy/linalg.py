@@ -359,6 +359,6 @@ def __getattr__(name: str) -> Any:
             return forward_only(name, args, kwargs, "linalg")
 
         attr = numpy_function(attr, name, f"NumPy's ``linalg.{name}``: forward only on "
-                              "tensors (not differentiable).")(f)
+                              "tensors (not differentiable).", kind="forward only")(f)
     globals()[name] = attr
     return attr

@@ -133,7 +133,7 @@ def _arg(name: str) -> Any:
         return getattr(_red, name)(as_tensor(a, like_of(a)), axis=axis, keepdims=keepdims)
 
     f.__doc__ = f"NumPy's ``{name}`` (an int64 constant: indices carry no gradient)."
-    return numpy_function(getattr(onp, name), name)(f)
+    return numpy_function(getattr(onp, name), name, kind="constant")(f)
 
 
 argmax = _arg("argmax")
@@ -147,7 +147,7 @@ def _logical(name: str) -> Any:
         return constant_call(name, (a,), {"axis": _axis(axis), "keepdims": keepdims})
 
     f.__doc__ = f"NumPy's ``{name}`` (a boolean constant)."
-    return numpy_function(getattr(onp, name), name)(f)
+    return numpy_function(getattr(onp, name), name, kind="constant")(f)
 
 
 all = _logical("all")  # noqa: A001
