@@ -22,7 +22,8 @@ from .dispatch import as_tensor, cast, like_of, numpy_function, onp, operand, re
 from .elementwise import constant
 from .shaping import broadcast_arrays, moveaxis
 
-__all__ = ["take", "take_along_axis", "choose", "select", "compress", "diff", "cross"]
+__all__ = ["take", "take_along_axis", "choose", "select", "compress", "diff", "cross",
+           "gradient"]
 
 
 def _index_array(indices: Any, like: Tensor) -> Any:
@@ -198,6 +199,52 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
             c = _lay.BroadcastTo.apply(c, shape=shape)
         comps.append(c)
     return moveaxis(_shape.stack(comps, axis=-1), -1, axisc)
+
+
+@numpy_function(onp.gradient)
+def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
+    """NumPy's ``gradient`` with uniform spacings (scalars in `varargs`): central differences
+    inside, one-sided ones of `edge_order` (1 or 2) at the ends; one array per axis."""
+    from .calls import forward_only
+
+    like = like_of(f, *varargs)
+    f = as_tensor(f, like)
+    if any(not isinstance(v, (int, float, onp.generic)) or onp.ndim(v) for v in varargs):
+        return forward_only("gradient", (f, *varargs), {"axis": axis, "edge_order": edge_order})
+    axes = list(range(f.ndim)) if axis is None else (
+        [axis] if isinstance(axis, int) else list(axis))
+    axes = [_idx._axis(a, f.ndim, "gradient") for a in axes]
+    spacings = list(varargs) or [1.0]
+    if len(spacings) == 1:
+        spacings = spacings * len(axes)
+    if len(spacings) != len(axes):
+        raise TypeError("invalid number of arguments")
+    if edge_order not in (1, 2):
+        raise ValueError("'edge_order' greater than 2 not supported")
+    if f.array.dtype.kind in "biu":
+        f = cast(f, "float64")
+    out = []
+    for ax, h in zip(axes, spacings):
+        n = f.shape[ax]
+        if n < edge_order + 1:
+            raise ValueError("Shape of array too small to calculate a numerical gradient, "
+                             "at least (edge_order + 1) elements are required.")
+        lead = (slice(None),) * ax
+
+        def part(start: Any, stop: Any, _lead: tuple = lead) -> Tensor:
+            return _idx.getitem(f, _lead + (slice(start, stop),))
+
+        inside = _ar.Div.apply(_ar.Sub.apply(part(2, None), part(None, -2)), 2.0 * h)
+        if edge_order == 1:
+            first = _ar.Div.apply(_ar.Sub.apply(part(1, 2), part(0, 1)), float(h))
+            last = _ar.Div.apply(_ar.Sub.apply(part(n - 1, n), part(n - 2, n - 1)), float(h))
+        else:
+            first = _ar.Div.apply(-1.5 * part(0, 1) + 2.0 * part(1, 2) - 0.5 * part(2, 3),
+                                  float(h))
+            last = _ar.Div.apply(0.5 * part(n - 3, n - 2) - 2.0 * part(n - 2, n - 1)
+                                 + 1.5 * part(n - 1, n), float(h))
+        out.append(_shape.concatenate([first, inside, last], axis=ax))
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def _roll(a: Any, shift: Any, axis: Any = None) -> Any:
