@@ -43,7 +43,12 @@ def _host_special(name: str, *args: Any) -> np.ndarray:
         except ImportError:
             from .special_host import FUNCTIONS
 
-            fn = FUNCTIONS[name]
+            fn = FUNCTIONS.get(name)
+            if fn is None:
+                raise NotImplementedError(
+                    f"special function {name}: on the CPU it needs SciPy (pip install scipy); "
+                    f"without it kedja has {', '.join(sorted(FUNCTIONS))}"
+                ) from None
         else:
             fn = getattr(scipy_special, name)
         _special_impl[name] = fn

@@ -16,6 +16,7 @@ import autograd as _ag
 
 from ..numpy import dispatch as _dispatch
 from ..numpy.dispatch import as_tensor, like_of, numpy_function, onp
+from ..ops import bessel as _bessel
 from ..ops import reduction as _red
 from ..ops import special as _sp
 from ..ops.activation import sigmoid as _sigmoid
@@ -25,7 +26,8 @@ from ..tensor import Tensor
 __all__ = [
     "erf", "erfc", "erfinv", "erfcinv", "gammaln", "gamma", "rgamma", "digamma", "psi",
     "polygamma", "multigammaln", "beta", "betaln", "expit", "logit", "xlogy", "xlog1py",
-    "logsumexp", "softmax", "log_softmax", "ndtr", "log_ndtr", "ndtri",
+    "logsumexp", "softmax", "log_softmax", "ndtr", "log_ndtr", "ndtri", "gammasgn", "j0", "j1",
+    "y0", "y1", "i0", "i1", "jn", "yn", "iv", "ive", "gammainc", "gammaincc",
 ]
 
 try:  # SciPy serves plain-data calls where it is installed
@@ -225,3 +227,43 @@ def _fallback(name: str, *args: Any, **kwargs: Any) -> Any:
               for a in args]
     return to_plain(fn(*lifted, **kwargs))
 
+
+gammasgn = _unary("gammasgn", _gamma_sign, "The sign of the gamma function (a constant).")
+
+
+def _bessel_of_x(name: str, doc: str) -> Any:
+    return _unary(name, lambda x: _bessel.special(name, x), doc)
+
+
+j0 = _bessel_of_x("j0", "The Bessel function of the first kind of order 0.")
+j1 = _bessel_of_x("j1", "The Bessel function of the first kind of order 1.")
+y0 = _bessel_of_x("y0", "The Bessel function of the second kind of order 0.")
+y1 = _bessel_of_x("y1", "The Bessel function of the second kind of order 1.")
+i0 = _bessel_of_x("i0", "The modified Bessel function of the first kind of order 0.")
+i1 = _bessel_of_x("i1", "The modified Bessel function of the first kind of order 1.")
+
+
+def _with_parameter(name: str, doc: str) -> Any:
+    def f(p: Any, x: Any) -> Any:
+        if isinstance(p, Tensor):
+            if p.requires_grad:
+                raise TypeError(f"autograd.scipy.special.{name}: differentiable in x only, "
+                                "not in its first argument")
+            if p.size != 1:
+                raise TypeError(f"autograd.scipy.special.{name}: on Tensors the first "
+                                "argument must be one number")
+            p = p.item()
+        return _bessel.special(name, p, _t(x))
+
+    f.__doc__ = doc
+    return numpy_function(_plain(name), name)(f)
+
+
+jn = _with_parameter("jn", "The Bessel function of the first kind of integer order n.")
+yn = _with_parameter("yn", "The Bessel function of the second kind of integer order n.")
+iv = _with_parameter("iv", "The modified Bessel function of the first kind of real order v.")
+ive = _with_parameter("ive", "iv(v, x) * exp(-|x|), exponentially scaled.")
+gammainc = _with_parameter("gammainc", "The regularized lower incomplete gamma P(a, x), "
+                           "differentiable in x.")
+gammaincc = _with_parameter("gammaincc", "The regularized upper incomplete gamma Q(a, x) = "
+                            "1 - P(a, x), differentiable in x.")

@@ -207,3 +207,21 @@ def test_host_special_fallbacks_match_scipy() -> None:
     z = onp.linspace(-200.0, 6.0, 301)
     onp.testing.assert_allclose(special_host.log_ndtr(z), special.log_ndtr(z), rtol=1e-12)
     onp.testing.assert_allclose(special_host.erfc(z / 10), special.erfc(z / 10), rtol=1e-14)
+
+
+def test_multivariate_normal_with_a_singular_covariance() -> None:
+    stats = pytest.importorskip("scipy.stats")
+    from autograd.scipy.stats import multivariate_normal
+
+    factor = onp.array([[1.0, 0.0], [0.5, 1.0], [0.0, 2.0]])
+    cov = factor @ factor.T  # rank 2 in 3 dimensions
+    inside = onp.random.default_rng(0).normal(size=(4, 2)) @ factor.T
+    onp.testing.assert_allclose(
+        multivariate_normal.logpdf(inside, onp.zeros(3), cov, allow_singular=True),
+        stats.multivariate_normal.logpdf(inside, onp.zeros(3), cov, allow_singular=True))
+    outside = inside + onp.array([1.0, -1.0, 0.5])  # off the range: density 0, as SciPy
+    assert onp.isneginf(multivariate_normal.logpdf(outside, onp.zeros(3), cov,
+                                                   allow_singular=True)).all()
+    g = grad(lambda m: np.sum(multivariate_normal.logpdf(inside, m, cov, allow_singular=True)))(
+        onp.zeros(3))
+    onp.testing.assert_allclose(g, onp.sum(onp.linalg.pinv(cov) @ inside.T, axis=1), atol=1e-10)

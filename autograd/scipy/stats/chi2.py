@@ -7,7 +7,7 @@ from typing import Any
 
 from ... import numpy as np
 from .. import special
-from ._common import lift
+from ._common import lift, scipy_attribute
 
 __all__ = ["logpdf", "pdf"]
 
@@ -24,3 +24,8 @@ def logpdf(x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
 def pdf(x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """The density ``exp(logpdf)``."""
     return np.exp(logpdf(x, df, loc, scale))
+
+
+def __getattr__(name: str) -> Any:
+    # SciPy's other chi2 functions (rvs, ...): SciPy's own, on plain data.
+    return scipy_attribute("chi2", name)

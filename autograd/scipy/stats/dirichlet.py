@@ -7,7 +7,7 @@ from typing import Any
 
 from ... import numpy as np
 from .. import special
-from ._common import lift
+from ._common import lift, scipy_attribute
 
 __all__ = ["logpdf", "pdf"]
 
@@ -22,3 +22,8 @@ def logpdf(x: Any, alpha: Any) -> Any:
 def pdf(x: Any, alpha: Any) -> Any:
     """The density ``exp(logpdf)``."""
     return np.exp(logpdf(x, alpha))
+
+
+def __getattr__(name: str) -> Any:
+    # SciPy's other dirichlet functions (rvs, ...): SciPy's own, on plain data.
+    return scipy_attribute("dirichlet", name)

@@ -6,7 +6,7 @@ from typing import Any
 
 from ... import numpy as np
 from .. import special
-from ._common import lift
+from ._common import lift, scipy_attribute
 
 __all__ = ["logpdf", "pdf"]
 
@@ -21,3 +21,8 @@ def logpdf(x: Any, a: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
 def pdf(x: Any, a: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """The density ``exp(logpdf)``."""
     return np.exp(logpdf(x, a, loc, scale))
+
+
+def __getattr__(name: str) -> Any:
+    # SciPy's other gamma functions (rvs, ...): SciPy's own, on plain data.
+    return scipy_attribute("gamma", name)

@@ -7,7 +7,7 @@ from typing import Any
 
 from ... import numpy as np
 from .. import special
-from ._common import lift
+from ._common import lift, scipy_attribute
 
 __all__ = ["pdf", "logpdf", "cdf", "logcdf", "sf", "logsf", "ppf"]
 
@@ -54,3 +54,8 @@ def ppf(q: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """The quantile function, the inverse of cdf."""
     q, loc, scale = lift(q, loc, scale)
     return loc + scale * special.ndtri(q)
+
+
+def __getattr__(name: str) -> Any:
+    # SciPy's other norm functions (rvs, ...): SciPy's own, on plain data.
+    return scipy_attribute("norm", name)

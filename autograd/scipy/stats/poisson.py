@@ -6,7 +6,7 @@ from typing import Any
 
 from ... import numpy as np
 from .. import special
-from ._common import lift
+from ._common import lift, scipy_attribute
 
 __all__ = ["logpmf", "pmf"]
 
@@ -23,3 +23,8 @@ def logpmf(k: Any, mu: Any, loc: Any = 0.0) -> Any:
 def pmf(k: Any, mu: Any, loc: Any = 0.0) -> Any:
     """The probability mass ``exp(logpmf)``."""
     return np.exp(logpmf(k, mu, loc))
+
+
+def __getattr__(name: str) -> Any:
+    # SciPy's other poisson functions (rvs, ...): SciPy's own, on plain data.
+    return scipy_attribute("poisson", name)
