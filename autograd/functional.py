@@ -302,10 +302,11 @@ def _value_and_grad(f: Callable, args: tuple, kwargs: dict, argnums: Any, has_au
                       f"{type(out).__name__}); its gradient is zero", stacklevel=3)
         grads = restore.arguments([_zeros_like(x) for x in own])
         return out, (grads[0] if single else tuple(grads)), aux
-    if not isinstance(out, Tensor) or out.size != 1:
+    if not isinstance(out, Tensor) or out.size != 1 or out.array.dtype.kind == "c":
         raise TypeError(
-            f"{name}: the function must return a one-element Tensor (a scalar loss), got "
-            f"{_shape_of(out)}; use jacobian or vjp for other outputs"
+            f"{name}: the function must return a real one-element Tensor (a scalar loss), got "
+            f"{_shape_of(out)}" + (f" of dtype {out.dtype}" if isinstance(out, Tensor) else "")
+            + "; use jacobian or vjp for other outputs"
         )
     create = enabled and (connected or _depends_on_other([out], own))
     if out.requires_grad:

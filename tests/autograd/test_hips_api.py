@@ -66,6 +66,8 @@ def test_value_and_grad_keyword_arguments_and_constants() -> None:
         grad(lambda x: x)(1)
     with pytest.raises(TypeError, match="complex gradients are not supported"):
         grad(lambda x: np.real(x))(1.0 + 1.0j)
+    with pytest.raises((TypeError, RuntimeError), match="complex|real one-element Tensor"):
+        grad(lambda x: np.sum(x) * (1.0 + 2.0j))(onp.ones(2))  # a complex output
 
 
 def test_nested_transforms_and_enclosing_scopes() -> None:
