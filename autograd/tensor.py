@@ -21,6 +21,8 @@ from .grad_mode import state as _grad_state
 from .tensor_base import _PASS, _SCALARS
 from .tensor_conversion import ConversionMixin
 from .tensor_math import MathMixin
+from .tensor_ops_math import OpsMathMixin
+from .tensor_ops_structure import OpsStructureMixin
 from .tensor_shape import ShapeMixin
 
 def _default_backend() -> backends.Backend:
@@ -31,7 +33,8 @@ def _default_backend() -> backends.Backend:
 TensorBase = _core.TensorBase if _core is not None else _tensor_base.TensorBase
 
 
-class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
+class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
+             OpsStructureMixin):
     """An n-dimensional array that records the operations applied to it for backward.
 
     Args:
@@ -386,6 +389,8 @@ from .ops import unary as _unary  # noqa: E402
 from . import tensor_conversion as _tensor_conversion  # noqa: E402
 from . import tensor_math as _tensor_math  # noqa: E402
 from . import tensor_shape as _tensor_shape  # noqa: E402
+from . import tensor_ops_math as _tensor_ops_math  # noqa: E402
+from . import tensor_ops_structure as _tensor_ops_structure  # noqa: E402
 
 # The mixins' methods need Tensor and the op modules, which import this file: they are bound into
 # the mixin modules here, once loaded, since importing them there would close a circle.
@@ -395,6 +400,8 @@ _tensor_math._reduction, _tensor_math._unary = _reduction, _unary
 _tensor_shape.Tensor, _tensor_shape._lift = Tensor, _lift
 _tensor_shape._indexing, _tensor_shape._shape = _indexing, _shape
 _tensor_base._arith, _tensor_base._lift = _arith, _lift
+_tensor_ops_math.bind(Tensor)
+_tensor_ops_structure.bind(Tensor)
 if _core is not None:
     _core.configure(Tensor=Tensor, lift=_lift, Add=_arith.Add, Sub=_arith.Sub, Mul=_arith.Mul,
                     Div=_arith.Div, Neg=_arith.Neg)
