@@ -84,8 +84,8 @@ for _name, _impl, _what in (
 #: Unary math defined by other op modules, used from the `autograd` namespace where present.
 AG_UNARY = (
     "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
-    "sinc", "cbrt", "exp2", "log2", "log10", "reciprocal", "floor", "ceil", "trunc", "rint",
-    "fix", "spacing",
+    "asin", "acos", "atan", "asinh", "acosh", "atanh", "sinc", "cbrt", "exp2", "log2",
+    "log10", "reciprocal", "floor", "ceil", "trunc", "rint", "fix", "spacing",
 )
 for _name in AG_UNARY:
     if hasattr(_ag, _name) and hasattr(onp, _name):
@@ -153,10 +153,12 @@ for _name, _impl, _what in (
     ("matmul", _matmul, "the matrix product a @ b (1-D, 2-D, batched)"),
 ):
     binary(_name, _impl, _what)
+if hasattr(onp, "pow"):  # NumPy 2's array-API name
+    binary("pow", _power, "a ** b")
 
 #: Binary math defined by other op modules, used from the `autograd` namespace where present.
 AG_BINARY = (
-    "fmax", "fmin", "mod", "remainder", "fmod", "floor_divide", "arctan2", "hypot",
+    "fmax", "fmin", "mod", "remainder", "fmod", "floor_divide", "arctan2", "atan2", "hypot",
     "logaddexp", "logaddexp2", "copysign", "heaviside", "nextafter", "ldexp",
 )
 for _name in AG_BINARY:
@@ -169,7 +171,8 @@ CONSTANT_UFUNCS = (
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
     "logical_or", "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "isposinf",
     "isneginf", "signbit", "isreal", "iscomplex", "bitwise_and", "bitwise_or", "bitwise_xor",
-    "invert", "bitwise_not", "left_shift", "right_shift", "gcd", "lcm",
+    "invert", "bitwise_not", "bitwise_invert", "left_shift", "right_shift",
+    "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm",
 )
 
 
@@ -282,6 +285,30 @@ _complex_part("imag", _zeros_of, "the imaginary part (zeros, a constant, for rea
 _complex_part("conj", lambda x: x, "the complex conjugate (the array itself for real data)")
 _complex_part("conjugate", lambda x: x, "the complex conjugate")
 _complex_part("angle", _angle_real, "the argument (0 or pi, a constant, for real data)")
+
+
+def _round(a: Any, decimals: int = 0, out: Any = None) -> Any:
+    check_out("round", out)
+    x = as_tensor(a, like_of(a))
+    if hasattr(_ag, "round"):
+        return _ag.round(x, decimals=decimals)
+    return constant_call("round", (x,), {"decimals": decimals})
+
+
+for _name in ("round", "around"):
+    if hasattr(onp, _name):
+        _export(numpy_function(getattr(onp, _name), _name, _doc(
+            _name, "rounded to `decimals` (half to even; gradient 0)"))(_round))
+
+
+def _astype(x: Any, dtype: Any, /, *, copy: bool = True, device: Any = None) -> Any:
+    t = as_tensor(x, like_of(x))
+    return _un.astype(t, onp.dtype(dtype))
+
+
+if hasattr(onp, "astype"):  # NumPy 2's function form of ndarray.astype
+    _export(numpy_function(onp.astype, "astype", _doc(
+        "astype", "a copy in another dtype (differentiable between float types)"))(_astype))
 
 
 def not_differentiable(name: str) -> Any:

@@ -291,8 +291,8 @@ for _name in CONSTANT_FUNCTIONS:
 #: Products and structure ops other op modules define, from the `autograd` namespace.
 AG_FUNCTIONS = (
     "dot", "vdot", "inner", "outer", "tensordot", "einsum", "kron", "trace", "diag",
-    "diagonal", "diagflat", "tril", "triu", "sort", "partition", "argsort", "searchsorted",
-    "nan_to_num", "isclose", "allclose",
+    "diagonal", "diagflat", "tril", "triu", "sort", "partition", "argsort", "argpartition",
+    "searchsorted", "nan_to_num", "isclose", "allclose",
 )
 
 
