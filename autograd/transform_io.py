@@ -11,7 +11,7 @@ import backends
 
 from .ops import unary as _unary
 from .pytree import tree_flatten, tree_map, tree_unflatten
-from .tensor import Tensor
+from .tensor import Tensor, _complex_hint
 
 
 def _named(wrapper: Callable, f: Callable, kind: str) -> Callable:
@@ -85,10 +85,10 @@ def _prepare(args: Sequence[Any], nums: tuple, enabled: bool, name: str) -> tupl
 def _leaf_tensor(x: Any, enabled: bool, name: str, i: int) -> tuple:
     """The tensor a transform differentiates against for leaf `x`: (tensor, kind, connected)."""
     if isinstance(x, Tensor):
-        if x.dtype.kind not in "fc":
+        if x.dtype.kind != "f":
             raise TypeError(
                 f"{name}: argument {i} has dtype {x.dtype}; only floating point tensors can be "
-                "differentiated"
+                f"differentiated{_complex_hint(x.dtype)}"
             )
         box = type(x) is not Tensor and isinstance(x, _array_box())
         if enabled and x.requires_grad:
