@@ -101,3 +101,11 @@ __all__ = [
 # HIPS autograd's container helpers (`from autograd import isinstance, list, tuple, dict`):
 # attributes only, never star-exported (they would shadow Python's builtins).
 from .builtins import dict, isinstance, list, tuple, type  # noqa: E402, A004
+
+# The NumPy-dialect functions take array-likes as NumPy's do (ag.add([1, 2], [3, 4]) adds):
+# their array arguments are converted at the entry, NumPy's way (autograd/array_likes.py).
+from . import array_likes as _array_likes  # noqa: E402
+
+_array_likes.wrap_namespace(
+    globals(), [name for name in __all__ if hasattr(_array_likes.backends.host().xp, name)]
+)
