@@ -239,6 +239,23 @@ def matrix_transpose(x: Any, /) -> Any:
     return _inv.mT(as_tensor(x, like_of(x)))
 
 
+def _swap_last(x: Any) -> Any:
+    return onp.swapaxes(x, -1, -2)
+
+
+@numpy_function(_swap_last, "T")
+def T(x: Any) -> Any:  # noqa: N802 - HIPS autograd's name
+    """The matrices of `x` transposed (last two axes swapped): a helper HIPS autograd's
+    ``autograd.numpy.linalg`` has, kept for programs (and tests) written against it."""
+    return _inv.mT(as_tensor(x, like_of(x)))
+
+
+@numpy_function(onp.matmul, "_dot")
+def _dot(a: Any, b: Any) -> Any:
+    """Matrix product batched over leading axes (HIPS autograd's ``linalg._dot`` helper)."""
+    return matmul(a, b)
+
+
 # -- norms -------------------------------------------------------------------------------------
 @numpy_function(_np("norm"))
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002

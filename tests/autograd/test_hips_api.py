@@ -216,3 +216,12 @@ def test_gradients_through_numpy_code_on_the_device(backend) -> None:
     assert type(g) is onp.ndarray
     onp.testing.assert_allclose(g, onp.exp(x) * [1.0, 2.0])
     assert previous is ag.Tensor
+
+
+def test_linalg_helpers_hips_programs_use() -> None:
+    # HIPS autograd's linalg.T and linalg._dot (its own tests call them)
+    x = onp.arange(6.0).reshape(1, 2, 3)
+    assert type(np.linalg.T(x)) is onp.ndarray and np.linalg.T(x).shape == (1, 3, 2)
+    onp.testing.assert_allclose(np.linalg._dot(x, np.linalg.T(x)), x @ x.transpose(0, 2, 1))
+    g = grad(lambda a: np.sum(np.linalg._dot(np.linalg.T(a), a)))(x)
+    onp.testing.assert_allclose(g, 2 * x @ onp.ones((1, 3, 3)))
