@@ -29,6 +29,16 @@ class ArrayBox(Tensor):
 
     __slots__ = ()
 
+    def __setitem__(self, key: Any, value: Any) -> None:
+        # The argument being differentiated cannot be assigned into: a TypeError, as HIPS
+        # autograd raises for its boxes (intermediate results are recorded out of place).
+        if self.grad_fn is None and self.requires_grad:
+            raise TypeError(
+                f"item assignment into the argument being differentiated (shape {self.shape}) "
+                "is not supported: build a new array instead (np.where, np.concatenate, ...)"
+            )
+        super().__setitem__(key, value)
+
     # -- operators: NumPy's functions, so NumPy's promotion and broadcasting rules ---------------
     def __add__(self, other: Any) -> Any:
         return _NP.add(self, other)

@@ -225,3 +225,19 @@ def test_linalg_helpers_hips_programs_use() -> None:
     onp.testing.assert_allclose(np.linalg._dot(x, np.linalg.T(x)), x @ x.transpose(0, 2, 1))
     g = grad(lambda a: np.sum(np.linalg._dot(np.linalg.T(a), a)))(x)
     onp.testing.assert_allclose(g, 2 * x @ onp.ones((1, 3, 3)))
+
+
+def test_assigning_into_the_differentiated_argument_is_a_type_error() -> None:
+    def f(a):
+        a[1] = 3.0
+        return np.sum(a)
+
+    with pytest.raises(TypeError, match="item assignment into the argument"):
+        grad(f)(onp.zeros(3))
+
+    def g(a):
+        b = a * 2.0
+        b[1] = 3.0            # intermediate results: recorded out of place
+        return np.sum(b)
+
+    onp.testing.assert_allclose(grad(g)(onp.zeros(3)), [2.0, 0.0, 2.0])
