@@ -221,7 +221,8 @@ class VSpace:
         first = self._leaves[0] if len(self._leaves) == 1 else None
         self.shape = first.shape if first is not None else None
         self.dtype = first.dtype if first is not None else None
-        self.size = sum(x.size for x in self._leaves)
+        # real degrees of freedom: a complex entry counts twice, as in HIPS autograd
+        self.size = sum(x.size * (2 if x.dtype.kind == "c" else 1) for x in self._leaves)
         self.ndim = first.ndim if first is not None else None
         self.iscomplex = any(x.dtype.kind == "c" for x in self._leaves)
 
@@ -250,8 +251,29 @@ class VSpace:
         return self._onp.concatenate([self._host(x).ravel() for x in leaves]) if leaves \
             else self._onp.zeros(0)
 
-    def inner_prod(self, a: Any, b: Any) -> float:
-        return float(self._onp.real(self._onp.vdot(self.flatten(a), self.flatten(b))))
+    def inner_prod(self, a: Any, b: Any) -> Any:
+        """The real inner product of two values of this space: differentiable (a traced
+        scalar inside a transform), a NumPy float on plain data."""
+        from . import numpy as anp
+
+        leaves_a, _ = tree_flatten(a)
+        leaves_b, _ = tree_flatten(b)
+        total: Any = 0.0
+        for x, y in zip(leaves_a, leaves_b):
+            total = total + anp.real(anp.vdot(x, y))
+        return total
+
+    def standard_basis(self) -> Any:
+        """The unit vectors of the space, one per real degree of freedom (an imaginary unit
+        too for each complex entry), as values of its structure."""
+        for i, leaf in enumerate(self._leaves):
+            units = (1.0, 1.0j) if leaf.dtype.kind == "c" else (1.0,)
+            for index in self._onp.ndindex(*leaf.shape):
+                for unit in units:
+                    values = [self._onp.zeros_like(x) for x in self._leaves]
+                    values[i][index] = unit
+                    values = [v[()] if v.ndim == 0 else v for v in values]
+                    yield tree_unflatten(self._treedef, values)
 
     def add(self, a: Any, b: Any) -> Any:
         return _tree_zip(lambda x, y: x + y, a, b)

@@ -241,3 +241,19 @@ def test_assigning_into_the_differentiated_argument_is_a_type_error() -> None:
         return np.sum(b)
 
     onp.testing.assert_allclose(grad(g)(onp.zeros(3)), [2.0, 0.0, 2.0])
+
+
+def test_vspace_basis_and_a_differentiable_inner_product() -> None:
+    from autograd.extend import vspace
+
+    value = {"a": onp.zeros((2, 2)), "b": [0.0, onp.zeros(3)]}
+    vs = vspace(value)
+    basis = list(vs.standard_basis())
+    assert vs.size == 8 and len(basis) == 8
+    gram = onp.array([[vs.inner_prod(x, y) for y in basis] for x in basis])
+    onp.testing.assert_allclose(gram, onp.eye(8))
+    x, y = vs.randn(), vs.randn()
+    gx = grad(vs.inner_prod)(x, y)            # d<x, y>/dx = y, in x's structure
+    onp.testing.assert_allclose(gx["a"], y["a"])
+    onp.testing.assert_allclose(gx["b"][1], y["b"][1])
+    assert vspace(onp.zeros(2, dtype=complex)).size == 4
