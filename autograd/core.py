@@ -17,12 +17,14 @@ from .extend import (  # noqa: F401
     defvjp_argnum,
     defvjp_argnums,
     primitive,
+    primitive_vjps,
     vspace,
 )
 from .functional import jvp, vjp
 
 __all__ = ["make_vjp", "make_jvp", "vspace", "VSpace", "primitive", "defvjp", "defvjp_argnum",
-           "defvjp_argnums", "defjvp", "defjvp_argnum", "defjvp_argnums", "def_linear"]
+           "defvjp_argnums", "defjvp", "defjvp_argnum", "defjvp_argnums", "def_linear",
+           "primitive_vjps"]
 
 
 def make_vjp(fun: Callable, x: Any) -> tuple:

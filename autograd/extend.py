@@ -78,7 +78,7 @@ class Primitive(Function):
         for i, t in zip(self.positions, inputs):
             args[i] = _box(t)
         ans, g = _box(ans), _box(gy)
-        vjps = self.primitive.vjps
+        vjps = primitive_vjps.get(self.primitive, {})
         grads = []
         for k, position in enumerate(self.positions):
             if not self.needs_input_grad[k]:
@@ -120,6 +120,11 @@ def _as_gradient(gx: Any, like: Tensor) -> Tensor | None:
     return Tensor._make(array, like.backend)
 
 
+#: The vjp makers of each primitive, by argument position (HIPS autograd's registry of the same
+#: name: taking a primitive out of it takes its gradient away).
+primitive_vjps: dict = {}
+
+
 def primitive(f: Callable) -> Callable:
     """`f` (a function of arrays) as a kedja op, to be given rules with `defvjp`."""
 
@@ -139,7 +144,7 @@ def primitive(f: Callable) -> Callable:
     wrapped.__qualname__ = getattr(f, "__qualname__", wrapped.__name__)
     wrapped.__doc__ = f.__doc__
     wrapped.fun = f  # type: ignore[attr-defined]
-    wrapped.vjps = {}  # type: ignore[attr-defined]
+    wrapped.vjps = primitive_vjps[wrapped] = {}  # type: ignore[attr-defined]
     wrapped.jvps = {}  # type: ignore[attr-defined]
     wrapped.vjp_argnum = None  # type: ignore[attr-defined]
     wrapped.vjp_argnums = None  # type: ignore[attr-defined]
@@ -150,7 +155,8 @@ def defvjp(fun: Callable, *vjpmakers: Callable | None, argnums: Any = None) -> N
     """Gives `fun` (a `primitive`) one vjp maker per argument: ``maker(ans, *args, **kwargs)``
     returns ``g -> gradient`` (None: that argument's gradient is zero)."""
     for argnum, maker in zip(count() if argnums is None else argnums, vjpmakers):
-        fun.vjps[argnum] = _zero_maker(argnum) if maker is None else maker
+        vjps = primitive_vjps.setdefault(fun, fun.vjps)
+        vjps[argnum] = _zero_maker(argnum) if maker is None else maker
 
 
 def _zero_maker(argnum: int) -> Callable:

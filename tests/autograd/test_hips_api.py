@@ -257,3 +257,20 @@ def test_vspace_basis_and_a_differentiable_inner_product() -> None:
     onp.testing.assert_allclose(gx["a"], y["a"])
     onp.testing.assert_allclose(gx["b"][1], y["b"][1])
     assert vspace(onp.zeros(2, dtype=complex)).size == 4
+
+
+def test_primitive_vjps_is_the_registry_the_gradients_come_from() -> None:
+    from autograd.core import primitive_vjps
+    from autograd.extend import defvjp, primitive
+
+    @primitive
+    def twice(x):
+        return 2.0 * x
+
+    defvjp(twice, lambda ans, x: lambda g: 2.0 * g)
+    assert grad(twice)(1.0) == 2.0
+    makers = primitive_vjps.pop(twice)
+    with pytest.raises(NotImplementedError, match="VJP of twice"):
+        grad(twice)(1.0)
+    primitive_vjps[twice] = makers
+    assert grad(twice)(1.0) == 2.0
