@@ -64,7 +64,7 @@ finfo, iinfo = _onp.finfo, _onp.iinfo
 
 #: Names defined here (not forwarded to NumPy by `__getattr__`).
 DEFINED = frozenset(
-    ["r_", "c_", "nonzero", "real_if_close", "make_diagonal", *_creation_all,
+    ["r_", "c_", "nonzero", "real_if_close", "make_diagonal", "vecdot", *_creation_all,
      *_elementwise_all, *_reductions_all, *_selection_all, *_shaping_all]
 )
 
@@ -89,6 +89,12 @@ def nonzero(a: Any) -> Any:
 
 
 from . import fft, linalg, random  # noqa: E402,F401  (before __getattr__, which shadows them)
+
+if hasattr(_onp, "vecdot"):  # NumPy 2: the top-level vecdot is linalg.vecdot's computation
+    from .dispatch import numpy_function as _numpy_function
+
+    vecdot = _numpy_function(_onp.vecdot, "vecdot", "NumPy's ``vecdot``: sum(conj(x1) * x2) "
+                             "along `axis`.")(linalg.vecdot._kedja)
 
 
 def real_if_close(a: Any, tol: float = 100) -> Any:

@@ -5,7 +5,8 @@ Differentiable (first and second order): inv, det, slogdet (its log|det|), solve
 eigh and eigvalsh (distinct eigenvalues), qr (reduced), svd (reduced or square; distinct,
 nonzero singular values for U and V), svdvals, norm (every ord, vector and matrix, axis and
 keepdims), pinv (where the rank does not change), matrix_power, lstsq (its solution, residuals
-and singular values), multi_dot. The rules and their conditions are in autograd/ops/
+and singular values), multi_dot, and the array-API spellings (cross, diagonal, outer, trace,
+tensordot, vecdot, matmul, matrix_transpose). The rules and their conditions are in autograd/ops/
 linalg_inverse.py and linalg_factor.py. Other NumPy linalg functions (eig, matrix_rank, cond, ...)
 run on tensors that need no gradient.
 """
@@ -26,7 +27,8 @@ from .dispatch import as_tensor, cast, like_of, numpy_function, onp, tensor_args
 __all__ = [
     "inv", "det", "slogdet", "solve", "cholesky", "eigh", "eigvalsh", "qr", "svd", "svdvals",
     "norm", "vector_norm", "matrix_norm", "pinv", "matrix_power", "lstsq", "multi_dot",
-    "matmul", "matrix_transpose", "LinAlgError",
+    "matmul", "matrix_transpose", "LinAlgError", "cross", "diagonal", "outer", "trace",
+    "tensordot", "vecdot",
 ]
 
 _np_linalg = onp.linalg
@@ -237,6 +239,54 @@ def matmul(x1: Any, x2: Any, /) -> Any:
 def matrix_transpose(x: Any, /) -> Any:
     """NumPy's ``linalg.matrix_transpose``: the last two axes swapped."""
     return _inv.mT(as_tensor(x, like_of(x)))
+
+
+# -- the array-API spellings in numpy.linalg: the namespace's own functions, last axes ----------
+def _anp() -> Any:
+    from .. import numpy as anp  # (the package imports this module: bound at call time)
+
+    return anp
+
+
+@numpy_function(getattr(_np_linalg, "cross", None), "cross")
+def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """NumPy's ``linalg.cross``: cross products of 3-vectors along `axis`."""
+    return _anp().cross(x1, x2, axis=axis)
+
+
+@numpy_function(getattr(_np_linalg, "diagonal", None), "diagonal")
+def diagonal(x: Any, /, *, offset: int = 0) -> Any:
+    """NumPy's ``linalg.diagonal``: the diagonals of the matrices (last two axes)."""
+    return _anp().diagonal(x, offset=offset, axis1=-2, axis2=-1)
+
+
+@numpy_function(getattr(_np_linalg, "outer", None), "outer")
+def outer(x1: Any, x2: Any, /) -> Any:
+    """NumPy's ``linalg.outer``: the outer product of two 1-D arrays."""
+    for x in (x1, x2):
+        if getattr(x, "ndim", 1) != 1:
+            raise ValueError(f"linalg.outer: expected 1-D arrays, got shape {x.shape}")
+    return _anp().outer(x1, x2)
+
+
+@numpy_function(getattr(_np_linalg, "trace", None), "trace")
+def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
+    """NumPy's ``linalg.trace``: the traces of the matrices (last two axes)."""
+    y = _anp().trace(x, offset=offset, axis1=-2, axis2=-1)
+    return cast(y, onp.dtype(dtype)) if dtype is not None else y
+
+
+@numpy_function(getattr(_np_linalg, "tensordot", None), "tensordot")
+def tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Any:
+    """NumPy's ``linalg.tensordot``."""
+    return _anp().tensordot(x1, x2, axes=axes)
+
+
+@numpy_function(getattr(_np_linalg, "vecdot", None), "vecdot")
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """NumPy's ``linalg.vecdot``: sum(conj(x1) * x2) along `axis`, broadcasting the rest."""
+    anp = _anp()
+    return anp.sum(anp.conj(x1) * x2, axis=axis)
 
 
 def _swap_last(x: Any) -> Any:

@@ -198,6 +198,25 @@ CASES = [
     OpCase("linalg_norm_flat", lambda x: anp.linalg.norm(x), lambda x: np.linalg.norm(x),
            shapes=hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3).map(
                lambda s: (s,)), make_inputs=_nonzero),
+    # -- the array-API spellings (the namespace's own functions over the last axes) --------------
+    OpCase("linalg_cross", anp.linalg.cross, np.linalg.cross,
+           shapes=_BATCH.map(lambda b: (b + (3,), (3,)))),
+    OpCase("linalg_diagonal", lambda x, **p: anp.linalg.diagonal(x, **p),
+           lambda x, **p: np.linalg.diagonal(x, **p), shapes=rectangular(),
+           params=lambda s: st.fixed_dictionaries({"offset": st.integers(-1, 1)})),
+    OpCase("linalg_trace", lambda x, **p: anp.linalg.trace(x, **p),
+           lambda x, **p: np.linalg.trace(x, **p), shapes=rectangular(),
+           params=lambda s: st.fixed_dictionaries({"offset": st.integers(-1, 1)})),
+    OpCase("linalg_outer", anp.linalg.outer, np.linalg.outer,
+           shapes=st.tuples(st.integers(0, 3), st.integers(0, 3)).map(
+               lambda mn: ((mn[0],), (mn[1],)))),
+    OpCase("linalg_tensordot", lambda a, b: anp.linalg.tensordot(a, b, axes=1),
+           lambda a, b: np.linalg.tensordot(a, b, axes=1),
+           shapes=st.tuples(st.integers(0, 3), st.integers(1, 3), st.integers(0, 2)).map(
+               lambda s: ((s[0], s[1]), (s[1], s[2])))),
+    OpCase("linalg_vecdot", anp.linalg.vecdot, np.linalg.vecdot,
+           shapes=st.tuples(_BATCH, st.integers(0, 3)).map(
+               lambda bn: (bn[0] + (bn[1],), (bn[1],)))),
 ]
 
 
