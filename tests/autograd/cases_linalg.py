@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd.numpy as anp
+import autograd.scipy.linalg as aspla
 
 from .op_table import OpCase
 
@@ -126,6 +127,33 @@ def _slogdet_ref(a):
     return np.linalg.slogdet(a)[1]
 
 
+def _sqrtm_spd(a):
+    w, v = np.linalg.eigh(a)
+    return (v * np.sqrt(w)[..., None, :]) @ np.swapaxes(v, -1, -2)
+
+
+def _sylvester_ref(a, b, q):
+    n, m = a.shape[-1], b.shape[-1]
+    k = np.einsum("...ik,jl->...ijkl", a, np.eye(m)) + np.einsum("ik,...lj->...ijkl",
+                                                                  np.eye(n), b)
+    k = k.reshape(k.shape[:-4] + (n * m, n * m))
+    x = np.linalg.solve(k, q.reshape(q.shape[:-2] + (n * m, 1)))
+    return x.reshape(x.shape[:-2] + (n, m))
+
+
+def _sylvester_inputs(rng: np.random.Generator, shapes: tuple) -> list:
+    # dominant positive diagonals: A and -B share no eigenvalue, the equation is well posed
+    a, b = (np.abs(x) for x in dominant(rng, shapes[:2]))
+    return [a, b, rng.uniform(-1, 1, size=shapes[2])]
+
+
+def _triangular_ref(a, b, lower=False, trans=0, unit_diagonal=False):
+    t = np.tril(a) if lower else np.triu(a)
+    if unit_diagonal:
+        np.fill_diagonal(t, 1.0)
+    return np.linalg.solve(t.T if trans else t, b)
+
+
 CASES = [
     OpCase("linalg_inv", anp.linalg.inv, np.linalg.inv, shapes=square(), make_inputs=dominant),
     OpCase("linalg_det", anp.linalg.det, np.linalg.det, shapes=square(), make_inputs=dominant),
@@ -214,6 +242,19 @@ CASES = [
            lambda a, b: np.linalg.tensordot(a, b, axes=1),
            shapes=st.tuples(st.integers(0, 3), st.integers(1, 3), st.integers(0, 2)).map(
                lambda s: ((s[0], s[1]), (s[1], s[2])))),
+    # -- autograd.scipy.linalg --------------------------------------------------------------------
+    OpCase("scipy_sqrtm", aspla.sqrtm, _sqrtm_spd, shapes=square(), make_inputs=spd),
+    OpCase("scipy_solve_sylvester", aspla.solve_sylvester, _sylvester_ref,
+           shapes=st.tuples(_BATCH, st.integers(1, 3), st.integers(1, 2)).map(
+               lambda bnm: (bnm[0] + (bnm[1], bnm[1]), bnm[0] + (bnm[2], bnm[2]),
+                            bnm[0] + (bnm[1], bnm[2]))),
+           make_inputs=_sylvester_inputs),
+    OpCase("scipy_solve_triangular", lambda a, b, **p: aspla.solve_triangular(a, b, **p),
+           _triangular_ref, shapes=st.integers(1, 3).map(lambda n: ((n, n), (n, 2))),
+           params=lambda s: st.fixed_dictionaries({
+               "lower": st.booleans(), "trans": st.sampled_from([0, 1]),
+               "unit_diagonal": st.booleans()}),
+           make_inputs=_solve_inputs),
     OpCase("linalg_vecdot", anp.linalg.vecdot, np.linalg.vecdot,
            shapes=st.tuples(_BATCH, st.integers(0, 3)).map(
                lambda bn: (bn[0] + (bn[1],), (bn[1],)))),

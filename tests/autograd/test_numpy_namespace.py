@@ -225,3 +225,32 @@ def test_multivariate_normal_with_a_singular_covariance() -> None:
     g = grad(lambda m: np.sum(multivariate_normal.logpdf(inside, m, cov, allow_singular=True)))(
         onp.zeros(3))
     onp.testing.assert_allclose(g, onp.sum(onp.linalg.pinv(cov) @ inside.T, axis=1), atol=1e-10)
+
+
+# -- autograd.scipy.linalg -----------------------------------------------------------------------
+def test_scipy_linalg_on_plain_data_and_tensors(backend) -> None:
+    import autograd.scipy.linalg as spla
+
+    a = onp.array([[4.0, 1.0], [1.0, 3.0]])
+    x = spla.sqrtm(a)
+    assert type(x) is onp.ndarray
+    onp.testing.assert_allclose(x @ x, a, atol=1e-12)
+    t = spla.sqrtm(_t(a, backend))
+    assert isinstance(t, ag.Tensor) and t.device == ag.tensor([0.0], device=backend).device
+    onp.testing.assert_allclose(t.numpy(), x, atol=1e-12)
+    q = onp.array([[1.0], [2.0]])
+    y = spla.solve_sylvester(_t(a, backend), _t([[2.0]], backend), _t(q, backend))
+    onp.testing.assert_allclose(a @ y.numpy() + y.numpy() * 2.0, q, atol=1e-12)
+    z = spla.solve_triangular(_t(a, backend), _t([1.0, 2.0], backend), lower=True)
+    onp.testing.assert_allclose(onp.tril(a) @ z.numpy(), [1.0, 2.0], atol=1e-12)
+
+
+def test_sqrtm_without_a_real_root_and_bad_arguments_raise() -> None:
+    import autograd.scipy.linalg as spla
+
+    with pytest.raises(ValueError, match="sqrtm: no real principal square root"):
+        spla.sqrtm(ag.tensor(onp.array([[-1.0, 0.0], [0.0, 1.0]])))
+    with pytest.raises(ValueError, match="solve_triangular: trans"):
+        spla.solve_triangular(ag.tensor(onp.eye(2)), ag.tensor(onp.ones(2)), trans=5)
+    with pytest.raises(ValueError, match="solve_sylvester: expected"):
+        spla.solve_sylvester(ag.tensor(onp.eye(2)), ag.tensor(onp.eye(2)), ag.tensor(onp.ones(3)))
