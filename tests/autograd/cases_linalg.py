@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 
 import autograd.numpy as anp
 import autograd.scipy.linalg as aspla
+import autograd.scipy.signal as asig
 
 from .op_table import OpCase
 
@@ -154,6 +155,27 @@ def _triangular_ref(a, b, lower=False, trans=0, unit_diagonal=False):
     return np.linalg.solve(t.T if trans else t, b)
 
 
+def _ordered(sa: tuple, sb: tuple) -> bool:
+    return all(m <= n for n, m in zip(sa, sb)) or all(n <= m for n, m in zip(sa, sb))
+
+
+def _convolve_ref(a, b, mode="full"):
+    """SciPy's n-D convolve, written out: full by sums of shifted products, then cropped."""
+    full = np.zeros(tuple(n + m - 1 for n, m in zip(a.shape, b.shape)))
+    for index in np.ndindex(*a.shape):
+        window = tuple(slice(i, i + m) for i, m in zip(index, b.shape))
+        full[window] += a[index] * b
+    if mode == "full":
+        return full
+    if mode == "valid":
+        sizes = [abs(n - m) + 1 for n, m in zip(a.shape, b.shape)]
+        starts = [min(n, m) - 1 for n, m in zip(a.shape, b.shape)]
+    else:
+        sizes = list(a.shape)
+        starts = [(m - 1) // 2 for m in b.shape]
+    return full[tuple(slice(s, s + n) for s, n in zip(starts, sizes))]
+
+
 CASES = [
     OpCase("linalg_inv", anp.linalg.inv, np.linalg.inv, shapes=square(), make_inputs=dominant),
     OpCase("linalg_det", anp.linalg.det, np.linalg.det, shapes=square(), make_inputs=dominant),
@@ -255,6 +277,16 @@ CASES = [
                "lower": st.booleans(), "trans": st.sampled_from([0, 1]),
                "unit_diagonal": st.booleans()}),
            make_inputs=_solve_inputs),
+    OpCase("scipy_convolve", lambda a, b, **p: asig.convolve(a, b, **p), _convolve_ref,
+           shapes=st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3),
+                            st.integers(1, 3)).map(lambda s: ((s[0], s[2]), (s[1], s[3]))),
+           params=lambda s: st.fixed_dictionaries({"mode": st.sampled_from(
+               ["full", "same"] + (["valid"] if _ordered(*s) else []))})),
+    OpCase("scipy_convolve_dot_axes",
+           lambda a, b: asig.convolve(a, b, axes=([1], [2]), dot_axes=([0], [0])),
+           lambda a, b: sum(np.convolve(a[i], b[i, 0]) for i in range(a.shape[0]))[None, :],
+           shapes=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3)).map(
+               lambda s: ((s[0], s[1]), (s[0], 1, s[2])))),
     OpCase("linalg_vecdot", anp.linalg.vecdot, np.linalg.vecdot,
            shapes=st.tuples(_BATCH, st.integers(0, 3)).map(
                lambda bn: (bn[0] + (bn[1],), (bn[1],)))),

@@ -254,3 +254,20 @@ def test_sqrtm_without_a_real_root_and_bad_arguments_raise() -> None:
         spla.solve_triangular(ag.tensor(onp.eye(2)), ag.tensor(onp.ones(2)), trans=5)
     with pytest.raises(ValueError, match="solve_sylvester: expected"):
         spla.solve_sylvester(ag.tensor(onp.eye(2)), ag.tensor(onp.eye(2)), ag.tensor(onp.ones(3)))
+
+
+def test_scipy_signal_convolve_plain_tensors_and_errors(backend) -> None:
+    from autograd.scipy.signal import convolve
+
+    a, b = onp.array([1.0, 2.0, 3.0]), onp.array([0.0, 1.0, 0.5])
+    full = convolve(a, b)
+    assert type(full) is onp.ndarray
+    onp.testing.assert_allclose(full, onp.convolve(a, b))
+    onp.testing.assert_allclose(convolve(a, b, mode="same"), onp.convolve(a, b, "same"))
+    t = convolve(_t(a, backend), _t(b, backend), mode="valid")
+    assert isinstance(t, ag.Tensor)
+    onp.testing.assert_allclose(t.numpy(), onp.convolve(a, b, "valid"))
+    with pytest.raises(ValueError, match="convolve: mode"):
+        convolve(a, b, mode="circular")
+    with pytest.raises(ValueError, match="'valid' mode one array must be at least as large"):
+        convolve(onp.ones((3, 1)), onp.ones((1, 3)), mode="valid")
