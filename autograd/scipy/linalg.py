@@ -6,6 +6,8 @@ kedja Tensors, batched over leading axes, differentiable to any order.
 * ``solve_sylvester(A, B, Q)``: X with A X + X B = Q (an (n m) x (n m) linear system).
 * ``solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False)``: only the triangle
   `lower` names is read (and differentiated).
+* ``solve_banded((l, u), ab, b)``: the banded matrix in SciPy's storage, expanded to a dense
+  one (a gather) and solved: O(n^3), for the modest n it is used with.
 
 On plain data each is SciPy's own where SciPy is installed (kedja's on host tensors otherwise).
 """
@@ -20,7 +22,7 @@ from ..ops import linalg_sqrtm as _sqrtm
 from ..ops.triangular import tril, triu
 from ..tensor import Tensor
 
-__all__ = ["sqrtm", "solve_sylvester", "solve_triangular"]
+__all__ = ["sqrtm", "solve_sylvester", "solve_triangular", "solve_banded"]
 
 try:  # SciPy serves plain-data calls where it is installed
     from scipy import linalg as _scipy
@@ -91,3 +93,26 @@ def solve_triangular(a: Any, b: Any, trans: Any = 0, lower: bool = False,
     vector = b.ndim == 1
     x = _inv.Solve.apply(t, b.reshape(b.shape + (1,)) if vector else b)
     return x.reshape(x.shape[:-1]) if vector else x
+
+
+@numpy_function(_plain("solve_banded"), "solve_banded")
+def solve_banded(l_and_u: Any, ab: Any, b: Any, overwrite_ab: bool = False,
+                 overwrite_b: bool = False, check_finite: bool = True) -> Any:
+    """x with ``A @ x = b``, A banded with `l` sub- and `u` super-diagonals, stored as SciPy
+    stores it: ``ab[u + i - j, j] == A[i, j]``."""
+    from .. import numpy as anp
+
+    lower, upper = (int(v) for v in l_and_u)
+    ab, b = _floats(ab, b)
+    rows, n = ab.shape[-2:] if ab.ndim == 2 else (None, None)
+    if rows != lower + upper + 1:
+        raise ValueError(f"solve_banded: expected ab of shape ({lower + upper + 1}, n) for "
+                         f"(l, u) = ({lower}, {upper}), got {ab.shape}")
+    i, j = onp.meshgrid(onp.arange(n), onp.arange(n), indexing="ij")
+    band = upper + i - j
+    inside = (band >= 0) & (band < rows)
+    flat = onp.where(inside, band * n + j, 0)
+    dense = anp.multiply(anp.take(anp.reshape(ab, (-1,)), flat), inside.astype(ab.array.dtype))
+    vector = b.ndim == 1
+    x = _inv.Solve.apply(dense, b.reshape((n, 1)) if vector else b)
+    return x.reshape((n,)) if vector else x

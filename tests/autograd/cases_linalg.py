@@ -16,6 +16,7 @@ from hypothesis.extra import numpy as hnp
 import autograd.numpy as anp
 import autograd.scipy.linalg as aspla
 import autograd.scipy.signal as asig
+from autograd.scipy.integrate import odeint
 
 from .op_table import OpCase
 
@@ -176,6 +177,26 @@ def _convolve_ref(a, b, mode="full"):
     return full[tuple(slice(s, s + n) for s, n in zip(starts, sizes))]
 
 
+def _banded_inputs(rng: np.random.Generator, shapes: tuple) -> list:
+    ab = rng.uniform(-1, 1, size=shapes[0])
+    ab[1] += 3.0  # a dominant diagonal
+    return [ab, rng.uniform(-1, 1, size=shapes[1])]
+
+
+def _banded_ref(ab, b):
+    n = ab.shape[1]
+    dense = np.diag(ab[1]) + np.diag(ab[0, 1:], 1) + np.diag(ab[2, :-1], -1) if n > 1 \
+        else np.diag(ab[1])
+    return np.linalg.solve(dense, b)
+
+
+_TIMES = np.array([0.0, 0.05])
+
+
+def _decay(y, t, a):
+    return -a * y
+
+
 CASES = [
     OpCase("linalg_inv", anp.linalg.inv, np.linalg.inv, shapes=square(), make_inputs=dominant),
     OpCase("linalg_det", anp.linalg.det, np.linalg.det, shapes=square(), make_inputs=dominant),
@@ -287,6 +308,13 @@ CASES = [
            lambda a, b: sum(np.convolve(a[i], b[i, 0]) for i in range(a.shape[0]))[None, :],
            shapes=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3)).map(
                lambda s: ((s[0], s[1]), (s[0], 1, s[2])))),
+    OpCase("scipy_solve_banded", lambda ab, b: aspla.solve_banded((1, 1), ab, b),
+           _banded_ref, shapes=st.integers(1, 4).map(lambda n: ((3, n), (n,))),
+           make_inputs=_banded_inputs),
+    OpCase("scipy_odeint", lambda y0, a: odeint(_decay, y0, _TIMES, (a,), rtol=1e-12,
+                                                atol=1e-12),
+           lambda y0, a: y0 * np.exp(-a * _TIMES[:, None]),
+           shapes=st.integers(0, 3).map(lambda n: ((n,), (n,))), domain=(0.5, 1.5)),
     OpCase("linalg_vecdot", anp.linalg.vecdot, np.linalg.vecdot,
            shapes=st.tuples(_BATCH, st.integers(0, 3)).map(
                lambda bn: (bn[0] + (bn[1],), (bn[1],)))),

@@ -271,3 +271,32 @@ def test_scipy_signal_convolve_plain_tensors_and_errors(backend) -> None:
         convolve(a, b, mode="circular")
     with pytest.raises(ValueError, match="'valid' mode one array must be at least as large"):
         convolve(onp.ones((3, 1)), onp.ones((1, 3)), mode="valid")
+
+
+def test_scipy_odeint_plain_data_tensors_and_the_time_gradient(backend) -> None:
+    from autograd.scipy.integrate import odeint
+
+    def decay(y, t, a):
+        return -a * y
+
+    times = onp.array([0.0, 0.5, 1.0])
+    y = odeint(decay, onp.array([1.0, 2.0]), times, (0.5,))
+    assert type(y) is onp.ndarray and y.shape == (3, 2)
+    onp.testing.assert_allclose(y, onp.array([1.0, 2.0]) * onp.exp(-0.5 * times)[:, None],
+                                rtol=1e-7)
+    # d y(t1) / d t1 = f(y(t1), t1)
+    g = grad(lambda t: np.sum(odeint(decay, onp.array([1.0]), t, (0.5,))[-1]))(times)
+    onp.testing.assert_allclose(g[-1], -0.5 * onp.exp(-0.5), rtol=1e-6)
+    t = odeint(decay, _t([1.0], backend), times, (0.5,))
+    assert isinstance(t, ag.Tensor) and t.shape == (3, 1)
+
+
+def test_scipy_solve_banded_matches_the_dense_solve() -> None:
+    import autograd.scipy.linalg as spla
+
+    ab = onp.array([[0.0, 1.0, 1.0], [4.0, 4.0, 4.0], [1.0, 1.0, 0.0]])
+    dense = onp.diag([4.0, 4.0, 4.0]) + onp.diag([1.0, 1.0], 1) + onp.diag([1.0, 1.0], -1)
+    x = spla.solve_banded((1, 1), ag.tensor(ab), ag.tensor(onp.ones(3)))
+    onp.testing.assert_allclose(dense @ x.numpy(), onp.ones(3), atol=1e-12)
+    with pytest.raises(ValueError, match="solve_banded: expected ab of shape"):
+        spla.solve_banded((1, 0), ag.tensor(ab), ag.tensor(onp.ones(3)))
