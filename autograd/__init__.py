@@ -70,6 +70,12 @@ from .devices import device
 from .ops.sampling import bernoulli, multinomial, normal, randperm
 from .queries import is_tensor, numel
 from .config import show_config
+from .differential_operators import (
+    checkpoint, deriv, elementwise_grad, grad_and_aux, grad_named, hessian_tensor_product,
+    hessian_vector_product, holomorphic_grad, make_ggnvp, make_hvp, make_jvp, make_vjp,
+    multigrad_dict, tensor_jacobian_product, vector_jacobian_product,
+)
+from .extend import primitive
 
 __all__ = [
     "Function", "Tensor", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
@@ -79,6 +85,10 @@ __all__ = [
     "power", "sub", "subtract", "true_divide", "where", "matmul", *_creation_all,
     "gradients", "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian",
     "GradcheckError", "gradcheck", "gradgradcheck", "show_config",
+    "checkpoint", "deriv", "elementwise_grad", "grad_and_aux", "grad_named",
+    "hessian_tensor_product", "hessian_vector_product", "holomorphic_grad", "make_ggnvp",
+    "make_hvp", "make_jvp", "make_vjp", "multigrad_dict", "tensor_jacobian_product",
+    "vector_jacobian_product", "primitive",
     *_reduction.__all__, *_shape.__all__, *_indexing.__all__, *_unary.__all__,
     *_activation.__all__, *_dtypes_all, "device", "bernoulli", "multinomial", "normal",
     "randperm", "is_tensor", "numel",
@@ -88,3 +98,14 @@ __all__ = [
     *_statistics.__all__, *_triangular.__all__, *_trigonometry.__all__,
 ]
 # `autograd.testing` (hypothesis strategies) is imported explicitly: hypothesis is optional.
+# HIPS autograd's container helpers (`from autograd import isinstance, list, tuple, dict`):
+# attributes only, never star-exported (they would shadow Python's builtins).
+from .builtins import dict, isinstance, list, tuple, type  # noqa: E402, A004
+
+# The NumPy-dialect functions take array-likes as NumPy's do (ag.add([1, 2], [3, 4]) adds):
+# their array arguments are converted at the entry, NumPy's way (autograd/array_likes.py).
+from . import array_likes as _array_likes  # noqa: E402
+
+_array_likes.wrap_namespace(
+    globals(), [name for name in __all__ if hasattr(_array_likes.backends.host().xp, name)]
+)

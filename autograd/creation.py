@@ -135,9 +135,21 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, devic
                    requires_grad)
 
 
-def linspace(start: float, stop: float, num: int = 50, dtype: Any = None, device: Any = None,
+def linspace(start: Any, stop: Any, num: int = 50, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-    """`num` evenly spaced values from `start` to `stop` inclusive."""
+    """`num` evenly spaced values from `start` to `stop` inclusive.
+
+    Python numbers give values of the default dtype (unless `dtype` says otherwise). Tensor
+    `start`/`stop` (of any shape) give a result on their device, in their dtype, differentiable
+    in them, with NumPy's values (``autograd.numpy.linspace``).
+    """
+    if isinstance(start, Tensor) or isinstance(stop, Tensor):
+        from .numpy.creation import linspace as differentiable_linspace
+
+        y = differentiable_linspace(start, stop, num, dtype=dtype)
+        if device is not None and backends.get(device) is not y.backend:
+            y = y.to(device)
+        return y.requires_grad_(True) if requires_grad and not y.requires_grad else y
     backend = backends.get(device)
     return _finish(backend.xp.linspace(start, stop, num, dtype=_dtype(dtype, backend)), backend,
                    requires_grad)

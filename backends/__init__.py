@@ -155,11 +155,21 @@ def set_default(name: str | Backend) -> Backend:
 
 
 def seed_all(seed: int | None) -> None:
-    """Seeds every backend made so far and those made later."""
+    """Seeds every backend made so far and those made later (and the `on_seed` listeners)."""
     global _seed
     _seed = seed
     for backend in _instances.values():
         backend.seed(seed)
+    for listener in _seed_listeners:
+        listener(seed)
+
+
+_seed_listeners: list[Callable[[int | None], None]] = []
+
+
+def on_seed(listener: Callable[[int | None], None]) -> None:
+    """Calls ``listener(seed)`` at every `seed_all` (autograd.numpy.random reseeds with it)."""
+    _seed_listeners.append(listener)
 
 
 def _make_cupy(index: int) -> Backend:

@@ -68,6 +68,11 @@ class Backend:
         """The Gauss error function, elementwise, keeping a floating `array`'s dtype."""
         raise NotImplementedError(f"{self.name} backend: erf is not implemented")
 
+    def special(self, name: str, *args: Any) -> Any:
+        """SciPy's special function `name` elementwise (erfc, erfinv, gammaln, digamma,
+        polygamma, log_ndtr), in the floating dtype of the arrays."""
+        raise NotImplementedError(f"{self.name} backend: special functions are not implemented")
+
     # -- randomness -------------------------------------------------------------------------
     def seed(self, seed: int | None) -> None:
         """Re-seeds this backend's random generator."""

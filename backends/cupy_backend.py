@@ -136,6 +136,19 @@ class CupyBackend(Backend):
         with self._device:
             return self._erf(x)
 
+    def special(self, name: str, *args: Any) -> Any:
+        """SciPy's special function `name` elementwise (cupyx.scipy.special), keeping the dtype
+        of the (last) floating argument."""
+        from cupyx.scipy import special
+
+        with self._device:
+            out = getattr(special, name)(*args)
+            floats = [a for a in args if getattr(a, "dtype", None) is not None
+                      and a.dtype.kind == "f"]
+            if floats and out.dtype != floats[-1].dtype:
+                out = out.astype(floats[-1].dtype)
+            return out
+
     # -- randomness -------------------------------------------------------------------------
     def seed(self, seed: int | None) -> None:
         with self._device:

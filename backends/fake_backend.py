@@ -183,6 +183,23 @@ class FakeDeviceBackend(Backend):
         except (AttributeError, NotImplementedError):  # the host backend has no erf (yet)
             return wrap(self, np.frompyfunc(math.erf, 1, 1)(a).astype(a.dtype))
 
+    def special(self, name: str, *args: Any) -> FakeDeviceArray:
+        """SciPy's special function `name` (cupyx.scipy.special on a real GPU), on the host."""
+        from . import host
+
+        raw = []
+        for a in args:
+            if type(a) is FakeDeviceArray:
+                if a._dev is not self:
+                    raise TypeError(f"{self.device} special: an array of {a.device}")
+                raw.append(a._a)
+            elif isinstance(a, np.ndarray):
+                raise TypeError(f"{self.device} special.{name}: got a host numpy.ndarray; move "
+                                "it to the device first")
+            else:
+                raw.append(a)
+        return wrap(self, np.asarray(host().special(name, *raw)))
+
     # -- randomness -------------------------------------------------------------------------
     def seed(self, seed: int | None) -> None:
         self._rng = np.random.default_rng(seed)

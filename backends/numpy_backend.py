@@ -31,6 +31,34 @@ def _host_erf() -> Any:
     return _erf_impl
 
 
+_special_impl: dict = {}
+
+
+def _host_special(name: str, *args: Any) -> np.ndarray:
+    """SciPy's special function `name` where SciPy is installed, else backends.special_host's."""
+    fn = _special_impl.get(name)
+    if fn is None:
+        try:
+            from scipy import special as scipy_special  # optional: fast C versions
+        except ImportError:
+            from .special_host import FUNCTIONS
+
+            fn = FUNCTIONS.get(name)
+            if fn is None:
+                raise NotImplementedError(
+                    f"special function {name}: on the CPU it needs SciPy (pip install scipy); "
+                    f"without it kedja has {', '.join(sorted(FUNCTIONS))}"
+                ) from None
+        else:
+            fn = getattr(scipy_special, name)
+        _special_impl[name] = fn
+    floats = [a for a in args if getattr(a, "dtype", None) is not None and a.dtype.kind == "f"]
+    out = np.asarray(fn(*args))
+    if floats and out.dtype != floats[-1].dtype:
+        out = out.astype(floats[-1].dtype)  # SciPy computes float16 in float32
+    return out
+
+
 class NumpyBackend(Backend):
     """Runs every op with NumPy on the CPU."""
 
@@ -59,6 +87,9 @@ class NumpyBackend(Backend):
 
     def erf(self, array: Any) -> np.ndarray:
         return np.asarray(_host_erf()(array))
+
+    def special(self, name: str, *args: Any) -> np.ndarray:
+        return _host_special(name, *args)
 
     def seed(self, seed: int | None) -> None:
         self._rng = np.random.default_rng(seed)

@@ -124,8 +124,8 @@ def test_grad_error_messages(backend) -> None:
     x = _t([1.0, 2.0], backend)
     with pytest.raises(TypeError, match="one-element Tensor .* got \\(2,\\)"):
         ag.grad(lambda t: t * 2.0)(x)
-    with pytest.raises(TypeError, match="argument 0 must be a Tensor"):
-        ag.grad(lambda t: t)(1.0)
+    with pytest.raises(TypeError, match="argument 0: can't differentiate w.r.t. type <class"):
+        ag.grad(lambda t: t)(1)  # floats, NumPy arrays and containers are fine (test_hips_api)
     with pytest.raises(TypeError, match="argument 0 has dtype int64"):
         ag.grad(lambda t: t.sum())(ag.tensor([1, 2], device=backend))
     with pytest.raises(ValueError, match="argnums 3 is out of range"):
