@@ -29,6 +29,11 @@ _EXPORTS = {
     "MaxPool2d": "layers.pooling", "AvgPool2d": "layers.pooling",
     "AdaptiveAvgPool2d": "layers.pooling",
     "ResidualBlock": "layers.residual", "ResNet": "layers.residual",
+    "MultiheadAttention": "layers.attention",
+    "TransformerEncoderLayer": "layers.transformer",
+    "TransformerDecoderLayer": "layers.transformer",
+    "TransformerEncoder": "layers.transformer", "TransformerDecoder": "layers.transformer",
+    "Transformer": "layers.transformer",
     # losses (module forms; the functions live in nn.functional)
     "MSELoss": "losses", "L1Loss": "losses", "HuberLoss": "losses",
     "CrossEntropyLoss": "losses", "NLLLoss": "losses", "BCELoss": "losses",

@@ -25,7 +25,7 @@ __all__ = [
     "log_softmax",
     "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "mse_loss", "l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits", "scaled_dot_product_attention",
 ]
 
 
@@ -178,7 +178,8 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     return out
 
 
-# -- convolution, pooling and losses live with their ops; F re-exports them ------------------
+# -- convolution, pooling, attention and losses live with their ops; F re-exports them -------
+from autograd.ops.attention import scaled_dot_product_attention  # noqa: E402
 from autograd.ops.conv import conv1d, conv2d  # noqa: E402
 from autograd.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402
 
