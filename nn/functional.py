@@ -16,6 +16,7 @@ from autograd.grad_mode import no_grad
 from autograd.ops import linalg as _linalg
 from autograd.ops.activation import elu, gelu, leaky_relu, relu, sigmoid, softplus
 from autograd.ops.arithmetic import where
+from autograd.ops.layer_norm import layer_norm as _layer_norm
 from autograd.ops.unary import tanh
 from autograd.tensor import Tensor
 
@@ -147,12 +148,7 @@ def layer_norm(
         raise ValueError(
             f"layer_norm: input of shape {input.shape} does not end in normalized_shape {shape}"
         )
-    y, _, _ = _normalize(input, tuple(range(input.ndim - k, input.ndim)), eps)
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
+    return _layer_norm(input, k, weight, bias, eps)  # one fused op (autograd/ops/layer_norm.py)
 
 
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:  # noqa: A002

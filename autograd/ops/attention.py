@@ -20,6 +20,8 @@ from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _lift
 from .arithmetic import where
+from .layout import expand_dims
+from .reduction import sum as _sum
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -142,7 +144,7 @@ class ScaledDotProductAttention(Function):
             if masked:
                 top = self.xp.where(top == _NEG_INF, 0.0, top)
             e = (s - Tensor._make(top, self.backend)).exp()
-            total = e.sum(axis=-1, keepdims=True)
+            total = _sum(e, axis=-1, keepdims=True)
             p = e / where(total > 0, total, 1.0) if masked else e / total
         kept = p if drop is None else p * drop
         gv = kept.swapaxes(-1, -2) @ gy if need_v else None
@@ -151,7 +153,7 @@ class ScaledDotProductAttention(Function):
             gp = gy @ v.swapaxes(-1, -2)
             if drop is not None:
                 gp = gp * drop
-            gs = p * (gp - (gp * p).sum(axis=-1, keepdims=True))
+            gs = p * (gp - _sum(gp * p, axis=-1, keepdims=True))
             if need_q:
                 gq = (gs @ k) * self.scale
             if need_k:
@@ -215,7 +217,7 @@ def _check(q: Tensor, k: Tensor, v: Tensor, mask: Any) -> None:
 def _repeat_heads(t: Tensor, times: int) -> Tensor:
     """Each head (axis -3) repeated `times` times in a row, as ``repeat_interleave``."""
     shape = t.shape
-    t = t.expand_dims(-3)
+    t = expand_dims(t, -3)
     t = t.broadcast_to((*shape[:-2], times, *shape[-2:]))
     return t.reshape((*shape[:-3], shape[-3] * times, *shape[-2:]))
 

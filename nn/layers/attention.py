@@ -19,8 +19,8 @@ from autograd.creation import empty, zeros
 from autograd.ops import linalg as _linalg
 from autograd.ops.arithmetic import where
 from autograd.ops.attention import scaled_dot_product_attention
-from autograd.ops.layout import swapaxes
-from autograd.ops.reduction import softmax
+from autograd.ops.layout import expand_dims, swapaxes
+from autograd.ops.reduction import mean, softmax
 from autograd.ops.shape import concatenate
 from autograd.tensor import Tensor
 
@@ -233,7 +233,7 @@ class MultiheadAttention(Module):
                              "attn_mask as well; nn.Transformer.generate_square_subsequent_mask"
                              "(L) makes the causal mask")
         if not batched:
-            query, key, value = (t.expand_dims(0) for t in (query, key, value))
+            query, key, value = (expand_dims(t, 0) for t in (query, key, value))
         elif not self.batch_first:
             query, key, value = (swapaxes(t, 0, 1) for t in (query, key, value))
         n, tgt_len = query.shape[0], query.shape[1]
@@ -278,7 +278,7 @@ class MultiheadAttention(Module):
             out = swapaxes(out, 0, 1)
         if weights is not None:
             if average_attn_weights:
-                weights = weights.mean(axis=1)
+                weights = mean(weights, axis=1)
             if not batched:
                 weights = weights.squeeze(0)
         return out, weights
