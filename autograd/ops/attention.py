@@ -18,7 +18,8 @@ from typing import Any
 
 from ..function import Function
 from ..grad_mode import state as _grad_state
-from ..tensor import Tensor, _lift
+from ..inputs import tensor_input
+from ..tensor import Tensor
 from .arithmetic import where
 from .layout import expand_dims
 from .reduction import sum as _sum
@@ -253,8 +254,17 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         >>> F.scaled_dot_product_attention(q, q, q, is_causal=True).shape
         (2, 4, 5, 8)
     """
-    if attn_mask is not None and not isinstance(attn_mask, Tensor):
-        attn_mask = _lift(attn_mask, query, scalar_ok=False)
+    query = tensor_input(_OP, query, floating=True, name="query")
+    key = tensor_input(_OP, key, like=query, floating=True, name="key", like_name="the query")
+    value = tensor_input(_OP, value, like=query, floating=True, name="value",
+                         like_name="the query")
+    if attn_mask is not None:
+        attn_mask = tensor_input(_OP, attn_mask, like=query, name="attn_mask",
+                                 like_name="the query")
+    for name, number in (("dropout_p", dropout_p), ("scale", scale)):
+        if number is not None and (isinstance(number, bool)
+                                   or not isinstance(number, (int, float))):
+            raise TypeError(f"{_OP}: {name} must be a number, got {type(number).__name__}")
     if is_causal and attn_mask is not None:
         raise ValueError(f"{_OP}: pass attn_mask or is_causal=True, not both (the causal mask "
                          "is built from is_causal)")
