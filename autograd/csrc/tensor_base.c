@@ -93,9 +93,79 @@ tensor_set_requires_grad(TensorObject *self, PyObject *value, void *closure)
     return 0;
 }
 
+/* Whether `value` may be the `.grad` of `self`: a Tensor on its device with its dtype and
+ * shape (tensor_base.py's `_grad_fits`). 1 yes, 0 no, -1 error. */
+static int
+grad_fits(TensorObject *self, PyObject *value)
+{
+    TensorObject *g = (TensorObject *)value;
+    PyObject *a, *b;
+    int same;
+    if (!TENSOR_CHECK(value) || !TENSOR_READY(self) || !TENSOR_READY(value) ||
+        g->backend != self->backend)
+        return 0;
+    if ((a = PyObject_GetAttr(self->data, K.s_dtype)) == NULL)
+        return -1;
+    if ((b = PyObject_GetAttr(g->data, K.s_dtype)) == NULL) {
+        Py_DECREF(a);
+        return -1;
+    }
+    same = a == b ? 1 : PyObject_RichCompareBool(a, b, Py_EQ);
+    Py_DECREF(a);
+    Py_DECREF(b);
+    if (same <= 0)
+        return same;
+    if ((a = PyObject_GetAttr(self->data, K.s_shape)) == NULL)
+        return -1;
+    if ((b = PyObject_GetAttr(g->data, K.s_shape)) == NULL) {
+        Py_DECREF(a);
+        return -1;
+    }
+    same = PyObject_RichCompareBool(a, b, Py_EQ);
+    Py_DECREF(a);
+    Py_DECREF(b);
+    return same;
+}
+
+static PyObject *
+tensor_get_grad(TensorObject *self, void *closure)
+{
+    return Py_NewRef(OR_NONE(self->grad));
+}
+
+/* `t.grad = value`: None, or a Tensor of t's shape, dtype and device (as in PyTorch); anything
+ * else raises through tensor_base.py's `_raise_bad_grad`, which names both. `del t.grad` is
+ * `t.grad = None`. The engine writes `_grad`, unchecked: what it writes always fits. */
+static int
+tensor_set_grad(TensorObject *self, PyObject *value, void *closure)
+{
+    if (value != NULL && value != Py_None) {
+        int fits = grad_fits(self, value);
+        if (fits <= 0) {
+            PyObject *r;
+            if (fits < 0 && !PyErr_ExceptionMatches(PyExc_AttributeError))
+                return -1;
+            PyErr_Clear();
+            if (K.grad_error == NULL) {
+                PyErr_SetString(PyExc_TypeError, "Tensor.grad: expected None or a Tensor of "
+                                                 "the tensor's shape, dtype and device");
+                return -1;
+            }
+            r = PyObject_CallFunctionObjArgs(K.grad_error, (PyObject *)self, value, NULL);
+            if (r == NULL)
+                return -1;
+            Py_DECREF(r);  /* the helper always raises; if it did not, the value stays out */
+            PyErr_SetString(PyExc_TypeError, "Tensor.grad: the value does not fit the tensor");
+            return -1;
+        }
+    }
+    Py_XSETREF(self->grad, Py_NewRef(value == NULL ? Py_None : value));
+    return 0;
+}
+
 static PyMemberDef tensor_members[] = {
     {"array", T_OBJECT_EX, offsetof(TensorObject, data), 0, "the backend array"},
-    {"grad", T_OBJECT, offsetof(TensorObject, grad), 0, "the accumulated gradient or None"},
+    {"_grad", T_OBJECT, offsetof(TensorObject, grad), 0, NULL},
     {"grad_fn", T_OBJECT, offsetof(TensorObject, grad_fn), 0, "the op that produced it"},
     {"_backend", T_OBJECT_EX, offsetof(TensorObject, backend), 0, NULL},
     {"_version", T_OBJECT_EX, offsetof(TensorObject, version), 0, NULL},
@@ -104,33 +174,117 @@ static PyMemberDef tensor_members[] = {
 };
 
 static PyGetSetDef tensor_getset[] = {
+    {"grad", (getter)tensor_get_grad, (setter)tensor_set_grad,
+     "the accumulated gradient: None or a Tensor of this tensor's shape, dtype and device",
+     NULL},
     {"requires_grad", (getter)tensor_get_requires_grad, (setter)tensor_set_requires_grad,
      "whether backward accumulates a gradient for it", NULL},
     {NULL}
 };
 
-/* `a op b` for Tensor operators: Tensors and Python numbers go in as they are, anything else
- * through `_lift` (arrays become constant Tensors on the tensor's backend). */
+/* NumPy's and CuPy's `dtype` is a C getter (a getset descriptor of the array type). It is
+ * looked up once per array type and then called directly: a generic attribute lookup would
+ * cost several times more on this, the hottest path of the library. Other types (the fake
+ * device's arrays, whose `dtype` is a property) take the generic lookup. */
+static PyTypeObject *dtype_owner;  /* a strong reference: the array type of `dtype_getter` */
+static getter dtype_getter;         /* NULL: the owner's `dtype` is not a C getter */
+static void *dtype_closure;
+
+static void
+cache_dtype_getter(PyTypeObject *type)
+{
+    PyObject *descr = PyObject_GetAttr((PyObject *)type, K.s_dtype);
+    if (descr == NULL) {
+        PyErr_Clear();  /* the generic lookup will raise the error, if any */
+    }
+    Py_XSETREF(dtype_owner, (PyTypeObject *)Py_NewRef(type));
+    dtype_getter = NULL;
+    if (descr != NULL && Py_IS_TYPE(descr, &PyGetSetDescr_Type) &&
+        ((PyGetSetDescrObject *)descr)->d_getset->get != NULL &&
+        PyType_IsSubtype(type, PyDescr_TYPE(descr))) {
+        dtype_getter = ((PyGetSetDescrObject *)descr)->d_getset->get;
+        dtype_closure = ((PyGetSetDescrObject *)descr)->d_getset->closure;
+    }
+    Py_XDECREF(descr);
+}
+
+/* The dtype of a Tensor's array (a new reference), or NULL with an error set. */
+static PyObject *
+array_dtype(PyObject *t)
+{
+    PyObject *data = ((TensorObject *)t)->data;
+    if (data == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "Tensor has no array");
+        return NULL;
+    }
+    if (Py_TYPE(data) != dtype_owner)
+        cache_dtype_getter(Py_TYPE(data));
+    if (dtype_getter != NULL)
+        return dtype_getter(data, dtype_closure);
+    return PyObject_GetAttr(data, K.s_dtype);
+}
+
+/* Whether `dtype` is one of the floating dtypes `configure` handed over (by identity). */
+static int
+is_floating(PyObject *dtype)
+{
+    Py_ssize_t i, n = PyTuple_GET_SIZE(K.floating);
+    for (i = 0; i < n; i++) {
+        if (PyTuple_GET_ITEM(K.floating, i) == dtype)
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 where NumPy's result type of `tensor op other` is PyTorch's, so the op runs as it is: a
+ * Python int (except in division), a Python float with a floating tensor, or two tensors of
+ * one dtype (floating, in division); 0 where promotion.py must cast first; -1 on error. */
+static int
+needs_no_cast(PyObject *op, PyObject *tensor, PyObject *other)
+{
+    PyObject *dtype, *other_dtype;
+    int plain, divide = op == K.op_div, other_is_tensor = TENSOR_CHECK(other);
+    if (PyLong_CheckExact(other) && !divide)
+        return 1;
+    if (!(other_is_tensor || PyFloat_CheckExact(other) || PyLong_CheckExact(other)))
+        return 0;
+    dtype = array_dtype(tensor);
+    if (dtype == NULL)
+        return -1;
+    if (other_is_tensor) {
+        other_dtype = array_dtype(other);
+        if (other_dtype == NULL) {
+            Py_DECREF(dtype);
+            return -1;
+        }
+        plain = dtype == other_dtype && (!divide || is_floating(dtype));
+        Py_DECREF(other_dtype);
+    }
+    else {
+        plain = is_floating(dtype);
+    }
+    Py_DECREF(dtype);
+    return plain;
+}
+
+/* `a op b` for Tensor operators (tensor_base.py is the reference): straight to the op where no
+ * cast is needed, else through `promote` (promotion.binary: PyTorch's type promotion, and
+ * arrays or lists lifted to constant Tensors on the tensor's backend). */
 static PyObject *
 binary(PyObject *op, PyObject *a, PyObject *b)
 {
     PyObject *pair[2] = {a, b};
-    PyObject *lifted = NULL, *result;
-    int a_is_tensor = TENSOR_CHECK(a);
-    PyObject *other = a_is_tensor ? b : a;
-    if (op == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "autograd._ccore: configure() was not called");
+    int a_is_tensor = TENSOR_CHECK(a), plain;
+    if (!K.ready) {
+        raise_not_ready();
         return NULL;
     }
-    if (!(PyFloat_Check(other) || PyLong_Check(other) || TENSOR_CHECK(other))) {
-        lifted = PyObject_CallFunctionObjArgs(K.lift, other, a_is_tensor ? a : b, NULL);
-        if (lifted == NULL)
-            return NULL;
-        pair[a_is_tensor ? 1 : 0] = lifted;
-    }
-    result = apply_op((PyTypeObject *)op, pair, 2, NULL);
-    Py_XDECREF(lifted);
-    return result;
+    plain = needs_no_cast(op, a_is_tensor ? a : b, a_is_tensor ? b : a);
+    if (plain < 0)
+        return NULL;
+    if (!plain)
+        return PyObject_CallFunctionObjArgs(K.promote, op, a, b, NULL);
+    return apply_op((PyTypeObject *)op, pair, 2, NULL);
 }
 
 static PyObject *tensor_add(PyObject *a, PyObject *b) { return binary(K.op_add, a, b); }
@@ -141,6 +295,10 @@ static PyObject *tensor_div(PyObject *a, PyObject *b) { return binary(K.op_div, 
 static PyObject *
 tensor_neg(PyObject *a)
 {
+    if (!K.ready) {
+        raise_not_ready();
+        return NULL;
+    }
     return apply_op((PyTypeObject *)K.op_neg, &a, 1, NULL);
 }
 
