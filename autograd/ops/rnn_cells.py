@@ -93,21 +93,24 @@ class LSTMCell(Function):
 
     def forward(self, xg, hg, c):
         hidden = _check_gates("lstm_cell", xg, hg, c, 4)
-        out = self.xp.empty((2, *c.shape), dtype=c.dtype)
-        acts = self.xp.empty((c.shape[0], 5 * hidden), dtype=c.dtype)
-        kernels.recurrent.lstm_cell(self.backend, xg, hg, c, out[1], out[0], acts)
-        self.save_for_backward(xg, hg, c, acts)
+        xp = self.xp
+        out = xp.empty((2, *c.shape), dtype=c.dtype)
+        gates = xp.empty((c.shape[0], 4 * hidden), dtype=c.dtype)
+        tc = xp.empty(c.shape, dtype=c.dtype)
+        kernels.recurrent.lstm_cell(self.backend, xg, hg, c, out[1], out[0], gates, tc)
+        self.save_for_backward(xg, hg, c, gates, tc)
         return out
 
     def backward(self, gy):
-        xg, hg, c, acts = self.saved_tensors
+        xg, hg, c, gates, tc = self.saved_tensors
         if isinstance(gy, Tensor):
             return recorded_gradients(self, lstm_cell_reference, (xg, hg, c), gy)
-        gates = self.xp.empty(xg.shape, dtype=xg.dtype)
+        grads = self.xp.empty(xg.shape, dtype=xg.dtype)
         gc = self.xp.empty(c.shape, dtype=c.dtype)
-        kernels.recurrent.lstm_cell_grad(self.backend, gy[0], None, gy[1], gc, acts, c, gates)
+        kernels.recurrent.lstm_cell_grad(self.backend, gy[0], None, gy[1], gc, gates, tc, c,
+                                         grads)
         need = self.needs_input_grad
-        return (gates if need[0] else None, gates if need[1] else None,
+        return (grads if need[0] else None, grads if need[1] else None,
                 gc if need[2] else None)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from backends import kernels
+from backends.host_threads import one_blas_thread
 
 from ..function import Function
 from ..tensor import Tensor
@@ -121,15 +122,34 @@ class Recurrence(Function):
         record = self._recording
         steps, finals, _starts, done = _plan(sizes, self.reverse)
         widest = max(sizes, default=0)
-        # Saved for the gradient (or one step's scratch when nothing is recorded).
-        acts_width = {"LSTM": 5 * hidden, "GRU": 4 * hidden}.get(mode, 0)
-        acts = xp.empty((rows if record else widest, acts_width), dtype=dtype)
+        # Saved for the gradient (or one step's scratch when nothing is recorded): the LSTM's
+        # activated gates and tanh(c), the GRU's gates and W_hn h + b_hn.
+        saved_rows = rows if record else widest
+        acts = xp.empty((saved_rows, 4 * hidden if mode in ("LSTM", "GRU") else 0), dtype=dtype)
+        tcs = xp.empty((saved_rows, hidden), dtype=dtype) if lstm else None
         cells = xp.empty((rows, hidden), dtype=dtype) if lstm else None
         full = (xp.empty((rows if record else widest, hidden), dtype=dtype)
                 if w_hr is not None else None)
         hg = xp.empty((widest, gates * hidden), dtype=dtype)
-        w_hh_t = w_hh.T
         grown: list = []
+        with one_blas_thread():  # small GEMMs in sequence: see one_blas_thread
+            self.run_steps(steps, xproj, h0, c0, w_hh, b_hh, w_hr, ys, cells, acts, tcs, full,
+                           hg, grown, record)
+        _finals(finals, done, batch, ys, h0, hn, _starts)
+        if lstm:
+            _finals(finals, done, batch, cells, c0, cn, _starts)
+        if record:
+            self.save_for_backward(xproj, h0_in, c0_in, w_hh, b_hh, w_hr, out, acts, tcs,
+                                   cells, full, h0, c0, *grown)
+        return out
+
+    def run_steps(self, steps: list, xproj: Any, h0: Any, c0: Any, w_hh: Any, b_hh: Any,
+              w_hr: Any, ys: Any, cells: Any, acts: Any, tcs: Any, full: Any, hg: Any,
+              grown: list, record: bool) -> None:
+        """The forward time loop on raw arrays (writes `ys`, `cells`, `acts`, `tcs`, `full`)."""
+        xp, mode = self.xp, self.mode
+        lstm = mode == "LSTM"
+        w_hh_t = w_hh.T
         hp = cp = None
         for step in steps:
             n, row, kind, prev_n = step.n, step.row, step.kind, step.prev_n
@@ -149,7 +169,7 @@ class Recurrence(Function):
             if lstm:
                 h_full = ys[block] if full is None else full[here]
                 kernels.recurrent.lstm_cell(self.backend, xproj[block], gh, cp, cells[block],
-                                            h_full, acts[here])
+                                            h_full, acts[here], tcs[here])
                 if full is not None:
                     xp.matmul(h_full, w_hr.T, out=ys[block])
                 cp = cells[block]
@@ -160,14 +180,6 @@ class Recurrence(Function):
                 kernels.recurrent.rnn_cell(self.backend, xproj[block], gh, ys[block],
                                            "tanh" if mode == "RNN_TANH" else "relu")
             hp = ys[block]
-        _finals(finals, done, batch, ys, h0, hn, _starts)
-        if lstm:
-            _finals(finals, done, batch, cells, c0, cn, _starts)
-        if record:
-            self.grown_count = len(grown)
-            self.save_for_backward(xproj, h0_in, c0_in, w_hh, b_hh, w_hr, out, acts, cells,
-                                   full, h0, c0, *grown)
-        return out
 
     def backward(self, gy):
         saved = self.saved_tensors
@@ -177,10 +189,10 @@ class Recurrence(Function):
                                       (xproj, h0_in, c0_in, w_hh, b_hh, w_hr), gy,
                                       mode=self.mode, batch_sizes=self.batch_sizes,
                                       batch=self.batch, reverse=self.reverse)
-        out, acts, cells, full, h0, c0 = saved[6:12]
-        grown = list(saved[12:])
-        return _backward(self, gy, xproj, w_hh, b_hh, w_hr, out, acts, cells, full, h0, c0,
-                         grown)
+        out, acts, tcs, cells, full, h0, c0 = saved[6:13]
+        grown = list(saved[13:])
+        return _backward(self, gy, xproj, w_hh, b_hh, w_hr, out, acts, tcs, cells, full, h0,
+                         c0, grown)
 
 
 def _views(out: Any, rows: int, batch: int, width: int, hidden: int, lstm: bool) -> tuple:
@@ -268,7 +280,7 @@ def _gemm_segments(steps: list, starts: list, grown_h: list) -> list:
 
 
 def _backward(fn: Recurrence, gy: Any, xproj: Any, w_hh: Any, b_hh: Any, w_hr: Any,
-              out: Any, acts: Any, cells: Any, full: Any, h0: Any, c0: Any,
+              out: Any, acts: Any, tcs: Any, cells: Any, full: Any, h0: Any, c0: Any,
               grown: list) -> tuple:
     """The raw first-order rule: the loop backwards, then the weight gradients in bulk."""
     xp, backend = fn.xp, fn.backend
@@ -298,32 +310,33 @@ def _backward(fn: Recurrence, gy: Any, xproj: Any, w_hh: Any, b_hh: Any, w_hr: A
     # Each step's previous cell state, for the forget gate's gradient (the forward's views).
     cps = _previous_cells(steps, starts, cells, c0, grown_c) if lstm else None
     hps = _previous_hidden(steps, starts, ys, h0, iter(grown_h)) if gru else None
-    for k in range(len(steps) - 1, -1, -1):
-        n, row = steps[k].n, steps[k].row
-        block = slice(row, row + n)
-        # nothing needs the initial state's share of the gradient: skip its GEMM
-        skip_rec = steps[k].kind == "init" and not need_h0
-        if lstm:
-            if w_hr is not None:
-                dh = xp.add(gys[block], carry[:n], out=g_proj[block])
-                dh_full = xp.matmul(dh, w_hr, out=g_full[:n])
-                kernels.recurrent.lstm_cell_grad(backend, dh_full, None, carry_c[:n],
-                                                 carry_c[:n], acts[block], cps[k],
-                                                 g_gates[block])
+    with one_blas_thread():  # small GEMMs in sequence: see one_blas_thread
+        for k in range(len(steps) - 1, -1, -1):
+            n, row = steps[k].n, steps[k].row
+            block = slice(row, row + n)
+            # nothing needs the initial state's share of the gradient: skip its GEMM
+            skip_rec = steps[k].kind == "init" and not need_h0
+            if lstm:
+                if w_hr is not None:
+                    dh = xp.add(gys[block], carry[:n], out=g_proj[block])
+                    dh_full = xp.matmul(dh, w_hr, out=g_full[:n])
+                    kernels.recurrent.lstm_cell_grad(backend, dh_full, None, carry_c[:n],
+                                                     carry_c[:n], acts[block], tcs[block],
+                                                     cps[k], g_gates[block])
+                else:
+                    kernels.recurrent.lstm_cell_grad(backend, gys[block], carry[:n],
+                                                     carry_c[:n], carry_c[:n], acts[block],
+                                                     tcs[block], cps[k], g_gates[block])
+            elif gru:
+                kernels.recurrent.gru_cell_grad(backend, (gys[block], carry[:n], carry_z[:n]),
+                                                acts[block], hps[k], carry_z[:n], g_gates[block],
+                                                g_hidden[block])
             else:
-                kernels.recurrent.lstm_cell_grad(backend, gys[block], carry[:n], carry_c[:n],
-                                                 carry_c[:n], acts[block], cps[k],
-                                                 g_gates[block])
-        elif gru:
-            kernels.recurrent.gru_cell_grad(backend, (gys[block], carry[:n], carry_z[:n]),
-                                            acts[block], hps[k], carry_z[:n], g_gates[block],
-                                            g_hidden[block])
-        else:
-            kernels.recurrent.rnn_cell_grad(backend, gys[block], carry[:n], ys[block],
-                                            g_gates[block],
-                                            "tanh" if mode == "RNN_TANH" else "relu")
-        if not skip_rec:
-            xp.matmul(g_hidden[block], w_hh, out=carry[:n])
+                kernels.recurrent.rnn_cell_grad(backend, gys[block], carry[:n], ys[block],
+                                                g_gates[block],
+                                                "tanh" if mode == "RNN_TANH" else "relu")
+            if not skip_rec:
+                xp.matmul(g_hidden[block], w_hh, out=carry[:n])
     g_h0 = None
     if need_h0:
         g_h0 = xp.add(carry, carry_z) if gru else carry

@@ -4,17 +4,20 @@ gradient, one kernel each (gates, nonlinearities and state update in one launch 
 The matrix products around a step (``h @ W_hh.T``, the hoisted input projection, the weight
 gradients) are GEMMs the caller runs; a kernel takes the gate pre-activations of both and
 does everything elementwise. Layouts follow PyTorch's gate order: LSTM ``(n, 4H)`` as
-``i, f, g, o``; GRU ``(n, 3H)`` as ``r, z, n``. What a step saves for its gradient
-(``acts``):
+``i, f, g, o``; GRU ``(n, 3H)`` as ``r, z, n``. What a step keeps for its gradient:
 
-- LSTM ``(n, 5H)``: ``i, f, g, o`` activated and ``tanh(c')``;
-- GRU ``(n, 4H)``: ``r, z, n`` activated and ``W_hn h + b_hn`` (the reset gate scales it);
+- LSTM: ``gates`` (n, 4H), the activated ``i, f, g, o``, and ``tc`` (n, H) = ``tanh(c')``;
+- GRU: ``acts`` (n, 4H), the activated ``r, z, n`` and ``W_hn h + b_hn`` (r scales it);
 - RNN: nothing beyond ``h'`` itself (tanh' = 1 - h'^2, relu' = h' > 0).
 
-Every sigmoid is computed as ``0.5 + 0.5 tanh(x / 2)``: it cannot overflow, and one tanh
-serves all four LSTM gates in one whole-array call (a scale of 0.5 or 1 per gate block). The
-NumPy bodies are the host and fake-device path and the reference of the CUDA bodies: the same
-arithmetic in the same order, whole-array calls written in place into the caller's arrays.
+The gates go through one ``exp``: ``sigmoid(x) = 1 / (1 + exp(-x))`` and, for the LSTM's g,
+``tanh(x) = 2 sigmoid(2x) - 1``, with the exponent capped at 80 so it never overflows (the
+gate is then exp(-80) ~ 2e-35 instead of smaller; tanh's absolute error stays within an
+epsilon of 1). One whole-array exp over the four LSTM gate blocks (a scale of -1 or -2 per
+block) costs half of NumPy's float32 tanh on this kind of machine. The NumPy bodies are the
+host and fake-device path and the reference of the CUDA bodies: the same arithmetic in the
+same order, whole-array calls written in place into the caller's arrays (contiguous blocks:
+NumPy's SIMD loops skip strided views).
 """
 
 from __future__ import annotations
@@ -26,13 +29,27 @@ import numpy as np
 
 from .common import CudaSpec, _compute, _kernel, _launch, _on_cupy
 
+#: The largest exponent a gate's exp sees (exp(80) ~ 5.5e34 is finite in float32).
+EXP_CAP = 80.0
+
 # The index space of every kernel is the (n, H) state; raw arrays hold the gate blocks, each
 # `hidden` wide, at row * width + block * hidden + j.
 _INDEX = """
     const ptrdiff_t row = i / hidden;
     const ptrdiff_t j = i - row * hidden;
-    const acc_t half = acc_t(0.5);
+    const acc_t one = acc_t(1), cap = acc_t(80);
 """
+# sigmoid(v) with the cap, as the NumPy bodies compute it: 1 / (1 + exp(min(-v, 80)))
+_SIGMOID = "(one / (one + exp(min(-({v}), cap))))"
+
+
+def _sigmoid(v: str) -> str:
+    return _SIGMOID.format(v=v)
+
+
+def _tanh2(v: str) -> str:
+    """tanh(v) as 2 sigmoid(2 v) - 1, with the cap (the LSTM's g gate)."""
+    return f"(acc_t(2) * (one / (one + exp(min(acc_t(-2) * ({v}), cap)))) - one)"
 
 
 def _sum(names: list[str], index: str = "") -> str:
@@ -41,24 +58,23 @@ def _sum(names: list[str], index: str = "") -> str:
 
 # -- LSTM ----------------------------------------------------------------------------------------
 _LSTM = CudaSpec(
-    "lstm_cell", "raw T xg, raw T hg, T c_in, int64 hidden", "T c_out, T h_out, raw T acts",
-    _INDEX + """
+    "lstm_cell", "raw T xg, raw T hg, T c_in, int64 hidden",
+    "T c_out, T h_out, T tc, raw T gates",
+    _INDEX + f"""
     const ptrdiff_t g = row * 4 * hidden + j;
-    const acc_t gi = half + half * tanh(half * ((acc_t)xg[g] + (acc_t)hg[g]));
-    const acc_t gf = half + half * tanh(half * ((acc_t)xg[g + hidden] + (acc_t)hg[g + hidden]));
-    const acc_t gg = tanh((acc_t)xg[g + 2 * hidden] + (acc_t)hg[g + 2 * hidden]);
-    const acc_t go = half + half * tanh(half * ((acc_t)xg[g + 3 * hidden]
-                                               + (acc_t)hg[g + 3 * hidden]));
+    const acc_t gi = {_sigmoid("(acc_t)xg[g] + (acc_t)hg[g]")};
+    const acc_t gf = {_sigmoid("(acc_t)xg[g + hidden] + (acc_t)hg[g + hidden]")};
+    const acc_t gg = {_tanh2("(acc_t)xg[g + 2 * hidden] + (acc_t)hg[g + 2 * hidden]")};
+    const acc_t go = {_sigmoid("(acc_t)xg[g + 3 * hidden] + (acc_t)hg[g + 3 * hidden]")};
     const acc_t c = gf * (acc_t)c_in + gi * gg;
-    const acc_t tc = tanh(c);
-    const ptrdiff_t a = row * 5 * hidden + j;
-    acts[a] = T(gi);
-    acts[a + hidden] = T(gf);
-    acts[a + 2 * hidden] = T(gg);
-    acts[a + 3 * hidden] = T(go);
-    acts[a + 4 * hidden] = T(tc);
+    const acc_t t = tanh(c);
+    gates[g] = T(gi);
+    gates[g + hidden] = T(gf);
+    gates[g + 2 * hidden] = T(gg);
+    gates[g + 3 * hidden] = T(go);
     c_out = T(c);
-    h_out = T(go * tc);
+    tc = T(t);
+    h_out = T(go * t);
     """,
 )
 
@@ -67,20 +83,20 @@ def _lstm_grad_spec(inputs: int) -> CudaSpec:
     names = ["gh"] + [f"gh{k}" for k in range(1, inputs)]
     return CudaSpec(
         f"lstm_cell_grad{inputs}",
-        ", ".join(f"T {n}" for n in names) + ", T gc_in, raw T acts, T c_in, int64 hidden",
-        "T gc_out, raw T gates",
+        ", ".join(f"T {n}" for n in names)
+        + ", T gc_in, raw T gates, T tc, T c_in, int64 hidden",
+        "T gc_out, raw T grads",
         _INDEX + f"""
     const acc_t dh = {_sum(names)};
-    const ptrdiff_t a = row * 5 * hidden + j;
-    const acc_t gi = (acc_t)acts[a], gf = (acc_t)acts[a + hidden];
-    const acc_t gg = (acc_t)acts[a + 2 * hidden], go = (acc_t)acts[a + 3 * hidden];
-    const acc_t tc = (acc_t)acts[a + 4 * hidden];
-    const acc_t dc = dh * go * (1 - tc * tc) + (acc_t)gc_in;
     const ptrdiff_t g = row * 4 * hidden + j;
-    gates[g] = T(dc * gg * ((1 - gi) * gi));
-    gates[g + hidden] = T(dc * (acc_t)c_in * ((1 - gf) * gf));
-    gates[g + 2 * hidden] = T(dc * gi * (1 - gg * gg));
-    gates[g + 3 * hidden] = T(dh * tc * ((1 - go) * go));
+    const acc_t gi = (acc_t)gates[g], gf = (acc_t)gates[g + hidden];
+    const acc_t gg = (acc_t)gates[g + 2 * hidden], go = (acc_t)gates[g + 3 * hidden];
+    const acc_t t = (acc_t)tc;
+    const acc_t dc = dh * go * (one - t * t) + (acc_t)gc_in;
+    grads[g] = T(dc * gg * ((one - gi) * gi));
+    grads[g + hidden] = T(dc * (acc_t)c_in * ((one - gf) * gf));
+    grads[g + 2 * hidden] = T(dc * gi * (one - gg * gg));
+    grads[g + 3 * hidden] = T(dh * t * ((one - go) * go));
     gc_out = T(dc * gf);
     """,
     )
@@ -90,39 +106,44 @@ _LSTM_GRAD = {k: _lstm_grad_spec(k) for k in (1, 2)}
 
 
 @functools.lru_cache(maxsize=64)
-def _lstm_scales(backend: Any, dtype: str, hidden: int) -> tuple:
-    """(scale, offset) rows of 4H: the gates are ``tanh(pre * scale) * scale + offset``, which
-    is the sigmoid ``0.5 + 0.5 tanh(pre / 2)`` for i, f, o and tanh for g (built once)."""
-    scale = np.full((4, hidden), 0.5, dtype=dtype)
-    scale[2] = 1.0
-    return backend.asarray(scale.reshape(-1)), backend.asarray((1.0 - scale).reshape(-1))
+def _lstm_scales(backend: Any, dtype: str, hidden: int) -> Any:
+    """The exponent scale of the four gate blocks (4H,): -1 for i, f, o (sigmoid), -2 for g
+    (tanh as 2 sigmoid(2x) - 1); built once per backend, dtype and size."""
+    scale = np.full((4, hidden), -1.0, dtype=dtype)
+    scale[2] = -2.0
+    return backend.asarray(scale.reshape(-1))
+
+
+def _sigmoid_in_place(xp: Any, a: Any, scale: Any) -> None:
+    """a = 1 / (1 + exp(min(a * scale, 80))): sigmoid(-scale * a), in place."""
+    xp.multiply(a, scale, out=a)
+    xp.minimum(a, EXP_CAP, out=a)
+    xp.exp(a, out=a)
+    xp.add(a, 1, out=a)
+    xp.reciprocal(a, out=a)
 
 
 def lstm_cell(backend: Any, xg: Any, hg: Any, c_in: Any, c_out: Any, h_out: Any,
-              acts: Any) -> None:
+              gates: Any, tc: Any) -> None:
     """One LSTM step after its GEMMs, in place::
 
         i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of (xg + hg)   (gate blocks of (n, 4H))
         c_out = f * c_in + i * g;   h_out = o * tanh(c_out)
 
-    `acts` (n, 5H) receives ``i, f, g, o, tanh(c_out)``. `c_out` may be `c_in` itself.
+    `gates` (n, 4H, contiguous) receives ``i, f, g, o`` and `tc` (n, H) ``tanh(c_out)``.
+    `c_out` may be `c_in` itself.
     """
     hidden = c_in.shape[-1]
     if _on_cupy(backend):
         _launch(backend, _kernel(_LSTM, _compute(xg.dtype)), xg, hg, c_in, hidden, c_out, h_out,
-                acts)
+                tc, gates)
         return
     xp = backend.xp
-    four = 4 * hidden
-    gates = acts[:, :four]
-    scale, offset = _lstm_scales(backend, np.dtype(acts.dtype).str, hidden)
     xp.add(xg, hg, out=gates)
-    xp.multiply(gates, scale, out=gates)
-    xp.tanh(gates, out=gates)
-    xp.multiply(gates, scale, out=gates)
-    xp.add(gates, offset, out=gates)
-    i, f, g, o = (acts[:, k * hidden:(k + 1) * hidden] for k in range(4))
-    tc = acts[:, four:]
+    _sigmoid_in_place(xp, gates, _lstm_scales(backend, np.dtype(gates.dtype).str, hidden))
+    i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
+    xp.multiply(g, 2, out=g)
+    xp.subtract(g, 1, out=g)
     ig = xp.multiply(i, g, out=tc)  # tc is free until tanh(c) goes there
     xp.multiply(f, c_in, out=c_out)
     xp.add(c_out, ig, out=c_out)
@@ -130,14 +151,14 @@ def lstm_cell(backend: Any, xg: Any, hg: Any, c_in: Any, c_out: Any, h_out: Any,
     xp.multiply(o, tc, out=h_out)
 
 
-def lstm_cell_grad(backend: Any, gh: Any, gh_more: Any, gc_in: Any, gc_out: Any, acts: Any,
-                   c_in: Any, gates: Any) -> None:
+def lstm_cell_grad(backend: Any, gh: Any, gh_more: Any, gc_in: Any, gc_out: Any, gates: Any,
+                   tc: Any, c_in: Any, grads: Any) -> None:
     """The gradient of `lstm_cell`, in place: with ``dh = gh (+ gh_more)`` (the output's and
-    the next step's gradients) and the saved `acts`,
+    the next step's gradients) and the saved `gates` and `tc`,
 
-        dc = dh * o * (1 - tanh(c)^2) + gc_in;   gc_out = dc * f
-        gates = (dc * g * i (1 - i), dc * c_in * f (1 - f), dc * i * (1 - g^2),
-                 dh * tanh(c) * o (1 - o))    (the pre-activations' gradients, (n, 4H))
+        dc = dh * o * (1 - tc^2) + gc_in;   gc_out = dc * f
+        grads = (dc * g * i (1 - i), dc * c_in * f (1 - f), dc * i * (1 - g^2),
+                 dh * tc * o (1 - o))    (the pre-activations' gradients, (n, 4H))
 
     `gc_out` may be `gc_in`; `gh_more` may be None.
     """
@@ -145,13 +166,12 @@ def lstm_cell_grad(backend: Any, gh: Any, gh_more: Any, gc_in: Any, gc_out: Any,
     if _on_cupy(backend):
         extra = () if gh_more is None else (gh_more,)
         spec = _LSTM_GRAD[1 + len(extra)]
-        _launch(backend, _kernel(spec, _compute(acts.dtype)), gh, *extra, gc_in, acts, c_in,
-                hidden, gc_out, gates)
+        _launch(backend, _kernel(spec, _compute(gates.dtype)), gh, *extra, gc_in, gates, tc,
+                c_in, hidden, gc_out, grads)
         return
     xp = backend.xp
-    four = 4 * hidden
-    i, f, g, o, tc = (acts[:, k * hidden:(k + 1) * hidden] for k in range(5))
-    gi, gf, gg, go = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
+    i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
+    gi, gf, gg, go = (grads[:, k * hidden:(k + 1) * hidden] for k in range(4))
     dh = gh if gh_more is None else xp.add(gh, gh_more)
     dc = xp.multiply(dh, o)
     tmp = xp.multiply(tc, tc)
@@ -164,12 +184,12 @@ def lstm_cell_grad(backend: Any, gh: Any, gh_more: Any, gc_in: Any, gc_out: Any,
     xp.multiply(dh, tc, out=go)
     xp.multiply(dc, f, out=gc_out)
     # The activations' derivatives, all four blocks at once: s (1 - s), then 1 - g^2 for g.
-    slope = xp.subtract(1, acts[:, :four])
-    xp.multiply(slope, acts[:, :four], out=slope)
+    slope = xp.subtract(1, gates)
+    xp.multiply(slope, gates, out=slope)
     g_slope = slope[:, 2 * hidden:3 * hidden]
     xp.multiply(g, g, out=g_slope)
     xp.subtract(1, g_slope, out=g_slope)
-    xp.multiply(gates, slope, out=gates)
+    xp.multiply(grads, slope, out=grads)
 
 
 # -- GRU -----------------------------------------------------------------------------------------
@@ -184,8 +204,8 @@ def _gru_spec(bias: bool) -> CudaSpec:
         "T h_out, raw T acts",
         _INDEX + f"""
     const ptrdiff_t g = row * 3 * hidden + j;
-    const acc_t r = half + half * tanh(half * ({r_pre}));
-    const acc_t z = half + half * tanh(half * ({z_pre}));
+    const acc_t r = {_sigmoid(r_pre)};
+    const acc_t z = {_sigmoid(z_pre)};
     const acc_t hn = {hn};
     const acc_t n = tanh(r * hn + (acc_t)xg[g + 2 * hidden]);
     const acc_t h = (acc_t)h_in;
@@ -213,9 +233,9 @@ def _gru_grad_spec(inputs: int) -> CudaSpec:
     const ptrdiff_t a = row * 4 * hidden + j;
     const acc_t r = (acc_t)acts[a], z = (acc_t)acts[a + hidden];
     const acc_t n = (acc_t)acts[a + 2 * hidden], hn = (acc_t)acts[a + 3 * hidden];
-    const acc_t dn = dh * (1 - z) * (1 - n * n);
-    const acc_t dr = dn * hn * ((1 - r) * r);
-    const acc_t dz = dh * ((acc_t)h_in - n) * ((1 - z) * z);
+    const acc_t dn = dh * (one - z) * (one - n * n);
+    const acc_t dr = dn * hn * ((one - r) * r);
+    const acc_t dz = dh * ((acc_t)h_in - n) * ((one - z) * z);
     const ptrdiff_t g = row * 3 * hidden + j;
     gx[g] = T(dr);
     gx[g + hidden] = T(dz);
@@ -253,10 +273,7 @@ def gru_cell(backend: Any, xg: Any, hg: Any, b_hh: Any, h_in: Any, h_out: Any,
     xp.add(xg[:, :two], hg[:, :two], out=rz)
     if b_hh is not None:
         xp.add(rz, b_hh[:two], out=rz)
-    xp.multiply(rz, 0.5, out=rz)
-    xp.tanh(rz, out=rz)
-    xp.multiply(rz, 0.5, out=rz)
-    xp.add(rz, 0.5, out=rz)
+    _sigmoid_in_place(xp, rz, -1)
     r, z, n, hn = (acts[:, k * hidden:(k + 1) * hidden] for k in range(4))
     if b_hh is not None:
         xp.add(hg[:, two:], b_hh[two:], out=hn)

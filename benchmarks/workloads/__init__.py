@@ -14,6 +14,7 @@ WORKLOADS = {
     "adam": "adam",
     "memory": "memory",
     "array_ops": "array_ops",
+    "lstm": "lstm",
 }
 
 

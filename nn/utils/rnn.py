@@ -45,7 +45,7 @@ def _host_ints(values: Any, what: str) -> Any:
         if values.backend.is_device:
             raise RuntimeError(
                 f"{what}: expected a 1-D host (cpu) int64 tensor, got one on {values.device}; "
-                "keep lengths on the host (reading them from a device would synchronise)"
+                "keep lengths and permutations on the host (reading a device would synchronise)"
             )
         values = values.array
     array = xp.asarray(values)
