@@ -22,7 +22,7 @@ The op's one output is a flat buffer: the outputs (N, P), then the final hidden 
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from backends import kernels
 from backends.host_threads import one_blas_thread
@@ -36,61 +36,10 @@ from .rnn_cells import (
     recorded_gradients,
     rnn_cell_reference,
 )
+from .rnn_plan import GATES, check, copy_finals, plan, views
+from .rnn_sequence_grad import sequence_backward
 
-__all__ = ["Recurrence", "recurrence", "sequence_reference", "split_sequence_output"]
-
-#: Gate blocks per mode (PyTorch's order: LSTM i, f, g, o; GRU r, z, n).
-GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
-
-
-class _Step(NamedTuple):
-    """One step of the loop, in processing order (see `_plan`)."""
-
-    t: int
-    n: int
-    row: int
-    kind: str
-    prev_t: int | None
-    prev_n: int | None
-
-
-def _plan(sizes: tuple, reverse: bool) -> tuple[list, list, list, int]:
-    """The loop's bookkeeping, from the batch sizes alone (host ints).
-
-    Returns ``(steps, finals, starts, done)``; `starts` are the steps' first rows and `done`
-    the number of sequences with at least one step. Each step, in processing order, is a
-    `_Step`: `n` sequences are active, their rows of the packed data start at `row`, and
-    their previous state is the initial one (``kind == "init"``), the first `n` rows of step
-    `prev_t`'s output (``"prev"``), or those `prev_n` rows followed by initial states for the
-    sequences that start here (``"grow"``: a reverse pass over sequences of different
-    lengths). `finals` lists ``(a, b, t)``: the final states of sequences a..b-1 are rows
-    a..b-1 of step t's output; sequences from `done` on have no step and keep their initial
-    state.
-    """
-    starts, total = [], 0
-    for n in sizes:
-        starts.append(total)
-        total += n
-    order = range(len(sizes) - 1, -1, -1) if reverse else range(len(sizes))
-    steps, finals = [], []
-    prev_t = prev_n = None
-    for t in order:
-        n = sizes[t]
-        if prev_t is None:
-            kind = "init"
-        elif n <= prev_n:
-            kind = "prev"
-            if n < prev_n:  # sequences n..prev_n-1 ended at the previous step
-                finals.append((n, prev_n, prev_t))
-        else:
-            kind = "grow"
-        steps.append(_Step(t, n, starts[t], kind, prev_t, prev_n))
-        prev_t, prev_n = t, n
-    done = 0
-    if prev_t is not None:
-        finals.append((0, prev_n, prev_t))
-        done = max(sizes)
-    return steps, finals, starts, done
+__all__ = ["GATES", "Recurrence", "recurrence", "sequence_reference", "split_sequence_output"]
 
 
 class Recurrence(Function):
@@ -109,18 +58,18 @@ class Recurrence(Function):
     def forward(self, xproj, h0, c0, w_hh, b_hh, w_hr):
         xp = self.xp
         mode, sizes, batch = self.mode, self.batch_sizes, self.batch
-        gates, hidden, width = _check(mode, sizes, batch, xproj, h0, c0, w_hh, b_hh, w_hr)
+        gates, hidden, width = check(mode, sizes, batch, xproj, h0, c0, w_hh, b_hh, w_hr)
         rows, dtype = xproj.shape[0], xproj.dtype
         lstm = mode == "LSTM"
         h0_in, c0_in = h0, c0
         out = xp.empty(rows * width + batch * width + (batch * hidden if lstm else 0), dtype)
-        ys, hn, cn = _views(out, rows, batch, width, hidden, lstm)
+        ys, hn, cn = views(out, rows, batch, width, hidden, lstm)
         if h0 is None:
             h0 = xp.zeros((batch, width), dtype=dtype)
         if lstm and c0 is None:
             c0 = xp.zeros((batch, hidden), dtype=dtype)
         record = self._recording
-        steps, finals, _starts, done = _plan(sizes, self.reverse)
+        steps, ends, starts, done = plan(sizes, self.reverse)
         widest = max(sizes, default=0)
         # Saved for the gradient (or one step's scratch when nothing is recorded): the LSTM's
         # activated gates and tanh(c), the GRU's gates and W_hn h + b_hn.
@@ -135,9 +84,9 @@ class Recurrence(Function):
         with one_blas_thread():  # small GEMMs in sequence: see one_blas_thread
             self.run_steps(steps, xproj, h0, c0, w_hh, b_hh, w_hr, ys, cells, acts, tcs, full,
                            hg, grown, record)
-        _finals(finals, done, batch, ys, h0, hn, _starts)
+        copy_finals(ends, done, batch, ys, h0, hn, starts)
         if lstm:
-            _finals(finals, done, batch, cells, c0, cn, _starts)
+            copy_finals(ends, done, batch, cells, c0, cn, starts)
         if record:
             self.save_for_backward(xproj, h0_in, c0_in, w_hh, b_hh, w_hr, out, acts, tcs,
                                    cells, full, h0, c0, *grown)
@@ -191,197 +140,8 @@ class Recurrence(Function):
                                       batch=self.batch, reverse=self.reverse)
         out, acts, tcs, cells, full, h0, c0 = saved[6:13]
         grown = list(saved[13:])
-        return _backward(self, gy, xproj, w_hh, b_hh, w_hr, out, acts, tcs, cells, full, h0,
+        return sequence_backward(self, gy, xproj, w_hh, b_hh, w_hr, out, acts, tcs, cells, full, h0,
                          c0, grown)
-
-
-def _views(out: Any, rows: int, batch: int, width: int, hidden: int, lstm: bool) -> tuple:
-    """The outputs (rows, P), final hidden (batch, P) and cell (batch, H) parts of `out`."""
-    a, b = rows * width, rows * width + batch * width
-    ys = out[:a].reshape(rows, width)
-    hn = out[a:b].reshape(batch, width)
-    cn = out[b:].reshape(batch, hidden) if lstm else None
-    return ys, hn, cn
-
-
-def _finals(finals: list, done: int, batch: int, states: Any, initial: Any, into: Any,
-            starts: list) -> None:
-    """Copies each sequence's final state (the rows `finals` names) into `into`."""
-    for a, b, t in finals:
-        row = starts[t]
-        into[a:b] = states[row + a:row + b]
-    if done < batch:  # sequences with no steps keep their initial state
-        into[done:] = initial[done:]
-
-
-def _check(mode: str, sizes: tuple, batch: int, xproj: Any, h0: Any, c0: Any, w_hh: Any,
-           b_hh: Any, w_hr: Any) -> tuple:
-    """(gate count, hidden size, output width) after checking every shape."""
-    if mode not in GATES:
-        raise ValueError(f"Recurrence: unknown mode {mode!r}, expected one of {sorted(GATES)}")
-    gates = GATES[mode]
-    if w_hh.ndim != 2 or w_hh.shape[0] % gates:
-        raise ValueError(f"Recurrence: {mode} expects w_hh of shape ({gates} * hidden, width), "
-                         f"got {tuple(w_hh.shape)}")
-    hidden = w_hh.shape[0] // gates
-    width = hidden
-    if w_hr is not None:
-        if mode != "LSTM" or w_hr.shape != (w_hh.shape[1], hidden):
-            raise ValueError(f"Recurrence: projections (w_hr) are for LSTM only, of shape "
-                             f"(proj_size, hidden) = ({w_hh.shape[1]}, {hidden}), got "
-                             f"{mode} with {tuple(w_hr.shape)}")
-        width = w_hr.shape[0]
-    if w_hh.shape[1] != width:
-        raise ValueError(f"Recurrence: w_hh of shape {tuple(w_hh.shape)} should have "
-                         f"{width} columns")
-    total = sum(sizes)
-    if xproj.shape != (total, gates * hidden):
-        raise ValueError(f"Recurrence: xproj of shape {tuple(xproj.shape)} does not fit batch "
-                         f"sizes summing to {total} and {gates} * {hidden} gate columns")
-    if any(b > a for a, b in zip(sizes, sizes[1:])) or any(n < 0 for n in sizes) or (
-            sizes and sizes[0] > batch):
-        raise ValueError(f"Recurrence: batch sizes must be non-increasing and at most the "
-                         f"batch {batch}, got {list(sizes)}")
-    for name, state, size in (("h0", h0, width), ("c0", c0, hidden)):
-        if state is not None and state.shape != (batch, size):
-            raise ValueError(f"Recurrence: {name} of shape {tuple(state.shape)}, expected "
-                             f"({batch}, {size})")
-    if b_hh is not None and (mode != "GRU" or b_hh.shape != (gates * hidden,)):
-        raise ValueError(f"Recurrence: b_hh ({gates * hidden},) is a GRU input, got "
-                         f"{tuple(b_hh.shape)} for {mode}")
-    return gates, hidden, width
-
-
-def _gemm_segments(steps: list, starts: list, grown_h: list) -> list:
-    """The steps' previous hidden states as few contiguous blocks: ``(row, n, source,
-    src_row)`` where step rows row..row+n-1 of the gate gradients meet rows src_row.. of
-    `source` ("h0", "ys" or a grown array), merged where both continue each other."""
-    segments: list = []
-    grown = iter(grown_h)
-    for step in steps:
-        n, row = step.n, step.row
-        if step.kind == "init":
-            source, src = "h0", 0
-        elif step.kind == "prev":
-            source, src = "ys", starts[step.prev_t]
-        else:
-            source, src = next(grown), 0
-        if segments:
-            r, m, s, s_row = segments[-1]
-            same = isinstance(s, str) and isinstance(source, str) and s == source
-            if same and src == s_row + m and row == r + m:
-                segments[-1] = (r, m + n, s, s_row)
-                continue
-            if same and src + n == s_row and row + n == r:
-                segments[-1] = (row, m + n, s, src)
-                continue
-        segments.append((row, n, source, src))
-    return segments
-
-
-def _backward(fn: Recurrence, gy: Any, xproj: Any, w_hh: Any, b_hh: Any, w_hr: Any,
-              out: Any, acts: Any, tcs: Any, cells: Any, full: Any, h0: Any, c0: Any,
-              grown: list) -> tuple:
-    """The raw first-order rule: the loop backwards, then the weight gradients in bulk."""
-    xp, backend = fn.xp, fn.backend
-    mode, sizes, batch = fn.mode, fn.batch_sizes, fn.batch
-    need_x, need_h0, need_c0, need_w, need_b, need_r = fn.needs_input_grad
-    lstm, gru = mode == "LSTM", mode == "GRU"
-    rows, gate_cols = xproj.shape
-    hidden = gate_cols // GATES[mode]
-    width = w_hh.shape[1]
-    dtype = xproj.dtype
-    ys, _hn, _cn = _views(out, rows, batch, width, hidden, lstm)
-    gys, ghn, gcn = _views(gy, rows, batch, width, hidden, lstm)
-    steps, _finals_list, starts, _done = _plan(sizes, fn.reverse)
-    grown_h = grown[0::2] if lstm else grown
-    grown_c = iter(grown[1::2]) if lstm else None
-    g_gates = xp.empty((rows, gate_cols), dtype=dtype)  # d loss / d xproj
-    g_hidden = xp.empty((rows, gate_cols), dtype=dtype) if gru else g_gates
-    carry = ghn.copy()  # d loss / d (each sequence's current hidden state)
-    if lstm:
-        carry_c = gcn.copy()
-        g_full = xp.empty((max(sizes, default=0), hidden), dtype=dtype) if w_hr is not None \
-            else None
-        g_proj = xp.empty((rows, width), dtype=dtype) if w_hr is not None else None
-    if gru:
-        carry_z = carry  # the state's direct share (dh * z) ...
-        carry = xp.zeros((batch, width), dtype=dtype)  # ... and its share through W_hh
-    # Each step's previous cell state, for the forget gate's gradient (the forward's views).
-    cps = _previous_cells(steps, starts, cells, c0, grown_c) if lstm else None
-    hps = _previous_hidden(steps, starts, ys, h0, iter(grown_h)) if gru else None
-    with one_blas_thread():  # small GEMMs in sequence: see one_blas_thread
-        for k in range(len(steps) - 1, -1, -1):
-            n, row = steps[k].n, steps[k].row
-            block = slice(row, row + n)
-            # nothing needs the initial state's share of the gradient: skip its GEMM
-            skip_rec = steps[k].kind == "init" and not need_h0
-            if lstm:
-                if w_hr is not None:
-                    dh = xp.add(gys[block], carry[:n], out=g_proj[block])
-                    dh_full = xp.matmul(dh, w_hr, out=g_full[:n])
-                    kernels.recurrent.lstm_cell_grad(backend, dh_full, None, carry_c[:n],
-                                                     carry_c[:n], acts[block], tcs[block],
-                                                     cps[k], g_gates[block])
-                else:
-                    kernels.recurrent.lstm_cell_grad(backend, gys[block], carry[:n],
-                                                     carry_c[:n], carry_c[:n], acts[block],
-                                                     tcs[block], cps[k], g_gates[block])
-            elif gru:
-                kernels.recurrent.gru_cell_grad(backend, (gys[block], carry[:n], carry_z[:n]),
-                                                acts[block], hps[k], carry_z[:n], g_gates[block],
-                                                g_hidden[block])
-            else:
-                kernels.recurrent.rnn_cell_grad(backend, gys[block], carry[:n], ys[block],
-                                                g_gates[block],
-                                                "tanh" if mode == "RNN_TANH" else "relu")
-            if not skip_rec:
-                xp.matmul(g_hidden[block], w_hh, out=carry[:n])
-    g_h0 = None
-    if need_h0:
-        g_h0 = xp.add(carry, carry_z) if gru else carry
-    g_w = None
-    if need_w:
-        segments = _gemm_segments(steps, starts, grown_h)
-        for row, n, source, src in segments:
-            states = {"h0": h0, "ys": ys}.get(source, source) if isinstance(source, str) \
-                else source
-            part = g_hidden[row:row + n].T @ states[src:src + n]
-            g_w = part if g_w is None else xp.add(g_w, part, out=g_w)
-        if g_w is None:
-            g_w = xp.zeros(w_hh.shape, dtype=dtype)
-    g_b = g_hidden.sum(axis=0) if (gru and need_b) else None
-    g_r = None
-    if lstm and need_r:
-        g_r = g_proj.T @ full
-    return (g_gates if need_x else None, g_h0, carry_c if (lstm and need_c0) else None, g_w,
-            g_b, g_r)
-
-
-def _previous_cells(steps: list, starts: list, cells: Any, c0: Any, grown: Any) -> list:
-    """Each step's previous cell state, as the forward loop saw it."""
-    out = []
-    for step in steps:
-        if step.kind == "init":
-            out.append(c0[:step.n])
-        elif step.kind == "prev":
-            out.append(cells[starts[step.prev_t]:starts[step.prev_t] + step.n])
-        else:
-            out.append(next(grown))
-    return out
-
-
-def _previous_hidden(steps: list, starts: list, ys: Any, h0: Any, grown: Any) -> list:
-    """Each step's previous hidden state, as the forward loop saw it."""
-    out = []
-    for step in steps:
-        if step.kind == "init":
-            out.append(h0[:step.n])
-        elif step.kind == "prev":
-            out.append(ys[starts[step.prev_t]:starts[step.prev_t] + step.n])
-        else:
-            out.append(next(grown))
-    return out
 
 
 def sequence_reference(xproj: Tensor, h0: Tensor | None, c0: Tensor | None, w_hh: Tensor,
@@ -399,7 +159,7 @@ def sequence_reference(xproj: Tensor, h0: Tensor | None, c0: Tensor | None, w_hh
         h0 = zeros(batch, width, dtype=dtype, device=device)
     if lstm and c0 is None:
         c0 = zeros(batch, hidden, dtype=dtype, device=device)
-    steps, finals, _starts, done = _plan(tuple(batch_sizes), reverse)
+    steps, ends, _starts, done = plan(tuple(batch_sizes), reverse)
     hs: dict = {}
     cs: dict = {}
     for t, n, row, kind, prev_t, prev_n in steps:
@@ -427,7 +187,7 @@ def sequence_reference(xproj: Tensor, h0: Tensor | None, c0: Tensor | None, w_hh
     for states, initial in ((hs, h0), (cs, c0)):
         if states is cs and not lstm:
             break
-        for a, b, t in sorted(finals):
+        for a, b, t in sorted(ends):
             parts.append(states[t][a:b].reshape(-1))
         if done < batch:
             parts.append(initial[done:].reshape(-1))

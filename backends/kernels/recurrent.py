@@ -52,6 +52,11 @@ def _tanh2(v: str) -> str:
     return f"(acc_t(2) * (one / (one + exp(min(acc_t(-2) * ({v}), cap)))) - one)"
 
 
+def _contiguous(backend: Any, *arrays: Any) -> tuple:
+    """The arrays a kernel indexes by hand (``raw``), C-contiguous (copies only if not)."""
+    return tuple(backend.xp.ascontiguousarray(a) for a in arrays)
+
+
 def _sum(names: list[str], index: str = "") -> str:
     return " + ".join(f"(acc_t){n}{index}" for n in names)
 
@@ -135,6 +140,7 @@ def lstm_cell(backend: Any, xg: Any, hg: Any, c_in: Any, c_out: Any, h_out: Any,
     """
     hidden = c_in.shape[-1]
     if _on_cupy(backend):
+        xg, hg = _contiguous(backend, xg, hg)
         _launch(backend, _kernel(_LSTM, _compute(xg.dtype)), xg, hg, c_in, hidden, c_out, h_out,
                 tc, gates)
         return
@@ -263,7 +269,8 @@ def gru_cell(backend: Any, xg: Any, hg: Any, b_hh: Any, h_in: Any, h_out: Any,
     """
     hidden = h_in.shape[-1]
     if _on_cupy(backend):
-        extra = () if b_hh is None else (b_hh,)
+        xg, hg = _contiguous(backend, xg, hg)
+        extra = () if b_hh is None else _contiguous(backend, b_hh)
         _launch(backend, _kernel(_GRU[b_hh is not None], _compute(xg.dtype)), xg, hg, *extra,
                 h_in, hidden, h_out, acts)
         return

@@ -128,6 +128,10 @@ class RNNBase(Module):
         """The parameters by layer and direction, each list in registration order."""
         return [[getattr(self, n) for n in names] for names in self._all_weights]
 
+    def flatten_parameters(self) -> None:
+        """Does nothing: PyTorch packs the weights into one buffer for cuDNN here; kedja's
+        kernels take the parameters as they are (kept so that PyTorch code runs as is)."""
+
     def reset_parameters(self) -> None:
         """Draws every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
         bound = 1.0 / math.sqrt(self.hidden_size)
