@@ -21,6 +21,8 @@ from .grad_mode import state as _grad_state
 from .tensor_base import _PASS, _SCALARS
 from .tensor_conversion import ConversionMixin
 from .tensor_math import MathMixin
+from .tensor_ops_math import OpsMathMixin
+from .tensor_ops_structure import OpsStructureMixin
 from .tensor_shape import ShapeMixin
 
 def _default_backend() -> backends.Backend:
@@ -31,7 +33,8 @@ def _default_backend() -> backends.Backend:
 TensorBase = _core.TensorBase if _core is not None else _tensor_base.TensorBase
 
 
-class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
+class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
+             OpsStructureMixin):
     """An n-dimensional array that records the operations applied to it for backward.
 
     Args:
@@ -123,10 +126,10 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
                 f"Tensor.data: expected a Tensor, got {type(value).__name__}; to set the raw "
                 "backend array use .array, to copy values in place use .data.copy_(...)"
             )
-        if self.requires_grad and value.array.dtype.kind not in "fc":
+        if self.requires_grad and value.array.dtype.kind != "f":
             raise TypeError(
                 f"Tensor.data: a tensor that requires grad cannot take data of dtype "
-                f"{value.dtype} (floating point only)"
+                f"{value.dtype} (floating point only{_complex_hint(value.array.dtype)})"
             )
         self.array = value.array
         self._backend = value._backend
@@ -154,10 +157,10 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
             raise RuntimeError(
                 "requires_grad_(False): only leaf tensors can stop requiring grad; use .detach()"
             )
-        if requires_grad and self.array.dtype.kind not in "fc":
+        if requires_grad and self.array.dtype.kind != "f":
             raise TypeError(
                 f"requires_grad_: only floating point tensors can require gradients, "
-                f"got dtype {self.array.dtype}"
+                f"got dtype {self.array.dtype}{_complex_hint(self.array.dtype)}"
             )
         self.requires_grad = bool(requires_grad)
         return self
@@ -332,6 +335,15 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
 _FIELDS = tuple(name for name in _tensor_base.TensorBase.__slots__ if name != "__weakref__")
 
 
+def _complex_hint(dtype: Any) -> str:
+    """For a complex dtype, why it cannot require grad and what to do instead."""
+    if dtype.kind != "c":
+        return ""
+    from .function_base import COMPLEX_ADVICE
+
+    return f"; complex tensors cannot require grad: {COMPLEX_ADVICE}"
+
+
 def _weak(t: Tensor) -> Any:
     import weakref
 
@@ -386,6 +398,8 @@ from .ops import unary as _unary  # noqa: E402
 from . import tensor_conversion as _tensor_conversion  # noqa: E402
 from . import tensor_math as _tensor_math  # noqa: E402
 from . import tensor_shape as _tensor_shape  # noqa: E402
+from . import tensor_ops_math as _tensor_ops_math  # noqa: E402
+from . import tensor_ops_structure as _tensor_ops_structure  # noqa: E402
 
 # The mixins' methods need Tensor and the op modules, which import this file: they are bound into
 # the mixin modules here, once loaded, since importing them there would close a circle.
@@ -395,6 +409,8 @@ _tensor_math._reduction, _tensor_math._unary = _reduction, _unary
 _tensor_shape.Tensor, _tensor_shape._lift = Tensor, _lift
 _tensor_shape._indexing, _tensor_shape._shape = _indexing, _shape
 _tensor_base._arith, _tensor_base._lift = _arith, _lift
+_tensor_ops_math.bind(Tensor)
+_tensor_ops_structure.bind(Tensor)
 if _core is not None:
     _core.configure(Tensor=Tensor, lift=_lift, Add=_arith.Add, Sub=_arith.Sub, Mul=_arith.Mul,
                     Div=_arith.Div, Neg=_arith.Neg)
