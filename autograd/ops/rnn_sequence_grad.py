@@ -41,8 +41,8 @@ def _gemm_segments(steps: list, starts: list, grown_h: list) -> list:
 
 
 def sequence_backward(fn: Any, gy: Any, xproj: Any, w_hh: Any, b_hh: Any, w_hr: Any,
-              out: Any, acts: Any, tcs: Any, cells: Any, full: Any, h0: Any, c0: Any,
-              grown: list) -> tuple:
+                      out: Any, acts: Any, tcs: Any, cells: Any, full: Any, h0: Any, c0: Any,
+                      grown: list) -> tuple:
     """The raw first-order rule: the loop backwards, then the weight gradients in bulk."""
     xp, backend = fn.xp, fn.backend
     mode, sizes, batch = fn.mode, fn.batch_sizes, fn.batch
@@ -54,7 +54,7 @@ def sequence_backward(fn: Any, gy: Any, xproj: Any, w_hh: Any, b_hh: Any, w_hr: 
     dtype = xproj.dtype
     ys, _hn, _cn = views(out, rows, batch, width, hidden, lstm)
     gys, ghn, gcn = views(gy, rows, batch, width, hidden, lstm)
-    steps, _finals_list, starts, _done = plan(sizes, fn.reverse)
+    steps, _ends, starts, _done = plan(sizes, fn.reverse)
     grown_h = grown[0::2] if lstm else grown
     grown_c = iter(grown[1::2]) if lstm else None
     g_gates = xp.empty((rows, gate_cols), dtype=dtype)  # d loss / d xproj

@@ -184,7 +184,7 @@ class RNNBase(Module):
             sizes = (batch,) * steps
             data = x.reshape(steps * batch, x.shape[2])
         self._check_dtype(data)
-        h0, c0 = self._initial_states(name, hx, batched, layers, batch, width, lstm)
+        h0, c0 = self._initial_states(name, hx, batched, layers, batch, width, lstm, data.dtype)
         if packed and input.sorted_indices is not None:
             order = input.sorted_indices.array
             h0 = None if h0 is None else h0[:, order]
@@ -249,7 +249,7 @@ class RNNBase(Module):
             )
 
     def _initial_states(self, name: str, hx: Any, batched: bool, layers: int, batch: int,
-                        width: int, lstm: bool) -> tuple:
+                        width: int, lstm: bool, dtype: Any) -> tuple:
         """(h0, c0) as (layers, batch, size) tensors, or None for zeros; checked."""
         if hx is None:
             return None, None
@@ -281,6 +281,9 @@ class RNNBase(Module):
                 shape = expected[i] if batched else (expected[i][0], expected[i][2])
                 got = state.shape if batched else (state.shape[0], state.shape[2])
                 raise RuntimeError(f"{name}: Expected {labels[i]} size {shape}, got {got}")
+            if state.dtype != dtype:
+                raise TypeError(f"{name}: input and hidden tensors are not the same dtype: input "
+                                f"{dtype}, {labels[i]} {state.dtype}")
             states[i] = state
         return states[0], (states[1] if lstm else None)
 

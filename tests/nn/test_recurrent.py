@@ -363,6 +363,11 @@ def test_errors_name_the_layer_and_the_shapes(backend):
     with pytest.raises(TypeError, match="input dtype float64 does not match the parameters' "
                                         "dtype float32"):
         m(ag.zeros(2, 1, 3, dtype="float64", device=backend))
+    with pytest.raises(TypeError, match="input and hidden tensors are not the same dtype: input "
+                                        "float32, hidden\\[1\\] float64"):
+        m(ag.zeros(2, 1, 3, device=backend), (ag.zeros(2, 1, 4, device=backend),
+                                              ag.zeros(2, 1, 4, dtype="float64",
+                                                       device=backend)))
     with pytest.raises(TypeError, match="hx should be a tuple"):
         m(ag.zeros(2, 1, 3, device=backend), ag.zeros(2, 1, 4, device=backend))
     with pytest.raises(RuntimeError, match=r"Expected hidden size \(1, 2, 4\), got"):

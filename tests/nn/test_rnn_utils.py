@@ -157,3 +157,11 @@ def test_no_device_synchronisation():
         padded, lengths = pad_packed_sequence(packed, batch_first=True, total_length=6)
         pad_sequence(seqs)
     assert padded.shape == (3, 6, 3) and lengths.device == "cpu"
+
+
+def test_clipping_is_where_pytorch_code_looks_for_it():
+    import nn
+    import optim
+
+    assert nn.utils.clip_grad_norm_ is optim.clip.clip_grad_norm_
+    assert nn.utils.clip_grad_value_ is optim.clip.clip_grad_value_
