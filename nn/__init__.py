@@ -29,6 +29,10 @@ _EXPORTS = {
     "MaxPool2d": "layers.pooling", "AvgPool2d": "layers.pooling",
     "AdaptiveAvgPool2d": "layers.pooling",
     "ResidualBlock": "layers.residual", "ResNet": "layers.residual",
+    "RNN": "layers.recurrent", "LSTM": "layers.recurrent", "GRU": "layers.recurrent",
+    "RNNBase": "layers.recurrent",
+    "RNNCell": "layers.recurrent_cells", "LSTMCell": "layers.recurrent_cells",
+    "GRUCell": "layers.recurrent_cells", "RNNCellBase": "layers.recurrent_cells",
     "MultiheadAttention": "layers.attention",
     "TransformerEncoderLayer": "layers.transformer",
     "TransformerDecoderLayer": "layers.transformer",
@@ -43,7 +47,7 @@ _EXPORTS = {
 }
 _SUBMODULES = {
     "functional", "init", "losses", "data", "datasets", "train", "history", "ensemble",
-    "callbacks", "checkpoint", "layers",
+    "callbacks", "checkpoint", "layers", "utils",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])

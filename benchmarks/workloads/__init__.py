@@ -15,6 +15,7 @@ WORKLOADS = {
     "memory": "memory",
     "array_ops": "array_ops",
     "gpt": "gpt",
+    "lstm": "lstm",
 }
 
 
