@@ -214,12 +214,7 @@ def build_model(config: dict) -> nn.Module:
 # -- sampling --------------------------------------------------------------------------------
 def _sample(probs: ag.Tensor) -> ag.Tensor:
     """One draw per row of `probs` (N, V): (N, 1) int64 indices."""
-    if hasattr(ag, "multinomial"):
-        return ag.multinomial(probs, 1)
-    # Until ag.multinomial lands: the inverse CDF at one uniform draw per row.
-    u = ag.rand(probs.shape[0], 1, dtype=probs.dtype, device=probs.device)
-    below = ag.cumsum(probs, axis=-1) < u
-    return ag.minimum(below.astype("int64").sum(axis=-1, keepdims=True), probs.shape[-1] - 1)
+    return ag.multinomial(probs, 1)
 
 
 def generate(model: nn.Module, vocab: str, prompt: str, length: int, temperature: float = 1.0,
