@@ -214,7 +214,7 @@ array_dtype(PyObject *t)
 {
     PyObject *data = ((TensorObject *)t)->data;
     if (data == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "Tensor has no array");
+        raise_uninitialised(t, 0, "operator");
         return NULL;
     }
     if (Py_TYPE(data) != dtype_owner)

