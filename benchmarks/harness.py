@@ -249,6 +249,8 @@ def time_columns(impls: dict[str, Impl], ctx: Context, repeats: int | None = Non
     repeats = repeats or ctx.repeats
     min_sample_s = ctx.min_sample_s if min_sample_s is None else min_sample_s
     names = list(impls)
+    if not names:  # e.g. a child asked for a column the workload does not have
+        return {}
     inner = {}
     for name in names:
         impl = impls[name]

@@ -92,7 +92,8 @@ def selected(only: str) -> tuple[list[str], set[str]]:
     if rows:  # a row name such as mlp_b32: run the workload that has it
         prefixes = {"per_op": "per_op", "mlp_b": "mlp", "cnn_": "cnn",
                     "chain_memory": "memory", "chain_": "long_chain",
-                    "adam": "adam", "mlp_memory": "memory", "import": "memory", "ops_": "array_ops"}
+                    "adam": "adam", "mlp_memory": "memory", "import": "memory", "ops_": "array_ops",
+                    "gpt": "gpt", "lstm": "lstm"}
         for n in rows:
             match = [w for pre, w in prefixes.items() if n.startswith(pre)]
             if not match:

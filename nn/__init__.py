@@ -29,6 +29,15 @@ _EXPORTS = {
     "MaxPool2d": "layers.pooling", "AvgPool2d": "layers.pooling",
     "AdaptiveAvgPool2d": "layers.pooling",
     "ResidualBlock": "layers.residual", "ResNet": "layers.residual",
+    "RNN": "layers.recurrent", "LSTM": "layers.recurrent", "GRU": "layers.recurrent",
+    "RNNBase": "layers.recurrent",
+    "RNNCell": "layers.recurrent_cells", "LSTMCell": "layers.recurrent_cells",
+    "GRUCell": "layers.recurrent_cells", "RNNCellBase": "layers.recurrent_cells",
+    "MultiheadAttention": "layers.attention",
+    "TransformerEncoderLayer": "layers.transformer",
+    "TransformerDecoderLayer": "layers.transformer",
+    "TransformerEncoder": "layers.transformer", "TransformerDecoder": "layers.transformer",
+    "Transformer": "layers.transformer",
     # losses (module forms; the functions live in nn.functional)
     "MSELoss": "losses", "L1Loss": "losses", "HuberLoss": "losses",
     "CrossEntropyLoss": "losses", "NLLLoss": "losses", "BCELoss": "losses",
@@ -38,7 +47,7 @@ _EXPORTS = {
 }
 _SUBMODULES = {
     "functional", "init", "losses", "data", "datasets", "train", "history", "ensemble",
-    "callbacks", "checkpoint", "layers", "parallel",
+    "callbacks", "checkpoint", "layers", "parallel", "utils",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])

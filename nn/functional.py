@@ -18,6 +18,7 @@ from autograd.ops import activation as _activation
 from autograd.ops import linalg as _linalg
 from autograd.ops import unary as _unary
 from autograd.ops.arithmetic import where
+from autograd.ops.layer_norm import layer_norm as _layer_norm
 from autograd.tensor import Tensor
 
 from . import arguments
@@ -28,7 +29,7 @@ __all__ = [
     "log_softmax",
     "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "mse_loss", "l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits", "scaled_dot_product_attention",
 ]
 
 
@@ -219,12 +220,7 @@ def layer_norm(
         raise ValueError(
             f"layer_norm: input of shape {input.shape} does not end in normalized_shape {shape}"
         )
-    y, _, _ = _normalize(input, tuple(range(input.ndim - k, input.ndim)), eps)
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
+    return _layer_norm(input, k, weight, bias, eps)  # one fused op (autograd/ops/layer_norm.py)
 
 
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:  # noqa: A002
@@ -289,7 +285,8 @@ def check_indices(op: str, index: Tensor, n: int, what: str) -> tuple[Tensor, An
     return Tensor._make(xp.where(bad, 0, a), index.backend), bad
 
 
-# -- convolution, pooling and losses live with their ops; F re-exports them ------------------
+# -- convolution, pooling, attention and losses live with their ops; F re-exports them -------
+from autograd.ops.attention import scaled_dot_product_attention  # noqa: E402
 from autograd.ops.conv import conv1d, conv2d  # noqa: E402
 from autograd.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402
 

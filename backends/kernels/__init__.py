@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import common
+from . import recurrent as recurrent  # the recurrent cells: kernels.recurrent.lstm_cell, ...
 from .activations import (
     gelu,
     gelu_grad,

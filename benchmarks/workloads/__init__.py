@@ -14,6 +14,8 @@ WORKLOADS = {
     "adam": "adam",
     "memory": "memory",
     "array_ops": "array_ops",
+    "gpt": "gpt",
+    "lstm": "lstm",
 }
 
 

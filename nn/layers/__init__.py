@@ -1,1 +1,2 @@
-"""Layers by family: basic, activation, normalization, conv, pooling, residual."""
+"""Layers by family: basic, activation, normalization, conv, pooling, residual, attention,
+transformer."""

@@ -267,6 +267,8 @@ FUNCTIONS = {
                                                              weight=t([1.0, 2.0])),
     "binary_cross_entropy_with_logits": lambda t: F.binary_cross_entropy_with_logits(
         t([0.5, -0.2]), t([1.0, 0.0]), pos_weight=t([2.0])),
+    "scaled_dot_product_attention": lambda t: F.scaled_dot_product_attention(
+        t(X), t(W.tolist()), t(X), attn_mask=t([[True, False], [True, True]])),
 }
 
 
@@ -321,6 +323,11 @@ BAD_ARGUMENTS = [
     ("nll_loss", lambda: F.nll_loss(X, [0.0, 1.0]), "integer"),
     ("binary_cross_entropy_with_logits",
      lambda: F.binary_cross_entropy_with_logits([0.5], [1.0], weight="a"), "weight"),
+    ("scaled_dot_product_attention",
+     lambda: F.scaled_dot_product_attention(X, X, X, dropout_p="0.1"), "dropout_p"),
+    ("scaled_dot_product_attention",
+     lambda: F.scaled_dot_product_attention(X, X, [[1.0], [2.0], [3.0]]),
+     "source length"),
 ]
 
 
