@@ -22,14 +22,16 @@ from .ops.arithmetic import (
     subtract, true_divide, where,
 )
 from .ops.indexing import *  # noqa: F401,F403
+from .ops.scatter import *  # noqa: F401,F403
+from .ops.scatter_reduce import scatter_reduce
 from .ops.linalg import matmul
 from .ops.reduction import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.unary import *  # noqa: F401,F403
 from .ops.activation import *  # noqa: F401,F403
 from .ops import (
-    activation as _activation, indexing as _indexing, reduction as _reduction, shape as _shape,
-    unary as _unary,
+    activation as _activation, indexing as _indexing, reduction as _reduction, scatter as _scatter,
+    shape as _shape, unary as _unary,
 )
 from .functional import gradients, grad, value_and_grad, vjp, jvp, jacobian, hessian
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -41,6 +43,6 @@ __all__ = [
     "gradients", "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian",
     "GradcheckError", "gradcheck", "gradgradcheck",
     *_reduction.__all__, *_shape.__all__, *_indexing.__all__, *_unary.__all__,
-    *_activation.__all__,
+    *_activation.__all__, *_scatter.__all__, "scatter_reduce",
 ]
 # `autograd.testing` (hypothesis strategies) is imported explicitly: hypothesis is optional.

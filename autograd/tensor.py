@@ -17,9 +17,10 @@ import backends
 
 from . import tensor_base as _tensor_base
 from ._native import core as _core
-from .grad_mode import state as _grad_state
 from .tensor_base import _PASS, _SCALARS
 from .tensor_conversion import ConversionMixin
+from .tensor_inplace import InplaceMixin
+from .tensor_select import SelectMixin
 from .tensor_math import MathMixin
 from .tensor_shape import ShapeMixin
 
@@ -31,7 +32,7 @@ def _default_backend() -> backends.Backend:
 TensorBase = _core.TensorBase if _core is not None else _tensor_base.TensorBase
 
 
-class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
+class Tensor(TensorBase, MathMixin, ShapeMixin, SelectMixin, ConversionMixin, InplaceMixin):
     """An n-dimensional array that records the operations applied to it for backward.
 
     Args:
@@ -79,10 +80,6 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
     @property
     def ndim(self) -> int:
         return self.array.ndim
-
-    @property
-    def size(self) -> int:
-        return int(self.array.size)
 
     @property
     def dtype(self) -> Any:
@@ -258,32 +255,7 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, "__ge__")
 
-    # -- in place (``x[i] = v``, in tensor_shape.py, also rebinds through `_rebind`) ------------
-    def _inplace(self, op: Callable[..., Tensor], ufunc: str, other: Any) -> Tensor:
-        """``self op= other``: recorded out of place where autograd needs it, else in memory."""
-        other = _lift(other, self)
-        recorded = _grad_state.enabled and (
-            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
-        )
-        if not recorded:
-            b = other.array if isinstance(other, Tensor) else other
-            if isinstance(other, Tensor) and other._backend is not self._backend:
-                _fn._raise_device_mismatch(op, (self, other))
-            getattr(self.xp, ufunc)(self.array, b, out=self.array, casting="same_kind")
-            self._version[0] += 1
-            return self
-        if self.grad_fn is None and self.requires_grad:
-            raise RuntimeError(
-                f"in-place {ufunc} on a leaf tensor that requires grad (shape {self.shape}, "
-                f"dtype {self.dtype}) would change it behind autograd's back; wrap the update "
-                "in `with no_grad():` or use an out-of-place operation"
-            )
-        result = op(self, other)
-        if result.dtype != self.dtype:
-            result = result.astype(self.dtype)
-        self._rebind(result)
-        return self
-
+    # -- in place: the mechanism and the ``foo_`` methods are in tensor_inplace.py -------------
     def _rebind(self, result: Tensor) -> None:
         # The old array stays untouched for whatever saved it, so no version bump is needed.
         # The new array gets the result's counter: the old one belongs to the old array and
@@ -307,25 +279,6 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin):
 
     def __ipow__(self, other: Any) -> Tensor:
         return self._inplace(Tensor.__pow__, "power", other)
-
-    def zero_(self) -> Tensor:
-        """Fills with zeros in place (not recorded)."""
-        self.array[...] = 0
-        self._version[0] += 1
-        return self
-
-    def fill_(self, value: float) -> Tensor:
-        """Fills with `value` in place (not recorded)."""
-        self.array[...] = value
-        self._version[0] += 1
-        return self
-
-    def copy_(self, src: Any) -> Tensor:
-        """Copies `src` into this tensor's memory in place (not recorded)."""
-        src = _lift(src, self)
-        self.array[...] = src.array if isinstance(src, Tensor) else src
-        self._version[0] += 1
-        return self
 
 
 #: Tensor's fields, as the Python reference declares them (the C core's members share the names).
@@ -375,15 +328,21 @@ def _lift(other: Any, like: Tensor, scalar_ok: bool = True) -> Any:
 
 _PASS.add(Tensor)
 
-from . import function as _fn  # noqa: E402  (ops need Tensor defined first)
+from . import function as _fn  # noqa: E402, F401  (ops need Tensor defined first)
 from .ops import activation as _activation  # noqa: E402
 from .ops import arithmetic as _arith  # noqa: E402
 from .ops import indexing as _indexing  # noqa: E402
+from .ops import indexing_torch as _indexing_torch  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
+from .ops import views as _views  # noqa: E402
 from . import tensor_conversion as _tensor_conversion  # noqa: E402
+from . import tensor_inplace as _tensor_inplace  # noqa: E402
+from . import tensor_select as _tensor_select  # noqa: E402
+from .ops import scatter as _scatter  # noqa: E402
+from .ops import scatter_reduce as _scatter_reduce  # noqa: E402
 from . import tensor_math as _tensor_math  # noqa: E402
 from . import tensor_shape as _tensor_shape  # noqa: E402
 
@@ -392,9 +351,17 @@ from . import tensor_shape as _tensor_shape  # noqa: E402
 _tensor_conversion.Tensor, _tensor_conversion._unary = Tensor, _unary
 _tensor_math.Tensor, _tensor_math._activation, _tensor_math._arith = Tensor, _activation, _arith
 _tensor_math._reduction, _tensor_math._unary = _reduction, _unary
+_tensor_math._shape, _tensor_math._indexing = _shape, _indexing
 _tensor_shape.Tensor, _tensor_shape._lift = Tensor, _lift
 _tensor_shape._indexing, _tensor_shape._shape = _indexing, _shape
+_tensor_shape._indexing_torch, _tensor_shape._views = _indexing_torch, _views
+_tensor_shape._unary = _unary
 _tensor_base._arith, _tensor_base._lift = _arith, _lift
+_tensor_inplace.Tensor, _tensor_inplace._lift, _tensor_inplace._unary = Tensor, _lift, _unary
+_tensor_inplace._arith, _tensor_inplace._shape = _arith, _shape
+_tensor_select.Tensor, _tensor_select._arith = Tensor, _arith
+_tensor_select._scatter, _tensor_select._scatter_reduce = _scatter, _scatter_reduce
+_tensor_inplace.install(Tensor)  # every out-of-place `foo` with an in-place form gets `foo_`
 if _core is not None:
     _core.configure(Tensor=Tensor, lift=_lift, Add=_arith.Add, Sub=_arith.Sub, Mul=_arith.Mul,
                     Div=_arith.Div, Neg=_arith.Neg)

@@ -147,10 +147,14 @@ class GetItem(Function):
         self.in_shape = x.shape
         if arrays:
             self.save_for_backward(*arrays)
+        index = _assemble(self.parts, arrays)
         try:
-            return x[_assemble(self.parts, arrays)]
+            y = x[index]
         except IndexError as e:
             raise IndexError(f"getitem: {e} (tensor shape {tuple(x.shape)})") from None
+        if type(y) is not type(x):  # NumPy gives a scalar copy for one element: a 0-d view
+            y = x[index + (Ellipsis,)]
+        return y
 
     def backward(self, gy):
         arrays = [a.array for a in self.saved_tensors]

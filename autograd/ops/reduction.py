@@ -355,7 +355,7 @@ def softmax(x: Tensor, axis: Any = -1) -> Tensor:
 def _arg_reduce(name: str, x: Tensor, axis: Any, keepdims: bool) -> Tensor:
     if axis is not None and not isinstance(axis, int):
         raise TypeError(f"{name}: axis must be None or an int, got {axis!r}")
-    empty = x.size == 0 if axis is None else x.shape[_axes(axis, x.ndim)[0]] == 0
+    empty = x.numel() == 0 if axis is None else x.shape[_axes(axis, x.ndim)[0]] == 0
     if empty:
         raise ValueError(
             f"{name}: cannot reduce a tensor of shape {x.shape} over axis {axis}: a reduced "
