@@ -35,13 +35,14 @@ from .ops import (
 )
 from .functional import gradients, grad, value_and_grad, vjp, jvp, jacobian, hessian
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .config import show_config
 
 __all__ = [
     "Function", "Tensor", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
     "add", "div", "divide", "maximum", "minimum", "mul", "multiply", "neg", "negative", "pow",
     "power", "sub", "subtract", "true_divide", "where", "matmul", *_creation_all,
     "gradients", "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian",
-    "GradcheckError", "gradcheck", "gradgradcheck",
+    "GradcheckError", "gradcheck", "gradgradcheck", "show_config",
     *_reduction.__all__, *_shape.__all__, *_indexing.__all__, *_unary.__all__,
     *_activation.__all__, *_scatter.__all__, "scatter_reduce",
 ]

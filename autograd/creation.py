@@ -1,8 +1,9 @@
 """Tensor creation: `tensor`, `zeros`, `ones`, `full`, `arange`, `linspace`, `eye`, random draws.
 
-Every function takes ``dtype=`` (float32 unless said otherwise), ``device=`` (the default backend
-unless given) and ``requires_grad=``. Random draws come from the backend's generator, which
-`manual_seed` seeds for every backend at once.
+Every creation function takes ``dtype=`` (float32 unless said otherwise), ``device=`` (the
+default backend unless given) and ``requires_grad=``, as in PyTorch (`from_dlpack` shares memory
+as it finds it, so it takes ``device=`` only). Random draws come from the backend's generator,
+which `manual_seed` seeds for every backend at once.
 """
 
 from __future__ import annotations
@@ -50,11 +51,21 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     return t
 
 
-def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    """`data` itself if it is already a matching Tensor, else a new tensor."""
+def as_tensor(data: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """`data` itself if it is already a matching Tensor, else a new tensor (sharing memory with
+    a host array where dtype and device allow).
+
+    ``requires_grad=True`` is ``as_tensor(data, dtype, device).requires_grad_()``: it marks the
+    result, which is `data` itself when that already matched.
+    """
     if isinstance(data, Tensor) and (device is None or backends.get(device) is data.backend):
-        return data if dtype is None else data.astype(dtype)
-    return Tensor(data, dtype=dtype, device=device)
+        t = data if dtype is None else data.astype(dtype)
+    else:
+        t = Tensor(data, dtype=dtype, device=device)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def zeros(*shape: Any, dtype: Any = _FLOAT, device: Any = None,
@@ -71,10 +82,11 @@ def ones(*shape: Any, dtype: Any = _FLOAT, device: Any = None,
     return _finish(backend.xp.ones(_shape(shape), dtype=dtype), backend, requires_grad)
 
 
-def empty(*shape: Any, dtype: Any = _FLOAT, device: Any = None) -> Tensor:
+def empty(*shape: Any, dtype: Any = _FLOAT, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor (its values are whatever the memory held)."""
     backend = backends.get(device)
-    return _finish(backend.xp.empty(_shape(shape), dtype=dtype), backend, False)
+    return _finish(backend.xp.empty(_shape(shape), dtype=dtype), backend, requires_grad)
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = _FLOAT, device: Any = None,
@@ -125,11 +137,16 @@ def randn(*shape: Any, dtype: Any = _FLOAT, device: Any = None,
     return _finish(backend.normal(0.0, 1.0, _shape(shape), dtype), backend, requires_grad)
 
 
-def randint(low: int, high: int, shape: Any, device: Any = None) -> Tensor:
-    """Integer draws from [low, high) as int64."""
+def randint(low: int, high: int, shape: Any, dtype: Any = "int64", device: Any = None,
+            requires_grad: bool = False) -> Tensor:
+    """Integer draws from [low, high), stored as `dtype` (int64 unless given; a floating dtype
+    holds the same whole numbers, and only a floating result can require grad)."""
     backend = backends.get(device)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return _finish(backend.integers(low, high, shape), backend, False)
+    draws = backend.integers(low, high, shape)
+    if draws.dtype != backend.xp.dtype(dtype):
+        draws = draws.astype(dtype)
+    return _finish(draws, backend, requires_grad)
 
 
 def _like(x: Tensor, dtype: Any, device: Any) -> tuple:

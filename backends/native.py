@@ -5,7 +5,8 @@ Two extensions exist: `autograd._ccore` (the per-op machinery; see autograd/_nat
 when `pip install` built it (it needs a C compiler), unless ``KEDJA_PURE_PYTHON=1`` is set,
 and unless it was built from other sources than the C files in its ``csrc/`` folder (an
 editable install whose C files changed since: a warning says to rebuild). Otherwise the Python
-code runs; both give the same results.
+code runs. Both cores give the same bits; the host loops do too, but for two that round
+differently (docs/kernels.md, "Host C loops"). `ag.show_config()` says which code runs and why.
 """
 
 from __future__ import annotations
@@ -35,18 +36,24 @@ def source_hash(folder: Path) -> str | None:
     return digest.hexdigest()[:16]
 
 
+#: Why each extension `load` was asked for runs or not, by module name (`ag.show_config()`).
+reasons: dict[str, str] = {}
+
+
 def load(name: str, sources: Path, abi: int) -> ModuleType | None:
     """The extension module `name` built from the C files in `sources`, or None (see the
-    module docstring).
+    module docstring); `reasons[name]` says why.
 
     `abi` is what the Python side expects of it (its ``ABI`` constant); setup.py compiles the
     sources' hash into its ``SOURCE_HASH``.
     """
     if pure_python():
+        reasons[name] = "KEDJA_PURE_PYTHON is set"
         return None
     try:
         module = importlib.import_module(name)
-    except ImportError:
+    except ImportError as error:
+        reasons[name] = f"not built (no C compiler at install time?): {error}"
         return None
     expected = source_hash(sources)
     if module.ABI != abi or (expected is not None and module.SOURCE_HASH != expected):
@@ -56,7 +63,10 @@ def load(name: str, sources: Path, abi: int) -> ModuleType | None:
             RuntimeWarning,
             stacklevel=2,
         )
+        reasons[name] = (f"stale build: built from other sources than those in {sources} "
+                         "(rebuild with `pip install -e .`)")
         return None
+    reasons[name] = f"{Path(module.__file__).name}, built from the current sources"
     return module
 
 

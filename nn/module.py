@@ -296,13 +296,28 @@ class Module(MembersMixin, StateDictMixin, ReprMixin):
                 p.grad.zero_()
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
-        """Calls ``fn(module)`` on every submodule (children first) and on self; returns self.
+        """Calls ``fn(module)`` on every submodule, then on self; returns self.
+
+        PyTorch's order: each child's subtree in registration order, children before their
+        parent (post-order). As in PyTorch, a module registered under two parents is visited
+        under each (a module is skipped only where it would be its own ancestor).
 
             >>> model.apply(lambda m: nn.init.zeros_(m.bias) if isinstance(m, nn.Linear)
             ...             else None)
         """
-        for module in reversed(list(self.modules())):
-            fn(module)
+        # Iterative post-order: each entry is a module and the children it has yet to visit.
+        stack = [(self, iter(list(self.children())))]
+        path = {id(self)}
+        while stack:
+            module, pending = stack[-1]
+            child = next(pending, None)
+            if child is None:
+                stack.pop()
+                path.discard(id(module))
+                fn(module)
+            elif id(child) not in path:
+                path.add(id(child))
+                stack.append((child, iter(list(child.children()))))
         return self
 
     # -- devices and dtypes ---------------------------------------------------------------------

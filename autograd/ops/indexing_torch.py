@@ -18,15 +18,18 @@ from .indexing import GetItem, GetItemAdvanced, SetItem, _assemble, _parse_index
 
 def _host_scalar_ints(index: Any) -> Any:
     """0-d integer tensors on the host as ints (PyTorch selects with them, as with ints)."""
-    items = index if isinstance(index, tuple) else (index,)
-    if not any(isinstance(i, Tensor) and i.ndim == 0 for i in items):
+    items = index if type(index) is tuple else (index,)
+    for i in items:
+        if isinstance(i, Tensor) and i.array.ndim == 0:
+            break
+    else:
         return index
     out = tuple(
         int(i.item()) if isinstance(i, Tensor) and i.ndim == 0 and i.dtype.kind in "iu"
         and not i.backend.is_device else i
         for i in items
     )
-    return out if isinstance(index, tuple) else out[0]
+    return out if type(index) is tuple else out[0]
 
 
 def _split(parts: tuple, arrays: list) -> tuple | None:
@@ -40,25 +43,28 @@ def _split(parts: tuple, arrays: list) -> tuple | None:
     """
     if not arrays:
         return None
-
-    def scalar(p: Any) -> bool:
+    # One letter per part: s for an integer (or 0-d integer array), a for an index array, o
+    # for anything else; the rules differ only with both s and a present.
+    kinds = []
+    for p in parts:
         if type(p) is int:
-            return True
-        return type(p) is _Slot and arrays[p.k].ndim == 0 and arrays[p.k].dtype.kind in "iu"
-
-    advanced = [k for k, p in enumerate(parts) if type(p) is _Slot and not scalar(p)]
-    if not advanced or not any(scalar(p) for p in parts):
+            kinds.append("s")
+        elif type(p) is _Slot:
+            a = arrays[p.k]
+            kinds.append("s" if a.ndim == 0 and a.dtype.kind in "iu" else "a")
+        else:
+            kinds.append("o")
+    kinds = "".join(kinds)
+    if "s" not in kinds or "a" not in kinds:
         return None
-    others = [k for k, p in enumerate(parts) if not scalar(p)]
-    ranks = [others.index(k) for k in advanced]
-    torch_adjacent = ranks == list(range(ranks[0], ranks[0] + len(ranks)))
-    group = [k for k, p in enumerate(parts) if scalar(p) or type(p) is _Slot]
-    numpy_adjacent = group == list(range(group[0], group[-1] + 1))
+    numpy_adjacent = "o" not in kinds.strip("o")
+    torch_adjacent = "o" not in kinds.replace("s", "").strip("o")
     if numpy_adjacent or not torch_adjacent:
         return None
+
     select, select_arrays, rest, rest_arrays = [], [], [], []
-    for p in parts:
-        if scalar(p):
+    for p, kind in zip(parts, kinds):
+        if kind == "s":
             if type(p) is _Slot:
                 select.append(_Slot(len(select_arrays)))
                 select_arrays.append(arrays[p.k])

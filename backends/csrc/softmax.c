@@ -1,10 +1,13 @@
-/* Softmax cross-entropy over the rows of (N, C) logits with class-index targets, forward and
- * gradient, one pass over each row (backends/kernels/softmax.py has the NumPy bodies).
+/* Softmax cross-entropy over the rows of float32 (N, C) logits with class-index targets,
+ * forward and gradient, one pass over each row (backends/kernels/softmax.py has the NumPy
+ * bodies).
  *
  * Unlike the other loops these cannot give NumPy's bits: NumPy's exp and log are its own SIMD
- * routines. They compute in double (exp, log and the row sums) and round once to the logits'
- * dtype, so they are as accurate as the NumPy bodies or more, and agree with them to a few
- * units in the last place of float32. */
+ * routines. They compute in double (exp, log and the row sums) and round once to float32, so
+ * they are more accurate than the float32 NumPy bodies and agree with them to within 8 float32
+ * epsilons (docs/kernels.md; tests/backends/test_results_agree.py holds them to it). Float64
+ * logits take the NumPy body: in double this loop's row sums (in order) would be no more
+ * accurate than NumPy's pairwise ones, only different. */
 #include <math.h>
 
 #include "host_kernels.h"
@@ -53,7 +56,6 @@ in_range(const long long *target, Py_ssize_t n, Py_ssize_t c)
     }
 
 XENT(float, xent_f)
-XENT(double, xent_d)
 
 /* gx[n, c] = scale[n] softmax(x)[n, c] - hot[n] (c == target[n]); `scale` and `hot` hold one
  * value per row, or one for all (a stride of 0). Returns 1, writing nothing, where a target is
@@ -79,7 +81,6 @@ XENT(double, xent_d)
     }
 
 XENT_GRAD(float, xent_grad_f)
-XENT_GRAD(double, xent_grad_d)
 
 /* A C-contiguous buffer of `obj` of `kind` ('f', 'd', or 'q' for int64) and `count` items. */
 static int
@@ -100,16 +101,16 @@ flat(PyObject *obj, Array *a, char kind, Py_ssize_t count, int writable, const c
     return 0;
 }
 
-/* The (N, C) shape of the logits `x`, and its dtype kind. */
+/* The (N, C) shape of the float32 logits `x`, and its dtype kind. */
 static int
 logits(PyObject *obj, Array *x, Py_ssize_t *n, Py_ssize_t *c, char *k)
 {
     if (get_contiguous(obj, x, 0) < 0)
         return -1;
     *k = kind_of(x);
-    if ((*k != 'f' && *k != 'd') || x->view.ndim != 2 || x->view.shape[1] < 1) {
+    if (*k != 'f' || x->view.ndim != 2 || x->view.shape[1] < 1) {
         PyErr_SetString(PyExc_TypeError,
-                        "softmax_xent: float32 or float64 logits of shape (N, C), C >= 1");
+                        "softmax_xent: float32 logits of shape (N, C), C >= 1");
         return -1;
     }
     *n = x->view.shape[0];
@@ -134,10 +135,7 @@ host_softmax_xent(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         flat(args[3], &lt, k, n, 1, "log_total") < 0 || flat(args[4], &nll, k, n, 1, "nll") < 0)
         goto done;
     Py_BEGIN_ALLOW_THREADS
-    if (k == 'f')
-        bad = xent_f(x.view.buf, t.view.buf, shift.view.buf, lt.view.buf, nll.view.buf, n, c);
-    else
-        bad = xent_d(x.view.buf, t.view.buf, shift.view.buf, lt.view.buf, nll.view.buf, n, c);
+    bad = xent_f(x.view.buf, t.view.buf, shift.view.buf, lt.view.buf, nll.view.buf, n, c);
     Py_END_ALLOW_THREADS
     result = PyBool_FromLong(!bad);
 done:
@@ -185,14 +183,8 @@ host_softmax_xent_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs
     }
     if (n > 0) {
         Py_BEGIN_ALLOW_THREADS
-        if (k == 'f')
-            bad = xent_grad_f(x.view.buf, t.view.buf, shift.view.buf, lt.view.buf,
-                              scale.view.buf, scale_step, hot.view.buf, hot_step, gx.view.buf,
-                              n, c);
-        else
-            bad = xent_grad_d(x.view.buf, t.view.buf, shift.view.buf, lt.view.buf,
-                              scale.view.buf, scale_step, hot.view.buf, hot_step, gx.view.buf,
-                              n, c);
+        bad = xent_grad_f(x.view.buf, t.view.buf, shift.view.buf, lt.view.buf, scale.view.buf,
+                          scale_step, hot.view.buf, hot_step, gx.view.buf, n, c);
         Py_END_ALLOW_THREADS
     }
     if (bad) {

@@ -9,9 +9,10 @@ import numpy as np
 
 from ..native import host_kernels
 from . import common
-from .common import _C_NAMES, C_FLOATS, CudaSpec, _compute, _kernel, _launch, _new, _on_cupy
+from .common import _C_NAMES, CudaSpec, _compute, _kernel, _launch, _new, _on_cupy
 
 _reductions: dict = {}
+_FLOAT32 = np.dtype(np.float32)
 
 
 def _sum_exp_kernel(compute: str) -> Any:
@@ -55,9 +56,13 @@ def log_softmax_stats(backend: Any, x: Any, axis: int = 1) -> tuple:
 
 def _host_rows(backend: Any, x: Any, target: Any) -> bool:
     """Whether the C loops of softmax.c take these operands: built, host NumPy arrays, logits
-    (N, C >= 1) C-contiguous in float32/float64 and int64 class indices, contiguous."""
+    (N, C >= 1) C-contiguous in float32 and int64 class indices, contiguous.
+
+    Float32 only: the loops compute in double, more accurately than the float32 NumPy body
+    (they agree to 4 units in the last place). Float64 logits take the NumPy body, so float64
+    results are the same bits with and without the C loops."""
     return (host_kernels is not None and backend.name == "numpy" and x.ndim == 2
-            and x.shape[1] > 0 and x.dtype in C_FLOATS and x.flags.c_contiguous
+            and x.shape[1] > 0 and x.dtype == _FLOAT32 and x.flags.c_contiguous
             and type(target) is np.ndarray and target.dtype == np.int64
             and target.flags.c_contiguous and target.size == x.shape[0])
 
@@ -68,8 +73,9 @@ def softmax_xent_nll(backend: Any, x: Any, target: Any) -> tuple | None:
     target[n]]`` (N,). None where a target is out of [0, C) (the caller's general path then
     ignores or reports it) and on a device (whose range check would read device memory).
 
-    The C loop (backends/csrc/softmax.c) does it in one pass per row, in double; the NumPy body
-    in ~12 array operations, float32 throughout (they agree to float32 rounding).
+    The C loop (backends/csrc/softmax.c, float32 logits) does it in one pass per row, in
+    double; the NumPy body in ~12 array operations in the logits' dtype (in float32 the two
+    agree to 4 units in the last place of max(1, |value|); see docs/kernels.md).
     """
     if backend.is_device:
         return None
@@ -141,7 +147,7 @@ def softmax_xent_grad(backend: Any, x: Any, shift: Any, log_total: Any, target: 
     if (smooth is None and target.ndim == 2 and _host_rows(backend, x, target[:, 0])
             and getattr(scale, "dtype", None) == x.dtype
             and getattr(hot, "dtype", None) == x.dtype):
-        # The C loop (backends/csrc/softmax.c): one pass, in double.
+        # The C loop (backends/csrc/softmax.c): one pass, in double (float32 logits only).
         gx = xp.empty(x.shape, dtype=x.dtype)
         host_kernels.softmax_xent_grad(x, target, shift, log_total, scale, hot, gx)
         return gx

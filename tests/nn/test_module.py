@@ -250,11 +250,12 @@ def test_to_device(backend):
         net.to("no-such-thing")
 
 
-def test_apply_visits_children_first(backend):
+def test_apply_visits_children_first_in_pytorchs_order(backend):
     net = Net()
     seen = []
-    net.apply(lambda m: seen.append(type(m).__name__))
-    assert seen[-1] == "Net" and seen.index("Linear") < seen.index("Sequential")
+    net.apply(seen.append)
+    # PyTorch: each child's subtree in registration order, every module after its children
+    assert seen == [net.fc1, net.body[0], net.body[1], net.body[2], net.body, net.fc2, net]
 
     def zero_bias(m):
         if isinstance(m, nn.Linear):
@@ -262,6 +263,20 @@ def test_apply_visits_children_first(backend):
 
     net.apply(zero_bias)
     assert float(abs(net.fc2.bias).sum()) == 0
+
+
+def test_apply_visits_a_shared_module_under_each_parent_as_pytorch_does():
+    shared = nn.Linear(2, 2)
+    left, right = nn.Sequential(shared, nn.ReLU()), nn.Sequential(shared)
+    root = nn.Sequential(left, right, nn.Tanh())
+    seen = []
+    assert root.apply(seen.append) is root
+    assert seen == [shared, left[1], left, shared, right, root[2], root]
+    loop = nn.Sequential(nn.Linear(1, 1))
+    loop.again = loop  # its own child: visited once, not forever
+    seen.clear()
+    loop.apply(seen.append)
+    assert seen == [loop[0], loop]
 
 
 def test_repr_tree(backend):

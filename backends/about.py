@@ -1,0 +1,107 @@
+"""What the array side of kedja runs on: NumPy and its BLAS, CuPy and its GPUs, the host C loops
+and host threads. `describe()` gathers it for `autograd.show_config()`.
+
+Everything here is cheap and never fails: a piece that cannot be found reads None.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import os
+
+import numpy as np
+
+from . import host_threads, native
+
+#: The environment variables kedja reads (shown where set).
+ENVIRONMENT = ("KEDJA_DEVICE", "KEDJA_PURE_PYTHON", "KEDJA_HOST_THREADS",
+               "KEDJA_MALLOC_TOP_PAD", "KEDJA_TEST_BACKENDS")
+
+
+def _openblas_runtime() -> dict:
+    """OpenBLAS's kernel set chosen at run time (e.g. 'SkylakeX') and its thread count, read
+    from the library NumPy loaded (Linux: found in /proc/self/maps); {} elsewhere."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({ln.split()[-1] for ln in maps if "openblas" in ln.lower()})
+    except OSError:
+        return {}
+    for path in paths:
+        if not path.startswith("/"):
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        # NumPy's wheels (scipy-openblas) name them scipy_openblas_get_corename64_ and so on.
+        for prefix, suffix in ((p, s) for p in ("", "scipy_") for s in ("", "64_", "_64")):
+            core = getattr(lib, f"{prefix}openblas_get_corename{suffix}", None)
+            threads = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
+            if core is None or threads is None:
+                continue
+            core.restype, threads.restype = ctypes.c_char_p, ctypes.c_int
+            return {"core": core().decode(errors="replace"), "threads": int(threads())}
+    return {}
+
+
+def blas() -> dict | None:
+    """The BLAS NumPy was built with (``name``, ``version``) and, for OpenBLAS, the kernels it
+    picked for this CPU (``core``) and its ``threads``; None where NumPy does not say."""
+    try:
+        info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    except Exception:  # noqa: BLE001 - older NumPy or another build: unknown
+        return None
+    result = {"name": info.get("name"), "version": info.get("version")}
+    if "openblas" in str(result["name"]).lower():
+        result.update(_openblas_runtime())
+    return result
+
+
+def cupy_version() -> str | None:
+    """CuPy's version where it imports, else None (importing CuPy takes about a second)."""
+    if importlib.util.find_spec("cupy") is None:
+        return None
+    try:
+        import cupy
+    except Exception:  # noqa: BLE001 - installed but broken: reported as absent
+        return None
+    return str(cupy.__version__)
+
+
+def cuda_devices() -> list[str]:
+    """``cuda:N`` for every GPU CuPy can use (none without CuPy or a driver)."""
+    import backends
+
+    if "cupy" not in backends.available():
+        return []
+    import cupy
+
+    return [f"cuda:{i}" for i in range(cupy.cuda.runtime.getDeviceCount())]
+
+
+def host_kernels() -> dict:
+    """Whether the host C loops run, why, and which kernels the extension holds."""
+    module = native.host_kernels
+    names = sorted(n for n in dir(module) if not n.startswith("_") and n not in
+                   ("ABI", "SOURCE_HASH")) if module is not None else []
+    return {"running": "C" if module is not None else "NumPy",
+            "why": native.reasons.get("backends._host_kernels", "not loaded"),
+            "kernels": names}
+
+
+def describe() -> dict:
+    """The array side's configuration (see the module docstring)."""
+    import backends
+
+    return {
+        "numpy": np.__version__,
+        "blas": blas(),
+        "cupy": cupy_version(),
+        "host_kernels": host_kernels(),
+        "host_threads": host_threads.enabled(),
+        "backends": backends.available(),
+        "devices": ["cpu", *cuda_devices(), "fake"],
+        "default_device": backends.default().device,
+        "environment": {k: os.environ[k] for k in ENVIRONMENT if k in os.environ},
+    }
