@@ -108,6 +108,17 @@ class ConversionMixin:
             out = _unary.clone(self)
         return out
 
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """With a dtype, this tensor cast to it (PyTorch's ``x.type(torch.int32)``); without,
+        PyTorch's name of the tensor type (``"torch.FloatTensor"``, ``"torch.cuda.LongTensor"``)."""
+        if dtype is not None:
+            if isinstance(dtype, str) and dtype.startswith("torch."):
+                dtype = _TYPE_DTYPES.get(dtype.rsplit(".", 1)[-1], dtype)
+            return _unary.astype(self, dtype)
+        name = _TYPE_NAMES.get(self.array.dtype.name, self.array.dtype.name)
+        place = "cuda." if self._backend.is_device else ""
+        return f"torch.{place}{name}"
+
     def type_as(self, other: Tensor) -> Tensor:
         """This tensor cast to `other`'s dtype."""
         return _unary.astype(self, other.dtype)
@@ -164,6 +175,14 @@ class ConversionMixin:
         # NumPy's own dtype (on the same line, or wrapped onto the next) gives way to ours.
         body = _NUMPY_DTYPE.sub("", body).replace("\n", "\n ")  # "tensor(" is one wider
         return f"tensor({body}, {', '.join(extras)})"
+
+
+#: PyTorch's tensor type names by dtype, for ``x.type()``.
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
+               "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+               "bool": "BoolTensor"}
+_TYPE_DTYPES = {name: dtype for dtype, name in _TYPE_NAMES.items()}
 
 
 def _device_of(obj: Any) -> Any:

@@ -77,7 +77,9 @@ class MathMixin:
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
         """Each element limited to [min, max]; the bounds may be numbers or tensors (a tensor
         bound gets the gradient where it is the result, the element where it lies inside)."""
-        if _is_operand(min) or _is_operand(max):
+        if _is_operand(min) or _is_operand(max) or (
+                min is not None and max is not None and min > max):
+            # Tensor bounds, or min > max (PyTorch then gives max everywhere): as two wheres.
             out = self
             if min is not None:
                 out = _arith.where(out < min, min, out)

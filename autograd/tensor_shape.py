@@ -237,7 +237,10 @@ class ShapeMixin:
         """Reverses the order along `dims` (``x.flip(0)``, ``x.flip((0, 1))``)."""
         if not dims or dims == (None,):
             return _shape.flip(self)
-        return _shape.flip(self, dims_tuple(dims, "flip"))
+        axes = [wrap_dim(d, self.ndim, "flip") for d in dims_tuple(dims, "flip")]
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"flip: dims {dims_tuple(dims, 'flip')} name a dim more than once")
+        return _shape.flip(self, tuple(axes)) if self.ndim else _shape.reshape(self, ())
 
     # -- splitting --------------------------------------------------------------------------------
     def split(self, split_size_or_sections: Any, dim: int | None = None, *,

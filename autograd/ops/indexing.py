@@ -31,8 +31,8 @@ def _is_int(obj: Any) -> bool:
     owner = backends.backend_of_array(obj)
     if owner is not None and owner.is_device:
         return False  # device data stays an array: reading it as an int would synchronise
-    dtype = getattr(obj, "dtype", None)
-    return dtype is not None and dtype.kind in "iu" and getattr(obj, "ndim", 1) == 0
+    kind = getattr(getattr(obj, "dtype", None), "kind", None)  # None for foreign dtypes
+    return kind is not None and kind in "iu" and getattr(obj, "ndim", 1) == 0
 
 
 class _Slot:

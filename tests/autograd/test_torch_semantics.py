@@ -323,3 +323,22 @@ def test_shape_methods_take_the_axis_alias(backend) -> None:
     assert x.squeeze(axis=0).shape == (4, 6)
     with pytest.raises(TypeError, match="alias"):
         x.split(2, dim=0, axis=0)
+
+
+def test_type_flip_and_clamp_as_pytorch(backend) -> None:
+    x = _t([1.0, -2.0, 3.0], backend, requires_grad=True, dtype="float32")
+    assert x.type() == ("torch.cuda.FloatTensor" if backend.is_device else "torch.FloatTensor")
+    assert x.type("int32").dtype == np.int32 and x.type("torch.LongTensor").dtype == np.int64
+    assert x.flip(0).tolist() == [3.0, -2.0, 1.0] and x.flip(()).tolist() == x.tolist()
+    with pytest.raises(ValueError, match="more than once"):
+        x.flip((0, -1))
+    y = x.clamp(2.0, 0.0)  # min > max: max everywhere, as in PyTorch
+    assert y.tolist() == [0.0, 0.0, 0.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 0.0]
+    lo = _t([0.0, 0.0, 5.0], backend, requires_grad=True, dtype="float32")
+    x.grad = None
+    z = x.clamp(min=lo)
+    assert z.tolist() == [1.0, 0.0, 5.0]
+    z.sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 0.0] and lo.grad.tolist() == [0.0, 1.0, 1.0]
