@@ -15,6 +15,9 @@ hypothesis strategies for property tests in `autograd.testing` (needs the ``dev`
 from .tensor import Tensor  # first: the op modules it loads need Tensor defined
 from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .anomaly_mode import (
+    detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly,
+)
 from .creation import *  # noqa: F401,F403
 from .creation import __all__ as _creation_all
 from .ops.arithmetic import (
@@ -33,17 +36,44 @@ from .ops import (
     activation as _activation, indexing as _indexing, reduction as _reduction, scatter as _scatter,
     shape as _shape, unary as _unary,
 )
+# -- issue 13/14 math and structure ops (NumPy's names and semantics; PyTorch-only names such
+# as mm, addmm, topk, kthvalue, cummax take PyTorch's arguments) --------------------------------
+from .ops.blending import *  # noqa: F401,F403
+from .ops.clamping import *  # noqa: F401,F403
+from .ops.cumulative import *  # noqa: F401,F403
+from .ops.einsum import einsum
+from .ops.exponential import *  # noqa: F401,F403
+from .ops.logical import *  # noqa: F401,F403
+from .ops.products import *  # noqa: F401,F403
+from .ops.rounding import *  # noqa: F401,F403
+from .ops.sorting import *  # noqa: F401,F403
+from .ops.sorting import kthvalue
+from .ops.statistics import *  # noqa: F401,F403
+from .ops.triangular import *  # noqa: F401,F403
+from .ops.trigonometry import *  # noqa: F401,F403
+from .ops.cumulative import cummax, cummin
+from .ops import (
+    blending as _blending, clamping as _clamping, cumulative as _cumulative,
+    exponential as _exponential, logical as _logical, products as _products,
+    rounding as _rounding, sorting as _sorting, statistics as _statistics,
+    triangular as _triangular, trigonometry as _trigonometry,
+)
 from .functional import gradients, grad, value_and_grad, vjp, jvp, jacobian, hessian
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .config import show_config
 
 __all__ = [
     "Function", "Tensor", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
+    "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
     "add", "div", "divide", "maximum", "minimum", "mul", "multiply", "neg", "negative", "pow",
     "power", "sub", "subtract", "true_divide", "where", "matmul", *_creation_all,
     "gradients", "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian",
     "GradcheckError", "gradcheck", "gradgradcheck", "show_config",
     *_reduction.__all__, *_shape.__all__, *_indexing.__all__, *_unary.__all__,
     *_activation.__all__, *_scatter.__all__, "scatter_reduce",
+    "einsum", "kthvalue", "cummax", "cummin",
+    *_blending.__all__, *_clamping.__all__, *_cumulative.__all__, *_exponential.__all__,
+    *_logical.__all__, *_products.__all__, *_rounding.__all__, *_sorting.__all__,
+    *_statistics.__all__, *_triangular.__all__, *_trigonometry.__all__,
 ]
 # `autograd.testing` (hypothesis strategies) is imported explicitly: hypothesis is optional.

@@ -11,6 +11,11 @@ import operator
 from typing import Any
 
 
+class DimError(IndexError, ValueError):
+    """A dim out of range: an IndexError as in PyTorch, and a ValueError as NumPy's AxisError
+    (and kedja's `autograd` functions) raise, so that either handler catches it."""
+
+
 def pick_dim(op: str, dim: Any, axis: Any, default: Any = None) -> Any:
     """`dim`, or its alias `axis`; `default` when neither is given."""
     if axis is None:
@@ -44,7 +49,7 @@ def wrap_dim(dim: Any, ndim: int, op: str) -> int:
     dim = operator.index(dim)
     n = max(ndim, 1)
     if not -n <= dim < n:
-        raise IndexError(
+        raise DimError(
             f"{op}: dim {dim} is out of range for a tensor of dimension {ndim} (expected "
             f"a dim in [{-n}, {n - 1}])"
         )

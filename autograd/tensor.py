@@ -22,6 +22,8 @@ from .tensor_conversion import ConversionMixin
 from .tensor_inplace import InplaceMixin
 from .tensor_select import SelectMixin
 from .tensor_math import MathMixin
+from .tensor_ops_math import OpsMathMixin
+from .tensor_ops_structure import OpsStructureMixin
 from .tensor_shape import ShapeMixin
 
 def _default_backend() -> backends.Backend:
@@ -32,7 +34,8 @@ def _default_backend() -> backends.Backend:
 TensorBase = _core.TensorBase if _core is not None else _tensor_base.TensorBase
 
 
-class Tensor(TensorBase, MathMixin, ShapeMixin, SelectMixin, ConversionMixin, InplaceMixin):
+class Tensor(TensorBase, MathMixin, ShapeMixin, SelectMixin, ConversionMixin, OpsMathMixin,
+             OpsStructureMixin, InplaceMixin):
     """An n-dimensional array that records the operations applied to it for backward.
 
     Args:
@@ -120,10 +123,10 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, SelectMixin, ConversionMixin, In
                 f"Tensor.data: expected a Tensor, got {type(value).__name__}; to set the raw "
                 "backend array use .array, to copy values in place use .data.copy_(...)"
             )
-        if self.requires_grad and value.array.dtype.kind not in "fc":
+        if self.requires_grad and value.array.dtype.kind != "f":
             raise TypeError(
                 f"Tensor.data: a tensor that requires grad cannot take data of dtype "
-                f"{value.dtype} (floating point only)"
+                f"{value.dtype} (floating point only{_complex_hint(value.array.dtype)})"
             )
         self.array = value.array
         self._backend = value._backend
@@ -151,10 +154,10 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, SelectMixin, ConversionMixin, In
             raise RuntimeError(
                 "requires_grad_(False): only leaf tensors can stop requiring grad; use .detach()"
             )
-        if requires_grad and self.array.dtype.kind not in "fc":
+        if requires_grad and self.array.dtype.kind != "f":
             raise TypeError(
                 f"requires_grad_: only floating point tensors can require gradients, "
-                f"got dtype {self.array.dtype}"
+                f"got dtype {self.array.dtype}{_complex_hint(self.array.dtype)}"
             )
         self.requires_grad = bool(requires_grad)
         return self
@@ -285,6 +288,15 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, SelectMixin, ConversionMixin, In
 _FIELDS = tuple(name for name in _tensor_base.TensorBase.__slots__ if name != "__weakref__")
 
 
+def _complex_hint(dtype: Any) -> str:
+    """For a complex dtype, why it cannot require grad and what to do instead."""
+    if dtype.kind != "c":
+        return ""
+    from .function_base import COMPLEX_ADVICE
+
+    return f"; complex tensors cannot require grad: {COMPLEX_ADVICE}"
+
+
 def _weak(t: Tensor) -> Any:
     import weakref
 
@@ -345,6 +357,8 @@ from .ops import scatter as _scatter  # noqa: E402
 from .ops import scatter_reduce as _scatter_reduce  # noqa: E402
 from . import tensor_math as _tensor_math  # noqa: E402
 from . import tensor_shape as _tensor_shape  # noqa: E402
+from . import tensor_ops_math as _tensor_ops_math  # noqa: E402
+from . import tensor_ops_structure as _tensor_ops_structure  # noqa: E402
 
 # The mixins' methods need Tensor and the op modules, which import this file: they are bound into
 # the mixin modules here, once loaded, since importing them there would close a circle.
@@ -357,6 +371,8 @@ _tensor_shape._indexing, _tensor_shape._shape = _indexing, _shape
 _tensor_shape._indexing_torch, _tensor_shape._views = _indexing_torch, _views
 _tensor_shape._unary = _unary
 _tensor_base._arith, _tensor_base._lift = _arith, _lift
+_tensor_ops_math.bind(Tensor)
+_tensor_ops_structure.bind(Tensor)
 _tensor_inplace.Tensor, _tensor_inplace._lift, _tensor_inplace._unary = Tensor, _lift, _unary
 _tensor_inplace._arith, _tensor_inplace._shape = _arith, _shape
 _tensor_select.Tensor, _tensor_select._arith = Tensor, _arith

@@ -118,13 +118,6 @@ class MathMixin:
     def true_divide(self, other: Any) -> Tensor:
         return self / other
 
-    def addcmul(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
-        """``self + value * tensor1 * tensor2``."""
-        return self + (tensor1 * tensor2 if value == 1 else tensor1 * tensor2 * value)
-
-    def addcdiv(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
-        """``self + value * tensor1 / tensor2``."""
-        return self + (tensor1 / tensor2 if value == 1 else tensor1 / tensor2 * value)
 
     def pow(self, exponent: Any) -> Tensor:
         return self.__pow__(exponent)

@@ -7,9 +7,23 @@ from typing import Any
 from autograd.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from autograd.tensor import Tensor
 
+from .. import arguments
 from ..module import Module
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+
+
+def _window(cls: str, kernel_size: Any, stride: Any, padding: Any) -> tuple:
+    """Checks a pooling window (kernel >= 1, stride >= 1, 0 <= padding <= kernel / 2) at
+    construction; returns them as given (ints stay ints, for the repr); stride None: kernel."""
+    kernel = arguments.sizes(cls, "kernel_size", kernel_size, 2, minimum=1)
+    if stride is not None:
+        arguments.sizes(cls, "stride", stride, 2, minimum=1)
+    pads = arguments.sizes(cls, "padding", padding, 2)
+    if pads[0] > kernel[0] // 2 or pads[1] > kernel[1] // 2:
+        raise ValueError(f"{cls}: padding {padding!r} must be at most half the kernel "
+                         f"{kernel_size!r}")
+    return kernel_size, kernel_size if stride is None else stride, padding
 
 
 class MaxPool2d(Module):
@@ -23,9 +37,8 @@ class MaxPool2d(Module):
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
+        self.kernel_size, self.stride, self.padding = _window("MaxPool2d", kernel_size, stride,
+                                                              padding)
 
     def forward(self, x: Tensor) -> Tensor:
         return max_pool2d(x, self.kernel_size, self.stride, self.padding)
@@ -40,9 +53,8 @@ class AvgPool2d(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  count_include_pad: bool = True) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
+        self.kernel_size, self.stride, self.padding = _window("AvgPool2d", kernel_size, stride,
+                                                              padding)
         self.count_include_pad = count_include_pad
 
     def forward(self, x: Tensor) -> Tensor:
@@ -61,6 +73,13 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: Any) -> None:
         super().__init__()
+        sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+        if len(sizes) != 2 or not all(v is None or arguments._is_int(v) for v in sizes):
+            raise TypeError(f"AdaptiveAvgPool2d: output_size must be an int, None or a pair of "
+                            f"them, got {output_size!r}")
+        if any(v is not None and v < 1 for v in sizes):
+            raise ValueError(f"AdaptiveAvgPool2d: output_size must be positive, got "
+                             f"{output_size!r}")
         self.output_size = output_size
 
     def forward(self, x: Tensor) -> Tensor:

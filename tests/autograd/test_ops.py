@@ -13,8 +13,8 @@ from .cases_arithmetic import CASES as ARITHMETIC
 from .op_table import OpCase, draw_values, to_tensors
 
 CASES: list[OpCase] = [*ARITHMETIC]
-for _module in ("cases_unary", "cases_reduction", "cases_shape", "cases_nn", "cases_torch_shape",
-                "cases_scatter"):
+for _module in ("cases_unary", "cases_reduction", "cases_shape", "cases_nn", "cases_math",
+                "cases_structure", "cases_products", "cases_torch_shape", "cases_scatter"):
     try:
         CASES += __import__(f"tests.autograd.{_module}", fromlist=["CASES"]).CASES
     except ModuleNotFoundError:
