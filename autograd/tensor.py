@@ -1,8 +1,9 @@
 """`Tensor`: a backend array plus what backward needs (its producing op, its gradient).
 
-Dtype rules (NumPy's, with one default): data made from Python floats are float32; float64 arrays
-stay float64; mixing float32 and float64 tensors gives float64; Python scalars never upcast a
-tensor (``float32_tensor * 2.0`` is float32). Gradients have the dtype and shape of their tensor.
+Dtype rules: data made from Python floats get the default dtype (float32; see dtypes.py);
+arrays keep theirs. Tensor's operators and methods promote as PyTorch does (promotion.py: a float32
+tensor times a float64 vector is float64, times a Python float float32, ``int / int`` float32);
+the `autograd` functions as NumPy does. Gradients have the dtype and shape of their tensor.
 
 The methods that only forward to ops, and the conversions, live in Tensor's base classes (cold
 code kept out of this file): tensor_math.py, tensor_shape.py (with indexing), tensor_conversion.py.
@@ -17,7 +18,7 @@ import backends
 
 from . import tensor_base as _tensor_base
 from ._native import core as _core
-from .tensor_base import _PASS, _SCALARS
+from .tensor_base import _FLOATING, _SCALARS
 from .tensor_conversion import ConversionMixin
 from .tensor_inplace import InplaceMixin
 from .tensor_select import SelectMixin
@@ -41,7 +42,8 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, SelectMixin, ConversionMixin, Op
     Args:
         data: nested lists, a scalar, a host array or a backend array.
         requires_grad: whether to accumulate a gradient in ``.grad`` on backward.
-        dtype: element type (default float32 for Python floats; arrays keep theirs).
+        dtype: element type (``ag.float64``, ``"float64"``, ...; by default Python floats
+            get the default dtype, float32, and arrays keep theirs).
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... (default: the default backend).
     """
 
@@ -89,8 +91,9 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, SelectMixin, ConversionMixin, Op
         return self.array.dtype
 
     @property
-    def device(self) -> str:
-        return self._backend.device
+    def device(self) -> Any:
+        """Where the data live, as an `autograd.device` (a string such as ``"cuda:0"``)."""
+        return _devices.of(self._backend.device)
 
     @property
     def backend(self) -> backends.Backend:
@@ -123,7 +126,8 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, SelectMixin, ConversionMixin, Op
                 f"Tensor.data: expected a Tensor, got {type(value).__name__}; to set the raw "
                 "backend array use .array, to copy values in place use .data.copy_(...)"
             )
-        if self.requires_grad and value.array.dtype.kind != "f":
+        if self.requires_grad and value.array.dtype.kind != "f" and \
+                value.array.dtype.name != "bfloat16":
             raise TypeError(
                 f"Tensor.data: a tensor that requires grad cannot take data of dtype "
                 f"{value.dtype} (floating point only{_complex_hint(value.array.dtype)})"
@@ -154,7 +158,8 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, SelectMixin, ConversionMixin, Op
             raise RuntimeError(
                 "requires_grad_(False): only leaf tensors can stop requiring grad; use .detach()"
             )
-        if requires_grad and self.array.dtype.kind != "f":
+        if requires_grad and self.array.dtype.kind != "f" and \
+                self.array.dtype.name != "bfloat16":
             raise TypeError(
                 f"requires_grad_: only floating point tensors can require gradients, "
                 f"got dtype {self.array.dtype}{_complex_hint(self.array.dtype)}"
@@ -212,17 +217,32 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, SelectMixin, ConversionMixin, Op
         return _unary.clone(self)
 
     # -- arithmetic (``+ - * /`` and unary ``-`` are TensorBase's) ---------------------------
+    # As there: straight to the op where NumPy's result type is PyTorch's, else through
+    # promotion.py (which casts the operands to PyTorch's result type).
     def __pow__(self, other: Any) -> Tensor:
-        return _arith.pow(self, (other if other.__class__ in _PASS else _lift(other, self)))
+        k = other.__class__
+        if k is int or (self.array.dtype in _FLOATING if k is float else isinstance(
+                other, Tensor) and self.array.dtype is other.array.dtype):
+            return _arith.pow(self, other)
+        return _promotion.binary(_arith.pow, self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _arith.pow((other if other.__class__ in _PASS else _lift(other, self)), self)
+        k = other.__class__
+        if k is int or (k is float and self.array.dtype in _FLOATING):
+            return _arith.pow(other, self)
+        return _promotion.binary(_arith.pow, other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _linalg.matmul(self, _lift(other, self, scalar_ok=False))
+        other = _lift(other, self, scalar_ok=False)
+        if self.array.dtype is other.array.dtype:
+            return _linalg.matmul(self, other)
+        return _promotion.binary(_linalg.matmul, self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _linalg.matmul(_lift(other, self, scalar_ok=False), self)
+        other = _lift(other, self, scalar_ok=False)
+        if self.array.dtype is other.array.dtype:
+            return _linalg.matmul(other, self)
+        return _promotion.binary(_linalg.matmul, other, self)
 
     def __pos__(self) -> Tensor:
         return self
@@ -313,9 +333,16 @@ def _to_array(data: Any, backend: backends.Backend, dtype: Any) -> Any:
     if source_backend is not None and source_backend is not backend:
         data = source_backend.to_numpy(data)
     is_array = hasattr(data, "dtype") and hasattr(data, "shape")
+    if dtype is not None:
+        dtype = _dtypes.resolve(dtype, backend)
     array = backend.asarray(data, dtype=dtype)
-    if dtype is None and not is_array and array.dtype == backends.dtype_of("float64"):
-        array = array.astype("float32")  # Python floats default to float32
+    if dtype is None and not is_array and array.dtype.name in ("float64", "complex128"):
+        # Python floats (float64 to NumPy) and complex numbers get the default dtype, as in
+        # PyTorch; NumPy scalars in a list keep theirs.
+        default = _dtypes.default_float() if array.dtype.kind == "f" else \
+            _dtypes.default_complex()
+        if array.dtype != default:
+            array = array.astype(default)
     return array
 
 
@@ -334,12 +361,15 @@ def _lift(other: Any, like: Tensor, scalar_ok: bool = True) -> Any:
         )
     array = backend.asarray(other)
     if source is None and not hasattr(other, "dtype") and array.dtype.kind == "f":
-        array = array.astype(like.array.dtype if like.array.dtype.kind == "f" else "float32")
+        # Python floats take the tensor's floating type, else the default dtype.
+        dtype = like.array.dtype
+        array = array.astype(dtype if dtype.kind == "f" or dtype.name == "bfloat16"
+                             else _dtypes.default_float())
     return Tensor._make(array, backend)
 
 
-_PASS.add(Tensor)
-
+from . import devices as _devices  # noqa: E402
+from . import dtypes as _dtypes  # noqa: E402
 from . import function as _fn  # noqa: E402, F401  (ops need Tensor defined first)
 from .ops import activation as _activation  # noqa: E402
 from .ops import arithmetic as _arith  # noqa: E402
@@ -350,6 +380,7 @@ from .ops import reduction as _reduction  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
 from .ops import views as _views  # noqa: E402
+from . import promotion as _promotion  # noqa: E402
 from . import tensor_conversion as _tensor_conversion  # noqa: E402
 from . import tensor_inplace as _tensor_inplace  # noqa: E402
 from . import tensor_select as _tensor_select  # noqa: E402
@@ -370,7 +401,9 @@ _tensor_shape.Tensor, _tensor_shape._lift = Tensor, _lift
 _tensor_shape._indexing, _tensor_shape._shape = _indexing, _shape
 _tensor_shape._indexing_torch, _tensor_shape._views = _indexing_torch, _views
 _tensor_shape._unary = _unary
-_tensor_base._arith, _tensor_base._lift = _arith, _lift
+_tensor_base._arith, _tensor_base._promote = _arith, _promotion.binary
+_promotion._arith, _promotion._unary = _arith, _unary
+_tensor_math._promotion = _promotion
 _tensor_ops_math.bind(Tensor)
 _tensor_ops_structure.bind(Tensor)
 _tensor_inplace.Tensor, _tensor_inplace._lift, _tensor_inplace._unary = Tensor, _lift, _unary
@@ -380,4 +413,5 @@ _tensor_select._scatter, _tensor_select._scatter_reduce = _scatter, _scatter_red
 _tensor_inplace.install(Tensor)  # every out-of-place `foo` with an in-place form gets `foo_`
 if _core is not None:
     _core.configure(Tensor=Tensor, lift=_lift, Add=_arith.Add, Sub=_arith.Sub, Mul=_arith.Mul,
-                    Div=_arith.Div, Neg=_arith.Neg)
+                    Div=_arith.Div, Neg=_arith.Neg, promote=_promotion.binary,
+                    floating=_FLOATING)

@@ -8,12 +8,14 @@ from typing import Any
 
 from . import return_types as _return_types
 from .dialect import pick_dim, pick_keepdim, reduce_dims, wrap_dim
+from .tensor_base import _FLOATING
 
 # Tensor and the op modules import autograd/tensor.py, which imports this file: tensor.py binds
 # them here once it has defined and loaded them (an import from this file would close a circle).
 Tensor: Any = None
 _activation: Any = None
 _arith: Any = None
+_promotion: Any = None
 _reduction: Any = None
 _unary: Any = None
 _shape: Any = None
@@ -26,32 +28,35 @@ class MathMixin:
     __slots__ = ()
 
     # -- methods forwarding to ops (NumPy names, PyTorch aliases) --------------------------------
+    # PyTorch's dtype rules (promotion.py): the float functions (exp, log, sqrt, sin, tanh, erf,
+    # sigmoid, ...) compute integer and bool tensors in the default dtype; binary methods cast
+    # both operands to PyTorch's result type.
     def astype(self, dtype: Any) -> Tensor:
         return _unary.astype(self, dtype)
 
     def exp(self) -> Tensor:
-        return _unary.exp(self)
+        return _unary.exp(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def log(self) -> Tensor:
-        return _unary.log(self)
+        return _unary.log(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def log1p(self) -> Tensor:
-        return _unary.log1p(self)
+        return _unary.log1p(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def expm1(self) -> Tensor:
-        return _unary.expm1(self)
+        return _unary.expm1(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def sqrt(self) -> Tensor:
-        return _unary.sqrt(self)
+        return _unary.sqrt(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def sin(self) -> Tensor:
-        return _unary.sin(self)
+        return _unary.sin(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def cos(self) -> Tensor:
-        return _unary.cos(self)
+        return _unary.cos(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def tanh(self) -> Tensor:
-        return _unary.tanh(self)
+        return _unary.tanh(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def square(self) -> Tensor:
         return _unary.square(self)
@@ -60,10 +65,11 @@ class MathMixin:
         return _unary.sign(self)
 
     def erf(self) -> Tensor:
-        return _unary.erf(self)
+        return _unary.erf(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def sigmoid(self) -> Tensor:
-        return _activation.sigmoid(self)
+        x = self if self.array.dtype in _FLOATING else _promotion.floating(self)
+        return _activation.sigmoid(x)
 
     def relu(self) -> Tensor:
         return _activation.relu(self)
@@ -76,17 +82,20 @@ class MathMixin:
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
         """Each element limited to [min, max]; the bounds may be numbers or tensors (a tensor
-        bound gets the gradient where it is the result, the element where it lies inside)."""
+        bound gets the gradient where it is the result, the element where it lies inside). The
+        result has PyTorch's promoted dtype: a float bound makes an integer tensor float."""
+        x = _promotion.cast(self, _promotion.result_type(
+            self, *(bound for bound in (min, max) if bound is not None)))
         if _is_operand(min) or _is_operand(max) or (
                 min is not None and max is not None and min > max):
             # Tensor bounds, or min > max (PyTorch then gives max everywhere): as two wheres.
-            out = self
+            out = x
             if min is not None:
                 out = _arith.where(out < min, min, out)
             if max is not None:
                 out = _arith.where(out > max, max, out)
             return out
-        return _unary.clip(self, min, max)
+        return _unary.clip(x, min, max)
 
     clip = clamp
 
@@ -126,10 +135,10 @@ class MathMixin:
         return self.__matmul__(other)
 
     def maximum(self, other: Any) -> Tensor:
-        return _arith.maximum(self, other)
+        return _arith.maximum(*_promotion.operands(self, other))
 
     def minimum(self, other: Any) -> Tensor:
-        return _arith.minimum(self, other)
+        return _arith.minimum(*_promotion.operands(self, other))
 
     # -- reductions (PyTorch's `dim`/`keepdim`; NumPy's `axis`/`keepdims` are accepted aliases) --
     def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
@@ -273,7 +282,7 @@ def _is_operand(other: Any) -> bool:
 
 def _extreme(x: Any, op: str, dim: Any, keepdim: bool, axis: Any, keepdims: Any) -> Any:
     if _is_operand(dim):
-        return (_arith.maximum if op == "max" else _arith.minimum)(x, dim)
+        return (_arith.maximum if op == "max" else _arith.minimum)(*_promotion.operands(x, dim))
     dim = pick_dim(op, dim, axis)
     keep = pick_keepdim(op, keepdim, keepdims)
     if dim is None:
