@@ -11,3 +11,4 @@ from collections import namedtuple
 # The names are the methods'; the fields are PyTorch's.
 max = namedtuple("max", ["values", "indices"])  # noqa: A001
 min = namedtuple("min", ["values", "indices"])  # noqa: A001
+aminmax = namedtuple("aminmax", ["min", "max"])

@@ -25,6 +25,8 @@ from .tensor_select import SelectMixin
 from .tensor_math import MathMixin
 from .tensor_ops_math import OpsMathMixin
 from .tensor_ops_structure import OpsStructureMixin
+from .tensor_random import RandomMixin
+from .tensor_reductions import ReductionExtrasMixin
 from .tensor_shape import ShapeMixin
 
 def _default_backend() -> backends.Backend:
@@ -36,7 +38,7 @@ TensorBase = _core.TensorBase if _core is not None else _tensor_base.TensorBase
 
 
 class Tensor(TensorBase, MathMixin, ShapeMixin, SelectMixin, ConversionMixin, OpsMathMixin,
-             OpsStructureMixin, InplaceMixin):
+             OpsStructureMixin, InplaceMixin, RandomMixin, ReductionExtrasMixin):
     """An n-dimensional array that records the operations applied to it for backward.
 
     Args:
@@ -390,6 +392,11 @@ from . import tensor_math as _tensor_math  # noqa: E402
 from . import tensor_shape as _tensor_shape  # noqa: E402
 from . import tensor_ops_math as _tensor_ops_math  # noqa: E402
 from . import tensor_ops_structure as _tensor_ops_structure  # noqa: E402
+from . import tensor_random as _tensor_random  # noqa: E402
+from . import tensor_reductions as _tensor_reductions  # noqa: E402
+from . import return_types as _return_types  # noqa: E402
+from .ops import statistics as _statistics  # noqa: E402
+from .ops import sampling as _sampling  # noqa: E402
 
 # The mixins' methods need Tensor and the op modules, which import this file: they are bound into
 # the mixin modules here, once loaded, since importing them there would close a circle.
@@ -410,6 +417,12 @@ _tensor_inplace.Tensor, _tensor_inplace._lift, _tensor_inplace._unary = Tensor, 
 _tensor_inplace._arith, _tensor_inplace._shape = _arith, _shape
 _tensor_select.Tensor, _tensor_select._arith = Tensor, _arith
 _tensor_select._scatter, _tensor_select._scatter_reduce = _scatter, _scatter_reduce
+_tensor_select._lift, _tensor_select._indexing_torch = _lift, _indexing_torch
+_tensor_random.Tensor, _tensor_random._sampling = Tensor, _sampling
+_tensor_random._inplace = _tensor_inplace
+_tensor_reductions.Tensor, _tensor_reductions._reduction = Tensor, _reduction
+_tensor_reductions._statistics, _tensor_reductions._unary = _statistics, _unary
+_tensor_reductions._return_types = _return_types
 _tensor_inplace.install(Tensor)  # every out-of-place `foo` with an in-place form gets `foo_`
 if _core is not None:
     _core.configure(Tensor=Tensor, lift=_lift, Add=_arith.Add, Sub=_arith.Sub, Mul=_arith.Mul,

@@ -23,7 +23,7 @@ _TYPE_NAMES = {
 }
 
 #: The dtype NumPy's repr appends (on the values' last line, or wrapped onto a line of its own).
-_NUMPY_DTYPE = re.compile(r",\s*dtype=[\w\[\]<>=.]+$")
+_NUMPY_DTYPE = re.compile(r",\s*dtype=[\w\[\]<>=.()]+$")
 
 
 class ConversionMixin:
@@ -151,6 +151,33 @@ class ConversionMixin:
     def bool(self) -> Tensor:
         """As bool (not differentiable)."""
         return _unary.astype(self, "bool")
+
+    def bfloat16(self) -> Tensor:
+        """As bfloat16 (the backend's, from ``ml_dtypes`` on the CPU; differentiable)."""
+        return _unary.astype(self, "bfloat16")
+
+    # -- dtype queries --------------------------------------------------------------------------
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating type (float16/32/64, bfloat16)."""
+        return self.array.dtype.kind == "f" or self.array.dtype.name == "bfloat16"
+
+    def is_complex(self) -> bool:
+        """Whether the dtype is complex."""
+        return self.array.dtype.kind == "c"
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return int(self.array.dtype.itemsize)
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element (``element_size()``)."""
+        return int(self.array.dtype.itemsize)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of data: ``numel() * element_size()``."""
+        return int(self.array.size) * int(self.array.dtype.itemsize)
 
     def cpu(self) -> Tensor:
         """This tensor on the host."""

@@ -35,7 +35,7 @@ TORCH_INPLACE = frozenset("""
     erfc erfinv exp exp2 expm1 fix float_power floor floor_divide fmod frac gcd ge gt heaviside
     hypot i0 index_add index_copy index_fill index_put index_reduce lcm ldexp le lerp lgamma log
     log10 log1p log2 logical_and logical_not logical_or logical_xor logit lt masked_fill
-    masked_scatter mul multiply mvlgamma nan_to_num ne neg negative nextafter pow rad2deg
+    masked_scatter mul multiply mvlgamma nan_to_num ne neg negative nextafter pow put rad2deg
     reciprocal relu remainder renorm round rsqrt scatter scatter_add scatter_reduce sgn sigmoid
     sign sin sinc sinh sqrt square sub subtract tan tanh tril triu true_divide trunc xlogy
 """.split())
@@ -145,7 +145,7 @@ def install(cls: type) -> None:
 
 class InplaceMixin:
     """`Tensor`'s hand-written in-place methods: those with a fast in-memory path (arithmetic,
-    fill, copy, random draws) or that change metadata (``t_``, ``squeeze_``, ...)."""
+    fill, copy) or that change metadata (``t_``, ``squeeze_``, ...)."""
 
     __slots__ = ()
 
@@ -230,31 +230,6 @@ class InplaceMixin:
             return self
         check_recordable(self, "copy_")
         rebind(self, _filled(self, src))
-        return self
-
-    # -- random draws (never recorded: the result is a constant) --------------------------------
-    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Any:
-        """Fills with draws from N(mean, std**2) of this tensor's backend generator."""
-        return self._draw("normal_", self._backend.normal(float(mean), float(std), self.shape,
-                                                          self.dtype))
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Any:
-        """Fills with draws from U[a, b) of this tensor's backend generator."""
-        return self._draw("uniform_", self._backend.uniform(float(a), float(b), self.shape,
-                                                            self.dtype))
-
-    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Any:
-        """Fills with 1 with probability `p` (a number or a tensor of probabilities), else 0."""
-        u = self._backend.uniform(0.0, 1.0, self.shape, "float64")
-        prob = p.array if isinstance(p, Tensor) else p
-        return self._draw("bernoulli_", (u < prob).astype(self.dtype))
-
-    def _draw(self, name: str, array: Any) -> Any:
-        if _grad_state.enabled and self.requires_grad:
-            check_recordable(self, name)
-            self._rebind(Tensor._make(array, self._backend))
-            return self
-        write(self, array)
         return self
 
     # -- metadata: the tensor becomes a view of itself in a new shape ---------------------------

@@ -149,6 +149,10 @@ class MathMixin:
 
     def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
              axis: Any = None, keepdims: bool | None = None) -> Tensor:
+        """Mean over `dim` (all dims by default). Integer and bool tensors need ``dtype=`` (or a
+        cast first), as in PyTorch: their mean has no dtype of their own to take."""
+        if dtype is None:
+            _need_floating(self, "mean")
         x = self if dtype is None else _unary.astype(self, dtype)
         return _reduction.mean(x, axis=_dims(self, "mean", dim, axis),
                                keepdims=pick_keepdim("mean", keepdim, keepdims))
@@ -163,6 +167,7 @@ class MathMixin:
             correction: Any = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """Variance over `dim`, unbiased (divided by n - 1) unless ``unbiased=False`` or
         ``correction=0``: ``sum((x - mean)**2) / (n - correction)``, as PyTorch's."""
+        _need_floating(self, "var")
         dim, ddof = _var_args("var", dim, unbiased, correction)
         return _reduction.var(self, axis=_dims(self, "var", dim, axis), ddof=ddof,
                               keepdims=pick_keepdim("var", keepdim, keepdims))
@@ -170,6 +175,7 @@ class MathMixin:
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: Any = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """Standard deviation over `dim`: the square root of `var` (unbiased by default)."""
+        _need_floating(self, "std")
         dim, ddof = _var_args("std", dim, unbiased, correction)
         return _reduction.std(self, axis=_dims(self, "std", dim, axis), ddof=ddof,
                               keepdims=pick_keepdim("std", keepdim, keepdims))
@@ -260,6 +266,18 @@ class MathMixin:
 def _dims(x: Any, op: str, dim: Any, axis: Any) -> Any:
     """The reduced dims (`dim` or its alias `axis`) as the ops' `axis`."""
     return reduce_dims(pick_dim(op, dim, axis), x.array.ndim, op)
+
+
+def _need_floating(x: Any, op: str) -> None:
+    """PyTorch's refusal of integer and bool input to mean, var and std."""
+    dtype = x.array.dtype
+    if dtype.kind not in "fc" and dtype.name != "bfloat16":
+        hint = " (or pass dtype=ag.float32)" if op == "mean" else ""
+        raise RuntimeError(
+            f"{op}(): expected a floating point or complex tensor, got dtype {dtype}: cast it "
+            f"first, e.g. x.float().{op}(){hint}; the ag.{op} function computes NumPy's "
+            "float64 result"
+        )
 
 
 def _var_args(op: str, dim: Any, unbiased: Any, correction: Any) -> tuple:
