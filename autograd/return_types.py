@@ -12,3 +12,5 @@ from collections import namedtuple
 max = namedtuple("max", ["values", "indices"])  # noqa: A001
 min = namedtuple("min", ["values", "indices"])  # noqa: A001
 aminmax = namedtuple("aminmax", ["min", "max"])
+topk = namedtuple("topk", ["values", "indices"])  # ag.topk and ag.kthvalue: PyTorch-only names
+kthvalue = namedtuple("kthvalue", ["values", "indices"])

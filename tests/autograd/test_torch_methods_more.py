@@ -203,3 +203,11 @@ def test_put_masked_scatter_fill_diagonal(backend) -> None:
         np.testing.assert_array_equal(got.numpy(), expected)
     with pytest.raises(RuntimeError, match="all of one size"):
         ag.zeros(2, 3, 4, device=backend).fill_diagonal_(1.0)
+
+
+def test_torch_only_functions_return_named_tuples(backend) -> None:
+    x = _t([[3.0, 1.0, 2.0]], backend)
+    top = ag.topk(x, 2)
+    assert top.values.numpy().tolist() == [[3.0, 2.0]] and top.indices.numpy().tolist() == [[0, 2]]
+    kth = ag.kthvalue(x, 1)
+    assert kth.values.numpy().tolist() == [1.0] and kth.indices.numpy().tolist() == [1]
