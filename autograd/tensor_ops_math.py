@@ -281,11 +281,29 @@ class OpsMathMixin:
     def __invert__(self) -> Tensor:
         return _logical.bitwise_not(self)
 
+    # Shifts: integer operands cast to PyTorch's result type first (int32 << 2 stays int32).
+    def bitwise_left_shift(self, other: Any) -> Tensor:
+        return _logical._bitwise("left_shift", *_operands(self, other))
+
+    def bitwise_right_shift(self, other: Any) -> Tensor:
+        return _logical._bitwise("right_shift", *_operands(self, other))
+
+    __lshift__ = bitwise_left_shift
+    __rshift__ = bitwise_right_shift
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return _logical._bitwise("left_shift", *_operands(other, self))
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return _logical._bitwise("right_shift", *_operands(other, self))
+
     __imod__ = _augmented("__mod__", "__imod__")
     __ifloordiv__ = _augmented("__floordiv__", "__ifloordiv__")
     __iand__ = _augmented("__and__", "__iand__")
     __ior__ = _augmented("__or__", "__ior__")
     __ixor__ = _augmented("__xor__", "__ixor__")
+    __ilshift__ = _augmented("__lshift__", "__ilshift__")
+    __irshift__ = _augmented("__rshift__", "__irshift__")
 
 
 def _vectors(op: str, a: Any, b: Any) -> None:

@@ -211,3 +211,19 @@ def test_torch_only_functions_return_named_tuples(backend) -> None:
     assert top.values.numpy().tolist() == [[3.0, 2.0]] and top.indices.numpy().tolist() == [[0, 2]]
     kth = ag.kthvalue(x, 1)
     assert kth.values.numpy().tolist() == [1.0] and kth.indices.numpy().tolist() == [1]
+
+
+def test_shift_operators_and_einsum_operand_list(backend) -> None:
+    x = _t([1, 2, -8], backend, dtype=ag.int32)
+    assert (x << 2).numpy().tolist() == [4, 8, -32] and (x << 2).dtype == ag.int32
+    assert (x >> 1).numpy().tolist() == [0, 1, -4] and (1 << _t([1, 2], backend)).numpy().tolist() \
+        == [2, 4]
+    assert x.bitwise_left_shift(_t([1, 1, 1], backend)).numpy().tolist() == [2, 4, -16]
+    y = x.clone()
+    y <<= 1
+    y.bitwise_right_shift_(1)
+    assert y.numpy().tolist() == x.numpy().tolist() and y.dtype == ag.int32
+    with pytest.raises(TypeError, match="integer"):
+        ag.ones(2, device=backend) << 1
+    a, b = _t([1.0, 2.0], backend), _t([3.0, 4.0], backend)
+    assert ag.einsum("i,i->", [a, b]).item() == 11.0  # PyTorch's list of operands
