@@ -95,7 +95,7 @@ class MathMixin:
             if max is not None:
                 out = _arith.where(out > max, max, out)
             return out
-        return _unary.clip(x, min, max)
+        return _unary.clip(x, min, max, inclusive=True)  # PyTorch: gradient 1 at the bounds
 
     clip = clamp
 

@@ -227,3 +227,20 @@ def test_shift_operators_and_einsum_operand_list(backend) -> None:
         ag.ones(2, device=backend) << 1
     a, b = _t([1.0, 2.0], backend), _t([3.0, 4.0], backend)
     assert ag.einsum("i,i->", [a, b]).item() == 11.0  # PyTorch's list of operands
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 0 ** -2 overflows, as NumPy warns
+def test_pow_exponent_gradient_at_a_non_positive_base_is_pytorchs(backend) -> None:
+    x = _t([-2.0, -1.0, 0.0, 1.0, 2.0, 3.0], backend, requires_grad=True)
+    (0 ** x).sum().backward()
+    assert x.grad.numpy().tolist() == [-np.inf, -np.inf, 0.0, 0.0, 0.0, 0.0]
+    x.grad = None
+    ((-2.0) ** x).sum().backward()
+    assert np.isnan(x.grad.numpy()).all()
+    a = _t([-1.0, 0.0, 0.0, 2.0], backend, requires_grad=True)
+    b = _t([2.0, 1.0, -1.0, 3.0], backend, requires_grad=True)
+    (a ** b).sum().backward()
+    gb = b.grad.numpy()
+    assert np.isnan(gb[0]) and gb[1] == 0.0 and gb[2] == -np.inf
+    assert gb[3] == pytest.approx(8.0 * np.log(2.0))
+    assert (0 ** _t([1.0, 2.0], backend)).dtype == ag.float32
