@@ -244,3 +244,14 @@ def test_pow_exponent_gradient_at_a_non_positive_base_is_pytorchs(backend) -> No
     assert np.isnan(gb[0]) and gb[1] == 0.0 and gb[2] == -np.inf
     assert gb[3] == pytest.approx(8.0 * np.log(2.0))
     assert (0 ** _t([1.0, 2.0], backend)).dtype == ag.float32
+
+
+def test_roll_pairs_shifts_with_dims_as_pytorch(backend) -> None:
+    x = ag.arange(8.0, device=backend).reshape(2, 4)
+    assert x.roll(1).numpy().tolist() == [[7.0, 0.0, 1.0, 2.0], [3.0, 4.0, 5.0, 6.0]]
+    assert x.roll((1,)).numpy().tolist() == x.roll(1).numpy().tolist()
+    assert x.roll((1, 1), (0, 1)).numpy().tolist() == [[7.0, 4.0, 5.0, 6.0], [3.0, 0.0, 1.0, 2.0]]
+    for shifts, dims in [((1, 2), None), (1, (0, 1))]:
+        with pytest.raises(RuntimeError, match="must align"):
+            x.roll(shifts, dims)
+    assert ag.roll(x, (1, 2)).shape == (2, 4)  # NumPy's: the shifts add up
