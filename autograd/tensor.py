@@ -27,6 +27,7 @@ from .tensor_ops_math import OpsMathMixin
 from .tensor_ops_structure import OpsStructureMixin
 from .tensor_random import RandomMixin
 from .tensor_reductions import ReductionExtrasMixin
+from .tensor_aliases import AliasesMixin
 from .tensor_shape import ShapeMixin
 
 def _default_backend() -> backends.Backend:
@@ -38,7 +39,8 @@ TensorBase = _core.TensorBase if _core is not None else _tensor_base.TensorBase
 
 
 class Tensor(TensorBase, MathMixin, ShapeMixin, SelectMixin, ConversionMixin, OpsMathMixin,
-             OpsStructureMixin, InplaceMixin, RandomMixin, ReductionExtrasMixin):
+             OpsStructureMixin, InplaceMixin, RandomMixin, ReductionExtrasMixin,
+             AliasesMixin):
     """An n-dimensional array that records the operations applied to it for backward.
 
     Args:
@@ -396,6 +398,9 @@ from . import tensor_ops_math as _tensor_ops_math  # noqa: E402
 from . import tensor_ops_structure as _tensor_ops_structure  # noqa: E402
 from . import tensor_random as _tensor_random  # noqa: E402
 from . import tensor_reductions as _tensor_reductions  # noqa: E402
+from . import tensor_aliases as _tensor_aliases  # noqa: E402
+from .ops import products as _products  # noqa: E402
+from .ops import triangular as _triangular  # noqa: E402
 from . import return_types as _return_types  # noqa: E402
 from .ops import statistics as _statistics  # noqa: E402
 from .ops import sampling as _sampling  # noqa: E402
@@ -425,6 +430,9 @@ _tensor_random._inplace = _tensor_inplace
 _tensor_reductions.Tensor, _tensor_reductions._reduction = Tensor, _reduction
 _tensor_reductions._statistics, _tensor_reductions._unary = _statistics, _unary
 _tensor_reductions._return_types = _return_types
+_tensor_aliases.Tensor, _tensor_aliases._arith, _tensor_aliases._shape = Tensor, _arith, _shape
+_tensor_aliases._statistics, _tensor_aliases._products = _statistics, _products
+_tensor_aliases._triangular, _tensor_aliases._lift = _triangular, _lift
 _tensor_inplace.install(Tensor)  # every out-of-place `foo` with an in-place form gets `foo_`
 _tensor_base._tensor_types = (TensorBase,)
 if _core is not None:

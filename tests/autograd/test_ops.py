@@ -15,7 +15,7 @@ from .op_table import OpCase, draw_values, to_tensors
 CASES: list[OpCase] = [*ARITHMETIC]
 for _module in ("cases_unary", "cases_reduction", "cases_shape", "cases_nn", "cases_math",
                 "cases_structure", "cases_products", "cases_torch_shape", "cases_scatter",
-                "cases_torch_writes"):
+                "cases_torch_writes", "cases_torch_aliases"):
     try:
         CASES += __import__(f"tests.autograd.{_module}", fromlist=["CASES"]).CASES
     except ModuleNotFoundError:

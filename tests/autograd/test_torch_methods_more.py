@@ -255,3 +255,81 @@ def test_roll_pairs_shifts_with_dims_as_pytorch(backend) -> None:
         with pytest.raises(RuntimeError, match="must align"):
             x.roll(shifts, dims)
     assert ag.roll(x, (1, 2)).shape == (2, 4)  # NumPy's: the shifts add up
+
+
+# -- aliases and small compositions (tensor_aliases.py; gradients in cases_torch_aliases.py) ----
+def test_alias_methods(backend) -> None:
+    x = _t([[-1.0, 0.0], [2.0, -3.0]], backend)
+    y = _t([[0.5, 0.0], [2.0, 1.0]], backend)
+    assert x.absolute().numpy().tolist() == [[1.0, 0.0], [2.0, 3.0]]
+    assert x.negative().numpy().tolist() == (-x).numpy().tolist() and x.positive() is x
+    assert x.greater(y).numpy().tolist() == [[False, False], [False, False]]
+    assert x.less_equal(y).numpy().all() and not x.not_equal(x).numpy().any()
+    z = x.clone()
+    z.greater_(0.0)  # a comparison written back in the tensor's dtype, as PyTorch's gt_
+    assert z.dtype == ag.float32 and z.numpy().tolist() == [[0.0, 0.0], [1.0, 0.0]]
+    assert x.equal(x.clone()) and not x.equal(y) and not x.equal(x[0])
+    assert x.is_same_size(y) and x.is_signed() and not _t([1], backend, dtype="uint8").is_signed()
+    assert _t([2.0], backend).is_nonzero() and not _t(0.0, backend).is_nonzero()
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        x.is_nonzero()
+    assert x.is_cuda == backend.is_device and x.is_cpu != backend.is_device
+    assert x.get_device() == (-1 if not backend.is_device else 0)
+    assert x.stride() == (2, 1) and x.t().stride() == (1, 2) and x.stride(-1) == 1
+    assert _t([-0.0, 0.0, -2.0], backend).signbit().numpy().tolist() == [True, False, True]
+    assert x.fliplr().numpy().tolist() == [[0.0, -1.0], [-3.0, 2.0]]
+    assert x.flipud().numpy().tolist() == [[2.0, -3.0], [-1.0, 0.0]]
+    assert x.msort().numpy().tolist() == [[-1.0, -3.0], [2.0, 0.0]]
+    assert [p.shape for p in ag.zeros(4, 6, 2, device=backend).hsplit(3)] == [(4, 2, 2)] * 3
+    assert [p.shape for p in ag.zeros(4, 6, device=backend).vsplit([1])] == [(1, 6), (3, 6)]
+    assert len(ag.zeros(1, 1, 4, device=backend).dsplit(2)) == 2
+    with pytest.raises(RuntimeError, match="at least 3 dims"):
+        x.dsplit(2)
+    assert [p.shape for p in x.split_with_sizes([1, 1], 1)] == [(2, 1), (2, 1)]
+    assert x.narrow_copy(0, 1, 1).numpy().tolist() == [[2.0, -3.0]]
+
+
+def test_composed_methods_edges(backend) -> None:
+    x = _t([0.0, 0.0, 2.0], backend, requires_grad=True)
+    y = _t([0.0, float("nan"), 3.0], backend, requires_grad=True)
+    out = x.xlogy(y)
+    got = out.detach().numpy()
+    assert got[0] == 0.0 and np.isnan(got[1]) and got[2] == pytest.approx(2 * np.log(3.0))
+    out[::2].sum().backward()  # at x == 0 both gradients are 0 (PyTorch's definition)
+    assert x.grad.numpy()[0] == 0.0 and y.grad.numpy()[0] == 0.0
+    assert _t([1, 2], backend).xlogy(2).dtype == ag.float32
+    assert _t([2.0], backend).float_power(2).dtype == ag.float64
+    assert _t([1.0, 1.0], backend).ldexp(_t([1, 3], backend)).numpy().tolist() == [2.0, 8.0]
+    with pytest.raises(RuntimeError, match="size 3"):
+        ag.zeros(2, 2, device=backend).cross(ag.zeros(2, 2, device=backend))
+    a, b = _t([[1.0, 0.0, 0.0]], backend), _t([[0.0, 1.0, 0.0]], backend)
+    assert a.cross(b).numpy().tolist() == [[0.0, 0.0, 1.0]]  # dim None: the first of size 3
+    with pytest.raises(RuntimeError, match="not expandable"):
+        ag.zeros(2, 3, device=backend).sum_to_size(2, 2)
+    nan_self = _t([float("nan"), 1.0], backend)
+    got = nan_self.addmv(ag.ones(2, 2, device=backend), ag.ones(2, device=backend), beta=0)
+    assert got.numpy().tolist() == [2.0, 2.0]  # beta=0 ignores self, NaN included
+    assert x.detach().diff().numpy().tolist() == [0.0, 2.0]
+    assert x.detach().diff(prepend=1.0).numpy().tolist() == [-1.0, 0.0, 2.0]
+    with pytest.raises(IndexError, match="out of range"):
+        x.select(0, 3)
+    assert _t([[1.0, 2.0], [3.0, 4.0]], backend).quantile(0.5).item() == 2.5
+    with pytest.raises(RuntimeError, match="floating"):
+        _t([1, 2], backend).quantile(0.5)
+
+
+def test_integer_helpers(backend) -> None:
+    counts = _t([1, 3, 3, 0], backend).bincount(minlength=6)
+    assert counts.numpy().tolist() == [1, 1, 0, 2, 0, 0]
+    weighted = _t([1, 3, 3], backend).bincount(_t([0.5, 1.0, 2.0], backend))
+    assert weighted.numpy().tolist() == [0.0, 0.5, 0.0, 3.0]
+    with pytest.raises(RuntimeError, match="1-d integer"):
+        _t([1.0], backend).bincount()
+    hist = _t([-1.0, -0.2, 0.1, 0.9, 5.0], backend).histc(4, -1, 1)
+    assert hist.numpy().tolist() == [1.0, 1.0, 1.0, 1.0] and hist.dtype == ag.float32
+    assert _t([12, 18, 7], backend).gcd(_t([8, 12, 0], backend)).numpy().tolist() == [4, 6, 7]
+    assert _t([4, 6], backend).lcm(_t([6, 4], backend)).numpy().tolist() == [12, 12]
+    with pytest.raises(RuntimeError, match="integer"):
+        _t([1.5], backend).gcd(_t([2.0], backend))
+    h = _t([-1.0, 0.0, 2.0], backend).heaviside(_t([0.5], backend))
+    assert h.numpy().tolist() == [0.0, 0.5, 1.0]
