@@ -81,8 +81,8 @@ class Neg(Function):
 class Pow(Function):
     """y = a ** b, for a tensor base and a tensor exponent.
 
-    d/da = b * a**(b-1); d/db = y * log(a), as PyTorch defines it at a <= 0: 0 where a == 0
-    and b >= 0 (the limit), -inf where a == 0 and b < 0, NaN where a < 0 (log is undefined).
+    d/da = b * a**(b-1), 0 where b == 0; d/db = y * log(a), as PyTorch defines it at a <= 0:
+    0 where a == 0 and b >= 0 (the limit), -inf where a == 0 and b < 0, NaN where a < 0.
     """
 
     def forward(self, a, b):
@@ -92,7 +92,10 @@ class Pow(Function):
 
     def backward(self, gy):
         a, b, y = self.saved_tensors
-        ga = gy * b * a ** (b - 1) if self.needs_input_grad[0] else None
+        ga = None
+        if self.needs_input_grad[0]:
+            # b == 0: y is the constant 1, so 0 (b * a**(b-1) would be 0 * inf at a == 0).
+            ga = where(b == 0, 0.0, gy * b * a ** (b - 1))
         gb = None
         if self.needs_input_grad[1]:
             positive = a > 0

@@ -333,3 +333,11 @@ def test_integer_helpers(backend) -> None:
         _t([1.5], backend).gcd(_t([2.0], backend))
     h = _t([-1.0, 0.0, 2.0], backend).heaviside(_t([0.5], backend))
     assert h.numpy().tolist() == [0.0, 0.5, 1.0]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_pow_base_gradient_is_zero_for_a_zero_exponent(backend) -> None:
+    a = _t([-np.inf, np.inf, 0.0, 0.0], backend, requires_grad=True)
+    b = _t([0.0, 0.0, 0.0, 0.3], backend, requires_grad=True)
+    (a ** b).sum().backward()
+    assert a.grad.numpy().tolist()[:3] == [0.0, 0.0, 0.0]  # x ** 0 is the constant 1
