@@ -28,14 +28,16 @@ from .ops.arithmetic import (
     subtract, true_divide, where,
 )
 from .ops.indexing import *  # noqa: F401,F403
+from .ops.scatter import *  # noqa: F401,F403
+from .ops.scatter_reduce import scatter_reduce
 from .ops.linalg import matmul
 from .ops.reduction import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.unary import *  # noqa: F401,F403
 from .ops.activation import *  # noqa: F401,F403
 from .ops import (
-    activation as _activation, indexing as _indexing, reduction as _reduction, shape as _shape,
-    unary as _unary,
+    activation as _activation, indexing as _indexing, reduction as _reduction, scatter as _scatter,
+    shape as _shape, unary as _unary,
 )
 # -- issue 13/14 math and structure ops (NumPy's names and semantics; PyTorch-only names such
 # as mm, addmm, topk, kthvalue, cummax take PyTorch's arguments) --------------------------------
@@ -90,8 +92,9 @@ __all__ = [
     "make_hvp", "make_jvp", "make_vjp", "multigrad_dict", "tensor_jacobian_product",
     "vector_jacobian_product", "primitive",
     *_reduction.__all__, *_shape.__all__, *_indexing.__all__, *_unary.__all__,
-    *_activation.__all__, *_dtypes_all, "device", "bernoulli", "multinomial", "normal",
-    "randperm", "is_tensor", "numel",
+    *_activation.__all__, *_scatter.__all__, "scatter_reduce",
+    *_dtypes_all, "device", "bernoulli", "multinomial", "normal", "randperm", "is_tensor",
+    "numel",
     "einsum", "kthvalue", "cummax", "cummin",
     *_blending.__all__, *_clamping.__all__, *_cumulative.__all__, *_exponential.__all__,
     *_logical.__all__, *_products.__all__, *_rounding.__all__, *_sorting.__all__,

@@ -54,9 +54,11 @@ class Function(FunctionBase):
     # class attributes of those names here, they would hide the C core's members.
 
     #: True where `backward` uses only what raw arrays and Tensors share: arithmetic operators,
-    #: ``@``, ``.reshape``/``.transpose``/``.T``/``.swapaxes``/``.squeeze``/``.sum``/``.astype``,
-    #: and ``SomeOp.apply(...)``. A first-order backward then runs the very same rule on raw
-    #: arrays (no Tensor wrappers, no graph), while ``create_graph=True`` runs it on Tensors.
+    #: ``@``, ``.reshape``/``.T``/``.swapaxes``/``.squeeze``/``.sum``/``.astype``, and
+    #: ``SomeOp.apply(...)`` (a permutation: ``Transpose.apply``, since a Tensor's
+    #: ``.transpose(d0, d1)`` is PyTorch's two-dim swap). A first-order backward then runs the
+    #: very same rule on raw arrays (no Tensor wrappers, no graph), while ``create_graph=True``
+    #: runs it on Tensors.
     #: The op table checks both: gradcheck takes the raw path, gradgradcheck the Tensor path.
     raw_backward = False
 

@@ -302,7 +302,7 @@ def _value_and_grad(f: Callable, args: tuple, kwargs: dict, argnums: Any, has_au
                       f"{type(out).__name__}); its gradient is zero", stacklevel=3)
         grads = restore.arguments([_zeros_like(x) for x in own])
         return out, (grads[0] if single else tuple(grads)), aux
-    if not isinstance(out, Tensor) or out.size != 1 or out.array.dtype.kind == "c":
+    if not isinstance(out, Tensor) or out.numel() != 1 or out.array.dtype.kind == "c":
         raise TypeError(
             f"{name}: the function must return a real one-element Tensor (a scalar loss), got "
             f"{_shape_of(out)}" + (f" of dtype {out.dtype}" if isinstance(out, Tensor) else "")
@@ -409,15 +409,15 @@ def _pull_back(outs: list, own: list, cotangents: Sequence[Any], depends: bool,
 
 def _jacobian_blocks(out: Tensor, own: list, create: bool) -> list:
     """d out / d x for each x in `own`, each of shape ``out.shape + x.shape``."""
-    if not out.requires_grad or out.size == 0:
+    if not out.requires_grad or out.numel() == 0:
         return [
             Tensor._make(x.xp.zeros(out.shape + x.shape, dtype=x.array.dtype), x.backend)
             for x in own
         ]
     rows: list[list] = [[] for _ in own]
     xp = out.xp
-    for k in range(out.size):
-        seed = xp.zeros(out.size, dtype=out.array.dtype)
+    for k in range(out.numel()):
+        seed = xp.zeros(out.numel(), dtype=out.array.dtype)
         seed[k] = 1
         seed = Tensor._make(seed.reshape(out.array.shape), out.backend)
         grads = gradients(out, own, seed, retain_graph=True, create_graph=create,

@@ -18,12 +18,16 @@ import backends
 
 from . import tensor_base as _tensor_base
 from ._native import core as _core
-from .grad_mode import state as _grad_state
 from .tensor_base import _FLOATING, _SCALARS
 from .tensor_conversion import ConversionMixin
+from .tensor_inplace import InplaceMixin
+from .tensor_select import SelectMixin
 from .tensor_math import MathMixin
 from .tensor_ops_math import OpsMathMixin
 from .tensor_ops_structure import OpsStructureMixin
+from .tensor_random import RandomMixin
+from .tensor_reductions import ReductionExtrasMixin
+from .tensor_aliases import AliasesMixin
 from .tensor_shape import ShapeMixin
 
 def _default_backend() -> backends.Backend:
@@ -34,8 +38,9 @@ def _default_backend() -> backends.Backend:
 TensorBase = _core.TensorBase if _core is not None else _tensor_base.TensorBase
 
 
-class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
-             OpsStructureMixin):
+class Tensor(TensorBase, MathMixin, ShapeMixin, SelectMixin, ConversionMixin, OpsMathMixin,
+             OpsStructureMixin, InplaceMixin, RandomMixin, ReductionExtrasMixin,
+             AliasesMixin):
     """An n-dimensional array that records the operations applied to it for backward.
 
     Args:
@@ -86,10 +91,6 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
     @property
     def ndim(self) -> int:
         return self.array.ndim
-
-    @property
-    def size(self) -> int:
-        return int(self.array.size)
 
     @property
     def dtype(self) -> Any:
@@ -283,32 +284,7 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, "__ge__")
 
-    # -- in place (``x[i] = v``, in tensor_shape.py, also rebinds through `_rebind`) ------------
-    def _inplace(self, op: Callable[..., Tensor], ufunc: str, other: Any) -> Tensor:
-        """``self op= other``: recorded out of place where autograd needs it, else in memory."""
-        other = _lift(other, self)
-        recorded = _grad_state.enabled and (
-            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
-        )
-        if not recorded:
-            b = other.array if isinstance(other, Tensor) else other
-            if isinstance(other, Tensor) and other._backend is not self._backend:
-                _fn._raise_device_mismatch(op, (self, other))
-            getattr(self.xp, ufunc)(self.array, b, out=self.array, casting="same_kind")
-            self._version[0] += 1
-            return self
-        if self.grad_fn is None and self.requires_grad:
-            raise RuntimeError(
-                f"in-place {ufunc} on a leaf tensor that requires grad (shape {self.shape}, "
-                f"dtype {self.dtype}) would change it behind autograd's back; wrap the update "
-                "in `with no_grad():` or use an out-of-place operation"
-            )
-        result = op(self, other)
-        if result.dtype != self.dtype:
-            result = result.astype(self.dtype)
-        self._rebind(result)
-        return self
-
+    # -- in place: the mechanism and the ``foo_`` methods are in tensor_inplace.py -------------
     def _rebind(self, result: Tensor) -> None:
         # The old array stays untouched for whatever saved it, so no version bump is needed.
         # The new array gets the result's counter: the old one belongs to the old array and
@@ -332,25 +308,6 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
 
     def __ipow__(self, other: Any) -> Tensor:
         return self._inplace(Tensor.__pow__, "power", other)
-
-    def zero_(self) -> Tensor:
-        """Fills with zeros in place (not recorded)."""
-        self.array[...] = 0
-        self._version[0] += 1
-        return self
-
-    def fill_(self, value: float) -> Tensor:
-        """Fills with `value` in place (not recorded)."""
-        self.array[...] = value
-        self._version[0] += 1
-        return self
-
-    def copy_(self, src: Any) -> Tensor:
-        """Copies `src` into this tensor's memory in place (not recorded)."""
-        src = _lift(src, self)
-        self.array[...] = src.array if isinstance(src, Tensor) else src
-        self._version[0] += 1
-        return self
 
 
 #: Tensor's fields, as the Python reference declares them (the C core's members share the names).
@@ -419,33 +376,64 @@ def _lift(other: Any, like: Tensor, scalar_ok: bool = True) -> Any:
 
 from . import devices as _devices  # noqa: E402
 from . import dtypes as _dtypes  # noqa: E402
-from . import function as _fn  # noqa: E402  (ops need Tensor defined first)
+from . import function as _fn  # noqa: E402, F401  (ops need Tensor defined first)
 from .ops import activation as _activation  # noqa: E402
 from .ops import arithmetic as _arith  # noqa: E402
 from .ops import indexing as _indexing  # noqa: E402
+from .ops import indexing_torch as _indexing_torch  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
+from .ops import views as _views  # noqa: E402
 from . import promotion as _promotion  # noqa: E402
 from . import tensor_conversion as _tensor_conversion  # noqa: E402
+from . import tensor_inplace as _tensor_inplace  # noqa: E402
+from . import tensor_select as _tensor_select  # noqa: E402
+from .ops import scatter as _scatter  # noqa: E402
+from .ops import scatter_reduce as _scatter_reduce  # noqa: E402
 from . import tensor_math as _tensor_math  # noqa: E402
 from . import tensor_shape as _tensor_shape  # noqa: E402
 from . import tensor_ops_math as _tensor_ops_math  # noqa: E402
 from . import tensor_ops_structure as _tensor_ops_structure  # noqa: E402
+from . import tensor_random as _tensor_random  # noqa: E402
+from . import tensor_reductions as _tensor_reductions  # noqa: E402
+from . import tensor_aliases as _tensor_aliases  # noqa: E402
+from .ops import products as _products  # noqa: E402
+from .ops import triangular as _triangular  # noqa: E402
+from . import return_types as _return_types  # noqa: E402
+from .ops import statistics as _statistics  # noqa: E402
+from .ops import sampling as _sampling  # noqa: E402
 
 # The mixins' methods need Tensor and the op modules, which import this file: they are bound into
 # the mixin modules here, once loaded, since importing them there would close a circle.
 _tensor_conversion.Tensor, _tensor_conversion._unary = Tensor, _unary
 _tensor_math.Tensor, _tensor_math._activation, _tensor_math._arith = Tensor, _activation, _arith
 _tensor_math._reduction, _tensor_math._unary = _reduction, _unary
+_tensor_math._shape, _tensor_math._indexing = _shape, _indexing
 _tensor_shape.Tensor, _tensor_shape._lift = Tensor, _lift
 _tensor_shape._indexing, _tensor_shape._shape = _indexing, _shape
+_tensor_shape._indexing_torch, _tensor_shape._views = _indexing_torch, _views
+_tensor_shape._unary = _unary
 _tensor_base._arith, _tensor_base._promote = _arith, _promotion.binary
 _promotion._arith, _promotion._unary = _arith, _unary
 _tensor_math._promotion = _promotion
 _tensor_ops_math.bind(Tensor)
 _tensor_ops_structure.bind(Tensor)
+_tensor_inplace.Tensor, _tensor_inplace._lift, _tensor_inplace._unary = Tensor, _lift, _unary
+_tensor_inplace._arith, _tensor_inplace._shape = _arith, _shape
+_tensor_select.Tensor, _tensor_select._arith = Tensor, _arith
+_tensor_select._scatter, _tensor_select._scatter_reduce = _scatter, _scatter_reduce
+_tensor_select._lift, _tensor_select._indexing_torch = _lift, _indexing_torch
+_tensor_random.Tensor, _tensor_random._sampling = Tensor, _sampling
+_tensor_random._inplace = _tensor_inplace
+_tensor_reductions.Tensor, _tensor_reductions._reduction = Tensor, _reduction
+_tensor_reductions._statistics, _tensor_reductions._unary = _statistics, _unary
+_tensor_reductions._return_types = _return_types
+_tensor_aliases.Tensor, _tensor_aliases._arith, _tensor_aliases._shape = Tensor, _arith, _shape
+_tensor_aliases._statistics, _tensor_aliases._products = _statistics, _products
+_tensor_aliases._triangular, _tensor_aliases._lift = _triangular, _lift
+_tensor_inplace.install(Tensor)  # every out-of-place `foo` with an in-place form gets `foo_`
 _tensor_base._tensor_types = (TensorBase,)
 if _core is not None:
     _core.configure(Tensor=Tensor, lift=_lift, Add=_arith.Add, Sub=_arith.Sub, Mul=_arith.Mul,

@@ -23,7 +23,7 @@ _TYPE_NAMES = {
 }
 
 #: The dtype NumPy's repr appends (on the values' last line, or wrapped onto a line of its own).
-_NUMPY_DTYPE = re.compile(r",\s*dtype=[\w\[\]<>=.]+$")
+_NUMPY_DTYPE = re.compile(r",\s*dtype=[\w\[\]<>=.()]+$")
 
 
 class ConversionMixin:
@@ -91,15 +91,93 @@ class ConversionMixin:
     def __index__(self) -> int:
         return int(self.item())
 
-    # -- devices ------------------------------------------------------------------------------
-    def to(self, device: Any = None, dtype: Any = None) -> Tensor:
-        """This tensor on `device` and/or as `dtype` (differentiable; self if nothing changes)."""
+    # -- devices and dtypes (PyTorch's `to` and cast methods) ---------------------------------
+    def to(self, *args: Any, device: Any = None, dtype: Any = None, non_blocking: bool = False,
+           copy: bool = False) -> Tensor:
+        """This tensor on another device and/or as another dtype, as PyTorch's ``to``:
+        ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)`` (other's device and
+        dtype). Differentiable; self when nothing changes (a copy with ``copy=True``).
+        """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg._backend, arg.dtype
+            elif arg is not None:
+                target = _device_of(arg)
+                if target is not None:
+                    device = target
+                else:
+                    dtype = arg
         out = self
-        if device is not None and backends.get(device) is not self._backend:
-            out = _unary.to_device(out, backends.get(device))
+        if device is not None and backends.get(_device_of(device) or device) is not self._backend:
+            out = _unary.to_device(out, backends.get(_device_of(device) or device))
         if dtype is not None:
-            out = out.astype(dtype)
+            out = _unary.astype(out, dtype)
+        if copy and out is self:
+            out = _unary.clone(self)
         return out
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor cast to `other`'s dtype."""
+        return _unary.astype(self, other.dtype)
+
+    def float(self) -> Tensor:
+        """As float32 (differentiable from any floating type)."""
+        return _unary.astype(self, "float32")
+
+    def double(self) -> Tensor:
+        """As float64."""
+        return _unary.astype(self, "float64")
+
+    def half(self) -> Tensor:
+        """As float16."""
+        return _unary.astype(self, "float16")
+
+    def int(self) -> Tensor:
+        """As int32 (not differentiable)."""
+        return _unary.astype(self, "int32")
+
+    def long(self) -> Tensor:
+        """As int64 (not differentiable)."""
+        return _unary.astype(self, "int64")
+
+    def short(self) -> Tensor:
+        """As int16 (not differentiable)."""
+        return _unary.astype(self, "int16")
+
+    def byte(self) -> Tensor:
+        """As uint8 (not differentiable)."""
+        return _unary.astype(self, "uint8")
+
+    def bool(self) -> Tensor:
+        """As bool (not differentiable)."""
+        return _unary.astype(self, "bool")
+
+    def bfloat16(self) -> Tensor:
+        """As bfloat16 (the backend's, from ``ml_dtypes`` on the CPU; differentiable)."""
+        return _unary.astype(self, "bfloat16")
+
+    # -- dtype queries --------------------------------------------------------------------------
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating type (float16/32/64, bfloat16)."""
+        return self.array.dtype.kind == "f" or self.array.dtype.name == "bfloat16"
+
+    def is_complex(self) -> bool:
+        """Whether the dtype is complex."""
+        return self.array.dtype.kind == "c"
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return int(self.array.dtype.itemsize)
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element (``element_size()``)."""
+        return int(self.array.dtype.itemsize)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of data: ``numel() * element_size()``."""
+        return int(self.array.size) * int(self.array.dtype.itemsize)
 
     def cpu(self) -> Tensor:
         """This tensor on the host."""
@@ -137,3 +215,16 @@ class ConversionMixin:
         # NumPy's own dtype (on the same line, or wrapped onto the next) gives way to ours.
         body = _NUMPY_DTYPE.sub("", body).replace("\n", "\n ")  # "tensor(" is one wider
         return f"tensor({body}, {', '.join(extras)})"
+
+
+def _device_of(obj: Any) -> Any:
+    """The backend `obj` names when it is a device (a backend, ``"cuda:0"``, a device object
+    whose ``.type`` is a string), else None (``"float32"`` and dtype objects are dtypes)."""
+    if isinstance(obj, backends.Backend):
+        return obj
+    if isinstance(obj, str) or isinstance(getattr(obj, "type", None), str):
+        try:
+            return backends.get(obj if isinstance(obj, str) else str(obj))
+        except (ValueError, TypeError):
+            return None
+    return None

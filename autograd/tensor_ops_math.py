@@ -3,16 +3,16 @@ arguments (``x.floor()``, ``x.fmod(y)``, ``x.atan2(y)``, ``x.addmm(a, b, beta=, 
 ``x.mm(y)``, ...), the operators ``% // & | ^ ~`` with their in-place forms, and the ``foo_``
 in-place spellings of these methods. A base class of `Tensor`; the ops are in autograd/ops/.
 
-The in-place ``foo_`` methods are made by `inplace_method` (one helper, so that they can move
-to a shared in-place mechanism in one place): recorded out of place and rebound where autograd
-needs it, written into the tensor's memory otherwise, as Tensor's in-place operators are.
+The in-place ``foo_`` methods are made by `inplace_method`, which hands them to the one in-place
+mechanism (autograd/tensor_inplace.py): recorded out of place and rebound where autograd needs
+it, written into the tensor's memory otherwise, as Tensor's in-place operators are.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .grad_mode import state as _grad_state
+from . import tensor_inplace as _tensor_inplace
 from .tensor_base import _FLOATING
 
 # Bound by `bind()` (tensor.py calls it once the op modules can be imported: they import
@@ -56,39 +56,27 @@ def _floating_operands(a: Any, b: Any) -> tuple:
     return _promotion.operands(a, b, floating=True)
 
 
-def _result_into(self: Any, result: Any, name: str) -> Any:
-    """Makes `result` (computed out of place from self) the new value of self, in place."""
-    recorded = _grad_state.enabled and result.requires_grad
-    if not recorded:
-        if result.array.shape != self.array.shape:
-            raise RuntimeError(f"{name}: the result's shape {result.shape} differs from the "
-                               f"tensor's {self.shape}; an in-place op cannot change the shape")
-        self.array[...] = result.array
-        self._version[0] += 1
-        return self
-    if self.grad_fn is None and self.requires_grad:
-        raise RuntimeError(
-            f"{name}: in place on a leaf tensor that requires grad (shape {self.shape}, dtype "
-            f"{self.dtype}) would change it behind autograd's back; wrap the update in "
-            "`with no_grad():` or use the out-of-place method"
-        )
-    if result.dtype != self.dtype:
-        result = result.astype(self.dtype)
-    if result.shape != self.shape:
-        raise RuntimeError(f"{name}: the result's shape {result.shape} differs from the "
-                           f"tensor's {self.shape}")
-    self._rebind(result)
-    return self
-
-
 def inplace_method(name: str) -> Any:
-    """``x.name_(*args)``: ``x.name(*args)`` written into x (see the module docstring)."""
+    """``x.name_(*args)``: ``x.name(*args)`` written into x, by the one in-place mechanism
+    (autograd/tensor_inplace.py): recorded out of place and rebound where autograd needs it,
+    written into the tensor's memory otherwise."""
 
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return _result_into(self, getattr(self, name)(*args, **kwargs), f"{name}_")
+        return _tensor_inplace.apply_inplace(self, f"{name}_", getattr(type(self), name), args,
+                                             kwargs)
 
     method.__name__ = f"{name}_"
     method.__doc__ = f"In-place ``{name}``: ``x.{name}_(...)`` is ``x.{name}(...)`` into x."
+    return method
+
+
+def _augmented(op: str, name: str) -> Any:
+    """``x op= y`` (``__imod__``, ...) by the in-place mechanism, as ``+=`` is."""
+
+    def method(self: Any, other: Any) -> Any:
+        return _tensor_inplace.apply_inplace(self, name, getattr(type(self), op), (other,), {})
+
+    method.__name__ = name
     return method
 
 
@@ -293,20 +281,29 @@ class OpsMathMixin:
     def __invert__(self) -> Tensor:
         return _logical.bitwise_not(self)
 
-    def __imod__(self, other: Any) -> Tensor:
-        return _result_into(self, self.__mod__(other), "__imod__")
+    # Shifts: integer operands cast to PyTorch's result type first (int32 << 2 stays int32).
+    def bitwise_left_shift(self, other: Any) -> Tensor:
+        return _logical._bitwise("left_shift", *_operands(self, other))
 
-    def __ifloordiv__(self, other: Any) -> Tensor:
-        return _result_into(self, self.__floordiv__(other), "__ifloordiv__")
+    def bitwise_right_shift(self, other: Any) -> Tensor:
+        return _logical._bitwise("right_shift", *_operands(self, other))
 
-    def __iand__(self, other: Any) -> Tensor:
-        return _result_into(self, self.__and__(other), "__iand__")
+    __lshift__ = bitwise_left_shift
+    __rshift__ = bitwise_right_shift
 
-    def __ior__(self, other: Any) -> Tensor:
-        return _result_into(self, self.__or__(other), "__ior__")
+    def __rlshift__(self, other: Any) -> Tensor:
+        return _logical._bitwise("left_shift", *_operands(other, self))
 
-    def __ixor__(self, other: Any) -> Tensor:
-        return _result_into(self, self.__xor__(other), "__ixor__")
+    def __rrshift__(self, other: Any) -> Tensor:
+        return _logical._bitwise("right_shift", *_operands(other, self))
+
+    __imod__ = _augmented("__mod__", "__imod__")
+    __ifloordiv__ = _augmented("__floordiv__", "__ifloordiv__")
+    __iand__ = _augmented("__and__", "__iand__")
+    __ior__ = _augmented("__or__", "__ior__")
+    __ixor__ = _augmented("__xor__", "__ixor__")
+    __ilshift__ = _augmented("__lshift__", "__ilshift__")
+    __irshift__ = _augmented("__rshift__", "__irshift__")
 
 
 def _vectors(op: str, a: Any, b: Any) -> None:

@@ -85,6 +85,17 @@ class OpsStructureMixin:
         return _triangular.trace(self)
 
     def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        """Elements shifted cyclically by `shifts` along `dims` (the flattened tensor without
+        dims). As in PyTorch, shifts and dims pair up one to one: ``x.roll((1, 2))`` without
+        dims and ``x.roll(1, (0, 1))`` raise (``ag.roll``, NumPy's, sums or broadcasts them)."""
+        n_shifts = 1 if isinstance(shifts, int) or hasattr(shifts, "__index__") else len(shifts)
+        n_dims = 1 if dims is None or isinstance(dims, int) or hasattr(dims, "__index__") \
+            else len(dims)
+        if n_shifts != n_dims:
+            raise RuntimeError(
+                f"roll: shifts {shifts!r} and dims {dims!r} must align (one shift per dim; "
+                "without dims, one shift of the flattened tensor)"
+            )
         return _triangular.roll(self, shifts, dims)
 
     # -- sorting and selection -----------------------------------------------------------------
@@ -225,7 +236,7 @@ def _cumulative_extreme(x: Any, dim: Any, axis: Any, largest: bool, op: str) -> 
 
 
 # A logical result has another dtype than x: PyTorch's logical_and_ etc. write it back as x's
-# dtype, as `_result_into` does.
+# dtype, as the in-place mechanism does (tensor_inplace.apply_inplace).
 INPLACE = (
     "tril", "triu", "cumsum", "cumprod", "logical_and", "logical_or", "logical_xor",
     "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",

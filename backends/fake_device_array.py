@@ -261,7 +261,11 @@ class FakeDeviceArray:
 
     # -- indexing --------------------------------------------------------------------------
     def __getitem__(self, index: Any) -> Any:
-        return wrap(self._dev, self._a[_index(self._dev, index, True)])
+        index = _index(self._dev, index, True)
+        r = self._a[index]
+        if type(r) is not np.ndarray:  # one element: CuPy gives a 0-d view, NumPy a scalar copy
+            r = self._a[(*index, Ellipsis) if type(index) is tuple else (index, Ellipsis)]
+        return wrap(self._dev, r)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         dev = self._dev

@@ -10,6 +10,7 @@ backend. The modules in `nn.layers` hold parameters and call these functions.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from autograd.grad_mode import no_grad
@@ -39,27 +40,36 @@ __all__ = [
 # for anything else.
 
 
-def _pick_axis(name: str, dim: Any, axis: Any, default: Any = None) -> Any:
-    """PyTorch's `dim` and NumPy's `axis` name the same argument; accept either, not both."""
+def _pick_axis(name: str, dim: Any, axis: Any, ndim: int, stacklevel: int) -> Any:
+    """PyTorch's `dim` (alias `axis`; not both); where neither is given, PyTorch's implicit
+    choice, with its deprecation warning: dim 0 for 0-, 1- and 3-d input, else dim 1."""
     if dim is not None and axis is not None:
         raise TypeError(f"{name}: give dim or axis, not both")
     if dim is None and axis is None:
-        if default is None:
-            raise TypeError(f"{name}: missing the axis to normalise over (dim=...)")
-        return default
+        warnings.warn(
+            f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+            "include dim=X as an argument.", UserWarning, stacklevel=stacklevel,
+        )
+        return 0 if ndim in (0, 1, 3) else 1
     return arguments.axis(name, "dim", dim if dim is not None else axis)
 
 
-def softmax(input: Tensor, dim: int | None = None, axis: int | None = None) -> Tensor:  # noqa: A002
-    """Softmax over `dim` (alias `axis`): each slice sums to 1."""
-    dim = _pick_axis("softmax", dim, axis)
-    return float_input("softmax", input).softmax(dim)
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
+            dtype: Any = None, *, axis: int | None = None) -> Tensor:
+    """Softmax over `dim` (alias `axis`): each slice sums to 1. Without a dim, PyTorch's
+    deprecated implicit choice (dim 0 for 0-, 1- and 3-d input, else 1) with its warning."""
+    input = float_input("softmax", input)  # noqa: A001
+    dim = _pick_axis("softmax", dim, axis, input.ndim, _stacklevel)
+    return input.softmax(dim, dtype)
 
 
-def log_softmax(input: Tensor, dim: int | None = None, axis: int | None = None) -> Tensor:  # noqa: A002
-    """Log of the softmax over `dim` (alias `axis`), computed stably."""
-    dim = _pick_axis("log_softmax", dim, axis)
-    return float_input("log_softmax", input).log_softmax(dim)
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
+                dtype: Any = None, *, axis: int | None = None) -> Tensor:
+    """Log of the softmax over `dim` (alias `axis`), computed stably; without a dim, PyTorch's
+    implicit choice and warning, as `softmax`."""
+    input = float_input("log_softmax", input)  # noqa: A001
+    dim = _pick_axis("log_softmax", dim, axis, input.ndim, _stacklevel)
+    return input.log_softmax(dim, dtype)
 
 
 # -- activations: the autograd ops, behind the conversion of their input -----------------------
@@ -174,7 +184,7 @@ def batch_norm(
     axes = (0, *range(2, input.ndim))
     stat_shape = (1, channels) + (1,) * (input.ndim - 2)
     if training or running_mean is None or running_var is None:
-        count = input.size // channels if channels else 0
+        count = input.numel() // channels if channels else 0
         if training and count <= 1:
             raise ValueError(
                 f"batch_norm: expected more than 1 value per channel when training, got input "

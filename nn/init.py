@@ -189,11 +189,11 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, "
                          f"got shape {tensor.shape}")
-    if tensor.size == 0:
+    if tensor.numel() == 0:
         return tensor
     xp = tensor.xp
     rows = tensor.shape[0]
-    cols = tensor.size // rows
+    cols = tensor.numel() // rows
     # float64 for the factorisation: QR in float32 loses orthogonality on large matrices.
     flat = tensor.backend.normal(0.0, 1.0, (rows, cols), "float64")
     if rows < cols:

@@ -265,7 +265,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa
     _check_reduction("binary_cross_entropy", reduction)
     input = _input("binary_cross_entropy", input)  # noqa: A001
     target = _pair_same_shape("binary_cross_entropy", input, target)
-    if not input.backend.is_device and input.size and bool(
+    if not input.backend.is_device and input.numel() and bool(
         ((input.array < 0) | (input.array > 1)).any()
     ):
         raise ValueError(

@@ -64,7 +64,7 @@ class MembersMixin:
 
     def num_parameters(self, only_trainable: bool = False) -> int:
         """The number of scalars in the parameters (shared parameters counted once)."""
-        return sum(p.size for p in self.parameters() if p.requires_grad or not only_trainable)
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not only_trainable)
 
     @property
     def parameter_count(self) -> int:

@@ -81,7 +81,8 @@ class Neg(Function):
 class Pow(Function):
     """y = a ** b, for a tensor base and a tensor exponent.
 
-    d/da = b * a**(b-1); d/db = y * log(a), taken as 0 where a == 0 (the limit for b > 0).
+    d/da = b * a**(b-1), 0 where b == 0; d/db = y * log(a), as PyTorch defines it at a <= 0:
+    0 where a == 0 and b >= 0 (the limit), -inf where a == 0 and b < 0, NaN where a < 0.
     """
 
     def forward(self, a, b):
@@ -91,12 +92,16 @@ class Pow(Function):
 
     def backward(self, gy):
         a, b, y = self.saved_tensors
-        ga = gy * b * a ** (b - 1) if self.needs_input_grad[0] else None
+        ga = None
+        if self.needs_input_grad[0]:
+            # b == 0: y is the constant 1, so 0 (b * a**(b-1) would be 0 * inf at a == 0).
+            ga = where(b == 0, 0.0, gy * b * a ** (b - 1))
         gb = None
         if self.needs_input_grad[1]:
             positive = a > 0
             safe_a = where(positive, a, 1.0)
-            gb = gy * where(positive, y * safe_a.log(), 0.0)
+            at_zero = where(b >= 0, 0.0, float("-inf"))
+            gb = gy * where(positive, y * safe_a.log(), where(a < 0, float("nan"), at_zero))
         return ga, gb
 
 
@@ -147,7 +152,11 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - NumPy's name
     if isinstance(b, (int, float)) and not isinstance(b, bool) and isinstance(a, Tensor):
         return PowScalar.apply(a, p=b)
     if isinstance(a, (int, float)) and isinstance(b, Tensor):
-        return RPowScalar.apply(b, c=a)
+        if a > 0:
+            return RPowScalar.apply(b, c=a)
+        # a <= 0: the general rule's limits at 0 and NaN below; a as the 0-d array NumPy's
+        # weak-scalar rule would make it (0 ** float32 stays float32).
+        a = Tensor._make(b.xp.asarray(a, dtype=b.xp.result_type(a, b.array)), b.backend)
     return Pow.apply(a, b)
 
 

@@ -75,14 +75,14 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
     cols = Im2Col.apply(x, geometry=g, layout="conv", groups=groups)  # (N, OH, OW, K)
     m, k = n * oh * ow, c_in * kh * kw
     # The weight in the columns' order (kh, kw, C/G): a small copy of the weight only.
-    w_rows = weight.transpose(0, 2, 3, 1) if c_group > 1 and kh * kw > 1 else weight
+    w_rows = weight.permute(0, 2, 3, 1) if c_group > 1 and kh * kw > 1 else weight
     k_g, o_g = k // groups, c_out // groups
-    cols_g = cols.reshape(m, groups, k_g).transpose(1, 0, 2)        # (G, M, Kg)
-    w_g = w_rows.reshape(groups, o_g, k_g).transpose(0, 2, 1)       # (G, Kg, Og)
-    y = (cols_g @ w_g).transpose(1, 0, 2).reshape(m, c_out)         # one batched GEMM
+    cols_g = cols.reshape(m, groups, k_g).permute(1, 0, 2)        # (G, M, Kg)
+    w_g = w_rows.reshape(groups, o_g, k_g).permute(0, 2, 1)       # (G, Kg, Og)
+    y = (cols_g @ w_g).permute(1, 0, 2).reshape(m, c_out)         # one batched GEMM
     if bias is not None:
         y = y + bias
-    return y.reshape(n, oh, ow, c_out).transpose(0, 3, 1, 2)
+    return y.reshape(n, oh, ow, c_out).permute(0, 3, 1, 2)
 
 
 def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,

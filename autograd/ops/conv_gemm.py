@@ -70,7 +70,7 @@ class Conv2dGemm(Function):
         n, c_out = gy.shape[:2]
         oh, ow = gy.shape[2:]
         m, k = n * oh * ow, w.shape[1] * g.kh * g.kw
-        gy2 = gy.transpose(0, 2, 3, 1).reshape(m, c_out)       # free for NHWC memory
+        gy2 = _permuted(gy, (0, 2, 3, 1)).reshape(m, c_out)       # free for NHWC memory
         recorded = isinstance(gy, Tensor)  # create_graph: Tensor ops, differentiable in x too
         gx = gw = None
         if need[0]:
@@ -186,7 +186,7 @@ def _weight_rows(w: Any) -> Any:
     c_out, c, kh, kw = w.shape
     if c == 1 or kh * kw == 1:
         return w.reshape(c_out, c * kh * kw)
-    return w.transpose(0, 2, 3, 1).reshape(c_out, c * kh * kw)
+    return _permuted(w, (0, 2, 3, 1)).reshape(c_out, c * kh * kw)
 
 
 def _weight_from_rows(rows: Any, shape: tuple) -> Any:
@@ -194,7 +194,12 @@ def _weight_from_rows(rows: Any, shape: tuple) -> Any:
     c_out, c, kh, kw = shape
     if c == 1 or kh * kw == 1:
         return rows.reshape(shape)
-    return rows.reshape(c_out, kh, kw, c).transpose(0, 3, 1, 2)
+    return _permuted(rows.reshape(c_out, kh, kw, c), (0, 3, 1, 2))
+
+
+def _permuted(a: Any, axes: tuple) -> Any:
+    """`a` with its axes permuted, for a raw array and a Tensor (which speaks PyTorch) alike."""
+    return a.permute(*axes) if isinstance(a, Tensor) else a.transpose(axes)
 
 
 def _fold(m: int, c: int) -> int:

@@ -260,7 +260,8 @@ def einsum(*args: Any, optimize: Any = False) -> Tensor:
 
     ``einsum('ij,jk->ik', a, b)`` is a matrix product, ``einsum('ii', a)`` a trace,
     ``einsum('ii->i', a)`` a diagonal, ``einsum('...ij,...jk', a, b)`` a batched product;
-    the interleaved form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` works too.
+    the interleaved form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` works too, and PyTorch's
+    ``einsum('ij,jk->ik', [a, b])`` (the operands as one list of tensors).
 
     Args:
         optimize: accepted for NumPy compatibility; operands are contracted left to right,
@@ -274,6 +275,9 @@ def einsum(*args: Any, optimize: Any = False) -> Tensor:
         raise TypeError("einsum: expected subscripts and operands")
     if isinstance(args[0], str):
         operands = list(args[1:])
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)) and all(
+                isinstance(t, Tensor) for t in operands[0]):
+            operands = list(operands[0])  # PyTorch's einsum(eq, [a, b]): a list of tensors
         terms, output = _parse_string(args[0], len(operands))
     else:
         operands = list(args[0::2])

@@ -31,8 +31,8 @@ def _is_int(obj: Any) -> bool:
     owner = backends.backend_of_array(obj)
     if owner is not None and owner.is_device:
         return False  # device data stays an array: reading it as an int would synchronise
-    dtype = getattr(obj, "dtype", None)
-    return dtype is not None and dtype.kind in "iu" and getattr(obj, "ndim", 1) == 0
+    kind = getattr(getattr(obj, "dtype", None), "kind", None)  # None for foreign dtypes
+    return kind is not None and kind in "iu" and getattr(obj, "ndim", 1) == 0
 
 
 class _Slot:
@@ -147,10 +147,14 @@ class GetItem(Function):
         self.in_shape = x.shape
         if arrays:
             self.save_for_backward(*arrays)
+        index = _assemble(self.parts, arrays)
         try:
-            return x[_assemble(self.parts, arrays)]
+            y = x[index]
         except IndexError as e:
             raise IndexError(f"getitem: {e} (tensor shape {tuple(x.shape)})") from None
+        if type(y) is not type(x):  # NumPy gives a scalar copy for one element: a 0-d view
+            y = x[index + (Ellipsis,)]
+        return y
 
     def backward(self, gy):
         arrays = [a.array for a in self.saved_tensors]

@@ -61,7 +61,7 @@ class Transpose(Function):
         inverse = [0] * len(self.axes)
         for i, a in enumerate(self.axes):
             inverse[a] = i
-        return gy.transpose(tuple(inverse))
+        return Transpose.apply(gy, axes=tuple(inverse))
 
 
 def transpose(x: Tensor, *axes: Any) -> Tensor:

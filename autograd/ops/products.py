@@ -101,7 +101,7 @@ def dot(a: Any, b: Any) -> Tensor:
 def vdot(a: Any, b: Any) -> Tensor:
     """The dot product of the flattened operands (real tensors: NumPy's ``vdot``)."""
     a, b = _both(a, b, "vdot")
-    if a.size != b.size:
+    if a.numel() != b.numel():
         raise ValueError(f"vdot: operands of shapes {a.shape} and {b.shape} have different sizes")
     return matmul(reshape(a, (-1,)), reshape(b, (-1,)))
 

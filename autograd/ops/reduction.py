@@ -370,7 +370,7 @@ def softmax(x: Tensor, axis: Any = -1) -> Tensor:
 def _arg_reduce(name: str, x: Tensor, axis: Any, keepdims: bool) -> Tensor:
     if axis is not None and not isinstance(axis, int):
         raise TypeError(f"{name}: axis must be None or an int, got {axis!r}")
-    empty = x.size == 0 if axis is None else any(
+    empty = x.numel() == 0 if axis is None else any(
         x.shape[a] == 0 for a in _axes(axis, x.ndim, name))
     if empty:
         raise ValueError(

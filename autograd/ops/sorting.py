@@ -17,6 +17,7 @@ from typing import Any
 
 import backends
 
+from .. import return_types
 from ..function import Function
 from ..tensor import Tensor, _lift
 from .indexing import _axis
@@ -199,8 +200,8 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
     values = take_along(x1, index, axis, unique=True)
     index = index.astype("int64", copy=False)
     if x.ndim == 0 and k == 1:
-        return values.reshape(()), _plain(x, index.reshape(()))
-    return values, _plain(x, index)
+        return return_types.topk(values.reshape(()), _plain(x, index.reshape(())))
+    return return_types.topk(values, _plain(x, index))
 
 
 def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tuple:
@@ -215,7 +216,7 @@ def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tuple:
     xp = x.xp
     part = xp.argpartition(x1.array, k - 1, axis=axis)
     index = part[(slice(None),) * axis + (slice(k - 1, k),)]
-    return _finish_selection(x, x1, index, axis, keepdim)
+    return return_types.kthvalue(*_finish_selection(x, x1, index, axis, keepdim))
 
 
 def _finish_selection(x: Tensor, x1: Tensor, index: Any, axis: int, keepdim: bool) -> tuple:

@@ -256,7 +256,10 @@ class Sign(Function):
 
 
 class Clip(Function):
-    """y = min(max(x, min), max); the gradient passes only where min < x < max."""
+    """y = min(max(x, min), max); the gradient passes where min < x < max, and at the bounds
+    too with `inclusive` (PyTorch's clamp)."""
+
+    inclusive = False
 
     def forward(self, x):
         self.save_for_backward(x)
@@ -265,9 +268,9 @@ class Clip(Function):
     def backward(self, gy):
         (x,) = self.saved_tensors
         if self.min is not None:
-            gy = where(x > self.min, gy, 0.0)
+            gy = where(x >= self.min if self.inclusive else x > self.min, gy, 0.0)
         if self.max is not None:
-            gy = where(x < self.max, gy, 0.0)
+            gy = where(x <= self.max if self.inclusive else x < self.max, gy, 0.0)
         return gy
 
 
@@ -281,16 +284,19 @@ def sign(x: Tensor) -> Tensor:
     return Sign.apply(x)
 
 
-def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - NumPy's names
+def clip(x: Tensor, min: Any = None, max: Any = None, *,  # noqa: A002 - NumPy's names
+         inclusive: bool = False) -> Tensor:
     """Elementwise `x` limited to ``[min, max]`` (either bound may be None).
 
     Convention at the bounds: the gradient is 1 strictly inside ``(min, max)`` and 0 at a bound
     or beyond it, so ``clip(x, min=0)`` has the same gradient as ``relu`` (0 at 0). PyTorch's
-    ``clamp`` passes the gradient at the bound instead.
+    ``clamp`` passes the gradient at the bound instead: ``x.clamp`` does, and so does this
+    function with ``inclusive=True``.
 
     Args:
         x: input tensor.
         min, max: Python numbers; at least one must be given.
+        inclusive: pass the gradient at the bounds too (PyTorch's convention).
     """
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
@@ -305,6 +311,8 @@ def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 -
                       else float(bound))
     if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
         raise ValueError(f"clip: min ({bounds[0]}) is greater than max ({bounds[1]})")
+    if inclusive:
+        return Clip.apply(x, min=bounds[0], max=bounds[1], inclusive=True)
     return Clip.apply(x, min=bounds[0], max=bounds[1])
 
 

@@ -119,6 +119,11 @@ _SOFTMAX_XENT_GRAD = CudaSpec(
 )
 
 
+def _dense(xp: Any, a: Any) -> Any:
+    """`a` itself if it is 0-d or C-contiguous, else a C-contiguous copy."""
+    return a if a.ndim == 0 or a.flags.c_contiguous else xp.ascontiguousarray(a)
+
+
 def softmax_xent_grad(backend: Any, x: Any, shift: Any, log_total: Any, target: Any,
                       scale: Any, hot: Any, smooth: Any = None, weight: Any = None) -> Any:
     """The gradient of a softmax cross-entropy over axis 1 in one pass over the logits::
@@ -149,6 +154,9 @@ def softmax_xent_grad(backend: Any, x: Any, shift: Any, log_total: Any, target: 
             and getattr(scale, "dtype", None) == x.dtype
             and getattr(hot, "dtype", None) == x.dtype):
         # The C loop (backends/csrc/softmax.c): one pass, in double (float32 logits only).
+        # Per-sample coefficients made from a broadcast upstream gradient (the gradient of
+        # ``loss.sum()`` with reduction="none") are strided views: the loop reads dense rows.
+        scale, hot = _dense(xp, scale), _dense(xp, hot)
         gx = xp.empty(x.shape, dtype=x.dtype)
         host_kernels.softmax_xent_grad(x, target, shift, log_total, scale, hot, gx)
         return gx

@@ -98,23 +98,24 @@ class _SoftmaxBase(Module):
         super().__init__()
         if dim is not None and axis is not None:
             raise TypeError(f"{type(self).__name__}: give dim or axis, not both")
-        # PyTorch's implicit choice for dim=None is deprecated; we always use the last axis.
-        dim = dim if dim is not None else (axis if axis is not None else -1)
-        self.dim = arguments.axis(type(self).__name__, "dim", dim)
+        # None keeps PyTorch's implicit, deprecated choice (with its warning) at call time.
+        dim = dim if dim is not None else axis
+        self.dim = None if dim is None else arguments.axis(type(self).__name__, "dim", dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
 class Softmax(_SoftmaxBase):
-    """Softmax over `dim` (alias `axis`; default the last axis): each slice sums to 1."""
+    """Softmax over `dim` (alias `axis`): each slice sums to 1. Without a dim, PyTorch's
+    deprecated implicit choice (dim 0 for 0-, 1- and 3-d input, else 1) with its warning."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.softmax(x, self.dim)
+        return F.softmax(x, self.dim, _stacklevel=5)
 
 
 class LogSoftmax(_SoftmaxBase):
-    """Log-softmax over `dim` (alias `axis`; default the last axis)."""
+    """Log-softmax over `dim` (alias `axis`); without a dim, PyTorch's implicit choice."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.log_softmax(x, self.dim)
+        return F.log_softmax(x, self.dim, _stacklevel=5)

@@ -295,7 +295,9 @@ CASES = [
     OpCase("tile", ag.tile, np.tile, shapes=one_shape(max_dims=2), params=tile_params),
     OpCase("getitem_basic", lambda x, index: x[index], lambda x, index: x[index],
            params=basic_index_params),
-    OpCase("getitem_advanced", lambda x, index: x[_on_device(index, x)],
+    # NumPy's rule (the `autograd` function); Tensor.__getitem__ follows PyTorch's, which
+    # differs for ints among index arrays (its row is getitem_torch_rule in cases_torch_shape).
+    OpCase("getitem_advanced", lambda x, index: ag.getitem(x, _on_device(index, x)),
            lambda x, index: x[index], params=advanced_index_params),
     OpCase("setitem", lambda x, v, index: ag.setitem(x, _on_device(index, x), v), setitem_ref,
            shapes=setitem_shapes(), params=lambda shapes: st.just({"index": shapes.index})),

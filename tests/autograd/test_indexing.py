@@ -123,7 +123,7 @@ def test_negative_steps(backend, index) -> None:
     host = x.numpy()
     y = x[index]
     np.testing.assert_array_equal(y.numpy(), host[index])
-    gy = np.arange(1.0, 1.0 + y.size).reshape(y.shape)
+    gy = np.arange(1.0, 1.0 + y.numel()).reshape(y.shape)
     expected = np.zeros(host.shape)
     expected[index] = gy
     np.testing.assert_array_equal(_grad_of(x, y, gy), expected)

@@ -58,17 +58,28 @@ def test_clip_passes_the_gradient_strictly_inside_the_bounds(backend) -> None:
     values = [-1.0, -0.5, 0.0, 0.75, 1.0]
     _check(backend, lambda x: ag.clip(x, -0.5, 0.75), values,
            [-0.5, -0.5, 0.0, 0.75, 0.75], [0.0, 0.0, 1.0, 0.0, 0.0])
-    _check(backend, lambda x: x.clip(min=-0.5), values,
+    _check(backend, lambda x: ag.clip(x, -0.5, None), values,
            [-0.5, -0.5, 0.0, 0.75, 1.0], [0.0, 0.0, 1.0, 1.0, 1.0])
-    _check(backend, lambda x: x.clamp(max=0.75), values,
-           [-1.0, -0.5, 0.0, 0.75, 0.75], [1.0, 1.0, 1.0, 0.0, 0.0])
     # A degenerate interval passes nothing.
-    _check(backend, lambda x: x.clip(0.0, 0.0), [-1.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0, 0, 0])
+    _check(backend, lambda x: ag.clip(x, 0.0, 0.0), [-1.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0, 0, 0])
+
+
+def test_clamp_method_passes_the_gradient_at_the_bounds_as_pytorch(backend) -> None:
+    values = [-1.0, -0.5, 0.0, 0.75, 1.0]
+    _check(backend, lambda x: x.clip(min=-0.5), values,
+           [-0.5, -0.5, 0.0, 0.75, 1.0], [0.0, 1.0, 1.0, 1.0, 1.0])
+    _check(backend, lambda x: x.clamp(max=0.75), values,
+           [-1.0, -0.5, 0.0, 0.75, 0.75], [1.0, 1.0, 1.0, 1.0, 0.0])
+    _check(backend, lambda x: x.clamp(-0.5, 0.75), values,
+           [-0.5, -0.5, 0.0, 0.75, 0.75], [0.0, 1.0, 1.0, 1.0, 0.0])
+    _check(backend, lambda x: ag.clip(x, -0.5, 0.75, inclusive=True), values,
+           [-0.5, -0.5, 0.0, 0.75, 0.75], [0.0, 1.0, 1.0, 1.0, 0.0])
+    _check(backend, lambda x: x.clip(0.0, 0.0), [-1.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0, 1, 0])
 
 
 def test_clip_at_zero_matches_relu(backend) -> None:
     values = [-1.0, 0.0, 1.0]
-    assert np.array_equal(_value_and_grad(backend, lambda x: x.clip(min=0.0), values)[1],
+    assert np.array_equal(_value_and_grad(backend, lambda x: ag.clip(x, 0.0), values)[1],
                           _value_and_grad(backend, ag.relu, values)[1])
 
 
@@ -198,8 +209,8 @@ def test_bad_arguments_are_rejected(backend) -> None:
     with pytest.raises(ValueError, match="at least one"):
         ag.clip(x)
     with pytest.raises(ValueError, match="greater than max"):
-        x.clip(1.0, 0.0)
+        ag.clip(x, 1.0, 0.0)  # NumPy dialect; the method gives max, as in PyTorch
     with pytest.raises(TypeError, match="maximum/minimum"):
-        x.clip(min=x)
+        ag.clip(x, min=x)
     with pytest.raises(ValueError, match="beta"):
         ag.softplus(x, beta=0.0)

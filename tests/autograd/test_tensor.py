@@ -51,7 +51,7 @@ def test_zeros_ones_full_empty(backend) -> None:
     assert ag.full(3, 1.5, dtype="float64", device=backend).dtype == np.float64
     assert ag.empty(4, device=backend).shape == (4,)
     assert ag.zeros((), device=backend).shape == ()
-    assert ag.ones(0, 3, device=backend).size == 0
+    assert ag.ones(0, 3, device=backend).numel() == 0
 
 
 def test_arange_linspace_eye(backend) -> None:
@@ -97,7 +97,8 @@ def test_creation_with_requires_grad(backend) -> None:
 
 def test_properties(backend) -> None:
     x = ag.ones(2, 3, device=backend)
-    assert x.shape == (2, 3) and x.ndim == 2 and x.size == 6 and len(x) == 2
+    assert x.shape == (2, 3) and x.ndim == 2 and x.numel() == 6 and len(x) == 2
+    assert x.size() == (2, 3) and x.size(-1) == 3 and x.dim() == 2
     assert x.dtype == np.float32 and x.device == backend.device and x.backend is backend
     assert x.xp is backend.xp
     assert x.is_leaf and not x.requires_grad and x.grad_fn is None

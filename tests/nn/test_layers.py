@@ -201,7 +201,7 @@ _ACTIVATIONS = [
     (nn.Softplus(beta=2.0, threshold=1.0),
      lambda x: np.where(2 * x > 1, x, np.log1p(np.exp(2 * x)) / 2)),
     (nn.Softmax(dim=1), lambda x: np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)),
-    (nn.LogSoftmax(), lambda x: x - np.log(np.exp(x).sum(axis=-1, keepdims=True))),
+    (nn.LogSoftmax(dim=-1), lambda x: x - np.log(np.exp(x).sum(axis=-1, keepdims=True))),
 ]
 
 

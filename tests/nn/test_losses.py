@@ -84,6 +84,19 @@ def test_cross_entropy_gradient(backend):
     assert gradcheck(lambda x: L.cross_entropy(x, y, w, label_smoothing=0.3), (x,))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cross_entropy_none_then_sum_backward(backend, dtype):
+    # The upstream gradient of loss.sum() is a broadcast (strided) view; the host C loop once
+    # refused it ("ndarray is not C-contiguous").
+    rng = np.random.default_rng(0)
+    x = _t(rng.normal(size=(12, 10)), backend, dtype=dtype, requires_grad=True)
+    y = ag.tensor(rng.integers(0, 10, 12), device=backend)
+    nn.CrossEntropyLoss(reduction="none")(x, y).sum().backward()
+    expected = np.exp(np_log_softmax(x.numpy().astype(np.float64)))
+    expected[np.arange(12), y.numpy()] -= 1
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
 def test_cross_entropy_probability_targets(backend):
     rng = np.random.default_rng(3)
     x = rng.normal(size=(4, 5))
