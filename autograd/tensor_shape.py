@@ -43,20 +43,36 @@ class Size(tuple):
         return f"Size({list(self)})"
 
 
+class SizeMethod(int):
+    """What ``x.size`` reads: PyTorch's method (``x.size()`` is the shape as a `Size`,
+    ``x.size(dim)`` one dim's length) that is also NumPy's element count (``x.size == 0``,
+    ``n = x.size``). PyTorch code calls it and NumPy code (HIPS autograd's included) reads it,
+    so neither dialect's spelling runs with another meaning."""
+
+    def __new__(cls, shape: tuple) -> SizeMethod:
+        self = super().__new__(cls, math.prod(shape))
+        self.shape = shape
+        return self
+
+    def __call__(self, dim: int | None = None) -> Any:
+        shape = self.shape
+        if dim is None:
+            return Size(shape)
+        if not shape:
+            raise IndexError(f"size({dim}): a 0-d tensor has no dims")
+        return shape[wrap_dim(dim, len(shape), "size")]
+
+
 class ShapeMixin:
     """`Tensor`'s shape methods (views, dim moves, repeats, splits), indexing and iteration."""
 
     __slots__ = ()
 
     # -- sizes ----------------------------------------------------------------------------------
-    def size(self, dim: int | None = None) -> Any:
-        """The shape (a `Size`), or the length of dim `dim`."""
-        shape = self.array.shape
-        if dim is None:
-            return Size(shape)
-        if not shape:
-            raise IndexError(f"size({dim}): a 0-d tensor has no dims")
-        return shape[wrap_dim(dim, len(shape), "size")]
+    @property
+    def size(self) -> SizeMethod:
+        """PyTorch's ``x.size()`` / ``x.size(dim)``; read uncalled, NumPy's element count."""
+        return SizeMethod(self.array.shape)
 
     def numel(self) -> int:
         """The number of elements."""

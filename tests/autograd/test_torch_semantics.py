@@ -225,6 +225,15 @@ def test_sizes(backend) -> None:
         _t(1.0, backend).size(0)
 
 
+def test_size_read_uncalled_is_numpys_element_count(backend) -> None:
+    # PyTorch code calls x.size; NumPy code (HIPS autograd's too) reads it as the element
+    # count: both spellings keep their meaning, and `x.size == 0` is never silently False.
+    x = _t(np.zeros((2, 3, 4)), backend)
+    assert x.size == 24 and x.size * 2 == 48 and int(x.size) == 24
+    assert _t(np.zeros((0, 3)), backend).size == 0 and _t(1.0, backend).size == 1
+    assert x.size() == (2, 3, 4) and x.size(-1) == 4
+
+
 def test_contiguous_copies_only_a_non_contiguous_tensor(backend) -> None:
     x = _t(np.zeros((2, 3)), backend)
     assert x.contiguous() is x and x.is_contiguous()
