@@ -84,7 +84,9 @@ class GradScaler:
             self._growth_tracker = xp.full((), self._init_growth_tracker, dtype="int32")
 
     def scale(self, outputs: Any) -> Any:
-        """`outputs` (a Tensor or nested lists/tuples of them) multiplied by the scale."""
+        """`outputs` (a Tensor or nested lists/tuples of them) multiplied by the scale; a
+        float16/bfloat16 output is scaled in float32 (PyTorch keeps its dtype, and overflows
+        more easily)."""
         if not self._enabled:
             return outputs
         if isinstance(outputs, Tensor):
@@ -93,8 +95,10 @@ class GradScaler:
             scale = Tensor._make(self._scale, self._backend)
             if outputs._backend is not self._backend:
                 scale = scale.to(outputs.device)
-            return outputs * scale.astype(outputs.dtype) if outputs.dtype.kind == "f" else (
-                outputs * scale)
+            if outputs.dtype.name in ("float16", "bfloat16"):
+                # The product in float32: 65536 x a float16 loss would overflow float16.
+                outputs = outputs.astype(_F32)
+            return outputs * scale.astype(outputs.dtype)
         if isinstance(outputs, (list, tuple)):
             return type(outputs)(self.scale(o) for o in outputs)
         raise TypeError(f"GradScaler.scale: expected a Tensor or a list/tuple of Tensors, got "
