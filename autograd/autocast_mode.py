@@ -46,7 +46,7 @@ class _State(threading.local):
     cache_enabled: bool = True
     #: Nesting depth of autocast regions (enabled or not); the cache empties at depth 0.
     depth: int = 0
-    #: id(leaf) -> (leaf, its version when cast, the cast Tensor).
+    #: (id(leaf), widened) -> (leaf, its version when cast, the cast Tensor).
     cache: dict = {}
 
 
@@ -185,20 +185,25 @@ def _eligible(t: Tensor) -> bool:
     return dtype is _F32 or dtype.name in _LOW
 
 
-def to_low(t: Any, low: Any) -> Any:
-    """`t` cast to the region's low dtype `low`, through the cache for float32 weights."""
-    if not isinstance(t, Tensor) or not _eligible(t) or t.array.dtype == low:
+def to_low(t: Any, low: Any, widen: bool = False) -> Any:
+    """`t` cast to the region's low dtype `low`, through the cache for float32 weights; with
+    `widen`, rounded to `low` and held in float32 (the host's emulated low-precision GEMM)."""
+    if not isinstance(t, Tensor) or not _eligible(t):
         return t
+    if t.array.dtype == low:
+        return t.astype(_F32) if widen else t
     cacheable = (state.cache_enabled and t.requires_grad and t.grad_fn is None
-                 and t.array.dtype is _F32 and _grad_state.enabled)
-    if not cacheable:
-        return t.astype(low)
-    entry = state.cache.get(id(t))
-    if entry is not None and entry[0] is t and entry[1] == t._version[0]:
-        return entry[2]
+                 and t.array.dtype is _F32 and _grad_state.enabled and state.depth)
+    key = (id(t), widen)
+    if cacheable:
+        entry = state.cache.get(key)
+        if entry is not None and entry[0] is t and entry[1] == t._version[0]:
+            return entry[2]
     cast = t.astype(low)
-    if state.depth:  # an op hook outside any region (a decorator's call) keeps no cache
-        state.cache[id(t)] = (t, t._version[0], cast)
+    if widen:
+        cast = cast.astype(_F32)
+    if cacheable:
+        state.cache[key] = (t, t._version[0], cast)
     return cast
 
 

@@ -24,6 +24,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import backends
+
 from . import autocast_mode as _mode
 from .grad_mode import state as _grad_state
 from .ops import (
@@ -39,6 +41,9 @@ from .ops import (
     unary,
 )
 from .ops.conv_gemm import Conv2dGemm
+from .tensor import Tensor
+
+_F16 = backends.dtype_of("float16")
 
 #: Ops whose floating inputs run in the region's low dtype.
 LOWER_PRECISION = (linalg.MatMul, linalg.Linear, Conv2dGemm)
@@ -65,7 +70,19 @@ def _lower_inputs(inputs: tuple) -> tuple[tuple, Any]:
     if low is None or any(_mode.is_float64(x) for x in inputs):
         # float64 anywhere: PyTorch's autocast leaves double inputs (and their op) alone.
         return inputs, None
-    return tuple(_mode.to_low(x, low) for x in inputs), low
+    # NumPy has no float16 BLAS (its float16 matmul is 7-40x slower than float32's): on the
+    # host the inputs are rounded to float16 and multiplied in float32, and the output is
+    # rounded again: a GPU's float16 GEMM (float32 accumulation), at float32 speed.
+    widen = low is _F16 and not _host_backend_free(inputs)
+    return tuple(_mode.to_low(x, low, widen) for x in inputs), low
+
+
+def _host_backend_free(inputs: tuple) -> bool:
+    """True unless the tensors among `inputs` live on the host (NumPy) backend."""
+    for x in inputs:
+        if isinstance(x, Tensor):
+            return x._backend.is_device
+    return True
 
 
 def _hook(cls: type, lower: bool) -> None:
@@ -75,7 +92,7 @@ def _hook(cls: type, lower: bool) -> None:
 
     def apply(klass: type, *inputs: Any, **params: Any) -> Any:
         run = own_apply if klass is cls else raw.__get__(None, klass)
-        if not _mode.ACTIVE or _grad_state.raw_backend is not None:
+        if not _mode.ACTIVE or _grad_state.raw_backend is not None:  # the usual case first
             return run(*inputs, **params)
         if not lower:
             return run(*(_mode.to_float32(x) for x in inputs), **params)
