@@ -190,3 +190,20 @@ def test_bad_arguments():
         ag.autocast("cuda", dtype=ag.bfloat16)
     with pytest.raises(TypeError, match="enabled"):
         ag.autocast("cpu", enabled=1)
+
+
+def test_host_float16_products_round_inputs_and_output():
+    # On NumPy a float16 GEMM multiplies the float16-rounded inputs in float32 and rounds the
+    # product once (a GPU's float32-accumulating float16 GEMM), and its gradients are float16
+    # values too.
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((5, 300)).astype(np.float32)
+    b = rng.standard_normal((300, 4)).astype(np.float32)
+    ta, tb = ag.tensor(a, requires_grad=True), ag.tensor(b, requires_grad=True)
+    with ag.autocast("cpu", dtype=ag.float16):
+        y = ta @ tb
+    a16, b16 = a.astype(np.float16).astype(np.float32), b.astype(np.float16).astype(np.float32)
+    np.testing.assert_array_equal(y.numpy(), (a16 @ b16).astype(np.float16))
+    y.astype(ag.float32).sum().backward()
+    want = (np.ones((5, 4), np.float16).astype(np.float32) @ b16.T).astype(np.float16)
+    np.testing.assert_array_equal(ta.grad.numpy(), want.astype(np.float32))

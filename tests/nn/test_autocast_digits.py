@@ -56,3 +56,26 @@ def test_digits_cnn_under_autocast_on_the_fake_device_matches_float32():
                                          ("fake", "float16")])
 def test_digits_cnn_under_autocast_matches_float32_full_run(device, amp):
     _check(device, amp, ("--epochs", "20"))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_fit_with_amp_dtype_scaler_and_grad_clip(backend):
+    import numpy as np
+
+    import autograd as ag
+    import nn
+    import optim
+    from nn.train import fit
+
+    ag.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 6)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 2))
+    opt = optim.Adam(model.parameters(), lr=0.05)
+    scaler = ag.GradScaler(init_scale=256.0)
+    history = fit(model, nn.CrossEntropyLoss(), opt, (x, y), epochs=4, device=backend.device,
+                  progress=False, amp_dtype=ag.float16, scaler=scaler, grad_clip=1.0)
+    assert history["loss"][-1] < history["loss"][0]
+    assert all(p.dtype == ag.float32 for p in model.parameters())
+    assert scaler.get_scale() == 256.0   # no overflow at this scale: never backed off
