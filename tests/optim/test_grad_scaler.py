@@ -174,3 +174,29 @@ def test_bad_arguments():
     scaled.backward()
     with pytest.raises(ValueError, match="float16 gradients"):
         scaler.unscale_(opt)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
+                                  "Adamax", "NAdam", "RAdam", "ASGD"])
+def test_every_optimizer_skips_and_then_steps(backend, name):
+    model, x, target, _ = _setup(backend)
+    opt = getattr(optim, name)(model.parameters(), lr=0.1)
+    scaler = ag.GradScaler(init_scale=4.0)
+    before = _weights(model)
+    scaler.scale(F.cross_entropy(model(x), target) * float("inf")).backward()
+    if backend.is_device:
+        with backend.expect_no_sync():
+            scaler.step(opt)
+            scaler.update()
+    else:
+        scaler.step(opt)
+        scaler.update()
+    for got, want in zip(_weights(model), before):
+        np.testing.assert_array_equal(got, want)
+    opt.zero_grad()
+    scaler.scale(F.cross_entropy(model(x), target)).backward()
+    scaler.step(opt)
+    scaler.update()
+    assert not np.array_equal(_weights(model)[0], before[0])
+    assert scaler.get_scale() == 2.0
