@@ -78,6 +78,12 @@ from .differential_operators import (
     multigrad_dict, tensor_jacobian_product, vector_jacobian_product,
 )
 from .extend import primitive
+# Mixed precision: the policy hooks the listed ops' apply once (autograd/autocast_policy.py).
+from .autocast_mode import autocast, clear_autocast_cache, get_autocast_dtype, is_autocast_enabled
+from .autocast_policy import install as _install_autocast
+from .grad_scaler import GradScaler
+
+_install_autocast()
 
 __all__ = [
     "Function", "Tensor", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
@@ -96,6 +102,7 @@ __all__ = [
     *_dtypes_all, "device", "bernoulli", "multinomial", "normal", "randperm", "is_tensor",
     "numel",
     "einsum", "kthvalue", "cummax", "cummin",
+    "autocast", "is_autocast_enabled", "get_autocast_dtype", "clear_autocast_cache", "GradScaler",
     *_blending.__all__, *_clamping.__all__, *_cumulative.__all__, *_exponential.__all__,
     *_logical.__all__, *_products.__all__, *_rounding.__all__, *_sorting.__all__,
     *_statistics.__all__, *_triangular.__all__, *_trigonometry.__all__,

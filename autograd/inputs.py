@@ -52,7 +52,8 @@ def tensor_input(op: str, value: Any, like: Tensor | None = None, floating: bool
         )
     if floating:
         dtype = value.array.dtype
-        if dtype not in _FLOATING and dtype.kind != "f":  # (byte-swapped floats are floats)
+        # (byte-swapped floats are floats; ml_dtypes' bfloat16 has kind 'V')
+        if dtype not in _FLOATING and dtype.kind != "f" and dtype.name != "bfloat16":
             _refuse_dtype(op, value, "a floating point", name)
     elif not allow_bool and value.array.dtype is _BOOL:
         _refuse_dtype(op, value, "a numeric (not bool)", name)

@@ -84,6 +84,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "images only (quick checks)")
     p.add_argument("--save", type=Path, default=None, help="write the final checkpoint here")
     p.add_argument("--plot", type=Path, default=None, help="write the History plot here (PNG)")
+    p.add_argument("--amp", choices=("float16", "bfloat16"), default=None,
+                   help="mixed precision: forward and loss under ag.autocast with this dtype "
+                   "(float16 adds an ag.GradScaler); the test evaluation runs under it too")
     p.add_argument("--quiet", action="store_true", help="no per-epoch output")
     p.add_argument("--distributed", action="store_true", help="data-parallel over the ranks "
                    "of mpiexec (nn.parallel): each rank trains on its share of every batch "
@@ -142,17 +145,22 @@ def main(argv: list[str] | None = None) -> dict:
     if not args.quiet:
         print(f"{args.model}: {model.num_parameters():,} parameters, {len(train_set)} training "
               f"/ {len(x_test)} test images, device {device.device}, {cfg}", flush=True)
+    amp_dtype = getattr(ag, args.amp) if args.amp else None
+    scaler = ag.GradScaler() if args.amp == "float16" else None
     history = fit(model, loss_fn, opt, train_loader, val=val_loader, epochs=cfg["epochs"],
                   scheduler=sched, callbacks=callbacks, device=device,
-                  progress=not args.quiet, scheduler_monitor="val_accuracy")
-    test = evaluate(model, loss_fn, (x_test, y_test), device=device)
+                  progress=not args.quiet, scheduler_monitor="val_accuracy",
+                  amp_dtype=amp_dtype, scaler=scaler)
+    region = ag.autocast(device.device.split(":")[0], dtype=amp_dtype, enabled=bool(args.amp))
+    with region:
+        test = evaluate(model, loss_fn, (x_test, y_test), device=device)
     seconds = time.perf_counter() - start
     if args.distributed:
         model = model.module  # the plain model: its checkpoint loads without nn.parallel
     if rank == 0:
         print(f"test accuracy {test['accuracy']:.4f} ({round(test['accuracy'] * len(x_test))}/"
           f"{len(x_test)})  test loss {test['loss']:.4f}  model {args.model}  "
-          f"epochs {len(history)}  wall time {seconds:.1f} s"
+          f"epochs {len(history)}  amp {args.amp or 'off'}  wall time {seconds:.1f} s"
           f"{f'  ranks {world}' if args.distributed else ''}", flush=True)
     if args.save is not None:
         save(args.save, model=model, optimizer=opt, scheduler=sched, epoch=len(history) - 1,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from autograd.autocast_policy import float32_inputs, float32_inside
 from autograd.grad_mode import no_grad
 from autograd.inputs import _BOOL, float_input, tensor_input
 from autograd.ops import activation as _activation
@@ -151,6 +152,7 @@ def _normalize(x: Tensor, axes: tuple, eps: float) -> tuple[Tensor, Tensor, Tens
     return centered * (var + eps) ** -0.5, mean, var
 
 
+@float32_inside  # float32 statistics, output in the input's dtype (PyTorch's autocast)
 def batch_norm(
     input: Tensor,  # noqa: A002
     running_mean: Tensor | None,
@@ -209,6 +211,7 @@ def batch_norm(
     return y
 
 
+@float32_inputs  # autocast: in float32 (PyTorch's list)
 def layer_norm(
     input: Tensor,  # noqa: A002
     normalized_shape: int | tuple,

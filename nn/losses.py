@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from autograd.autocast_policy import float32_inputs
 from autograd.inputs import float_input, tensor_input
 from autograd.ops import loss_ops
 from autograd.ops import unary as _unary
@@ -78,6 +79,7 @@ def _pair_same_shape(op: str, input: Tensor, target: Any) -> Tensor:  # noqa: A0
 
 
 # -- regression --------------------------------------------------------------------------------
+@float32_inputs
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
     """Squared error ``(input - target)^2``, reduced.
 
@@ -91,6 +93,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # 
     return _reduce(diff * diff, reduction)
 
 
+@float32_inputs
 def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
     """Absolute error ``|input - target|``, reduced (gradient 0 where they are equal)."""
     _check_reduction("l1_loss", reduction)
@@ -99,6 +102,7 @@ def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # n
     return _reduce(_unary.abs(diff), reduction)
 
 
+@float32_inputs
 def huber_loss(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A002
                delta: float = 1.0) -> Tensor:
     """Huber loss: ``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
@@ -125,6 +129,7 @@ def _class_weight_sum(target: Tensor, weight: Tensor | None, ignore_index: int) 
     return Tensor._make(xp.asarray(total), target.backend)
 
 
+@float32_inputs
 def cross_entropy(
     input: Tensor,  # noqa: A002 - PyTorch's name
     target: Tensor,
@@ -192,6 +197,7 @@ def _soft_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None,  #
     return _reduce(loss, reduction)
 
 
+@float32_inputs
 def nll_loss(
     input: Tensor,  # noqa: A002 - PyTorch's name
     target: Tensor,
@@ -254,6 +260,7 @@ def _clamped_log(p: Tensor) -> Tensor:
     return where(positive, _unary.clip(_unary.log(safe), min=-100.0), -100.0)
 
 
+@float32_inputs
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
                          reduction: str = "mean") -> Tensor:
     """``-w [y log p + (1 - y) log(1 - p)]`` for probabilities `input`, each log clamped >= -100.
@@ -278,6 +285,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa
     return _reduce(loss, reduction)
 
 
+@float32_inputs
 def binary_cross_entropy_with_logits(
     input: Tensor,  # noqa: A002 - PyTorch's name
     target: Any,

@@ -38,7 +38,8 @@ def fit(model: Any, loss_fn: Callable, optimizer: Any, train: Any, val: Any = No
         log_every: int = 50, batch_size: int = 32, seed: int | None = None,
         initial_epoch: int = 0, resume_from: str | Path | None = None,
         grad_clip: float | None = None, nan_policy: str = "raise",
-        scheduler_monitor: str = "val_loss") -> History:
+        scheduler_monitor: str = "val_loss", amp_dtype: Any = None,
+        scaler: Any = None) -> History:
     """Trains `model` and returns its `History`.
 
     Args:
@@ -62,6 +63,10 @@ def fit(model: Any, loss_fn: Callable, optimizer: Any, train: Any, val: Any = No
         grad_clip: clip the global gradient norm to this value before each step.
         nan_policy: on a NaN/inf training loss, ``"raise"`` NonFiniteLossError or ``"stop"``
             training (with a message naming the epoch and step).
+        amp_dtype: run each forward and loss under ``ag.autocast(device, dtype=amp_dtype)``
+            (``ag.float16`` or ``ag.bfloat16``; see docs/training.md "Mixed precision").
+        scaler: an ``ag.GradScaler``: scales the loss, unscales before clipping, skips steps
+            with inf/NaN gradients and adapts the scale.
 
     Returns:
         The `History`: ``loss``, metrics, ``val_loss``, ``val_<metric>`` and ``lr`` per epoch.
@@ -70,7 +75,7 @@ def fit(model: Any, loss_fn: Callable, optimizer: Any, train: Any, val: Any = No
                       device=device, callbacks=callbacks, progress=progress,
                       log_every=log_every, batch_size=batch_size, seed=seed,
                       grad_clip=grad_clip, nan_policy=nan_policy,
-                      scheduler_monitor=scheduler_monitor)
+                      scheduler_monitor=scheduler_monitor, amp_dtype=amp_dtype, scaler=scaler)
     return trainer.fit(train, val, epochs=epochs, initial_epoch=initial_epoch,
                        resume_from=resume_from)
 

@@ -9,6 +9,7 @@ which a device-side tracker records without syncing.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import backends
+from autograd.autocast_mode import autocast
 from autograd.grad_mode import no_grad
 from autograd.ops.shape import concatenate
 from autograd.tensor import Tensor
@@ -78,7 +80,8 @@ class Trainer:
                  device: Any = None, callbacks: Sequence[Callback] = (), progress: bool = True,
                  log_every: int = 50, batch_size: int = 32, seed: int | None = None,
                  grad_clip: float | None = None, nan_policy: str = "raise",
-                 scheduler_monitor: str = "val_loss") -> None:
+                 scheduler_monitor: str = "val_loss", amp_dtype: Any = None,
+                 scaler: Any = None) -> None:
         if nan_policy not in ("raise", "stop"):
             raise ValueError(f"nan_policy must be 'raise' or 'stop', got {nan_policy!r}")
         self.model = model
@@ -101,6 +104,8 @@ class Trainer:
         self.seed = seed
         self.grad_clip = grad_clip
         self.nan_policy = nan_policy
+        self.amp_dtype = amp_dtype
+        self.scaler = scaler
         self.history = History()
         self.stop_training = False
         self.stop_reason: str | None = None
@@ -164,14 +169,22 @@ class Trainer:
         for step, batch in enumerate(loader):
             x, y = _split_batch(_to(batch, backend))
             opt.zero_grad()
-            out = model(x)
-            loss = self.loss_fn(out, y)
-            loss.backward()
+            with self._autocast():
+                out = model(x)
+                loss = self.loss_fn(out, y)
+            scaler = self.scaler
+            (loss if scaler is None else scaler.scale(loss)).backward()
             if self.grad_clip:
                 from optim import clip_grad_norm_  # optim sits beside nn: import it late
 
+                if scaler is not None:
+                    scaler.unscale_(opt)
                 clip_grad_norm_(params, self.grad_clip)
-            opt.step()
+            if scaler is None:
+                opt.step()
+            else:
+                scaler.step(opt)
+                scaler.update()
             with no_grad():
                 n = out.shape[0]
                 sums.add(backend, n, loss.array, self._metric_arrays(out.detach(), y), step)
@@ -189,6 +202,12 @@ class Trainer:
         if steps is not None and shown < steps:
             self.progress.update(steps - shown, logs)
         return logs
+
+    def _autocast(self) -> Any:
+        """The forward's mixed-precision region (`amp_dtype`), or a region that does nothing."""
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return autocast(self.backend.device.split(":")[0], dtype=self.amp_dtype)
 
     def _check_finite(self, bad_step: int, epoch: int, steps: int | None) -> None:
         if bad_step < 0 or self.stop_reason is not None:

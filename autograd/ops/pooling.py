@@ -47,7 +47,8 @@ class MaxPool2d(Function):
         n, c = x.shape[:2]
         oh, ow = g.out_hw(*x.shape[2:])
         self.in_shape = x.shape
-        low = -math.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+        floating = x.dtype.kind == "f" or x.dtype.name == "bfloat16"  # (ml_dtypes: kind 'V')
+        low = -math.inf if floating else xp.iinfo(x.dtype).min
         view = _windows(xp, _pad_raw(xp, x, g, low), g, oh, ow)
         windows = view.reshape(n, c, oh, ow, g.kh * g.kw)
         index = windows.argmax(axis=-1)[..., None]
@@ -280,7 +281,7 @@ def _is_block(g: Any, x: Tensor) -> bool:
     """Whether the windows tile the float image in disjoint blocks (stride = kernel, no pad)."""
     h, w = x.shape[2:]
     return ((g.sh, g.sw) == (g.kh, g.kw) and not g.padded and h % g.kh == 0 and w % g.kw == 0
-            and x.dtype.kind == "f")
+            and (x.dtype.kind == "f" or x.dtype.name == "bfloat16"))
 
 
 def _relu_input(x: Tensor, relu: Relu) -> Tensor:
