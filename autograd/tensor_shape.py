@@ -93,6 +93,7 @@ class ShapeMixin:
             self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
         )
         if not recorded:
+            _indexing.check_raw_index(self, index, "setitem")
             self.array[_indexing.raw_index(index)] = (
                 value.array if isinstance(value, Tensor) else value
             )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import types
 from typing import Any
 
-from .base import Backend
+from .base import Backend, DeviceIndexChecks, erf_keeping_dtype
 
 
 class _OnDevice:
@@ -90,6 +90,7 @@ class CupyBackend(Backend):
             cupy.empty(1, dtype=cupy.float32)
             self._rng = cupy.random.RandomState()
         self._erf: Any = None
+        self._index_checks = DeviceIndexChecks()
 
     # -- arrays -------------------------------------------------------------------------------
     def owns(self, array: Any) -> bool:
@@ -104,7 +105,17 @@ class CupyBackend(Backend):
             return self._cupy.asarray(data, dtype=dtype)
 
     def to_numpy(self, array: Any) -> Any:
+        self._index_checks.raise_pending(self)
         return self._cupy.asnumpy(array)
+
+    def check_index(self, index: Any, size: int, where: str) -> None:
+        self._index_checks.note(self, index, size, where)
+
+    def raise_index_errors(self) -> None:
+        self._index_checks.raise_pending(self)
+
+    def _read_flags(self, flags: Any) -> Any:
+        return self._cupy.asnumpy(flags)
 
     def scatter_add(self, target: Any, indices: Any, values: Any) -> None:
         with self._device:
@@ -117,7 +128,7 @@ class CupyBackend(Backend):
 
             self._erf = special.erf
         with self._device:
-            return self._erf(x)
+            return erf_keeping_dtype(self._erf, x)
 
     # -- randomness -------------------------------------------------------------------------
     def seed(self, seed: int | None) -> None:
@@ -174,3 +185,4 @@ class CupyBackend(Backend):
 
     def synchronize(self) -> None:
         self._device.synchronize()
+        self._index_checks.raise_pending(self)

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import math
 import weakref
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from .base import Backend
+from .base import Backend, DeviceIndexChecks, erf_keeping_dtype
 from .fake_array import (
     FAKE_DLPACK_DEVICE,
     FakeCapsule,
@@ -84,6 +83,7 @@ class FakeDeviceBackend(Backend):
         self.sync_log: collections.deque[str] = collections.deque(maxlen=16)
         self._forbidden = 0
         self._live: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self._index_checks = DeviceIndexChecks()
 
     # -- bookkeeping ------------------------------------------------------------------------
     def _track(self, array: FakeDeviceArray) -> None:
@@ -157,7 +157,22 @@ class FakeDeviceBackend(Backend):
         if type(array) is not FakeDeviceArray:
             raise TypeError(f"{self.device} to_numpy: expected a fake device array, got "
                             f"{type(array).__name__}")
-        return array._host("to_numpy()").copy()
+        host = array._host("to_numpy()").copy()
+        self._index_checks.raise_pending(self)
+        return host
+
+    def check_index(self, index: Any, size: int, where: str) -> None:
+        self._index_checks.note(self, index, size, where)
+
+    def raise_index_errors(self) -> None:
+        """Raises for out-of-range indices noted since the last check (a synchronisation)."""
+        if self._index_checks._pending:
+            self._record_sync("raise_index_errors()")
+        self._index_checks.raise_pending(self)
+
+    def _read_flags(self, flags: FakeDeviceArray) -> np.ndarray:
+        # Read along with the synchronisation that asked for it: not counted again.
+        return flags._a
 
     def scatter_add(self, target: Any, indices: Any, values: Any) -> None:
         """``target[indices] += values`` with repeated indices accumulated (cupyx.scatter_add)."""
@@ -168,20 +183,25 @@ class FakeDeviceBackend(Backend):
         if v is NotImplemented:
             raise TypeError(f"scatter_add: values must be a device array or a scalar, got "
                             f"{type(values).__name__}")
-        np.add.at(target._a, _index(self, indices, False), v)
+        # cupyx.scatter_add wraps out-of-range indices, as CuPy's indexing does.
+        np.add.at(target._a, _index(self, indices, False, target._a.shape), v)
 
     def erf(self, x: Any) -> FakeDeviceArray:
         """The error function, elementwise (cupyx.scipy.special.erf on a real GPU)."""
         if type(x) is not FakeDeviceArray or x._dev is not self:
             raise TypeError(f"{self.device} erf: expected an array of this device, got "
                             f"{type(x).__name__}")
+        return erf_keeping_dtype(self._raw_erf, x)
+
+    def _raw_erf(self, x: FakeDeviceArray) -> FakeDeviceArray:
+        """cupyx.scipy.special.erf as CuPy has it: loops for float32 and float64 only, so
+        float16 (and integer) input gives float64."""
         from . import host
 
         a = x._a
-        try:
-            return wrap(self, np.asarray(host().erf(a)))
-        except (AttributeError, NotImplementedError):  # the host backend has no erf (yet)
-            return wrap(self, np.frompyfunc(math.erf, 1, 1)(a).astype(a.dtype))
+        if a.dtype != np.float32:
+            a = a.astype(np.float64)
+        return wrap(self, np.asarray(host().erf(a)).astype(a.dtype, copy=False))
 
     # -- randomness -------------------------------------------------------------------------
     def seed(self, seed: int | None) -> None:
@@ -241,3 +261,4 @@ class FakeDeviceBackend(Backend):
     def synchronize(self) -> None:
         """Waits for the device (a synchronisation: counted)."""
         self._record_sync("synchronize()")
+        self._index_checks.raise_pending(self)

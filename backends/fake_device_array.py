@@ -67,10 +67,42 @@ def _operand(dev: Any, x: Any, where: str) -> Any:
     return NotImplemented  # lists (CuPy refuses them too) and other types (e.g. Tensor)
 
 
-def _index(dev: Any, index: Any, getting: bool) -> Any:
+def _index(dev: Any, index: Any, getting: bool, shape: tuple | None = None) -> Any:
+    """The NumPy index for `index`; with the indexed array's `shape`, integer index arrays
+    wrap around (``i % size``) as CuPy's do, where NumPy would raise IndexError."""
     if type(index) is tuple:
-        return tuple(_index_item(dev, i, getting) for i in index)
-    return _index_item(dev, index, getting)
+        items = [_index_item(dev, i, getting) for i in index]
+    else:
+        items = [_index_item(dev, index, getting)]
+    if shape is not None:
+        _wrap_out_of_range(items, shape)
+    return tuple(items) if type(index) is tuple else items[0]
+
+
+def _wrap_out_of_range(items: list, shape: tuple) -> None:
+    """Replaces integer index arrays by their values modulo their axis' size, in place."""
+    widths = []
+    for i in items:
+        if i is None:
+            widths.append(0)
+        elif i is Ellipsis:
+            widths.append(None)
+        elif isinstance(i, np.ndarray) and i.dtype == np.bool_:
+            widths.append(i.ndim)
+        else:
+            widths.append(1)
+    used = sum(w for w in widths if w is not None)
+    axis = 0
+    for k, (i, width) in enumerate(zip(items, widths)):
+        if width is None:
+            axis += len(shape) - used
+            continue
+        if type(i) is list:
+            i = np.asarray(i)
+        if (isinstance(i, np.ndarray) and i.dtype.kind in "iu" and axis < len(shape)
+                and shape[axis] > 0):
+            items[k] = np.mod(i, shape[axis])
+        axis += width
 
 
 def _index_item(dev: Any, i: Any, getting: bool) -> Any:
@@ -261,7 +293,7 @@ class FakeDeviceArray:
 
     # -- indexing --------------------------------------------------------------------------
     def __getitem__(self, index: Any) -> Any:
-        return wrap(self._dev, self._a[_index(self._dev, index, True)])
+        return wrap(self._dev, self._a[_index(self._dev, index, True, self._a.shape)])
 
     def __setitem__(self, index: Any, value: Any) -> None:
         dev = self._dev
@@ -273,7 +305,7 @@ class FakeDeviceArray:
                 raise TypeError(f"__setitem__: cannot assign a {type(value).__name__} to a "
                                 f"{dev.device} array")
             value = v
-        self._a[_index(dev, index, False)] = value
+        self._a[_index(dev, index, False, self._a.shape)] = value
 
     # -- DLPack ----------------------------------------------------------------------------
     def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
