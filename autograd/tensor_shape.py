@@ -94,9 +94,10 @@ class ShapeMixin:
         )
         if not recorded:
             _indexing.check_raw_index(self, index, "setitem")
-            self.array[_indexing.raw_index(index)] = (
-                value.array if isinstance(value, Tensor) else value
-            )
+            with self._backend.device_scope():  # a raw write runs on the current device
+                self.array[_indexing.raw_index(index)] = (
+                    value.array if isinstance(value, Tensor) else value
+                )
             self._version[0] += 1
             return
         # Recorded: computed out of place and rebound, as Tensor's in-place operators do.

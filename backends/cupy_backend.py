@@ -3,8 +3,8 @@
 CuPy allocates and launches kernels on the *current* device. For ``cuda:0`` (the usual current
 device) the namespace is the ``cupy`` module itself; for another device it is a thin proxy that
 makes that device current around each call, so that ``backend.xp.zeros(...)`` lands on it.
-Operators on arrays (``a + b``) still run on the current device: code driving ``cuda:N`` with
-N > 0 runs inside ``with backend.device_scope():`` (see docs/devices.md).
+Operators on arrays (``a + b``) still run on the current device: where there are several
+devices, code driving one runs inside ``with backend.device_scope():`` (see docs/devices.md).
 """
 
 from __future__ import annotations
@@ -83,8 +83,10 @@ class CupyBackend(Backend):
         self.index = index
         self.device = f"cuda:{index}"
         self._device = cupy.cuda.Device(index)
-        self.xp = cupy if index == 0 else _DeviceNamespace(cupy, self._device)
-        self.needs_device_scope = index != 0
+        # With one device it is always current; with more, any may be made current (by us or
+        # by the user's code), so every backend scopes its work, cuda:0 included.
+        self.needs_device_scope = count > 1
+        self.xp = _DeviceNamespace(cupy, self._device) if self.needs_device_scope else cupy
         # Allocate now so that a broken context fails here, not in the first op.
         with self._device:
             cupy.empty(1, dtype=cupy.float32)

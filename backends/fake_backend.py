@@ -37,6 +37,7 @@ from .fake_array import (
     wrap,
 )
 from .fake_namespace import FakeNamespace
+from .fake_rules import CURRENT
 
 __all__ = ["FakeDeviceArray", "FakeDeviceBackend", "HostSyncError"]
 
@@ -76,6 +77,9 @@ class FakeDeviceBackend(Backend):
     def __init__(self, index: int = 0) -> None:
         self.index = index
         self.device = f"fake:{index}"
+        # fake:0 is current at start (as device 0 is on CuPy); work on fake:N, N > 0, runs in
+        # device_scope(), and operators on its arrays outside one fail (see fake_rules.CURRENT).
+        self.needs_device_scope = index != 0
         self.xp = FakeNamespace(self)
         self._rng = np.random.default_rng()
         self.sync_count = 0
@@ -131,6 +135,16 @@ class FakeDeviceBackend(Backend):
     # -- arrays -------------------------------------------------------------------------------
     def owns(self, array: Any) -> bool:
         return type(array) is FakeDeviceArray and array._dev is self
+
+    @contextlib.contextmanager
+    def device_scope(self) -> Iterator[None]:
+        """Makes this fake device current in the block (``with cupy.cuda.Device(n):``)."""
+        previous = CURRENT[0]
+        CURRENT[0] = self.index
+        try:
+            yield
+        finally:
+            CURRENT[0] = previous
 
     def asarray(self, data: Any, dtype: Any = None) -> FakeDeviceArray:
         """Device arrays pass through (cast if asked); host data is copied to the device."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .fake_rules import _SCALARS, _checked, _device_error, _host_error
+from .fake_rules import _SCALARS, CURRENT, _check_current, _checked, _device_error, _host_error
 
 
 def wrap(dev: Any, r: Any, seen: list | None = None) -> Any:
@@ -118,6 +118,12 @@ def _index_item(dev: Any, i: Any, getting: bool) -> Any:
     if t is list:
         return unwrap(dev, i, "indexing", [])
     return i
+
+
+def _launches(index: Any) -> bool:
+    """True for an index with arrays or lists in it (advanced indexing launches a kernel)."""
+    items = index if type(index) is tuple else (index,)
+    return any(type(i) is FakeDeviceArray or type(i) is list for i in items)
 
 
 class FakeDeviceArray:
@@ -293,10 +299,14 @@ class FakeDeviceArray:
 
     # -- indexing --------------------------------------------------------------------------
     def __getitem__(self, index: Any) -> Any:
+        if self._dev.index != CURRENT[0] and _launches(index):  # advanced indexing: a kernel
+            _check_current(self._dev, "__getitem__")
         return wrap(self._dev, self._a[_index(self._dev, index, True, self._a.shape)])
 
     def __setitem__(self, index: Any, value: Any) -> None:
         dev = self._dev
+        if dev.index != CURRENT[0]:
+            _check_current(dev, "__setitem__")
         if type(value) is list:
             value = unwrap(dev, value, "__setitem__", [])
         else:
