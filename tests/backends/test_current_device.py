@@ -72,3 +72,30 @@ def test_load_state_dict_moves_to_the_targets_device(fake1) -> None:
     target.load_state_dict(source.state_dict())
     assert target.weight.array._dev is fake1
     np.testing.assert_array_equal(target.weight.numpy(), source.weight.numpy())
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("SGD", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.1}),
+    ("RMSprop", {"momentum": 0.5, "centered": True}),
+    ("Adagrad", {}),
+    ("AdamW", {"amsgrad": True}),
+])
+def test_layers_losses_and_optimizers_on_fake1(fake1, name, kwargs) -> None:
+    F = nn.functional
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.BatchNorm2d(4),
+        nn.Flatten(), nn.Dropout(0.1), nn.Linear(4 * 4 * 4, 3), nn.GELU(), nn.LayerNorm(3),
+    ).to(fake1)
+    opt = getattr(optim, name)(model.parameters(), lr=0.01, **kwargs)
+    x = ag.randn(2, 1, 8, 8, device=fake1)
+    y = ag.tensor([0, 2], device=fake1)
+    for _ in range(2):
+        opt.zero_grad()
+        out = model(x)
+        loss = (F.cross_entropy(out, y) + F.mse_loss(out, out.detach() * 0.5)
+                + F.nll_loss(F.log_softmax(out, 1), y))
+        loss.backward()
+        opt.step()
+    model.eval()
+    model(x)
+    assert np.isfinite(loss.item())
