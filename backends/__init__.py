@@ -23,6 +23,7 @@ host_memory.keep_heap_top()  # freed step temporaries stay mapped (see host_memo
 __all__ = [
     "Backend",
     "available",
+    "unavailable",
     "default",
     "get",
     "register",
@@ -124,18 +125,31 @@ def from_dlpack(obj: Any, device: str | Backend | None = None) -> Any:
 
 
 def available() -> list[str]:
-    """Backend names that work on this machine (``"cupy"`` only where a GPU answers)."""
+    """Backend names that work on this machine (``"cupy"`` only where a GPU answers); why a
+    backend does not is in `unavailable()`."""
     names = ["numpy"]
     if _cuda_works():
         names.append("cupy")
     return names
 
 
+def unavailable() -> dict[str, str]:
+    """Why each backend that `available()` leaves out cannot start, e.g. ``{"cupy": "cuda:0:
+    CuPy cannot load cuRAND ..."}`` (the error `backends.get("cuda")` raises, named)."""
+    _cuda_works()
+    return dict(_why_not)
+
+
+_why_not: dict[str, str] = {}
+
+
 def _cuda_works() -> bool:
     try:
         get("cuda:0")
-    except Exception:  # noqa: BLE001 - no cupy, no driver, no device: all mean "not available"
+    except Exception as e:  # noqa: BLE001 - no cupy, no driver, no device, a missing library
+        _why_not["cupy"] = f"{type(e).__name__}: {e}"
         return False
+    _why_not.pop("cupy", None)
     return True
 
 

@@ -68,9 +68,11 @@ class CupyBackend(Backend):
             import cupy
             import cupyx
         except ImportError as e:
-            raise ImportError(
-                "the cuda backend needs CuPy: pip install 'kedja[gpu]' (cupy-cuda12x)"
-            ) from e
+            if getattr(e, "name", None) in ("cupy", "cupyx"):
+                raise ImportError(
+                    "the cuda backend needs CuPy: pip install 'kedja[gpu]' (cupy-cuda12x[ctk])"
+                ) from e
+            raise ImportError(f"CuPy is installed but does not import: {e}") from e
         try:
             count = cupy.cuda.runtime.getDeviceCount()
         except Exception as e:  # noqa: BLE001 - CUDARuntimeError without a driver, and others
@@ -87,10 +89,20 @@ class CupyBackend(Backend):
         # by the user's code), so every backend scopes its work, cuda:0 included.
         self.needs_device_scope = count > 1
         self.xp = _DeviceNamespace(cupy, self._device) if self.needs_device_scope else cupy
-        # Allocate now so that a broken context fails here, not in the first op.
-        with self._device:
-            cupy.empty(1, dtype=cupy.float32)
-            self._rng = cupy.random.RandomState()
+        # Allocate, draw and multiply now so that a broken context or a missing CUDA library
+        # (cuRAND, cuBLAS: CuPy loads them on first use) fails here, not in the first op.
+        try:
+            with self._device:
+                probe = cupy.ones((2, 2), dtype=cupy.float32)
+                self._rng = cupy.random.RandomState()
+                probe @ probe
+        except Exception as e:  # noqa: BLE001 - CUDARuntimeError, a missing .so, ...
+            raise RuntimeError(
+                f"cuda:{index}: CuPy found the device but cannot use it: {type(e).__name__}: "
+                f"{e}. CuPy needs CUDA's NVRTC, cuRAND, cuBLAS and cuSOLVER libraries, from a "
+                "system CUDA toolkit or from pip: pip install 'kedja[gpu]' installs "
+                "cupy-cuda12x[ctk] with them"
+            ) from e
         self._erf: Any = None
         self._index_checks = DeviceIndexChecks()
 

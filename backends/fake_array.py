@@ -137,6 +137,10 @@ _VIEW_METHODS = frozenset({"reshape", "view", "squeeze", "transpose", "swapaxes"
 
 def _method(name: str, sync: str | None) -> Any:
     launches = name not in _VIEW_METHODS
+    from .cupy_surface import load
+
+    known = load()["methods"].get(name)
+    keywords = None if known is None else frozenset(known)
 
     def method(self: FakeDeviceArray, *args: Any, **kwargs: Any) -> Any:
         dev = self._dev
@@ -148,6 +152,9 @@ def _method(name: str, sync: str | None) -> Any:
             args = unwrap(dev, args, where, seen)
         if kwargs:
             _refuse_numpy_only_kwargs(where, kwargs)
+            if keywords is not None and not keywords.issuperset(kwargs):
+                raise TypeError(f"{where}: CuPy's ndarray.{name} takes no keyword(s) "
+                                f"{sorted(set(kwargs) - keywords)} (it takes {sorted(keywords)})")
             kwargs = unwrap(dev, kwargs, where, seen)
         if sync is not None:
             dev._record_sync(f"{sync} on a {dev.device} array of shape {self.shape}")

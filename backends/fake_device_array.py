@@ -5,7 +5,6 @@ methods are added by fake_array.py, which is where the rest of kedja imports it 
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import numpy as np
@@ -183,11 +182,6 @@ class FakeDeviceArray:
 
     def __complex__(self) -> complex:
         return complex(self._one("complex()").reshape(()))
-
-    def __index__(self) -> int:
-        if self._a.dtype.kind not in "iub":
-            raise TypeError(f"only integer arrays can be used as an index, got {self.dtype}")
-        return operator.index(self._one("__index__").reshape(())[()])
 
     def __bool__(self) -> bool:
         if self._a.size != 1:
