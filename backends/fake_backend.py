@@ -73,6 +73,8 @@ class FakeDeviceBackend(Backend):
     name = "fake"
     is_device = True
     array_type = FakeDeviceArray
+    #: Run the fused kernels' CUDA bodies (compiled as host C++) instead of their NumPy bodies.
+    run_cuda_bodies = False
 
     def __init__(self, index: int = 0) -> None:
         self.index = index
@@ -216,6 +218,19 @@ class FakeDeviceBackend(Backend):
         if a.dtype != np.float32:
             a = a.astype(np.float64)
         return wrap(self, np.asarray(host().erf(a)).astype(a.dtype, copy=False))
+
+    # -- CUDA bodies as host C++ (backends/fake_kernels.py) ------------------------------------
+    def elementwise_kernel(self, *args: Any, **kwargs: Any) -> Any:
+        """cupy.ElementwiseKernel on this device, its body compiled as host C++."""
+        from .fake_kernels import HostElementwiseKernel
+
+        return HostElementwiseKernel(self, *args, **kwargs)
+
+    def reduction_kernel(self, *args: Any, **kwargs: Any) -> Any:
+        """cupy.ReductionKernel on this device, its expressions compiled as host C++."""
+        from .fake_kernels import HostReductionKernel
+
+        return HostReductionKernel(self, *args, **kwargs)
 
     # -- randomness -------------------------------------------------------------------------
     def seed(self, seed: int | None) -> None:

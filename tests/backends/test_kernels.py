@@ -13,7 +13,34 @@ import types
 import numpy as np
 import pytest
 
+import backends
 from backends import kernels
+
+from ..conftest import BACKENDS
+
+
+@pytest.fixture(params=[*BACKENDS, "fake-cuda-bodies"])
+def backend(request):
+    """The conftest's backends, plus the fake device running the kernels' CUDA bodies compiled
+    as host C++ (backends/fake_kernels.py): every ``_on_cupy`` branch runs against the same
+    NumPy references as the NumPy bodies do."""
+    name = request.param
+    if name == "fake-cuda-bodies":
+        from backends.fake_kernels import compiler
+
+        if compiler() is None:
+            pytest.skip("no C++ compiler to run the CUDA bodies on the host")
+    b = backends.get("fake" if name == "fake-cuda-bodies" else name)
+    previous = backends.default()
+    backends.set_default(b)
+    b.run_cuda_bodies = name == "fake-cuda-bodies"
+    try:
+        yield b
+    finally:
+        if name == "fake-cuda-bodies":
+            b.run_cuda_bodies = False
+        backends.set_default(previous)
+
 
 DTYPES = ["float32", "float64"]
 TOL = {"float32": dict(rtol=2e-5, atol=2e-6), "float64": dict(rtol=1e-12, atol=1e-13)}
