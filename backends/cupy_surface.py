@@ -4,7 +4,7 @@ exactly what CuPy has and an ``xp`` call CuPy lacks fails in CI, where no GPU (a
 
 Regenerate after a CuPy upgrade (CuPy imports without a GPU)::
 
-    pip install 'cupy-cuda12x>=14' && python -m backends.cupy_surface
+    pip install -e '.[dev]' && python -m backends.cupy_surface
 
 `load()` reads the committed file (no CuPy needed).
 """
