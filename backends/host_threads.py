@@ -118,7 +118,9 @@ def halves(backend: Any, fn: Any, n: int) -> None:
             _inside.on = False
             _setter(before)
             worker.done.acquire()
-        error, worker.error = worker.error, None
+            # Taken whatever happened here: an error left behind would be raised by the next,
+            # good call (the caller's own error, if any, is the one that propagates).
+            error, worker.error = worker.error, None
         if error is not None:
             raise error
     finally:

@@ -115,3 +115,35 @@ def test_an_error_in_the_worker_half_reaches_the_caller() -> None:
     seen = []  # and the worker still serves the next split
     host_threads.halves(host, lambda a, b: seen.append((a, b)), 4)
     assert sorted(seen) == [(0, 2), (2, 4)]
+
+
+@pytest.fixture
+def forced_split(monkeypatch):
+    """`halves` splitting on any machine: a fresh worker and a stand-in for OpenBLAS's
+    per-thread setter (the split's logic does not depend on BLAS)."""
+    monkeypatch.setattr(host_threads, "_ready", True)
+    monkeypatch.setattr(host_threads, "_setter", lambda n: 1)
+    monkeypatch.setattr(host_threads, "_worker", None)
+    return backends.get("numpy")
+
+
+def test_a_failed_split_leaves_no_error_for_the_next_call(forced_split) -> None:
+    # Both halves fail: the caller's error propagates, and the worker's must not stay behind
+    # to be raised by the next, good call.
+    def both_fail(a, b):
+        raise ValueError(f"half {a}")
+
+    with pytest.raises(ValueError, match="half 0"):
+        host_threads.halves(forced_split, both_fail, 4)
+    seen = []
+    host_threads.halves(forced_split, lambda a, b: seen.append((a, b)), 4)
+    assert sorted(seen) == [(0, 2), (2, 4)]
+
+    # Only the worker's half fails: its error reaches the caller once.
+    def upper_fails(a, b):
+        if a > 0:
+            raise KeyError("upper")
+
+    with pytest.raises(KeyError, match="upper"):
+        host_threads.halves(forced_split, upper_fails, 4)
+    host_threads.halves(forced_split, lambda a, b: None, 4)
