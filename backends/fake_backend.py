@@ -42,6 +42,16 @@ from .fake_rules import CURRENT
 __all__ = ["FakeDeviceArray", "FakeDeviceBackend", "HostSyncError"]
 
 
+def _cuda_bodies_default() -> bool:
+    import os
+
+    if os.environ.get("KEDJA_FAKE_CUDA_BODIES", "1") == "0":
+        return False
+    from .fake_kernels import compiler
+
+    return compiler() is not None
+
+
 class HostSyncError(RuntimeError):
     """A device -> host synchronisation happened inside ``expect_no_sync()``."""
 
@@ -73,8 +83,6 @@ class FakeDeviceBackend(Backend):
     name = "fake"
     is_device = True
     array_type = FakeDeviceArray
-    #: Run the fused kernels' CUDA bodies (compiled as host C++) instead of their NumPy bodies.
-    run_cuda_bodies = False
 
     def __init__(self, index: int = 0) -> None:
         self.index = index
@@ -90,6 +98,10 @@ class FakeDeviceBackend(Backend):
         self._forbidden = 0
         self._live: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         self._index_checks = DeviceIndexChecks()
+        #: Run the fused kernels' CUDA bodies (compiled as host C++, as the ``_on_cupy``
+        #: branches run on a GPU) rather than their NumPy bodies: on where a C++ compiler
+        #: exists, off with KEDJA_FAKE_CUDA_BODIES=0 (see backends/fake_kernels.py).
+        self.run_cuda_bodies = _cuda_bodies_default()
 
     # -- bookkeeping ------------------------------------------------------------------------
     def _track(self, array: FakeDeviceArray) -> None:

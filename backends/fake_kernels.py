@@ -5,8 +5,8 @@ host C++ (with the C++ compiler of the C core's toolchain) and run on the fake a
 Like CuPy's kernels they refuse arrays whose dtype differs from what a type placeholder
 already took ("Type is mismatched"), launch only on the current device, and write outputs in
 place. A body sees ``acc_t`` and the placeholders as C++ types (float16 is GCC's ``_Float16``)
-and CUDA's math functions through <cmath>. Turned on per device with
-``backend.run_cuda_bodies = True`` where `compiler()` finds a compiler (see docs/devices.md).
+and CUDA's math functions through <cmath>. On by default where `compiler()` finds a compiler
+(``backend.run_cuda_bodies``; ``KEDJA_FAKE_CUDA_BODIES=0`` turns it off; docs/devices.md).
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ pytestmark = pytest.mark.skipif(compiler() is None, reason="no C++ compiler for 
 @pytest.fixture
 def fake():
     b = backends.get("fake")
-    b.run_cuda_bodies = True
+    previous, b.run_cuda_bodies = b.run_cuda_bodies, True
     yield b
-    b.run_cuda_bodies = False
+    b.run_cuda_bodies = previous
 
 
 def test_an_elementwise_body_runs_with_broadcasting_and_scalars(fake) -> None:

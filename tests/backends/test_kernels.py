@@ -21,9 +21,9 @@ from ..conftest import BACKENDS
 
 @pytest.fixture(params=[*BACKENDS, "fake-cuda-bodies"])
 def backend(request):
-    """The conftest's backends, plus the fake device running the kernels' CUDA bodies compiled
-    as host C++ (backends/fake_kernels.py): every ``_on_cupy`` branch runs against the same
-    NumPy references as the NumPy bodies do."""
+    """The conftest's backends ("fake" running the NumPy bodies) plus the fake device running
+    the kernels' CUDA bodies compiled as host C++ (backends/fake_kernels.py): both against the
+    same NumPy references."""
     name = request.param
     if name == "fake-cuda-bodies":
         from backends.fake_kernels import compiler
@@ -33,12 +33,14 @@ def backend(request):
     b = backends.get("fake" if name == "fake-cuda-bodies" else name)
     previous = backends.default()
     backends.set_default(b)
-    b.run_cuda_bodies = name == "fake-cuda-bodies"
+    bodies = getattr(b, "run_cuda_bodies", None)
+    if bodies is not None:  # "fake" runs the NumPy bodies here, "fake-cuda-bodies" the CUDA ones
+        b.run_cuda_bodies = name == "fake-cuda-bodies"
     try:
         yield b
     finally:
-        if name == "fake-cuda-bodies":
-            b.run_cuda_bodies = False
+        if bodies is not None:
+            b.run_cuda_bodies = bodies
         backends.set_default(previous)
 
 
