@@ -59,7 +59,7 @@ def _compile(source: str) -> Any:
     cache.mkdir(exist_ok=True)
     path = cache / f"{key}.so"
     if not path.exists():
-        src = cache / f"{key}.cpp"
+        src = cache / f"{key}.{os.getpid()}.cpp"  # per process: parallel runs never share one
         src.write_text(source)
         tmp = cache / f"{key}.{os.getpid()}.so"
         run = subprocess.run([cxx, "-O1", "-std=c++17", "-shared", "-fPIC", "-o", str(tmp),
@@ -68,6 +68,7 @@ def _compile(source: str) -> Any:
             raise RuntimeError(f"fake device: a CUDA body does not compile as host C++:\n"
                                f"{run.stderr}\n{source}")
         os.replace(tmp, path)
+        src.unlink()
     lib = _libraries[key] = ctypes.CDLL(str(path))
     return lib
 
