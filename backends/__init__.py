@@ -44,6 +44,10 @@ _factories: dict[str, Callable[[int], Backend]] = {}
 _seed: int | None = None
 _default: Backend | None = None
 
+#: ``[True]`` once a backend needing device scopes (cuda:N with several GPUs, fake:N with
+#: N > 0) exists: until then library code skips looking for one (a list, read as ``[0]``).
+SCOPES_NEEDED = [False]
+
 _ALIASES = {"numpy": "cpu", "np": "cpu", "cupy": "cuda", "gpu": "cuda"}
 
 
@@ -91,6 +95,8 @@ def get(name: str | Backend | None = None) -> Backend:
         if _seed is not None:
             backend.seed(_seed)
         _instances[device] = backend
+        if backend.needs_device_scope:
+            SCOPES_NEEDED[0] = True
     return backend
 
 

@@ -8,10 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 from autograd.tensor import Tensor
+from backends import SCOPES_NEEDED as _SCOPES_NEEDED
 
 
 def backend_needing_scope(args: tuple) -> Any:
     """The backend of the first Tensor in `args` if it needs a device scope, else None."""
+    if not _SCOPES_NEEDED[0]:  # no such backend exists (CPU, one GPU): one list read
+        return None
     for a in args:
         if isinstance(a, Tensor):
             backend = a._backend
@@ -24,6 +27,8 @@ def scoped(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
+        if not _SCOPES_NEEDED[0]:
+            return fn(*args, **kwargs)
         backend = backend_needing_scope(args)
         if backend is None:
             return fn(*args, **kwargs)
