@@ -33,7 +33,8 @@ from .optimizer import Optimizer
 __all__ = [
     "LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
     "ExponentialLR", "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau",
-    "ChainedScheduler", "SequentialLR",
+    "ChainedScheduler", "SequentialLR", "MultiplicativeLR", "PolynomialLR",
+    "CosineAnnealingWarmRestarts", "CyclicLR",
 ]
 
 
@@ -279,3 +280,11 @@ class CosineAnnealingLR(LRScheduler):
         return [eta_min + (base - eta_min) * (1 + math.cos(math.pi * t / T)) / 2
                 for base in self.base_lrs]
 
+
+# At the end: they build on LambdaLR above (lr_cycles imports this module).
+from .lr_cycles import (  # noqa: E402
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    MultiplicativeLR,
+    PolynomialLR,
+)

@@ -19,7 +19,7 @@ from .validation import MAX_COUNT, brief, finite
 #: State keys whose values have the parameter's shape (checked on load).
 PARAM_SHAPED_STATE = (
     "momentum_buffer", "sum", "square_avg", "grad_avg", "exp_avg", "exp_avg_sq",
-    "max_exp_avg_sq",
+    "max_exp_avg_sq", "acc_delta", "exp_inf", "ax",
 )
 
 

@@ -147,3 +147,23 @@ def test_a_failed_split_leaves_no_error_for_the_next_call(forced_split) -> None:
     with pytest.raises(KeyError, match="upper"):
         host_threads.halves(forced_split, upper_fails, 4)
     host_threads.halves(forced_split, lambda a, b: None, 4)
+
+
+def test_a_split_leaves_the_blas_thread_count_as_it_found_it() -> None:
+    # scipy-openblas's "local" count is process-wide: a worker setting it at start-up, or the
+    # caller restoring it before the worker finished, left the process at one BLAS thread after
+    # the first split, so a program's first run computed other bits than its later runs.
+    if not host_threads.enabled():
+        pytest.skip("no second core or no per-thread OpenBLAS setter: nothing is split")
+
+    def current() -> int:
+        count = host_threads._setter(1)
+        host_threads._setter(count)
+        return count
+
+    host_threads._worker = None  # a fresh worker thread: its start-up is part of the check
+    before = current()
+    counts = []
+    host_threads.halves(backends.get("numpy"), lambda a, b: counts.append(current()), 8)
+    assert counts == [1, 1]  # both halves ran with one BLAS thread each
+    assert current() == before

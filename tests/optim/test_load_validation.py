@@ -161,7 +161,8 @@ def test_malformed_state_dicts(backend, edit, exc, match):
 def test_every_optimizer_round_trips_its_own_state(backend):
     for cls, kw in [(optim.SGD, dict(lr=0.1, momentum=0.9)), (optim.Adagrad, {}),
                     (optim.RMSprop, dict(momentum=0.5, centered=True)),
-                    (optim.Adam, dict(amsgrad=True)), (optim.AdamW, {})]:
+                    (optim.Adam, dict(amsgrad=True)), (optim.AdamW, {}), (optim.Adadelta, {}),
+                    (optim.Adamax, {}), (optim.NAdam, {}), (optim.RAdam, {}), (optim.ASGD, {})]:
         _, saved = _stepped(cls, backend, **kw)
         _fresh(cls, backend, **kw).load_state_dict(saved)
 

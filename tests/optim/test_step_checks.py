@@ -22,6 +22,11 @@ OPTIMIZERS = {
     "RMSprop": lambda ps: optim.RMSprop(ps, momentum=0.9, centered=True),
     "Adam": lambda ps: optim.Adam(ps),
     "AdamW": lambda ps: optim.AdamW(ps, amsgrad=True),
+    "Adadelta": lambda ps: optim.Adadelta(ps),
+    "Adamax": lambda ps: optim.Adamax(ps),
+    "NAdam": lambda ps: optim.NAdam(ps),
+    "RAdam": lambda ps: optim.RAdam(ps),
+    "ASGD": lambda ps: optim.ASGD(ps),
 }
 
 
