@@ -94,6 +94,8 @@ def _lines(info: dict[str, Any]) -> list[str]:
         f"BLAS          {blas_text}",
         f"host threads  {threads}",
         f"backends      {', '.join(info['backends'])}",
+        *(f"              {name} unavailable: {why}"
+          for name, why in info["unavailable"].items()),
         f"devices       {', '.join(info['devices'])} (fake: the strict test device)",
         f"defaults      device {info['default_device']}, dtype {info['default_dtype']}",
         f"environment   {env}",

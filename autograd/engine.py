@@ -104,8 +104,10 @@ def _check_roots(outputs: Sequence[Tensor], grads: Sequence[Any]) -> tuple[list,
                     f"got shape {out.shape}; pass grad= with the same shape"
                 )
             data = out.array
-            # A 0-d seed by asarray: ones_like is a Python-level wrapper in NumPy.
-            seed = (out.xp.asarray(1, dtype=data.dtype) if data.ndim == 0
+            # On the host a 0-d seed by asarray (ones_like is a Python-level wrapper in NumPy);
+            # on a device ones_like fills on the device: asarray(1) would copy host -> device.
+            seed = (out.xp.asarray(1, dtype=data.dtype)
+                    if data.ndim == 0 and not out._backend.is_device
                     else out.xp.ones_like(data))
             g = Tensor._make(seed, out._backend)
         elif not isinstance(g, Tensor):

@@ -264,7 +264,11 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, SelectMixin, ConversionMixin, Op
             raise RuntimeError(
                 f"{op}: tensors on different devices ({self.device} and {other.device})"
             )
-        return Tensor._make(self._backend.asarray(getattr(self.array, op)(b)), self._backend)
+        backend = self._backend
+        if backend.needs_device_scope:  # a raw operator runs on the current device
+            with backend.device_scope():
+                return Tensor._make(backend.asarray(getattr(self.array, op)(b)), backend)
+        return Tensor._make(backend.asarray(getattr(self.array, op)(b)), backend)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, "__eq__")
@@ -348,7 +352,7 @@ def _to_array(data: Any, backend: backends.Backend, dtype: Any) -> Any:
         default = _dtypes.default_float() if array.dtype.kind == "f" else \
             _dtypes.default_complex()
         if array.dtype != default:
-            array = array.astype(default)
+            array = backend.asarray(array, dtype=default)  # on backend's device (cuda:N)
     return array
 
 
@@ -369,8 +373,8 @@ def _lift(other: Any, like: Tensor, scalar_ok: bool = True) -> Any:
     if source is None and not hasattr(other, "dtype") and array.dtype.kind == "f":
         # Python floats take the tensor's floating type, else the default dtype.
         dtype = like.array.dtype
-        array = array.astype(dtype if dtype.kind == "f" or dtype.name == "bfloat16"
-                             else _dtypes.default_float())
+        array = backend.asarray(array, dtype=dtype if dtype.kind == "f"
+                                or dtype.name == "bfloat16" else _dtypes.default_float())
     return Tensor._make(array, backend)
 
 

@@ -118,7 +118,8 @@ def rebind(self: Any, result: Any) -> None:
 
 def write(self: Any, result: Any) -> None:
     """Writes `result` (a Tensor or raw array) into self's memory and bumps its version."""
-    self.array[...] = result.array if isinstance(result, Tensor) else result
+    with self._backend.device_scope():  # a raw write runs on the current device (cuda:N)
+        self.array[...] = result.array if isinstance(result, Tensor) else result
     self._version[0] += 1
 
 

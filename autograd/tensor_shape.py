@@ -369,8 +369,10 @@ class ShapeMixin:
             self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
         )
         if not recorded:
-            _indexing_torch.setitem_raw(self, index, value.array if isinstance(value, Tensor)
-                                        else value)
+            _indexing.check_raw_index(self, index, "setitem")
+            with self._backend.device_scope():  # a raw write runs on the current device
+                _indexing_torch.setitem_raw(self, index, value.array if isinstance(value, Tensor)
+                                            else value)
             self._version[0] += 1
             return
         # Recorded: computed out of place and rebound, as Tensor's in-place operators do.

@@ -23,6 +23,7 @@ host_memory.keep_heap_top()  # freed step temporaries stay mapped (see host_memo
 __all__ = [
     "Backend",
     "available",
+    "unavailable",
     "default",
     "get",
     "register",
@@ -42,6 +43,10 @@ _instances: dict[str, Backend] = {"cpu": _HOST}
 _factories: dict[str, Callable[[int], Backend]] = {}
 _seed: int | None = None
 _default: Backend | None = None
+
+#: ``[True]`` once a backend needing device scopes (cuda:N with several GPUs, fake:N with
+#: N > 0) exists: until then library code skips looking for one (a list, read as ``[0]``).
+SCOPES_NEEDED = [False]
 
 _ALIASES = {"numpy": "cpu", "np": "cpu", "cupy": "cuda", "gpu": "cuda"}
 
@@ -90,6 +95,8 @@ def get(name: str | Backend | None = None) -> Backend:
         if _seed is not None:
             backend.seed(_seed)
         _instances[device] = backend
+        if backend.needs_device_scope:
+            SCOPES_NEEDED[0] = True
     return backend
 
 
@@ -124,18 +131,31 @@ def from_dlpack(obj: Any, device: str | Backend | None = None) -> Any:
 
 
 def available() -> list[str]:
-    """Backend names that work on this machine (``"cupy"`` only where a GPU answers)."""
+    """Backend names that work on this machine (``"cupy"`` only where a GPU answers); why a
+    backend does not is in `unavailable()`."""
     names = ["numpy"]
     if _cuda_works():
         names.append("cupy")
     return names
 
 
+def unavailable() -> dict[str, str]:
+    """Why each backend that `available()` leaves out cannot start, e.g. ``{"cupy": "cuda:0:
+    CuPy cannot load cuRAND ..."}`` (the error `backends.get("cuda")` raises, named)."""
+    _cuda_works()
+    return dict(_why_not)
+
+
+_why_not: dict[str, str] = {}
+
+
 def _cuda_works() -> bool:
     try:
         get("cuda:0")
-    except Exception:  # noqa: BLE001 - no cupy, no driver, no device: all mean "not available"
+    except Exception as e:  # noqa: BLE001 - no cupy, no driver, no device, a missing library
+        _why_not["cupy"] = f"{type(e).__name__}: {e}"
         return False
+    _why_not.pop("cupy", None)
     return True
 
 

@@ -101,6 +101,7 @@ def describe() -> dict:
         "host_kernels": host_kernels(),
         "host_threads": host_threads.enabled(),
         "backends": backends.available(),
+        "unavailable": backends.unavailable(),
         "devices": ["cpu", *cuda_devices(), "fake"],
         "default_device": backends.default().device,
         "environment": {k: os.environ[k] for k in ENVIRONMENT if k in os.environ},

@@ -8,6 +8,7 @@ transfer, random numbers).
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import Any
 
 
@@ -59,6 +60,22 @@ class Backend:
         arrays must run inside ``with backend.device_scope():``.
         """
         return contextlib.nullcontext()
+
+    def check_index(self, index: Any, size: int, where: str) -> None:
+        """Notes whether integer `index` has entries outside ``[-size, size)`` (an axis of that
+        size); a no-op on the host, where NumPy raises IndexError itself.
+
+        CuPy wraps out-of-range indices (``index % size``) instead of raising, and a check
+        that read the answer back at once would synchronise every indexing op. So a device
+        backend keeps a flag on the device and raises `IndexError` at the next
+        synchronisation it sees (`to_numpy`, `synchronize`, `raise_index_errors`), as CUDA
+        reports asynchronous errors; with ``KEDJA_CHECK_INDICES=eager`` it reads the flag back
+        at once (one synchronisation per indexing op, for debugging).
+        """
+
+    def raise_index_errors(self) -> None:
+        """Raises `IndexError` for out-of-range indices noted by `check_index` since the last
+        check (a synchronisation on a device backend; nothing to do on the host)."""
 
     def scatter_add(self, target: Any, indices: Any, values: Any) -> None:
         """Adds `values` into `target[indices]` in place, accumulating repeated indices."""
@@ -127,3 +144,57 @@ class Backend:
 
     def __repr__(self) -> str:
         return f"<Backend {self.name} device={self.device}>"
+
+
+def erf_keeping_dtype(raw_erf: Any, x: Any) -> Any:
+    """``raw_erf(x)`` in x's dtype: cupyx.scipy.special.erf has no half loop (float16 in,
+    float64 out), so float16 is computed in float32 and cast back."""
+    if x.dtype.name == "float16":
+        return raw_erf(x.astype("float32")).astype(x.dtype)
+    return raw_erf(x)
+
+
+class DeviceIndexChecks:
+    """`Backend.check_index` for device backends: one device flag per indexing site, read back
+    together at the next synchronisation (see `Backend.check_index`)."""
+
+    #: Distinct sites kept apart; more are folded into one flag (the message then says so).
+    MAX_SITES = 64
+
+    def __init__(self) -> None:
+        self._pending: dict[str, Any] = {}
+
+    def note(self, backend: Any, index: Any, size: int, where: str) -> None:
+        if index.dtype.kind not in "iu" or index.size == 0:
+            return
+        with backend.device_scope():
+            bad = (index >= size).any() if index.dtype.kind == "u" else (
+                ((index < -size) | (index >= size)).any())
+            if os.environ.get("KEDJA_CHECK_INDICES", "").lower() == "eager":
+                if bool(bad):  # a synchronisation, asked for
+                    raise IndexError(_index_message([where]))
+                return
+            if where not in self._pending and len(self._pending) >= self.MAX_SITES:
+                where = "(further indexing sites)"
+            previous = self._pending.get(where)
+            self._pending[where] = bad if previous is None else previous | bad
+
+    def raise_pending(self, backend: Any) -> None:
+        if not self._pending:
+            return
+        sites, flags = list(self._pending), list(self._pending.values())
+        self._pending = {}
+        with backend.device_scope():
+            host = backend._read_flags(backend.xp.stack(flags))
+        bad = [site for site, flag in zip(sites, host.tolist()) if flag]
+        if bad:
+            raise IndexError(_index_message(bad))
+
+
+def _index_message(sites: list) -> str:
+    return (
+        "index out of range (found on the device at a synchronisation; CuPy would have "
+        f"wrapped it silently): {'; '.join(sites)}. Set KEDJA_CHECK_INDICES=eager to raise at "
+        "the indexing op itself"
+    )
+

@@ -3,8 +3,8 @@
 CuPy allocates and launches kernels on the *current* device. For ``cuda:0`` (the usual current
 device) the namespace is the ``cupy`` module itself; for another device it is a thin proxy that
 makes that device current around each call, so that ``backend.xp.zeros(...)`` lands on it.
-Operators on arrays (``a + b``) still run on the current device: code driving ``cuda:N`` with
-N > 0 runs inside ``with backend.device_scope():`` (see docs/devices.md).
+Operators on arrays (``a + b``) still run on the current device: where there are several
+devices, code driving one runs inside ``with backend.device_scope():`` (see docs/devices.md).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Backend
+from .base import Backend, DeviceIndexChecks, erf_keeping_dtype
 
 
 class _OnDevice:
@@ -70,9 +70,11 @@ class CupyBackend(Backend):
             import cupy
             import cupyx
         except ImportError as e:
-            raise ImportError(
-                "the cuda backend needs CuPy: pip install 'kedja[gpu]' (cupy-cuda12x)"
-            ) from e
+            if getattr(e, "name", None) in ("cupy", "cupyx"):
+                raise ImportError(
+                    "the cuda backend needs CuPy: pip install 'kedja[gpu]' (cupy-cuda12x[ctk])"
+                ) from e
+            raise ImportError(f"CuPy is installed but does not import: {e}") from e
         try:
             count = cupy.cuda.runtime.getDeviceCount()
         except Exception as e:  # noqa: BLE001 - CUDARuntimeError without a driver, and others
@@ -85,13 +87,26 @@ class CupyBackend(Backend):
         self.index = index
         self.device = f"cuda:{index}"
         self._device = cupy.cuda.Device(index)
-        self.xp = cupy if index == 0 else _DeviceNamespace(cupy, self._device)
-        self.needs_device_scope = index != 0
-        # Allocate now so that a broken context fails here, not in the first op.
-        with self._device:
-            cupy.empty(1, dtype=cupy.float32)
-            self._rng = cupy.random.RandomState()
+        # With one device it is always current; with more, any may be made current (by us or
+        # by the user's code), so every backend scopes its work, cuda:0 included.
+        self.needs_device_scope = count > 1
+        self.xp = _DeviceNamespace(cupy, self._device) if self.needs_device_scope else cupy
+        # Allocate, draw and multiply now so that a broken context or a missing CUDA library
+        # (cuRAND, cuBLAS: CuPy loads them on first use) fails here, not in the first op.
+        try:
+            with self._device:
+                probe = cupy.ones((2, 2), dtype=cupy.float32)
+                self._rng = cupy.random.RandomState()
+                probe @ probe
+        except Exception as e:  # noqa: BLE001 - CUDARuntimeError, a missing .so, ...
+            raise RuntimeError(
+                f"cuda:{index}: CuPy found the device but cannot use it: {type(e).__name__}: "
+                f"{e}. CuPy needs CUDA's NVRTC, cuRAND, cuBLAS and cuSOLVER libraries, from a "
+                "system CUDA toolkit or from pip: pip install 'kedja[gpu]' installs "
+                "cupy-cuda12x[ctk] with them"
+            ) from e
         self._erf: Any = None
+        self._index_checks = DeviceIndexChecks()
 
     # -- arrays -------------------------------------------------------------------------------
     def owns(self, array: Any) -> bool:
@@ -106,7 +121,17 @@ class CupyBackend(Backend):
             return self._cupy.asarray(data, dtype=dtype)
 
     def to_numpy(self, array: Any) -> Any:
+        self._index_checks.raise_pending(self)
         return self._cupy.asnumpy(array)
+
+    def check_index(self, index: Any, size: int, where: str) -> None:
+        self._index_checks.note(self, index, size, where)
+
+    def raise_index_errors(self) -> None:
+        self._index_checks.raise_pending(self)
+
+    def _read_flags(self, flags: Any) -> Any:
+        return self._cupy.asnumpy(flags)
 
     def asarray_pinned(self, host: Any) -> Any:
         # The copy into page-locked memory runs on the host; the DMA from there is faster
@@ -134,7 +159,7 @@ class CupyBackend(Backend):
 
             self._erf = special.erf
         with self._device:
-            return self._erf(x)
+            return erf_keeping_dtype(self._erf, x)
 
     def special(self, name: str, *args: Any) -> Any:
         """SciPy's special function `name` elementwise (cupyx.scipy.special), keeping the dtype
@@ -204,3 +229,4 @@ class CupyBackend(Backend):
 
     def synchronize(self) -> None:
         self._device.synchronize()
+        self._index_checks.raise_pending(self)

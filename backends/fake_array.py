@@ -41,6 +41,8 @@ from .fake_rules import (  # noqa: F401
     _SCALARS,
     _UNSUPPORTED_DTYPES,
     _UNSUPPORTED_KINDS,
+    CURRENT,
+    _check_current,
     _checked,
     _device_error,
     _host_error,
@@ -49,6 +51,8 @@ from .fake_rules import (  # noqa: F401
 
 def _binary(op: Any, name: str) -> Any:
     def method(self: FakeDeviceArray, other: Any) -> Any:
+        if self._dev.index != CURRENT[0]:
+            _check_current(self._dev, name)
         b = _operand(self._dev, other, name)
         if b is NotImplemented:
             return NotImplemented
@@ -60,6 +64,8 @@ def _binary(op: Any, name: str) -> Any:
 
 def _reflected(op: Any, name: str) -> Any:
     def method(self: FakeDeviceArray, other: Any) -> Any:
+        if self._dev.index != CURRENT[0]:
+            _check_current(self._dev, name)
         b = _operand(self._dev, other, name)
         if b is NotImplemented:
             return NotImplemented
@@ -71,6 +77,8 @@ def _reflected(op: Any, name: str) -> Any:
 
 def _inplace(op: Any, name: str) -> Any:
     def method(self: FakeDeviceArray, other: Any) -> Any:
+        if self._dev.index != CURRENT[0]:
+            _check_current(self._dev, name)
         b = _operand(self._dev, other, name)
         if b is NotImplemented:
             return NotImplemented
@@ -83,6 +91,8 @@ def _inplace(op: Any, name: str) -> Any:
 
 def _unary(op: Any, name: str) -> Any:
     def method(self: FakeDeviceArray) -> Any:
+        if self._dev.index != CURRENT[0]:
+            _check_current(self._dev, name)
         return wrap(self._dev, op(self._a))
 
     method.__name__ = name
@@ -121,15 +131,30 @@ def _refuse_numpy_only_kwargs(where: str, kwargs: dict) -> None:
         raise TypeError(f"{where}: CuPy does not accept {sorted(extra)} (NumPy-only arguments)")
 
 
+# Methods that only make a new view (no kernel launch): they run on any device, as on CuPy.
+_VIEW_METHODS = frozenset({"reshape", "view", "squeeze", "transpose", "swapaxes", "diagonal"})
+
+
 def _method(name: str, sync: str | None) -> Any:
+    launches = name not in _VIEW_METHODS
+    from .cupy_surface import load
+
+    known = load()["methods"].get(name)
+    keywords = None if known is None else frozenset(known)
+
     def method(self: FakeDeviceArray, *args: Any, **kwargs: Any) -> Any:
         dev = self._dev
+        if launches and dev.index != CURRENT[0]:
+            _check_current(dev, f"{type(self).__name__}.{name}")
         seen = [self]
         where = f"{type(self).__name__}.{name}"
         if args:
             args = unwrap(dev, args, where, seen)
         if kwargs:
             _refuse_numpy_only_kwargs(where, kwargs)
+            if keywords is not None and not keywords.issuperset(kwargs):
+                raise TypeError(f"{where}: CuPy's ndarray.{name} takes no keyword(s) "
+                                f"{sorted(set(kwargs) - keywords)} (it takes {sorted(keywords)})")
             kwargs = unwrap(dev, kwargs, where, seen)
         if sync is not None:
             dev._record_sync(f"{sync} on a {dev.device} array of shape {self.shape}")

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import math
 import weakref
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from .base import Backend
+from .base import Backend, DeviceIndexChecks, erf_keeping_dtype
 from .fake_array import (
     FAKE_DLPACK_DEVICE,
     FakeCapsule,
@@ -38,8 +37,19 @@ from .fake_array import (
     wrap,
 )
 from .fake_namespace import FakeNamespace
+from .fake_rules import CURRENT
 
 __all__ = ["FakeDeviceArray", "FakeDeviceBackend", "HostSyncError"]
+
+
+def _cuda_bodies_default() -> bool:
+    import os
+
+    if os.environ.get("KEDJA_FAKE_CUDA_BODIES", "1") == "0":
+        return False
+    from .fake_kernels import compiler
+
+    return compiler() is not None
 
 
 class HostSyncError(RuntimeError):
@@ -77,6 +87,9 @@ class FakeDeviceBackend(Backend):
     def __init__(self, index: int = 0) -> None:
         self.index = index
         self.device = f"fake:{index}"
+        # fake:0 is current at start (as device 0 is on CuPy); work on fake:N, N > 0, runs in
+        # device_scope(), and operators on its arrays outside one fail (see fake_rules.CURRENT).
+        self.needs_device_scope = index != 0
         self.xp = FakeNamespace(self)
         self._rng = np.random.default_rng()
         self.sync_count = 0
@@ -84,6 +97,11 @@ class FakeDeviceBackend(Backend):
         self.sync_log: collections.deque[str] = collections.deque(maxlen=16)
         self._forbidden = 0
         self._live: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self._index_checks = DeviceIndexChecks()
+        #: Run the fused kernels' CUDA bodies (compiled as host C++, as the ``_on_cupy``
+        #: branches run on a GPU) rather than their NumPy bodies: on where a C++ compiler
+        #: exists, off with KEDJA_FAKE_CUDA_BODIES=0 (see backends/fake_kernels.py).
+        self.run_cuda_bodies = _cuda_bodies_default()
 
     # -- bookkeeping ------------------------------------------------------------------------
     def _track(self, array: FakeDeviceArray) -> None:
@@ -132,6 +150,16 @@ class FakeDeviceBackend(Backend):
     def owns(self, array: Any) -> bool:
         return type(array) is FakeDeviceArray and array._dev is self
 
+    @contextlib.contextmanager
+    def device_scope(self) -> Iterator[None]:
+        """Makes this fake device current in the block (``with cupy.cuda.Device(n):``)."""
+        previous = CURRENT[0]
+        CURRENT[0] = self.index
+        try:
+            yield
+        finally:
+            CURRENT[0] = previous
+
     def asarray(self, data: Any, dtype: Any = None) -> FakeDeviceArray:
         """Device arrays pass through (cast if asked); host data is copied to the device."""
         if type(data) is FakeDeviceArray:
@@ -157,7 +185,22 @@ class FakeDeviceBackend(Backend):
         if type(array) is not FakeDeviceArray:
             raise TypeError(f"{self.device} to_numpy: expected a fake device array, got "
                             f"{type(array).__name__}")
-        return array._host("to_numpy()").copy()
+        host = array._host("to_numpy()").copy()
+        self._index_checks.raise_pending(self)
+        return host
+
+    def check_index(self, index: Any, size: int, where: str) -> None:
+        self._index_checks.note(self, index, size, where)
+
+    def raise_index_errors(self) -> None:
+        """Raises for out-of-range indices noted since the last check (a synchronisation)."""
+        if self._index_checks._pending:
+            self._record_sync("raise_index_errors()")
+        self._index_checks.raise_pending(self)
+
+    def _read_flags(self, flags: FakeDeviceArray) -> np.ndarray:
+        # Read along with the synchronisation that asked for it: not counted again.
+        return flags._a
 
     def scatter_add(self, target: Any, indices: Any, values: Any) -> None:
         """``target[indices] += values`` with repeated indices accumulated (cupyx.scatter_add)."""
@@ -168,20 +211,38 @@ class FakeDeviceBackend(Backend):
         if v is NotImplemented:
             raise TypeError(f"scatter_add: values must be a device array or a scalar, got "
                             f"{type(values).__name__}")
-        np.add.at(target._a, _index(self, indices, False), v)
+        # cupyx.scatter_add wraps out-of-range indices, as CuPy's indexing does.
+        np.add.at(target._a, _index(self, indices, False, target._a.shape), v)
 
     def erf(self, x: Any) -> FakeDeviceArray:
         """The error function, elementwise (cupyx.scipy.special.erf on a real GPU)."""
         if type(x) is not FakeDeviceArray or x._dev is not self:
             raise TypeError(f"{self.device} erf: expected an array of this device, got "
                             f"{type(x).__name__}")
+        return erf_keeping_dtype(self._raw_erf, x)
+
+    def _raw_erf(self, x: FakeDeviceArray) -> FakeDeviceArray:
+        """cupyx.scipy.special.erf as CuPy has it: loops for float32 and float64 only, so
+        float16 (and integer) input gives float64."""
         from . import host
 
         a = x._a
-        try:
-            return wrap(self, np.asarray(host().erf(a)))
-        except (AttributeError, NotImplementedError):  # the host backend has no erf (yet)
-            return wrap(self, np.frompyfunc(math.erf, 1, 1)(a).astype(a.dtype))
+        if a.dtype != np.float32:
+            a = a.astype(np.float64)
+        return wrap(self, np.asarray(host().erf(a)).astype(a.dtype, copy=False))
+
+    # -- CUDA bodies as host C++ (backends/fake_kernels.py) ------------------------------------
+    def elementwise_kernel(self, *args: Any, **kwargs: Any) -> Any:
+        """cupy.ElementwiseKernel on this device, its body compiled as host C++."""
+        from .fake_kernels import HostElementwiseKernel
+
+        return HostElementwiseKernel(self, *args, **kwargs)
+
+    def reduction_kernel(self, *args: Any, **kwargs: Any) -> Any:
+        """cupy.ReductionKernel on this device, its expressions compiled as host C++."""
+        from .fake_kernels import HostReductionKernel
+
+        return HostReductionKernel(self, *args, **kwargs)
 
     def special(self, name: str, *args: Any) -> FakeDeviceArray:
         """SciPy's special function `name` (cupyx.scipy.special on a real GPU), on the host."""
@@ -258,3 +319,4 @@ class FakeDeviceBackend(Backend):
     def synchronize(self) -> None:
         """Waits for the device (a synchronisation: counted)."""
         self._record_sync("synchronize()")
+        self._index_checks.raise_pending(self)

@@ -5,12 +5,11 @@ methods are added by fake_array.py, which is where the rest of kedja imports it 
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import numpy as np
 
-from .fake_rules import _SCALARS, _checked, _device_error, _host_error
+from .fake_rules import _SCALARS, CURRENT, _check_current, _checked, _device_error, _host_error
 
 
 def wrap(dev: Any, r: Any, seen: list | None = None) -> Any:
@@ -67,10 +66,42 @@ def _operand(dev: Any, x: Any, where: str) -> Any:
     return NotImplemented  # lists (CuPy refuses them too) and other types (e.g. Tensor)
 
 
-def _index(dev: Any, index: Any, getting: bool) -> Any:
+def _index(dev: Any, index: Any, getting: bool, shape: tuple | None = None) -> Any:
+    """The NumPy index for `index`; with the indexed array's `shape`, integer index arrays
+    wrap around (``i % size``) as CuPy's do, where NumPy would raise IndexError."""
     if type(index) is tuple:
-        return tuple(_index_item(dev, i, getting) for i in index)
-    return _index_item(dev, index, getting)
+        items = [_index_item(dev, i, getting) for i in index]
+    else:
+        items = [_index_item(dev, index, getting)]
+    if shape is not None:
+        _wrap_out_of_range(items, shape)
+    return tuple(items) if type(index) is tuple else items[0]
+
+
+def _wrap_out_of_range(items: list, shape: tuple) -> None:
+    """Replaces integer index arrays by their values modulo their axis' size, in place."""
+    widths = []
+    for i in items:
+        if i is None:
+            widths.append(0)
+        elif i is Ellipsis:
+            widths.append(None)
+        elif isinstance(i, np.ndarray) and i.dtype == np.bool_:
+            widths.append(i.ndim)
+        else:
+            widths.append(1)
+    used = sum(w for w in widths if w is not None)
+    axis = 0
+    for k, (i, width) in enumerate(zip(items, widths)):
+        if width is None:
+            axis += len(shape) - used
+            continue
+        if type(i) is list:
+            i = np.asarray(i)
+        if (isinstance(i, np.ndarray) and i.dtype.kind in "iu" and axis < len(shape)
+                and shape[axis] > 0):
+            items[k] = np.mod(i, shape[axis])
+        axis += width
 
 
 def _index_item(dev: Any, i: Any, getting: bool) -> Any:
@@ -86,6 +117,12 @@ def _index_item(dev: Any, i: Any, getting: bool) -> Any:
     if t is list:
         return unwrap(dev, i, "indexing", [])
     return i
+
+
+def _launches(index: Any) -> bool:
+    """True for an index with arrays or lists in it (advanced indexing launches a kernel)."""
+    items = index if type(index) is tuple else (index,)
+    return any(type(i) is FakeDeviceArray or type(i) is list for i in items)
 
 
 class FakeDeviceArray:
@@ -145,11 +182,6 @@ class FakeDeviceArray:
 
     def __complex__(self) -> complex:
         return complex(self._one("complex()").reshape(()))
-
-    def __index__(self) -> int:
-        if self._a.dtype.kind not in "iub":
-            raise TypeError(f"only integer arrays can be used as an index, got {self.dtype}")
-        return operator.index(self._one("__index__").reshape(())[()])
 
     def __bool__(self) -> bool:
         if self._a.size != 1:
@@ -261,7 +293,9 @@ class FakeDeviceArray:
 
     # -- indexing --------------------------------------------------------------------------
     def __getitem__(self, index: Any) -> Any:
-        index = _index(self._dev, index, True)
+        if self._dev.index != CURRENT[0] and _launches(index):  # advanced indexing: a kernel
+            _check_current(self._dev, "__getitem__")
+        index = _index(self._dev, index, True, self._a.shape)
         r = self._a[index]
         if type(r) is not np.ndarray:  # one element: CuPy gives a 0-d view, NumPy a scalar copy
             r = self._a[(*index, Ellipsis) if type(index) is tuple else (index, Ellipsis)]
@@ -269,6 +303,8 @@ class FakeDeviceArray:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         dev = self._dev
+        if dev.index != CURRENT[0]:
+            _check_current(dev, "__setitem__")
         if type(value) is list:
             value = unwrap(dev, value, "__setitem__", [])
         else:
@@ -277,7 +313,7 @@ class FakeDeviceArray:
                 raise TypeError(f"__setitem__: cannot assign a {type(value).__name__} to a "
                                 f"{dev.device} array")
             value = v
-        self._a[_index(dev, index, False)] = value
+        self._a[_index(dev, index, False, self._a.shape)] = value
 
     # -- DLPack ----------------------------------------------------------------------------
     def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,

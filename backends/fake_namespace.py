@@ -49,6 +49,23 @@ _REFUSED = {
 }
 
 
+_SURFACE: dict = {}
+
+
+def _surface() -> dict:
+    """CuPy's API surface, read once from the committed backends/cupy_surface.json."""
+    if not _SURFACE:
+        from .cupy_surface import load
+
+        _SURFACE.update(load())
+    return _SURFACE
+
+
+def _space(prefix: str) -> dict:
+    """The surface of one namespace: ``"xp"`` -> cupy, ``"xp.linalg"`` -> cupy.linalg, ..."""
+    return _surface()["namespaces"][prefix.partition(".")[2]]
+
+
 class FakeUfunc:
     """A NumPy ufunc on fake arrays; ``.at`` is refused (CuPy code must use scatter_add)."""
 
@@ -101,10 +118,12 @@ class FakeUfunc:
 class FakeFunction:
     """A NumPy function on fake arrays: unwraps, refuses host arrays, calls, wraps."""
 
-    def __init__(self, dev: Any, fn: Any, name: str) -> None:
+    def __init__(self, dev: Any, fn: Any, name: str, keywords: list | None = None) -> None:
         self._dev = dev
         self._fn = fn
         self.__name__ = name
+        # CuPy's keyword names for this function (None: it takes **kwargs, any keyword).
+        self._keywords = None if keywords is None else frozenset(keywords)
         self._host_ok = name in _TRANSFERS
         self._needs_array = name in _NEEDS_ARRAY
         self._sync = name in _SYNC_FUNCTIONS
@@ -121,6 +140,10 @@ class FakeFunction:
         args = unwrap(dev, args, where, seen, self._host_ok)
         if kwargs and self._needs_array:
             _refuse_numpy_only_kwargs(where, kwargs)
+        if kwargs and self._keywords is not None and not self._keywords.issuperset(kwargs):
+            unknown = sorted(set(kwargs) - self._keywords)
+            raise TypeError(f"{where}: CuPy's {name} takes no keyword(s) {unknown} (it takes "
+                            f"{sorted(self._keywords)})")
         if kwargs:
             kwargs = unwrap(dev, kwargs, where, seen, self._host_ok)
         if self._host_ok and not seen:
@@ -154,6 +177,13 @@ class FakeNamespace:
         where = f"{self._prefix}.{name}"
         if name in _REFUSED:
             raise AttributeError(f"{where} is not available on the fake device: {_REFUSED[name]}")
+        space = _space(self._prefix)
+        if name not in space["functions"] and name not in space["ufuncs"] and (
+                name not in space["values"]):
+            raise AttributeError(
+                f"{where}: CuPy {_surface()['cupy_version']} has no such function (the fake "
+                "device offers exactly CuPy's API, backends/cupy_surface.json)"
+            )
         obj = getattr(self._module, name)
         if isinstance(obj, np.ufunc):
             value: Any = FakeUfunc(self._dev, obj)
@@ -165,7 +195,7 @@ class FakeNamespace:
         elif isinstance(obj, type) or not callable(obj):
             value = obj  # dtypes, finfo, iinfo, constants (pi, inf, nan, newaxis)
         else:
-            value = FakeFunction(self._dev, obj, name)
+            value = FakeFunction(self._dev, obj, name, space["functions"].get(name))
         setattr(self, name, value)  # cached: __getattr__ runs once per name
         return value
 

@@ -46,3 +46,18 @@ def _checked(dev: Any, r: np.ndarray) -> np.ndarray:
             "object, string, datetime or long double arrays)"
         )
     return r
+
+
+#: The fake device made current (CuPy's current device): operators and kernels on a fake:N
+#: array run only while N is current, as CuPy launches them on the current device.
+CURRENT = [0]
+
+
+def _check_current(dev: Any, where: str) -> None:
+    if dev.index != CURRENT[0]:
+        raise ValueError(
+            f"{where}: the array is on {dev.device} but fake:{CURRENT[0]} is the current device "
+            "(CuPy launches kernels on the current device and refuses arrays of another one); "
+            "run this inside `with backend.device_scope():`"
+        )
+

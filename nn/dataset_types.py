@@ -124,7 +124,9 @@ class TensorDataset(Dataset):
 
     def get_batch(self, indices: Any, backend: backends.Backend) -> tuple:
         """Rows `indices` (an int array on `backend`) of every array, as Tensors on `backend`."""
-        return tuple(Tensor._make(a[indices], backend) for a in self.arrays_on(backend))
+        arrays = self.arrays_on(backend)
+        with backend.device_scope():  # fancy indexing runs on the current device (cuda:N)
+            return tuple(Tensor._make(a[indices], backend) for a in arrays)
 
 
 class Subset(Dataset):
@@ -165,7 +167,9 @@ class Subset(Dataset):
         dataset, indices = self._root()
         if not hasattr(dataset, "arrays_on"):
             raise TypeError(f"{type(dataset).__name__} has no array storage")
-        return tuple(a[backend.asarray(indices)] for a in dataset.arrays_on(backend))
+        arrays = dataset.arrays_on(backend)
+        with backend.device_scope():
+            return tuple(a[backend.asarray(indices)] for a in arrays)
 
     def get_batch(self, indices: Any, backend: backends.Backend) -> tuple:
         dataset, mine = self._root()
@@ -173,7 +177,9 @@ class Subset(Dataset):
         cache = self.__dict__.setdefault("_device_indices", {})
         if key not in cache:
             cache[key] = backend.asarray(mine)
-        return dataset.get_batch(cache[key][indices], backend)
+        with backend.device_scope():
+            rows = cache[key][indices]
+        return dataset.get_batch(rows, backend)
 
     @property
     def batchable(self) -> bool:

@@ -24,6 +24,7 @@ from autograd.ops.layer_norm import layer_norm as _layer_norm
 from autograd.tensor import Tensor
 
 from . import arguments
+from .device_scope import scope_functions
 
 __all__ = [
     "linear", "dropout", "batch_norm", "layer_norm", "embedding",
@@ -139,8 +140,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # 
     if p == 1.0:
         return input * 0.0
     backend = input.backend
-    keep = backend.uniform(0.0, 1.0, input.shape, input.dtype) >= p
-    scale = keep.astype(input.dtype) * (1.0 / (1.0 - p))
+    with backend.device_scope():  # raw array operators run on the current device (cuda:N)
+        keep = backend.uniform(0.0, 1.0, input.shape, input.dtype) >= p
+        scale = keep.astype(input.dtype) * (1.0 / (1.0 - p))
     return input * Tensor._make(scale, backend)
 
 
@@ -298,7 +300,10 @@ def check_indices(op: str, index: Tensor, n: int, what: str) -> tuple[Tensor, An
     return Tensor._make(xp.where(bad, 0, a), index.backend), bad
 
 
-# -- convolution, pooling, attention and losses live with their ops; F re-exports them -------
+# -- convolution, pooling, attention and losses live with their ops; F re-exports them ------------------
+# Raw array operators inside these run on the current device: on cuda:N, run them there.
+scope_functions(globals(), __all__)
+
 from autograd.ops.attention import scaled_dot_product_attention  # noqa: E402
 from autograd.ops.conv import conv1d, conv2d  # noqa: E402
 from autograd.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402

@@ -21,6 +21,7 @@ from autograd.ops.reduction import log_softmax
 from autograd.tensor import Tensor
 
 from . import arguments
+from .device_scope import scope_functions
 
 __all__ = [
     "mse_loss", "l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
@@ -314,6 +315,9 @@ def binary_cross_entropy_with_logits(
 
 
 # The module forms (MSELoss, ..., BCEWithLogitsLoss) live in loss_modules.py.
+# Raw array operators inside these run on the current device: on cuda:N, run them there.
+scope_functions(globals(), __all__)
+
 from .loss_modules import (  # noqa: E402
     BCELoss,
     BCEWithLogitsLoss,

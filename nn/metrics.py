@@ -70,6 +70,11 @@ class _Sums:
 
     def add(self, backend: backends.Backend, n: int, loss: Any, metrics: list[Any],
             step: int) -> None:
+        with backend.device_scope():  # raw array operators run on the current device (cuda:N)
+            self._add(backend, n, loss, metrics, step)
+
+    def _add(self, backend: backends.Backend, n: int, loss: Any, metrics: list[Any],
+             step: int) -> None:
         xp = backend.xp
         values = ([] if loss is None else [loss * n]) + metrics
         if self.arrays is None:
@@ -89,7 +94,8 @@ class _Sums:
         if self.arrays is None:
             return {}, -1
         xp = self.backend.xp
-        packed = xp.stack([*self.arrays, self.first_bad.astype("float64")])
+        with self.backend.device_scope():
+            packed = xp.stack([*self.arrays, self.first_bad.astype("float64")])
         host = self.backend.to_numpy(packed)
         count = self.count
         ranks = _process_group()

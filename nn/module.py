@@ -31,6 +31,7 @@ import backends
 from autograd.grad_mode import no_grad
 from autograd.tensor import Tensor
 
+from .device_scope import backend_needing_scope
 from .module_device import _device_and_dtype, _move_in_place, _refuse_complex_cast
 from .module_members import MembersMixin
 from .module_repr import ReprMixin
@@ -65,7 +66,11 @@ class Module(MembersMixin, StateDictMixin, ReprMixin):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        backend = backend_needing_scope(args)
+        if backend is None:
+            return self.forward(*args, **kwargs)
+        with backend.device_scope():  # raw array operators run on the current device (cuda:N)
+            return self.forward(*args, **kwargs)
 
     # -- registration -----------------------------------------------------------------------
     def _check_init(self, what: str) -> None:

@@ -114,7 +114,10 @@ class StateDictMixin:
             )
         with no_grad():
             for target, array in plan:
-                target.array[...] = _on_backend(array, target.backend)
+                backend = target.backend
+                array = _on_backend(array, backend)
+                with backend.device_scope():  # the copy runs on the current device (cuda:N)
+                    target.array[...] = array
                 target._version[0] += 1
         return _IncompatibleKeys(missing, unexpected)
 
@@ -142,7 +145,7 @@ def _kind(dtype: Any) -> str:
 
 def _on_backend(array: Any, backend: backends.Backend) -> Any:
     """`array` as an array of `backend` (through the host if it lives elsewhere)."""
-    if type(array) is backend.array_type:
+    if backend.owns(array):  # of this backend's type *and device* (cuda:0 vs cuda:1)
         return array
     source = backends.backend_of_array(array)
     if source is not None and source is not backend:

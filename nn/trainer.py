@@ -125,7 +125,8 @@ class Trainer:
         if not self.metrics or y is None or isinstance(y, tuple):
             return []
         xp = out.xp
-        return [fn(out.array, y.array, xp) for fn in self.metrics.values()]
+        with out.backend.device_scope():  # metrics use raw array operators (cuda:N)
+            return [fn(out.array, y.array, xp) for fn in self.metrics.values()]
 
     def save_checkpoint(self, path: str | Path, epoch: int, optimizer: bool = True,
                         **extra: Any) -> Path:

@@ -76,6 +76,12 @@ def clip_grad_norm_(
             f"clip_grad_norm_: gradients live on several devices ({backend.device} and "
             f"{others[0]}); clip each device's parameters separately"
         )
+    with backend.device_scope():  # raw array operators run on the current device (cuda:N)
+        return _clip_norm(backend, grads, max_norm, norm_type, error_if_nonfinite)
+
+
+def _clip_norm(backend: Any, grads: list, max_norm: float, norm_type: float,
+               error_if_nonfinite: bool) -> Tensor:
     xp = backend.xp
     norms = xp.stack([_vector_norm(xp, g.array, norm_type) for g in grads])
     total = norms[0] if len(grads) == 1 else _vector_norm(xp, norms, norm_type)
@@ -106,5 +112,6 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     if not clip_value >= 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     for g in _grads(parameters):
-        g.xp.clip(g.array, -clip_value, clip_value, out=g.array)
+        with g._backend.device_scope():
+            g.xp.clip(g.array, -clip_value, clip_value, out=g.array)
         g._version[0] += 1

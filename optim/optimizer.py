@@ -244,10 +244,19 @@ class Optimizer:
             state = self.state[p] = {}
             return state
         backend = p._backend
+        dtype = p.array.dtype
         for key, value in state.items():
-            if isinstance(value, Tensor) and value._backend is not backend:
+            if not isinstance(value, Tensor):
+                continue
+            if value._backend is not backend:
                 host = value._backend.to_numpy(value.array)
-                state[key] = Tensor._make(backend.asarray(host), backend)
+                value = state[key] = Tensor._make(backend.asarray(host), backend)
+            # After ``model.to(float64)`` the floating buffers follow the parameter's dtype:
+            # CuPy's fused update kernels refuse arguments of another dtype.
+            have = value.array.dtype
+            if have != dtype and have.kind in "fc" and dtype.kind in "fc":
+                with backend.device_scope():
+                    state[key] = Tensor._make(value.array.astype(dtype), backend)
         return state
 
     # -- checkpoints ------------------------------------------------------------------------

@@ -55,7 +55,16 @@ def _backend_names() -> list[str]:
         names.append("cuda")
     only = os.environ.get("KEDJA_TEST_BACKENDS")
     if only:
-        names = [n for n in names if n in only.split(",")]
+        asked = [n.strip() for n in only.split(",") if n.strip()]
+        missing = [n for n in asked if n not in names]
+        if missing:
+            # Asked for explicitly: a backend that cannot start fails the run, never skips it.
+            why = backends.unavailable().get("cupy", "") if "cuda" in missing else ""
+            raise pytest.UsageError(
+                f"KEDJA_TEST_BACKENDS={only}: backend(s) {missing} cannot start on this machine"
+                + (f" ({why})" if why else "") + f"; available: {names}"
+            )
+        names = [n for n in names if n in asked]
     return names
 
 

@@ -110,6 +110,8 @@ def _parse_index(x: Tensor, index: Any, op: str) -> tuple:
         raise IndexError(
             f"{op}: too many indices for a tensor of shape {shape}: {used} axes are indexed"
         )
+    backend = x._backend
+    device = backend.is_device
     axis = 0
     for part, width in zip(parts, widths):
         if width is None:
@@ -122,6 +124,14 @@ def _parse_index(x: Tensor, index: Any, op: str) -> tuple:
                     f"{op}: index {part} is out of range for axis {axis} of size {n} "
                     f"(tensor shape {shape})"
                 )
+        elif type(part) is _Slot and arrays[part.k].dtype.kind in "iu" and device:
+            # NumPy raises for these itself; CuPy would wrap them (see Backend.check_index).
+            index = arrays[part.k]
+            backend.check_index(
+                index.array if isinstance(index, Tensor) else index, shape[axis],
+                f"{op}: an index array into axis {axis} of size {shape[axis]} (tensor shape "
+                f"{shape})",
+            )
         elif type(part) is _Slot and arrays[part.k].dtype.kind == "b" and width:
             covered = shape[axis : axis + width]
             if tuple(arrays[part.k].shape) != covered:
@@ -251,6 +261,13 @@ def setitem(x: Tensor, index: Any, value: Any) -> Tensor:
     return SetItem.apply(x, value, *arrays, parts=parts)
 
 
+def check_raw_index(x: Tensor, index: Any, op: str) -> None:
+    """Checks `index` for indexing ``x.array`` directly: on a device the range check of its
+    integer arrays is noted (see ``Backend.check_index``); NumPy checks on the host."""
+    if x._backend.is_device:
+        _parse_index(x, index, op)
+
+
 def raw_index(index: Any) -> Any:
     """`index` with its Tensors replaced by their backend arrays, for indexing ``.array``."""
     if isinstance(index, Tensor):
@@ -287,6 +304,12 @@ def take_along_axis(x: Tensor, indices: Any, axis: int | None) -> Tensor:
             f"of shape {tuple(indices.shape)} and dtype {indices.dtype} for x of shape {x.shape}"
         )
     axis = _axis(axis, x.ndim, "take_along_axis")
+    if x._backend.is_device:  # NumPy raises for out-of-range indices; CuPy would wrap them
+        x._backend.check_index(
+            indices.array if isinstance(indices, Tensor) else indices, x.shape[axis],
+            f"take_along_axis: indices into axis {axis} of size {x.shape[axis]} (tensor shape "
+            f"{x.shape})",
+        )
     xp = x.xp
     arrays = []
     for i, n in enumerate(x.shape):

@@ -14,7 +14,9 @@ C_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 # -- CuPy plumbing -------------------------------------------------------------------------------
 def _on_cupy(backend: Any) -> bool:
-    return backend.name == "cupy"
+    """Whether the CUDA bodies run: on CuPy, and on the fake device where it runs them as host
+    C++ (``run_cuda_bodies``, see backends/fake_kernels.py)."""
+    return backend.name == "cupy" or getattr(backend, "run_cuda_bodies", False)
 
 
 def _compute(*dtypes: Any) -> str:
@@ -39,7 +41,13 @@ class CudaSpec:
         self.out_params = out_params
         self.body = body
 
-    def build(self, compute: str) -> Any:
+    def build(self, compute: str, backend: Any = None) -> Any:
+        if backend is not None and backend.name == "fake":  # the body as host C++
+            return backend.elementwise_kernel(
+                self.in_params.replace("A ", compute + " "), self.out_params, self.body,
+                name=f"kedja_{self.name}_{compute}",
+                preamble=f"typedef {_C_NAMES[compute]} acc_t;",
+            )
         import cupy  # lazily: only a CuPy array gets here
 
         return cupy.ElementwiseKernel(
@@ -52,17 +60,25 @@ class CudaSpec:
 _kernels: dict = {}
 
 
-def _kernel(spec: CudaSpec, compute: str) -> Any:
-    key = (spec.name, compute)
+def _kernel(spec: CudaSpec, compute: str) -> tuple:
+    """The kernel of `spec` for `compute`, built by `_launch` for the backend it runs on."""
+    return spec, compute
+
+
+def _built(backend: Any, spec: CudaSpec, compute: str) -> Any:
+    fake = backend.name == "fake"
+    key = (spec.name, compute, backend.device if fake else "cupy")
     k = _kernels.get(key)
     if k is None:
-        k = _kernels[key] = spec.build(compute)
+        k = _kernels[key] = spec.build(compute, backend if fake else None)
     return k
 
 
 def _launch(backend: Any, kernel: Any, *args: Any, **kwargs: Any) -> Any:
     global launches
     launches += 1
+    if type(kernel) is tuple:
+        kernel = _built(backend, *kernel)
     if backend.needs_device_scope:  # CuPy launches on the current device
         with backend.device_scope():
             return kernel(*args, **kwargs)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import types
 from typing import Any
 
 import numpy as np
@@ -15,13 +17,19 @@ _reductions: dict = {}
 _FLOAT32 = np.dtype(np.float32)
 
 
-def _sum_exp_kernel(compute: str) -> Any:
+def _sum_exp_kernel(compute: str, backend: Any = None) -> Any:
     """``sum(exp(x - m))`` over the reduced axes, with `m` broadcast: one read of `x`."""
-    k = _reductions.get(compute)
+    fake = backend is not None and backend.name == "fake"
+    key = (compute, backend.device) if fake else compute
+    k = _reductions.get(key)
     if k is None:
-        import cupy
+        if fake:  # the same body as host C++ (backends/fake_kernels.py)
+            cupy: Any = types.SimpleNamespace(ReductionKernel=functools.partial(
+                backend.reduction_kernel))
+        else:
+            import cupy
 
-        k = _reductions[compute] = cupy.ReductionKernel(
+        k = _reductions[key] = cupy.ReductionKernel(
             "T x, T m", "T s", "exp((acc_t)x - (acc_t)m)", "a + b", "s = T(a)", "0",
             name=f"kedja_sum_exp_{compute}", reduce_type=_C_NAMES[compute],
             preamble=f"typedef {_C_NAMES[compute]} acc_t;",
@@ -41,7 +49,7 @@ def log_softmax_stats(backend: Any, x: Any, axis: int = 1) -> tuple:
     shift = x.max(axis=axis, keepdims=True)  # the method: no Python wrapper per call
     if _on_cupy(backend):
         common.launches += 1  # the counter lives in .common, next to _launch
-        kernel = _sum_exp_kernel(_compute(x.dtype))
+        kernel = _sum_exp_kernel(_compute(x.dtype), backend)
         if backend.needs_device_scope:
             with backend.device_scope():
                 total = kernel(x, shift, axis=axis, keepdims=True)

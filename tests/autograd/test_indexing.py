@@ -334,8 +334,8 @@ def test_error_messages(backend) -> None:
         x[ag.tensor([0.0, 1.0], device=backend)]
     with pytest.raises(IndexError, match=r"getitem: a boolean mask of shape \(2,\)"):
         x[ag.tensor([True, False], device=backend)]
-    with pytest.raises(IndexError, match="out of bounds"):
-        x[[0, 7]]
+    with pytest.raises(IndexError, match="out of (bounds|range)"):
+        x[[0, 7]].numpy()  # on a device: raised at the next synchronisation
     with pytest.raises(ValueError, match=r"split: axis 1 of length 4 .* 3 equal sections"):
         ag.split(x, 3, axis=1)
     with pytest.raises(ValueError, match="split: axis 2 is out of bounds"):

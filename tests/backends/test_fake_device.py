@@ -123,7 +123,6 @@ def test_refuses_other_fake_device(fake, x):
     lambda a: a[a > 2],
     lambda a: a.nonzero(),
     lambda a: backends.get("fake").to_numpy(a),
-    lambda a: range(10)[a.astype("int64")[0, 1]],
     lambda a: pickle.dumps(a),
     lambda a: ag.Tensor(a).item() if a.size == 1 else ag.Tensor(a).sum().item(),
     lambda a: ag.Tensor(a).numpy(),
@@ -134,6 +133,13 @@ def test_host_syncs_are_counted_and_forbidden(fake, x, sync):
     assert fake.sync_count > before
     with pytest.raises(HostSyncError, match="synchronisation"), fake.expect_no_sync():
         sync(x)
+
+
+def test_device_arrays_have_no_index(fake, x):
+    # cupy.ndarray has no __index__: a device int never silently becomes a Python index
+    with pytest.raises(TypeError):
+        range(10)[x.astype("int64")[0, 1]]
+    assert not hasattr(type(x), "__index__")
 
 
 def test_device_work_needs_no_sync(fake, x):

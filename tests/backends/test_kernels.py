@@ -2,19 +2,47 @@
 
 Every test runs on each backend of the `backend` fixture (NumPy, the strict fake device, CuPy
 where a GPU works) in float32 and float64. Without a GPU the CUDA sources are still compiled
-with NVRTC for float16/float32/float64 when CuPy and NVRTC are installed (no device needed).
+with NVRTC (test_nvrtc.py) when CuPy and NVRTC are installed (no device needed).
 """
 
 from __future__ import annotations
 
 import math
-import os
 import types
 
 import numpy as np
 import pytest
 
+import backends
 from backends import kernels
+
+from ..conftest import BACKENDS
+
+
+@pytest.fixture(params=[*BACKENDS, "fake-cuda-bodies"])
+def backend(request):
+    """The conftest's backends ("fake" running the NumPy bodies) plus the fake device running
+    the kernels' CUDA bodies compiled as host C++ (backends/fake_kernels.py): both against the
+    same NumPy references."""
+    name = request.param
+    if name == "fake-cuda-bodies":
+        from backends.fake_kernels import compiler
+
+        if compiler() is None:
+            pytest.skip("no C++ compiler to run the CUDA bodies on the host")
+    b = backends.get("fake" if name == "fake-cuda-bodies" else name)
+    previous = backends.default()
+    backends.set_default(b)
+    bodies = getattr(b, "run_cuda_bodies", None)
+    if bodies is not None:  # "fake" runs the NumPy bodies here, "fake-cuda-bodies" the CUDA ones
+        b.run_cuda_bodies = name == "fake-cuda-bodies"
+    try:
+        yield b
+    finally:
+        if bodies is not None:
+            b.run_cuda_bodies = bodies
+        backends.set_default(previous)
+
 
 DTYPES = ["float32", "float64"]
 TOL = {"float32": dict(rtol=2e-5, atol=2e-6), "float64": dict(rtol=1e-12, atol=1e-13)}
@@ -361,51 +389,3 @@ def test_every_cuda_spec_is_found():
     assert {"sgd", "sgd_momentum", "adam", "adam_amsgrad", "rmsprop_centered_momentum",
             "adagrad", "relu_grad", "gelu_tanh_grad", "softmax_xent_grad", "adadelta", "adamax",
             "nadam", "radam", "asgd"} <= names
-
-
-@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
-def test_cuda_sources_compile_with_nvrtc(dtype):
-    """Generates each kernel's CUDA code as CuPy would and compiles it with NVRTC (no device
-    needed). Skipped where CuPy or NVRTC is not installed; uses CuPy internals, so a CuPy
-    version that moved them skips as well."""
-    cupy = pytest.importorskip("cupy")
-    try:
-        from cupy._core import _carray, _kernel, _scalar
-        from cupy_backends.cuda.libs import nvrtc
-    except ImportError as e:
-        pytest.skip(f"CuPy internals not available: {e}")
-    include = [os.path.join(os.path.dirname(cupy.__file__), "_core", "include")]
-    try:
-        import nvidia.cuda_runtime as rt
-
-        include.append(os.path.join(list(rt.__path__)[0], "include"))
-    except ImportError:
-        pass
-    compute = kernels._compute(dtype)
-    for spec in _specs():
-        k = spec.build(compute)
-        types = {"T": np.dtype(dtype), "G": np.dtype(dtype), "O": np.dtype(dtype),
-                 "I": np.dtype(np.int64)}
-        arginfos, used = [], {}
-        for p in k.params:
-            if p.name == "_ind":
-                arginfos.append(_kernel._ArgInfo(2, _carray.Indexer, None, 1, True, True))
-            elif p.dtype is None:  # a placeholder: an array argument
-                used[p.ctype] = types[p.ctype]
-                arginfos.append(_kernel._ArgInfo(1, cupy.ndarray, types[p.ctype], 1, True, True))
-            else:  # a scalar of a fixed type
-                arginfos.append(_kernel._ArgInfo(3, _scalar.CScalar, p.dtype, 0, True, True))
-        type_map = _kernel._TypeMap(tuple(sorted(used.items())))
-        code = _kernel._get_elementwise_kernel_code(
-            tuple(arginfos), type_map, k.params, k.operation, k.name, k.preamble)
-        try:
-            prog = nvrtc.createProgram("#include <cupy/carray.cuh>\n" + code, "k.cu", [], [])
-            options = [f"-I{d}" for d in include] + ["--std=c++17", "-arch=compute_80"]
-        except Exception as e:  # noqa: BLE001 - NVRTC library missing
-            pytest.skip(f"NVRTC unavailable: {e}")
-        try:
-            nvrtc.compileProgram(prog, options)
-        except Exception as e:  # noqa: BLE001 - the compile log is the useful part
-            pytest.fail(f"{spec.name} ({dtype}) does not compile: {e}\n"
-                        f"{nvrtc.getProgramLog(prog)}\n{code}")
-        assert nvrtc.getPTX(prog)
