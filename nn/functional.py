@@ -300,7 +300,7 @@ def check_indices(op: str, index: Tensor, n: int, what: str) -> tuple[Tensor, An
     return Tensor._make(xp.where(bad, 0, a), index.backend), bad
 
 
-# -- convolution, pooling, attention and losses live with their ops; F re-exports them ------------------
+# -- convolution, pooling, attention and losses live with their ops; F re-exports them -------
 # Raw array operators inside these run on the current device: on cuda:N, run them there.
 scope_functions(globals(), __all__)
 
