@@ -26,6 +26,7 @@ _EXPORTS = {
     "BatchNorm1d": "layers.normalization", "BatchNorm2d": "layers.normalization",
     "LayerNorm": "layers.normalization",
     "Conv1d": "layers.conv", "Conv2d": "layers.conv",
+    "ConvTranspose1d": "layers.conv_transpose", "ConvTranspose2d": "layers.conv_transpose",
     "MaxPool2d": "layers.pooling", "AvgPool2d": "layers.pooling",
     "AdaptiveAvgPool2d": "layers.pooling",
     "ResidualBlock": "layers.residual", "ResNet": "layers.residual",

@@ -14,7 +14,8 @@ from .op_table import OpCase, draw_values, to_tensors
 
 CASES: list[OpCase] = [*ARITHMETIC]
 for _module in ("cases_unary", "cases_reduction", "cases_shape", "cases_nn", "cases_math",
-                "cases_structure", "cases_products"):
+                "cases_structure", "cases_products", "cases_conv_transpose", "cases_resample",
+                "cases_pool", "cases_activations", "cases_norm", "cases_losses"):
     try:
         CASES += __import__(f"tests.autograd.{_module}", fromlist=["CASES"]).CASES
     except ModuleNotFoundError:
