@@ -23,7 +23,8 @@ __all__ = [
     "linear", "dropout", "batch_norm", "layer_norm", "embedding",
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax",
     "log_softmax",
-    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
+    "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "mse_loss", "l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
 ]
