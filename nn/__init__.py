@@ -28,7 +28,10 @@ _EXPORTS = {
     "Conv1d": "layers.conv", "Conv2d": "layers.conv",
     "ConvTranspose1d": "layers.conv_transpose", "ConvTranspose2d": "layers.conv_transpose",
     "MaxPool2d": "layers.pooling", "AvgPool2d": "layers.pooling",
-    "AdaptiveAvgPool2d": "layers.pooling",
+    "AdaptiveAvgPool2d": "layers.pooling", "MaxPool1d": "layers.pooling",
+    "AvgPool1d": "layers.pooling", "AdaptiveAvgPool1d": "layers.pooling",
+    "AdaptiveMaxPool1d": "layers.pooling", "AdaptiveMaxPool2d": "layers.pooling",
+    "MaxUnpool1d": "layers.pooling", "MaxUnpool2d": "layers.pooling",
     "ResidualBlock": "layers.residual", "ResNet": "layers.residual",
     # losses (module forms; the functions live in nn.functional)
     "MSELoss": "losses", "L1Loss": "losses", "HuberLoss": "losses",

@@ -24,7 +24,9 @@ __all__ = [
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax",
     "log_softmax",
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
-    "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d",
+    "max_unpool2d",
     "mse_loss", "l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
 ]
@@ -183,6 +185,15 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
 from autograd.ops.conv import conv1d, conv2d  # noqa: E402
 from autograd.ops.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: E402
 from autograd.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402
+from autograd.ops.pooling_variants import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    max_pool1d,
+    max_unpool1d,
+    max_unpool2d,
+)
 
 from .losses import (  # noqa: E402
     binary_cross_entropy,
