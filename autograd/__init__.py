@@ -15,6 +15,9 @@ hypothesis strategies for property tests in `autograd.testing` (needs the ``dev`
 from .tensor import Tensor  # first: the op modules it loads need Tensor defined
 from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .anomaly_mode import (
+    detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly,
+)
 from .creation import *  # noqa: F401,F403
 from .creation import __all__ as _creation_all
 from .ops.arithmetic import (
@@ -59,6 +62,7 @@ from .config import show_config
 
 __all__ = [
     "Function", "Tensor", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
+    "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
     "add", "div", "divide", "maximum", "minimum", "mul", "multiply", "neg", "negative", "pow",
     "power", "sub", "subtract", "true_divide", "where", "matmul", *_creation_all,
     "gradients", "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian",

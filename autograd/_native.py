@@ -15,7 +15,7 @@ from pathlib import Path
 from backends.native import load
 
 #: What the Python side expects of the extension (`CORE_ABI` in csrc/core.h).
-ABI = 1
+ABI = 2
 SOURCES = Path(__file__).with_name("csrc")
 
 #: The C core module, or None when the pure-Python core runs.

@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from heapq import heappop, heappush
 from typing import Any
 
+from . import anomaly_mode as _anomaly_mode
 from ._native import core as _core
+from .anomaly_mode import mode as _anomaly
 from .function import _FREED, Function
 from .grad_mode import state as _grad_state
 from .tensor import Tensor
@@ -150,7 +152,7 @@ def _reaching(roots: list, captured: dict) -> set:
 def _walk(roots: list, root_grads: list, retain: bool, create: bool, captured: Any) -> None:
     """Runs every node once, in dependency order, then hands the leaves their gradients."""
     try:
-        if not create and captured is None and _core_walk is not None:
+        if not create and captured is None and _core_walk is not None and not _anomaly.enabled:
             leaves, pending, handed = _core_walk(roots, root_grads, retain)  # the C twin
         else:
             leaves, pending, handed = _run_ops(roots, root_grads, retain, create, captured)
@@ -196,6 +198,7 @@ def _run_ops(roots: list, root_grads: list, retain: bool, create: bool,
     handed: dict[int, int] = {id(g.array): 2 for g in root_grads}
     state = _grad_state
     current = None  # the backend raw rules run on (state.raw_backend), set per change
+    check_nan = _anomaly.enabled and _anomaly.check_nan
     try:
         following = None  # the op recorded just before the last one run, when it was reached
         while ready or following is not None:
@@ -213,17 +216,22 @@ def _run_ops(roots: list, root_grads: list, retain: bool, create: bool,
                     e in reach for e in edges if e is not None)):
                 grads = (None,) * len(edges)
             else:
-                if not raw:
-                    grads = node.backward(g)
-                elif node.raw_backward:
-                    backend = node.backend
-                    if backend is not current:
-                        current = state.raw_backend = backend
-                    grads = node.backward(g)
-                else:
-                    if current is not None:  # a Tensor rule must not see raw mode
-                        current = state.raw_backend = None
-                    grads = _tensor_rule(node, g)
+                try:
+                    if not raw:
+                        grads = node.backward(g)
+                    elif node.raw_backward:
+                        backend = node.backend
+                        if backend is not current:
+                            current = state.raw_backend = backend
+                        grads = node.backward(g)
+                    else:
+                        if current is not None:  # a Tensor rule must not see raw mode
+                            current = state.raw_backend = None
+                        grads = _tensor_rule(node, g)
+                except Exception as e:
+                    if _anomaly.enabled:  # say where the forward recorded the failing op
+                        _anomaly_mode.annotate(node, e)
+                    raise
                 if type(grads) is not tuple:
                     grads = (grads,)
                 if len(grads) != len(edges):
@@ -231,6 +239,8 @@ def _run_ops(roots: list, root_grads: list, retain: bool, create: bool,
                         f"{node.name()}.backward returned {len(grads)} gradients for "
                         f"{len(edges)} inputs"
                     )
+                if check_nan:
+                    _anomaly_mode.check_gradients(node, grads)
                 if not retain and node._saved is not None:
                     node._saved = _FREED
             if raw:

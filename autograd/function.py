@@ -29,6 +29,7 @@ from .function_base import (  # noqa: F401  (re-exported: the engine and tests u
     _OUTPUT,
     _PLAIN,
     _raise_device_mismatch,
+    _refuse_complex,
     _reraise_with_context,
 )
 from .tensor import Tensor, _default_backend
@@ -97,4 +98,6 @@ def _scoped_forward(fn: Function, datas: tuple) -> Any:
 if _core is not None:
     _core.configure(FREED=_FREED, PLAIN=_PLAIN, OUTPUT=_OUTPUT, default_backend=_default_backend,
                     reraise=_reraise_with_context, device_mismatch=_raise_device_mismatch,
-                    scoped_forward=_scoped_forward)
+                    scoped_forward=_scoped_forward, refuse_complex=_refuse_complex,
+                    # compared by identity in C: NumPy's builtin dtypes are singletons
+                    complex_dtypes=tuple(_function_base._COMPLEX))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import backends
+
 from .grad_mode import state as _grad_state
 from .tensor import Tensor, _default_backend
 
@@ -17,6 +19,10 @@ _FREED = object()
 _PLAIN = object()  # marks a saved Python scalar or None, handed back as it is
 _OUTPUT = object()  # marks the op's own output among the saved arrays
 _PLAIN_TYPES = (int, float, bool)
+#: The complex dtypes, which no recorded op may take or make (see `_refuse_complex`).
+_COMPLEX = frozenset(backends.dtype_of(name) for name in ("complex64", "complex128",
+                                                           "clongdouble"))
+_F32 = backends.dtype_of("float32")  # the usual dtype: an identity test skips the set lookup
 #: needs_input_grad for one or two inputs, shared (read only): (need first, need second).
 _NEEDS = {(True, None): (True,), (True, True): (True, True), (True, False): (True, False),
           (False, True): (False, True)}
@@ -26,6 +32,9 @@ _new = object.__new__
 #: Creation numbers, counting down: a later op has a lower key, so the engine's min-heap pops
 #: consumers before the producers of their inputs.
 _next_key = itertools.count(-1, -1).__next__
+#: Anomaly mode's switch and stack recorder (autograd/anomaly_mode.py sets both).
+_ANOMALY = False
+_anomaly_record: Any = None
 
 
 class FunctionBase:
@@ -125,6 +134,8 @@ class FunctionBase:
         out._hooks = None
         if record:
             fn._link(inputs, datas, y, out)
+            if _ANOMALY:
+                _anomaly_record(fn)
         else:
             out.grad_fn = None
             out.requires_grad = False
@@ -140,31 +151,45 @@ class FunctionBase:
         if count == 1:  # recording, so the one input needs a gradient
             (a,), (da,) = inputs, datas
             edges = [a.grad_fn or a]  # a Function is always truthy
-            self.input_meta = [(da.shape, da.dtype)]
+            dtype = da.dtype
+            self.input_meta = [(da.shape, dtype)]
             self.needs_input_grad = _NEEDS[True, None]
+            complex_in = dtype is not _F32 and dtype in _COMPLEX
         elif count == 2:
             (a, b), (da, db) = inputs, datas
             need_a = da is not a and a.requires_grad  # a Tensor (constants are their own data)
             need_b = db is not b and b.requires_grad
             edges = [a.grad_fn or a if need_a else None, b.grad_fn or b if need_b else None]
-            self.input_meta = [(da.shape, da.dtype) if need_a else None,
-                               (db.shape, db.dtype) if need_b else None]
+            dtype = da.dtype if need_a else None
+            dtype_b = db.dtype if need_b else None
+            self.input_meta = [(da.shape, dtype) if need_a else None,
+                               (db.shape, dtype_b) if need_b else None]
             self.needs_input_grad = _NEEDS[need_a, need_b]
+            complex_in = ((dtype is not _F32 and dtype in _COMPLEX)
+                          or (dtype_b is not _F32 and dtype_b in _COMPLEX))
         else:
             edges = []
             meta = []
             needs = []
+            complex_in = False
             for x, data in zip(inputs, datas):
                 if data is not x and x.requires_grad:
                     edges.append(x.grad_fn or x)
                     meta.append((data.shape, data.dtype))
                     needs.append(True)
+                    complex_in = complex_in or data.dtype in _COMPLEX
                 else:
                     edges.append(None)
                     meta.append(None)
                     needs.append(False)
             self.input_meta = meta
             self.needs_input_grad = tuple(needs)
+            dtype = None
+        # No complex gradients (see `_refuse_complex`); most ops keep their input's dtype, and
+        # an input's dtype was checked just above.
+        out_dtype = out.array.dtype
+        if complex_in or (out_dtype is not dtype and out_dtype in _COMPLEX):
+            _refuse_complex(type(self), inputs, out)
         self.next_edges = edges
         self._key = _next_key()  # creation order: backward runs consumers first (engine)
         out.grad_fn = self
@@ -290,6 +315,31 @@ def _reraise_with_context(cls: type, inputs: tuple, error: Exception) -> None:
     except Exception:  # noqa: BLE001 - an exception type with a special constructor
         raise error from None
     raise wrapped from error
+
+
+#: What to do instead of complex gradients (every refusal says it).
+COMPLEX_ADVICE = (
+    "kedja has no complex gradients; represent each complex value by two real tensors that "
+    "require grad, its real and imaginary parts (re, im), and write the computation with real "
+    "ops on them (|z|**2 = re**2 + im**2); complex arithmetic that needs no gradient works "
+    "under ag.no_grad() or on .detach()ed tensors"
+)
+
+
+def _refuse_complex(cls: type, inputs: tuple, out: Tensor) -> None:
+    """Raises: a recorded op took a complex input that requires grad or made a complex output.
+
+    kedja's rules give the unconjugated holomorphic derivative, which is wrong for the real
+    losses of complex inputs that training needs, so complex values never enter a graph.
+    """
+    takes = [f"input {i}, {x.dtype}" for i, x in enumerate(inputs)
+             if isinstance(x, Tensor) and x.requires_grad and x.array.dtype.kind == "c"]
+    what = (f"takes a complex input that requires grad ({'; '.join(takes)})" if takes else
+            f"would make a {out.array.dtype} output from inputs that require grad")
+    raise TypeError(
+        f"{cls.__name__}: complex tensors cannot require grad: this op {what} (inputs: "
+        f"{_describe(inputs)}); {COMPLEX_ADVICE}"
+    )
 
 
 def _raise_device_mismatch(cls: type, inputs: tuple) -> None:

@@ -126,10 +126,10 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
                 f"Tensor.data: expected a Tensor, got {type(value).__name__}; to set the raw "
                 "backend array use .array, to copy values in place use .data.copy_(...)"
             )
-        if self.requires_grad and value.array.dtype.kind not in "fc":
+        if self.requires_grad and value.array.dtype.kind != "f":
             raise TypeError(
                 f"Tensor.data: a tensor that requires grad cannot take data of dtype "
-                f"{value.dtype} (floating point only)"
+                f"{value.dtype} (floating point only{_complex_hint(value.array.dtype)})"
             )
         self.array = value.array
         self._backend = value._backend
@@ -157,10 +157,10 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
             raise RuntimeError(
                 "requires_grad_(False): only leaf tensors can stop requiring grad; use .detach()"
             )
-        if requires_grad and self.array.dtype.kind not in "fc":
+        if requires_grad and self.array.dtype.kind != "f":
             raise TypeError(
                 f"requires_grad_: only floating point tensors can require gradients, "
-                f"got dtype {self.array.dtype}"
+                f"got dtype {self.array.dtype}{_complex_hint(self.array.dtype)}"
             )
         self.requires_grad = bool(requires_grad)
         return self
@@ -333,6 +333,15 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
 
 #: Tensor's fields, as the Python reference declares them (the C core's members share the names).
 _FIELDS = tuple(name for name in _tensor_base.TensorBase.__slots__ if name != "__weakref__")
+
+
+def _complex_hint(dtype: Any) -> str:
+    """For a complex dtype, why it cannot require grad and what to do instead."""
+    if dtype.kind != "c":
+        return ""
+    from .function_base import COMPLEX_ADVICE
+
+    return f"; complex tensors cannot require grad: {COMPLEX_ADVICE}"
 
 
 def _weak(t: Tensor) -> Any:

@@ -136,7 +136,7 @@ def tensors(
         element = element.map(lambda v: _push_off(v, kinks, margin))
     array = draw(hnp.arrays(np_dtype, shape, elements=element, unique=unique))
     return tensor(array, dtype=np_dtype, device=device,
-                  requires_grad=requires_grad and np_dtype.kind in "fc")
+                  requires_grad=requires_grad and np_dtype.kind == "f")
 
 
 @st.composite
@@ -241,6 +241,6 @@ def _with_grad(drawn: tuple) -> tuple:
     if any(isinstance(t, Tensor) and t.requires_grad for t in drawn):
         return drawn
     return tuple(
-        t.requires_grad_(True) if isinstance(t, Tensor) and t.dtype.kind in "fc" else t
+        t.requires_grad_(True) if isinstance(t, Tensor) and t.dtype.kind == "f" else t
         for t in drawn
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .ops import unary as _unary
-from .tensor import Tensor
+from .tensor import Tensor, _complex_hint
 
 
 def _named(wrapper: Callable, f: Callable, kind: str) -> Callable:
@@ -66,10 +66,10 @@ def _prepare(args: Sequence[Any], nums: tuple, enabled: bool, name: str) -> tupl
                 f"{name}: argument {i} must be a Tensor to be differentiated, got "
                 f"{type(x).__name__}; wrap it with ag.tensor(...)"
             )
-        if x.dtype.kind not in "fc":
+        if x.dtype.kind != "f":
             raise TypeError(
                 f"{name}: argument {i} has dtype {x.dtype}; only floating point tensors can be "
-                "differentiated"
+                f"differentiated{_complex_hint(x.dtype)}"
             )
         if enabled and x.requires_grad:
             x = _unary.clone(x)

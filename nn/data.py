@@ -20,6 +20,8 @@ from typing import Any
 import backends
 from autograd.tensor import Tensor
 
+from . import arguments
+
 __all__ = [
     "Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "train_val_split",
     "default_collate",
@@ -150,25 +152,78 @@ def default_collate(samples: list, backend: backends.Backend) -> Any:
     new first axis (on their own backend, then moved); Python numbers become a 1-d array
     (int64 for ints, float32 for floats).
     """
+    return _collate(samples, backend, "")
+
+
+def _collate(samples: list, backend: backends.Backend, where: str) -> Any:
+    """`default_collate` of the field `where` ("" for the samples themselves, else a path such
+    as "[0]" or "['image']", for errors) of every sample."""
     first = samples[0]
+    _check_alike(samples, where)
     if isinstance(first, (tuple, list)):
-        return type(first)(default_collate(list(f), backend) for f in zip(*samples))
+        return type(first)(_collate(list(f), backend, f"{where}[{i}]")
+                           for i, f in enumerate(zip(*samples)))
     if isinstance(first, dict):
-        return {k: default_collate([s[k] for s in samples], backend) for k in first}
-    if isinstance(first, Tensor):
-        source = first.backend
-        stacked = source.xp.stack([s.array for s in samples])
-    elif isinstance(first, (bool, int, float)):
-        source = backends.host()
-        dtype = "int64" if isinstance(first, int) and not isinstance(first, bool) else None
-        dtype = dtype or ("bool" if isinstance(first, bool) else "float32")
-        stacked = source.xp.asarray(samples, dtype=dtype)
-    else:
-        source = backends.backend_of_array(first) or backends.host()
-        stacked = source.xp.stack([source.asarray(s) for s in samples])
+        return {k: _collate([s[k] for s in samples], backend, f"{where}[{k!r}]") for k in first}
+    try:
+        if isinstance(first, Tensor):
+            source = first.backend
+            stacked = source.xp.stack([s.array for s in samples])
+        elif isinstance(first, (bool, int, float)):
+            source = backends.host()
+            dtype = "int64" if isinstance(first, int) and not isinstance(first, bool) else None
+            dtype = dtype or ("bool" if isinstance(first, bool) else "float32")
+            stacked = source.xp.asarray(samples, dtype=dtype)
+        else:
+            source = backends.backend_of_array(first) or backends.host()
+            stacked = source.xp.stack([source.asarray(s) for s in samples])
+    except (TypeError, ValueError) as e:
+        shapes = sorted({str(tuple(getattr(s, "shape", ()))) for s in samples})
+        raise type(e)(
+            f"default_collate: cannot stack the samples' {_field(where)} into a batch (shapes "
+            f"{', '.join(shapes)}): {e}; pad them to one shape or pass a collate_fn"
+        ) from None
     if source is not backend:
         stacked = backend.asarray(source.to_numpy(stacked))
     return Tensor._make(stacked, backend)
+
+
+def _field(where: str) -> str:
+    return f"field {where}" if where else "values"
+
+
+def _kind(sample: Any) -> str:
+    """The structure a sample has, for comparing samples (tuple/list, dict or a leaf)."""
+    if isinstance(sample, (tuple, list)):
+        return f"{type(sample).__name__} of {len(sample)}"
+    if isinstance(sample, dict):
+        return f"dict with keys {sorted(map(str, sample))}"
+    if isinstance(sample, (Tensor, bool, int, float)) or hasattr(sample, "shape"):
+        return "value"
+    return type(sample).__name__
+
+
+def _check_alike(samples: list, where: str) -> None:
+    """Every sample must have the first one's structure (same tuple length, same dict keys)."""
+    first = samples[0]
+    if isinstance(first, dict):
+        keys = set(first)
+        bad = next((i for i, s in enumerate(samples) if not isinstance(s, dict)
+                    or set(s) != keys), None)
+    elif isinstance(first, (tuple, list)):
+        bad = next((i for i, s in enumerate(samples) if not isinstance(s, (tuple, list))
+                    or len(s) != len(first)), None)
+    else:
+        bad = next((i for i, s in enumerate(samples) if isinstance(s, (tuple, list, dict))),
+                   None)
+    if bad is not None:
+        raise ValueError(
+            f"default_collate: the samples of a batch differ in structure"
+            f"{' at their field ' + where if where else ''}: sample 0 is a {_kind(first)}, "
+            f"sample {bad} a "
+            f"{_kind(samples[bad])}; every sample must have the same fields (or pass a "
+            "collate_fn that handles them)"
+        )
 
 
 class DataLoader:
@@ -200,15 +255,18 @@ class DataLoader:
         device: Any = None,
         collate_fn: Callable[[list], Any] | None = None,
     ) -> None:
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+            raise TypeError(f"DataLoader: dataset must support len() and integer indexing (a "
+                            f"Dataset), got {type(dataset).__name__}")
         self.dataset = dataset
-        self.batch_size = batch_size
+        self.batch_size = arguments.size("DataLoader", "batch_size", batch_size, minimum=1)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
-        if seed is None:
-            seed = _engine_seed()
-        self.seed = int(seed)
+        self.seed = _engine_seed() if seed is None else _seed("DataLoader", seed)
+        if device is not None:
+            backends.get(device)  # an unknown or unavailable device fails here, not mid-epoch
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError(f"DataLoader: collate_fn must be callable, got {collate_fn!r}")
         self.device = device
         self.collate_fn = collate_fn
         self.epoch = 0
@@ -223,7 +281,7 @@ class DataLoader:
 
     def set_epoch(self, epoch: int) -> None:
         """Makes the next iteration epoch `epoch` (its shuffle order is fixed by seed and epoch)."""
-        self.epoch = int(epoch)
+        self.epoch = arguments.size("DataLoader.set_epoch", "epoch", epoch)
 
     def order(self, epoch: int | None = None) -> Any:
         """The sample order (a host int64 array) of `epoch` (default: the next one)."""
@@ -239,8 +297,13 @@ class DataLoader:
         return {"seed": self.seed, "epoch": self.epoch}
 
     def load_state_dict(self, state: dict) -> None:
-        self.seed = int(state["seed"])
-        self.epoch = int(state["epoch"])
+        """Restores ``{"seed", "epoch"}`` from `state_dict` (both checked before either is set)."""
+        if not isinstance(state, dict) or not {"seed", "epoch"} <= set(state):
+            raise ValueError(f"DataLoader.load_state_dict: expected a dict with 'seed' and "
+                             f"'epoch', got {state!r}")
+        seed = _seed("DataLoader.load_state_dict", state["seed"])
+        self.epoch = arguments.size("DataLoader.load_state_dict", "epoch", state["epoch"])
+        self.seed = seed
 
     def __iter__(self) -> Iterator[Any]:
         order = self.order()
@@ -297,8 +360,7 @@ def random_split(dataset: Dataset, lengths: Sequence[float], seed: int | None = 
     """
     n = len(dataset)
     counts = _split_lengths(n, lengths)
-    if seed is None:
-        seed = _engine_seed()
+    seed = _engine_seed() if seed is None else _seed("random_split", seed)
     perm = backends.host().xp.random.default_rng(seed).permutation(n)
     out, start = [], 0
     for c in counts:
@@ -316,6 +378,11 @@ def train_val_split(dataset: Dataset, val_fraction: float = 0.2,
     n_val = int(round(val_fraction * n))
     train, val = random_split(dataset, [n - n_val, n_val], seed=seed)
     return train, val
+
+
+def _seed(owner: str, seed: Any) -> int:
+    """A shuffling seed: a non-negative int (NumPy's generators take no negative seeds)."""
+    return arguments.size(owner, "seed", seed)
 
 
 def _engine_seed() -> int:

@@ -13,11 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from autograd.grad_mode import no_grad
+from autograd.inputs import _BOOL, float_input, tensor_input
+from autograd.ops import activation as _activation
 from autograd.ops import linalg as _linalg
-from autograd.ops.activation import elu, gelu, leaky_relu, relu, sigmoid, softplus
+from autograd.ops import unary as _unary
 from autograd.ops.arithmetic import where
-from autograd.ops.unary import tanh
 from autograd.tensor import Tensor
+
+from . import arguments
 
 __all__ = [
     "linear", "dropout", "batch_norm", "layer_norm", "embedding",
@@ -32,6 +35,12 @@ __all__ = [
 ]
 
 
+# Every function takes what ag.tensor accepts where it takes a tensor (nested lists, numbers,
+# arrays): `tensor_input` converts it once at the entry (`float_input` where a floating input is
+# needed: a floating Tensor passes after three cheap tests) and raises, naming the function,
+# for anything else.
+
+
 def _pick_axis(name: str, dim: Any, axis: Any, default: Any = None) -> Any:
     """PyTorch's `dim` and NumPy's `axis` name the same argument; accept either, not both."""
     if dim is not None and axis is not None:
@@ -40,17 +49,61 @@ def _pick_axis(name: str, dim: Any, axis: Any, default: Any = None) -> Any:
         if default is None:
             raise TypeError(f"{name}: missing the axis to normalise over (dim=...)")
         return default
-    return dim if dim is not None else axis
+    return arguments.axis(name, "dim", dim if dim is not None else axis)
 
 
 def softmax(input: Tensor, dim: int | None = None, axis: int | None = None) -> Tensor:  # noqa: A002
     """Softmax over `dim` (alias `axis`): each slice sums to 1."""
-    return input.softmax(_pick_axis("softmax", dim, axis))
+    dim = _pick_axis("softmax", dim, axis)
+    return float_input("softmax", input).softmax(dim)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, axis: int | None = None) -> Tensor:  # noqa: A002
     """Log of the softmax over `dim` (alias `axis`), computed stably."""
-    return input.log_softmax(_pick_axis("log_softmax", dim, axis))
+    dim = _pick_axis("log_softmax", dim, axis)
+    return float_input("log_softmax", input).log_softmax(dim)
+
+
+# -- activations: the autograd ops, behind the conversion of their input -----------------------
+def relu(input: Tensor) -> Tensor:  # noqa: A002
+    """Elementwise ``max(x, 0)`` (gradient 0 at 0); integer tensors stay integer."""
+    if input.__class__ is not Tensor or input.array.dtype is _BOOL:  # the usual case passes
+        input = tensor_input("relu", input, allow_bool=False)  # noqa: A001
+    return _activation.relu(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    """`x` where positive, ``negative_slope * x`` elsewhere (gradient `negative_slope` at 0)."""
+    slope = arguments.number("leaky_relu", "negative_slope", negative_slope)
+    return _activation.leaky_relu(float_input("leaky_relu", input), slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """`x` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+    alpha = arguments.number("elu", "alpha", alpha)
+    return _activation.elu(float_input("elu", input), alpha)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """``x * Phi(x)``; ``approximate="tanh"`` uses the tanh approximation."""
+    return _activation.gelu(float_input("gelu", input), approximate)
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """``1 / (1 + exp(-x))`` elementwise, stable for large ``|x|``."""
+    return _activation.sigmoid(float_input("sigmoid", input))
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    """Elementwise hyperbolic tangent."""
+    return _unary.tanh(float_input("tanh", input))
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """``log(1 + exp(beta x)) / beta``; `x` itself where ``beta x > threshold``."""
+    beta = arguments.number("softplus", "beta", beta, low=0.0, low_open=True)
+    threshold = arguments.number("softplus", "threshold", threshold)
+    return _activation.softplus(float_input("softplus", input), beta, threshold)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -58,7 +111,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     The fused op checks the shapes (an error names both).
     """
-    return _linalg.linear(input, weight, bias)
+    weight = tensor_input("linear", weight, floating=True, name="weight")
+    if bias is not None:
+        bias = tensor_input("linear", bias, like=weight, floating=True, name="bias")
+    return _linalg.linear(float_input("linear", input, weight), weight, bias)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # noqa: A002
@@ -67,8 +123,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # 
     The identity when not `training` or ``p == 0``. The mask is drawn from the input's backend
     generator (``ag.manual_seed`` reproduces it).
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    p = arguments.number("dropout", "p", p, low=0.0, high=1.0)
+    input = float_input("dropout", input)  # noqa: A001
     if not training or p == 0.0:
         return input
     if p == 1.0:
@@ -105,6 +161,15 @@ def batch_norm(
     Evaluation: normalises with the running statistics. `momentum` may be a 0-d tensor (the
     cumulative average BatchNorm uses for ``momentum=None``).
     """
+    like = weight if isinstance(weight, Tensor) else running_mean
+    like = like if isinstance(like, Tensor) else None
+    input = tensor_input("batch_norm", input, like=like, floating=True)  # noqa: A001
+    running_mean, running_var, weight, bias = (
+        None if t is None else tensor_input("batch_norm", t, like=input, floating=True,
+                                            name=name, like_name="the input")
+        for t, name in ((running_mean, "running_mean"), (running_var, "running_var"),
+                        (weight, "weight"), (bias, "bias")))
+    eps = arguments.number("batch_norm", "eps", eps, low=0.0)
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of shape (N, C, ...), got {input.shape}")
     channels = input.shape[1]
@@ -144,7 +209,14 @@ def layer_norm(
     eps: float = 1e-5,
 ) -> Tensor:
     """Normalises over the trailing `normalized_shape` axes (biased variance), then scales."""
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    like = weight if isinstance(weight, Tensor) else None
+    input = tensor_input("layer_norm", input, like=like, floating=True)  # noqa: A001
+    weight, bias = (
+        None if t is None else tensor_input("layer_norm", t, like=input, floating=True,
+                                            name=name, like_name="the input")
+        for t, name in ((weight, "weight"), (bias, "bias")))
+    eps = arguments.number("layer_norm", "eps", eps, low=0.0)
+    shape = arguments.shape("layer_norm", "normalized_shape", normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or input.shape[input.ndim - k:] != shape:
         raise ValueError(
@@ -162,9 +234,16 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     """Rows of `weight` picked by the integer indices `input`: shape ``input.shape + (dim,)``.
 
     Repeated indices accumulate their gradients into the same row. The row at `padding_idx`
-    gets no gradient (it is returned as a constant).
+    gets no gradient (it is returned as a constant). An index outside
+    ``[0, num_embeddings)`` raises IndexError, as in PyTorch (negative indices do not count
+    from the end); see `check_indices` for how this is checked on a device.
     """
-    index = input if isinstance(input, Tensor) else Tensor(input, device=weight.backend)
+    weight = tensor_input("embedding", weight, floating=True, name="weight")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
+                         f"shape {weight.shape}")
+    index = input if isinstance(input, Tensor) else tensor_input(
+        "embedding", input, like=weight, name="indices")
     if index.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {index.dtype}")
     if index.backend is not weight.backend:
@@ -172,13 +251,45 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
             f"embedding: indices on {index.device} and weight on {weight.device}; move them to "
             "the same device"
         )
+    index, bad = check_indices("embedding", index, weight.shape[0], "num_embeddings")
     out = weight[index]
+    if bad is not None:
+        # A device: rows of out-of-range indices become NaN (no read back; see check_indices).
+        out = where(Tensor._make(bad[..., None], weight.backend), float("nan"), out)
     if padding_idx is not None:
+        padding_idx = arguments.axis("embedding", "padding_idx", padding_idx)
+        if not -weight.shape[0] <= padding_idx < weight.shape[0]:
+            raise ValueError(f"embedding: padding_idx {padding_idx} is out of range for "
+                             f"num_embeddings={weight.shape[0]}")
         if padding_idx < 0:
             padding_idx += weight.shape[0]
         is_pad = Tensor._make((index.array == padding_idx)[..., None], weight.backend)
         out = where(is_pad, out.detach(), out)
     return out
+
+
+def check_indices(op: str, index: Tensor, n: int, what: str) -> tuple[Tensor, Any]:
+    """Checks that integer `index` lies in ``[0, n)``; returns ``(index to use, bad mask)``.
+
+    On the host this is a min/max over the indices (no copy); an index out of range raises
+    IndexError naming it and `n`, and the mask is None. On a device the check would read device
+    memory on every step (a synchronisation), so nothing is read back: out-of-range indices are
+    replaced by 0 and their mask is returned, for the caller to turn their results into NaN
+    (the same contract as cross_entropy's targets). This is the hook for device-side index
+    assertions (issue 17): a kernel that traps on a bad index can replace the device branch.
+    """
+    a = index.array
+    if not index.backend.is_device:
+        if a.size and (a.min() < 0 or a.max() >= n):
+            wrong = a[(a < 0) | (a >= n)].reshape(-1)[0]
+            raise IndexError(
+                f"{op}: index {int(wrong)} is out of range for {what}={n} (indices shape "
+                f"{tuple(a.shape)}); indices must be in [0, {n})"
+            )
+        return index, None
+    xp = index.xp
+    bad = (a < 0) | (a >= n)
+    return Tensor._make(xp.where(bad, 0, a), index.backend), bad
 
 
 # -- convolution, pooling and losses live with their ops; F re-exports them ------------------

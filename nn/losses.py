@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from autograd.inputs import float_input, tensor_input
 from autograd.ops import loss_ops
 from autograd.ops import unary as _unary
 from autograd.ops.arithmetic import where
 from autograd.ops.reduction import log_softmax
-from autograd.tensor import Tensor, _lift
+from autograd.tensor import Tensor
 
-from .module import Module
+from . import arguments
 
 __all__ = [
     "mse_loss", "l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
@@ -35,6 +36,24 @@ def _check_reduction(op: str, reduction: str) -> None:
         raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
+def _input(op: str, input: Any) -> Tensor:  # noqa: A002
+    """A loss's `input` (predictions): a floating point Tensor, from what ag.tensor accepts."""
+    return float_input(op, input)
+
+
+def _weight(input: Tensor, weight: Any, op: str = "binary_cross_entropy") -> Tensor:  # noqa: A002
+    return tensor_input(op, weight, like=input, floating=True, name="weight",
+                        like_name="the input")
+
+
+def _target_and_weight(op: str, input: Tensor, target: Any, weight: Any) -> tuple:  # noqa: A002
+    """The class-index (or probability) target and the optional class weights, as tensors."""
+    target = tensor_input(op, target, like=input, name="target", like_name="the input")
+    if weight is not None:
+        weight = _weight(input, weight, op)
+    return target, weight
+
+
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
@@ -44,10 +63,9 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 
 def _pair_same_shape(op: str, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+    # (`input` is a Tensor already: each loss converts it with `_input` first.)
     """`target` as a tensor like `input`; shapes must agree (silent broadcasting hides bugs)."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
-    target = _lift(target, input, scalar_ok=False)
+    target = tensor_input(op, target, like=input, name="target", like_name="the input")
     if target.shape != input.shape:
         raise ValueError(
             f"{op}: input of shape {input.shape} and target of shape {target.shape} differ; "
@@ -68,6 +86,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # 
         reduction: "mean" (default), "sum" or "none".
     """
     _check_reduction("mse_loss", reduction)
+    input = _input("mse_loss", input)  # noqa: A001
     diff = input - _pair_same_shape("mse_loss", input, target)
     return _reduce(diff * diff, reduction)
 
@@ -75,6 +94,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # 
 def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
     """Absolute error ``|input - target|``, reduced (gradient 0 where they are equal)."""
     _check_reduction("l1_loss", reduction)
+    input = _input("l1_loss", input)  # noqa: A001
     diff = input - _pair_same_shape("l1_loss", input, target)
     return _reduce(_unary.abs(diff), reduction)
 
@@ -83,8 +103,8 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A00
                delta: float = 1.0) -> Tensor:
     """Huber loss: ``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
     _check_reduction("huber_loss", reduction)
-    if not delta > 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
+    input = _input("huber_loss", input)  # noqa: A001
+    delta = arguments.number("huber_loss", "delta", delta, low=0.0, low_open=True)
     diff = input - _pair_same_shape("huber_loss", input, target)
     size = _unary.abs(diff)
     loss = where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
@@ -132,9 +152,13 @@ def cross_entropy(
         >>> loss = cross_entropy(logits, ag.tensor([2, 0, 1]))
     """
     _check_reduction("cross_entropy", reduction)
-    if not isinstance(input, Tensor):
-        raise TypeError(f"cross_entropy: input must be a Tensor, got {type(input).__name__}")
-    target = _lift(target, input, scalar_ok=False)
+    input = _input("cross_entropy", input)  # noqa: A001
+    target, weight = _target_and_weight("cross_entropy", input, target, weight)
+    if type(label_smoothing) is not float or not 0.0 <= label_smoothing <= 1.0:  # (fast path)
+        label_smoothing = arguments.number("cross_entropy", "label_smoothing", label_smoothing,
+                                           low=0.0, high=1.0)
+    if type(ignore_index) is not int:
+        ignore_index = arguments.axis("cross_entropy", "ignore_index", ignore_index)
     if input.ndim == 1:  # one unbatched sample
         loss = cross_entropy(input.expand_dims(0), target.expand_dims(0), weight, ignore_index,
                              reduction, label_smoothing)
@@ -183,7 +207,9 @@ def nll_loss(
         weight, ignore_index, reduction: as in `cross_entropy`.
     """
     _check_reduction("nll_loss", reduction)
-    target = _lift(target, input, scalar_ok=False)
+    input = _input("nll_loss", input)  # noqa: A001
+    target, weight = _target_and_weight("nll_loss", input, target, weight)
+    ignore_index = arguments.axis("nll_loss", "ignore_index", ignore_index)
     if input.ndim < 2:
         raise ValueError(f"nll_loss: input must be (N, C, ...), got shape {input.shape}")
     if target.dtype.kind not in "iu":
@@ -237,6 +263,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa
     outside [0, 1] raise on the CPU (not checked on a device: no host read).
     """
     _check_reduction("binary_cross_entropy", reduction)
+    input = _input("binary_cross_entropy", input)  # noqa: A001
     target = _pair_same_shape("binary_cross_entropy", input, target)
     if not input.backend.is_device and input.size and bool(
         ((input.array < 0) | (input.array > 1)).any()
@@ -247,7 +274,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa
         )
     loss = -(target * _clamped_log(input) + (1.0 - target) * _clamped_log(1.0 - input))
     if weight is not None:
-        loss = loss * _lift(weight, input)
+        loss = loss * _weight(input, weight)
     return _reduce(loss, reduction)
 
 
@@ -270,121 +297,21 @@ def binary_cross_entropy_with_logits(
     Computed as ``max(x, 0) - x y + log1p(exp(-|x|))`` (no overflow for any x).
     """
     _check_reduction("binary_cross_entropy_with_logits", reduction)
+    input = _input("binary_cross_entropy_with_logits", input)  # noqa: A001
     target = _pair_same_shape("binary_cross_entropy_with_logits", input, target)
     loss = loss_ops.binary_cross_entropy_with_logits(input, target, pos_weight)
     if weight is not None:
-        loss = loss * _lift(weight, input)
+        loss = loss * _weight(input, weight, "binary_cross_entropy_with_logits")
     return _reduce(loss, reduction)
 
 
-# -- module forms ------------------------------------------------------------------------------
-class _Loss(Module):
-    def __init__(self, reduction: str = "mean") -> None:
-        super().__init__()
-        _check_reduction(type(self).__name__, reduction)
-        self.reduction = reduction
-
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
-
-
-class MSELoss(_Loss):
-    """`mse_loss` as a module: ``MSELoss(reduction="mean")(input, target)``."""
-
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return mse_loss(input, target, self.reduction)
-
-
-class L1Loss(_Loss):
-    """`l1_loss` as a module."""
-
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return l1_loss(input, target, self.reduction)
-
-
-class HuberLoss(_Loss):
-    """`huber_loss` as a module: ``HuberLoss(reduction="mean", delta=1.0)``."""
-
-    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
-        super().__init__(reduction)
-        if not delta > 0:
-            raise ValueError(f"HuberLoss: delta must be positive, got {delta!r}")
-        self.delta = delta
-
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return huber_loss(input, target, self.reduction, self.delta)
-
-    def extra_repr(self) -> str:
-        return ", ".join(s for s in (super().extra_repr(), f"delta={self.delta}") if s)
-
-
-class _WeightedLoss(_Loss):
-    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        # A buffer, as in PyTorch: saved with the model and moved by .to().
-        self.register_buffer("weight", weight)
-
-
-class CrossEntropyLoss(_WeightedLoss):
-    """`cross_entropy` as a module.
-
-    Args:
-        weight: optional per-class weights (C,); ignore_index: target value to skip;
-        reduction: "mean", "sum" or "none"; label_smoothing: eps in [0, 1].
-
-        >>> criterion = nn.CrossEntropyLoss()
-        >>> loss = criterion(model(x), y)     # logits (N, C), integer labels (N,)
-    """
-
-    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
-                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
-        super().__init__(weight, reduction)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
-                             f"{label_smoothing}")
-        self.ignore_index = ignore_index
-        self.label_smoothing = label_smoothing
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
-        return cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
-                             self.label_smoothing)
-
-    def extra_repr(self) -> str:
-        parts = [super().extra_repr()]
-        if self.ignore_index != -100:
-            parts.append(f"ignore_index={self.ignore_index}")
-        if self.label_smoothing:
-            parts.append(f"label_smoothing={self.label_smoothing}")
-        return ", ".join(p for p in parts if p)
-
-
-class NLLLoss(_WeightedLoss):
-    """`nll_loss` as a module (pair it with log_softmax / LogSoftmax)."""
-
-    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
-                 reduction: str = "mean") -> None:
-        super().__init__(weight, reduction)
-        self.ignore_index = ignore_index
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
-        return nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
-
-
-class BCELoss(_WeightedLoss):
-    """`binary_cross_entropy` as a module (input: probabilities)."""
-
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return binary_cross_entropy(input, target, self.weight, self.reduction)
-
-
-class BCEWithLogitsLoss(_WeightedLoss):
-    """`binary_cross_entropy_with_logits` as a module (input: logits)."""
-
-    def __init__(self, weight: Tensor | None = None, reduction: str = "mean",
-                 pos_weight: Tensor | None = None) -> None:
-        super().__init__(weight, reduction)
-        self.register_buffer("pos_weight", pos_weight)
-
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
-                                                self.pos_weight)
+# The module forms (MSELoss, ..., BCEWithLogitsLoss) live in loss_modules.py.
+from .loss_modules import (  # noqa: E402
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)

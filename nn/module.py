@@ -31,7 +31,7 @@ import backends
 from autograd.grad_mode import no_grad
 from autograd.tensor import Tensor
 
-from .module_device import _device_and_dtype, _move_in_place
+from .module_device import _device_and_dtype, _move_in_place, _refuse_complex_cast
 from .module_members import MembersMixin
 from .module_repr import ReprMixin
 from .module_state_dict import StateDictMixin
@@ -331,6 +331,7 @@ class Module(MembersMixin, StateDictMixin, ReprMixin):
             >>> model.to("cuda")                 # or model.to(dtype="float64")
         """
         device, dtype = _device_and_dtype(device, dtype)
+        _refuse_complex_cast(self, dtype)
         backend = backends.get(device) if device is not None else None
         seen = set()
         with no_grad():

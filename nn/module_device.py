@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import backends
+from autograd.function_base import COMPLEX_ADVICE
 from autograd.tensor import Tensor
 
 
@@ -41,3 +42,17 @@ def _move_in_place(t: Tensor, backend: backends.Backend | None, dtype: Any) -> N
         t.array = moved.array
         t._backend = moved._backend
         t._version = [0]
+
+
+def _refuse_complex_cast(module: Any, dtype: Any) -> None:
+    """Raises before anything is cast if `dtype` is complex and a parameter requires grad."""
+    if dtype is None or backends.dtype_of(dtype).kind != "c":
+        return
+    for name, p in module.named_parameters():
+        if p.requires_grad and p.dtype.kind == "f":
+            raise TypeError(
+                f"to(): cannot cast parameter {name!r} (shape {p.shape}, {p.dtype}), which "
+                f"requires grad, to {backends.dtype_of(dtype)}: complex tensors cannot require "
+                f"grad; {COMPLEX_ADVICE}"
+            )
+

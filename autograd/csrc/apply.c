@@ -2,6 +2,8 @@
  * of the new node to its inputs' nodes (function_base.py's `apply` and `_link`, the reference). */
 #include "core.h"
 
+int anomaly_mode;  /* see core.h */
+
 /* fn.forward(*datas) */
 static PyObject *
 call_forward(PyObject *fn, PyObject *const *datas, Py_ssize_t n)
@@ -61,6 +63,43 @@ array_meta(PyObject *array)
     return meta;
 }
 
+/* Whether `dtype` is one of the complex dtypes (pointer compares: NumPy's builtin dtypes are
+ * singletons, and CuPy uses them too). */
+static int
+is_complex_dtype(PyObject *dtype)
+{
+    Py_ssize_t i;
+    if (K.complex_dtypes == NULL || !PyTuple_Check(K.complex_dtypes))
+        return 0;
+    for (i = 0; i < PyTuple_GET_SIZE(K.complex_dtypes); i++) {
+        if (PyTuple_GET_ITEM(K.complex_dtypes, i) == dtype)
+            return 1;
+    }
+    return 0;
+}
+
+/* Raises (through function_base.py's `_refuse_complex`): a recorded op may neither take nor
+ * make a complex array, since kedja computes no complex gradients. */
+static void
+refuse_complex(FunctionObject *fn, PyObject *const *inputs, Py_ssize_t n, TensorObject *out)
+{
+    PyObject *args, *r;
+    if (K.refuse_complex == NULL) {
+        PyErr_SetString(PyExc_TypeError, "autograd: complex tensors cannot require grad");
+        return;
+    }
+    args = tuple_of(inputs, n);
+    if (args == NULL)
+        return;
+    r = PyObject_CallFunctionObjArgs(K.refuse_complex, (PyObject *)Py_TYPE(fn), args,
+                                     (PyObject *)out, NULL);
+    Py_DECREF(args);
+    if (r != NULL) {
+        Py_DECREF(r);
+        PyErr_SetString(PyExc_TypeError, "autograd: complex tensors cannot require grad");
+    }
+}
+
 static int
 is_plain_value(PyObject *o)
 {
@@ -77,6 +116,7 @@ link_node(FunctionObject *fn, PyObject *const *inputs, PyObject *const *datas, P
     PyObject *edges = PyList_New(n), *meta = PyList_New(n), *needs = NULL;
     PyObject *saved_seq = NULL, *arrays = NULL, *sources = NULL;
     Py_ssize_t i, j, ns;
+    int complex_seen = 0;
     if (edges == NULL || meta == NULL)
         goto fail;
     for (i = 0; i < n; i++) {
@@ -88,10 +128,22 @@ link_node(FunctionObject *fn, PyObject *const *inputs, PyObject *const *datas, P
                 goto fail;
             PyList_SET_ITEM(edges, i, Py_NewRef(IS_NONE(grad_fn) ? x : grad_fn));
             PyList_SET_ITEM(meta, i, m);
+            complex_seen |= is_complex_dtype(PyTuple_GET_ITEM(m, 1));
         }
         else {
             PyList_SET_ITEM(edges, i, Py_NewRef(Py_None));
             PyList_SET_ITEM(meta, i, Py_NewRef(Py_None));
+        }
+    }
+    {  /* no complex gradients: refuse complex inputs that require grad and complex outputs */
+        PyObject *dtype = PyObject_GetAttr(out->data, K.s_dtype);
+        if (dtype == NULL)
+            goto fail;
+        complex_seen |= is_complex_dtype(dtype);
+        Py_DECREF(dtype);
+        if (complex_seen) {
+            refuse_complex(fn, inputs, n, out);
+            goto fail;
         }
     }
     if (n == 1) {
@@ -373,6 +425,14 @@ apply_op(PyTypeObject *cls, PyObject *const *args, Py_ssize_t n, PyObject *kwnam
     if (record && link_node(fn, args, datas, n, y, out) < 0) {
         Py_DECREF(out);
         goto done;
+    }
+    if (record && anomaly_mode && !IS_NONE(K.anomaly_record)) {  /* keep the forward stack */
+        PyObject *r = PyObject_CallOneArg(K.anomaly_record, (PyObject *)fn);
+        if (r == NULL) {
+            Py_DECREF(out);
+            goto done;
+        }
+        Py_DECREF(r);
     }
     result = (PyObject *)out;
 done:

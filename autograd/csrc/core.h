@@ -18,7 +18,7 @@
 #endif
 
 /* Bumped whenever the Python side's expectations of this module change (see _native.py). */
-#define CORE_ABI 1
+#define CORE_ABI 2
 /* setup.py passes the sha256 prefix of the sources, so that a stale build is recognised. */
 #ifndef CORE_SOURCE_HASH
 #define CORE_SOURCE_HASH "unknown"
@@ -75,6 +75,9 @@ typedef struct {
     PyObject *observe;                 /* (node, g, raw, create, captured, handed) */
     PyObject *tensor_rule;             /* (node, g): a Tensor rule's gradients as arrays */
     PyObject *fit_raw;                 /* (gx, shape, dtype, node) */
+    PyObject *anomaly_record;          /* (fn): keeps the forward stack (anomaly mode) */
+    PyObject *complex_dtypes;          /* tuple: dtypes no recorded op may take or make */
+    PyObject *refuse_complex;          /* (cls, inputs, out): raises (no complex gradients) */
     /* made at import */
     PyObject *s_forward, *s_backward, *s_xp, *s_array_type, *s_asarray, *s_shape, *s_dtype;
     PyObject *s_needs_device_scope, *s_is_view, *s_raw_backward, *s_raise_modified, *s_name;
@@ -93,6 +96,9 @@ extern THREAD_LOCAL int tls_disabled;        /* 0: recording on, every new threa
 extern THREAD_LOCAL PyObject *tls_raw;       /* the backend raw rules run on, or NULL */
 extern THREAD_LOCAL PyObject *tls_captured;  /* autograd.grad's capture dict, or NULL */
 void set_slot(PyObject **slot, PyObject *value);
+
+/* ---- anomaly mode, process-wide as in PyTorch (apply.c; set by anomaly_mode.py) --------- */
+extern int anomaly_mode;
 
 /* ---- across files ----------------------------------------------------------------------- */
 PyObject *make_tensor(PyTypeObject *type, PyObject *data, PyObject *backend, PyObject *version);

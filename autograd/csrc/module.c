@@ -31,7 +31,9 @@ core_configure(PyObject *module, PyObject *args, PyObject *kwargs)
         {"device_mismatch", &K.device_mismatch}, {"scoped_forward", &K.scoped_forward},
         {"lift", &K.lift}, {"Add", &K.op_add}, {"Sub", &K.op_sub}, {"Mul", &K.op_mul},
         {"Div", &K.op_div}, {"Neg", &K.op_neg}, {"observe", &K.observe},
-        {"tensor_rule", &K.tensor_rule}, {"fit_raw", &K.fit_raw}, {NULL, NULL},
+        {"tensor_rule", &K.tensor_rule}, {"fit_raw", &K.fit_raw},
+        {"anomaly_record", &K.anomaly_record}, {"complex_dtypes", &K.complex_dtypes},
+        {"refuse_complex", &K.refuse_complex}, {NULL, NULL},
     };
     PyObject *key, *value;
     Py_ssize_t pos = 0;
@@ -74,12 +76,24 @@ core_next_key(PyObject *module, PyObject *unused)
     return PyLong_FromLongLong(K.next_key--);
 }
 
+static PyObject *
+core_set_anomaly(PyObject *module, PyObject *flag)
+{
+    int truth = PyObject_IsTrue(flag);
+    if (truth < 0)
+        return NULL;
+    anomaly_mode = truth;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef core_methods[] = {
     {"configure", (PyCFunction)(void (*)(void))core_configure, METH_VARARGS | METH_KEYWORDS,
      "Hands the core the Python classes, sentinels and slow-path helpers it calls."},
     {"walk", (PyCFunction)(void (*)(void))core_walk, METH_FASTCALL,
      "walk(roots, root_grads, retain) -> (leaves, pending, handed): a first-order backward."},
     {"next_key", core_next_key, METH_NOARGS, "The next creation number (counting down)."},
+    {"set_anomaly", core_set_anomaly, METH_O,
+     "Turns anomaly mode's stack recording in Function.apply on or off."},
     {NULL}
 };
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..inputs import tensor_input
 from ..tensor import Tensor
 from .conv_gemm import Conv2dGemm
 from .im2col import Im2Col, _check_image, _geometry, col2im, im2col
@@ -41,8 +42,11 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
 
         >>> y = conv2d(ag.randn(8, 3, 32, 32), ag.randn(16, 3, 3, 3), padding=1)  # (8, 16, 32, 32)
     """
-    _check_image("conv2d", x)
-    if not isinstance(weight, Tensor) or weight.ndim != 4:
+    weight = tensor_input("conv2d", weight, floating=True, name="weight")
+    x = _check_image("conv2d", x, like=weight, floating=True)
+    if bias is not None:
+        bias = tensor_input("conv2d", bias, like=weight, floating=True, name="bias")
+    if weight.ndim != 4:
         raise ValueError(f"conv2d: weight must be a 4-D tensor (C_out, C_in/groups, kH, kW), "
                          f"got {getattr(weight, 'shape', type(weight).__name__)}")
     if not isinstance(groups, int) or groups < 1:
@@ -92,13 +96,16 @@ def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
     Returns:
         (N, C_out, OL) with ``OL = (L + 2 p - d (k - 1) - 1) // s + 1``.
     """
-    _check_image("conv1d", x, "(N, C, L)")
-    if not isinstance(weight, Tensor) or weight.ndim != 3:
+    weight = tensor_input("conv1d", weight, floating=True, name="weight")
+    x = _check_image("conv1d", x, "(N, C, L)", like=weight, floating=True)
+    if weight.ndim != 3:
         raise ValueError(f"conv1d: weight must be a 3-D tensor (C_out, C_in/groups, k), got "
                          f"{getattr(weight, 'shape', type(weight).__name__)}")
     for name, v in (("stride", stride), ("dilation", dilation)):
-        if not isinstance(v, int):
+        if not isinstance(v, int) or isinstance(v, bool):
             raise TypeError(f"conv1d: {name} must be an int, got {v!r}")
+        if v < 1:
+            raise ValueError(f"conv1d: {name} must be >= 1, got {v!r}")
     pad = padding if isinstance(padding, str) else (0, padding)
     try:
         y = conv2d(x.expand_dims(2), weight.expand_dims(2), bias, stride=(1, stride),

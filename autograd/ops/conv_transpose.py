@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..function import Function
+from ..inputs import tensor_input
 from ..tensor import Tensor
 from .conv_gemm import Conv2dGemm, _weight_from_rows, input_grad, weight_grad
 from .im2col import Col2Im, Im2Col, _check_image, _Geometry, _pair
@@ -156,8 +157,11 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
         >>> y = conv_transpose2d(ag.randn(2, 8, 7, 7), ag.randn(8, 4, 4, 4), stride=2,
         ...                      padding=1)   # (2, 4, 14, 14)
     """
-    _check_image("conv_transpose2d", x)
-    if not isinstance(weight, Tensor) or weight.ndim != 4:
+    weight = tensor_input("conv_transpose2d", weight, floating=True, name="weight")
+    x = _check_image("conv_transpose2d", x, like=weight, floating=True)
+    if bias is not None:
+        bias = tensor_input("conv_transpose2d", bias, like=weight, floating=True, name="bias")
+    if weight.ndim != 4:
         raise ValueError(f"conv_transpose2d: weight must be a 4-D tensor (C_in, "
                          f"C_out/groups, kH, kW), got "
                          f"{getattr(weight, 'shape', type(weight).__name__)}")
@@ -213,8 +217,9 @@ def conv_transpose1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
     Returns:
         (N, C_out, OL) with ``OL = (L - 1) s - 2 p + d (k - 1) + op + 1``.
     """
-    _check_image("conv_transpose1d", x, "(N, C, L)")
-    if not isinstance(weight, Tensor) or weight.ndim != 3:
+    weight = tensor_input("conv_transpose1d", weight, floating=True, name="weight")
+    x = _check_image("conv_transpose1d", x, "(N, C, L)", like=weight, floating=True)
+    if weight.ndim != 3:
         raise ValueError(f"conv_transpose1d: weight must be a 3-D tensor (C_in, C_out/groups, "
                          f"k), got {getattr(weight, 'shape', type(weight).__name__)}")
     values = {"stride": stride, "padding": padding, "output_padding": output_padding,

@@ -13,6 +13,7 @@ from typing import Any
 from backends import kernels
 
 from ..function import Function
+from ..inputs import tensor_input
 from ..tensor import Tensor
 
 __all__ = ["im2col", "col2im"]
@@ -256,7 +257,7 @@ def im2col(x: Tensor, kernel_size: Any, stride: Any = 1, padding: Any = 0,
     Row ``[n, i, j]`` holds window ``(i, j)`` of image ``n``, flattened channels-last
     (``(di * kw + dj) * C + c``), matching ``weight.transpose(0, 2, 3, 1).reshape(C_out, -1)``.
     """
-    _check_image("im2col", x)
+    x = _check_image("im2col", x)
     g = _geometry("im2col", _pair(kernel_size, "kernel_size", "im2col", 1), stride, padding,
                   dilation)
     g.check("im2col", x.shape)
@@ -280,8 +281,10 @@ def col2im(cols: Tensor, output_size: Any, kernel_size: Any, stride: Any = 1, pa
     return Col2Im.apply(cols, geometry=g, layout="conv", in_shape=(n, c, h, w))
 
 
-def _check_image(op: str, x: Tensor, what: str = "(N, C, H, W)") -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
+def _check_image(op: str, x: Any, what: str = "(N, C, H, W)", like: Tensor | None = None,
+                 floating: bool = False) -> Tensor:
+    """`x` as a Tensor of rank `what` (lists and arrays converted, see autograd.inputs)."""
+    x = tensor_input(op, x, like, floating=floating, allow_bool=False)
     if x.ndim != len(what.split(",")):
         raise ValueError(f"{op}: expected an input of shape {what}, got shape {x.shape}")
+    return x

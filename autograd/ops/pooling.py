@@ -23,12 +23,13 @@ __all__ = ["max_pool2d", "max_pool2d_relu", "avg_pool2d", "adaptive_avg_pool2d"]
 
 
 # -- pooling ---------------------------------------------------------------------------------
-def _pool_geometry(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
-                   dilation: Any = 1, ceil_mode: bool = False) -> tuple:
-    """(geometry, (OH, OW)) of a 2-D pool. With `ceil_mode` the last window may start past
-    the floor-mode end (but not in the bottom/right padding, as PyTorch): the geometry then
-    pads the bottom/right further, so every window lies in the padded image."""
-    _check_image(op, x)
+def _pool_geometry(op: str, x: Any, kernel_size: Any, stride: Any, padding: Any,
+                   dilation: Any = 1, ceil_mode: bool = False, floating: bool = False) -> tuple:
+    """(x as a Tensor, the window geometry, the output size) of a 2-D pool. With `ceil_mode`
+    the last window may start past the floor-mode end (but not in the bottom/right padding,
+    as PyTorch): the geometry then pads the bottom/right further, so every window lies in
+    the padded image."""
+    x = _check_image(op, x, floating=floating)
     kernel = _pair(kernel_size, "kernel_size", op, 1)
     ph, pw = _pair(padding, "padding", op, 0)
     if ph > kernel[0] // 2 or pw > kernel[1] // 2:
@@ -45,7 +46,7 @@ def _pool_geometry(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: A
             extra.append(max((out - 1) * s + span - (size + 2 * p), 0))
         g.pb += extra[0]
         g.pr += extra[1]
-    return g, g.check(op, x.shape)
+    return x, g, g.check(op, x.shape)
 
 
 def _plane_index(xp: Any, window_index: Any, g: Any, in_hw: tuple) -> Any:
@@ -305,7 +306,8 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     Kink convention: the gradient goes only to the first maximal element of each window
     (row-major order), like PyTorch, not split among ties.
     """
-    g, _ = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
+    x, g, _ = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation,
+                             ceil_mode)
     if not return_indices and _is_block(g, x):
         relu = x.grad_fn
         if type(relu) is Relu and is_grad_enabled():
@@ -322,7 +324,7 @@ def max_pool2d_relu(x: Tensor, kernel_size: Any, stride: Any = None, padding: An
     """``relu(max_pool2d(x, ...))``, which equals ``max_pool2d(relu(x), ...)`` (they commute),
     fused into one op for disjoint blocks (`BlockMaxPoolRelu`); other windows pool, then relu.
     `nn.Sequential` runs a ``ReLU`` followed by a ``MaxPool2d`` through this."""
-    g, _ = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
+    x, g, _ = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
     if _is_block(g, x):
         return BlockMaxPoolRelu.apply(x, kernel=(g.kh, g.kw))
     return relu(max_pool2d(x, kernel_size, stride, padding))
@@ -358,7 +360,8 @@ def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
         count_include_pad: zero padding counts in the divisor (PyTorch's default).
         divisor_override: divide every window's sum by this instead.
     """
-    g, _ = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+    x, g, _ = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode,
+                             floating=True)
     if divisor_override is not None and (isinstance(divisor_override, bool)
                                          or not isinstance(divisor_override, int)
                                          or divisor_override == 0):
@@ -387,9 +390,13 @@ def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
     two small averaging matrices, ``A_h @ x @ A_w^T``. An entry of `output_size` may be None
     (keep that axis).
     """
-    _check_image("adaptive_avg_pool2d", x)
+    x = _check_image("adaptive_avg_pool2d", x, floating=True)
     if isinstance(output_size, int) or output_size is None:
         output_size = (output_size, output_size)
+    if not isinstance(output_size, (tuple, list)) or len(output_size) != 2 or not all(
+            v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in output_size):
+        raise TypeError(f"adaptive_avg_pool2d: output_size must be an int, None or a pair of "
+                        f"them, got {output_size!r}")
     n, c, h, w = x.shape
     oh, ow = (h if output_size[0] is None else output_size[0],
               w if output_size[1] is None else output_size[1])

@@ -29,9 +29,8 @@ def _int(op: str, name: str, value: Any, minimum: int) -> int:
     return value
 
 
-def _rows(op: str, x: Tensor) -> Tensor:
-    _check_image(op, x, "(N, C, L)")
-    return x.expand_dims(2)
+def _rows(op: str, x: Any, floating: bool = False) -> Tensor:
+    return _check_image(op, x, "(N, C, L)", floating=floating).expand_dims(2)
 
 
 def max_pool1d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -44,7 +43,7 @@ def max_pool1d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     out = max_pool2d(_rows(op, x), (1, k), (1, s), (0, _int(op, "padding", padding, 0)),
                      (1, _int(op, "dilation", dilation, 1)), ceil_mode, return_indices)
     if return_indices:
-        return out[0].squeeze(2), Tensor._make(out[1].array[:, :, 0], x.backend)
+        return out[0].squeeze(2), Tensor._make(out[1].array[:, :, 0], out[1].backend)
     return out.squeeze(2)
 
 
@@ -55,7 +54,7 @@ def avg_pool1d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     op = "avg_pool1d"
     k = _int(op, "kernel_size", kernel_size, 1)
     s = k if stride is None else _int(op, "stride", stride, 1)
-    return avg_pool2d(_rows(op, x), (1, k), (1, s), (0, _int(op, "padding", padding, 0)),
+    return avg_pool2d(_rows(op, x, floating=True), (1, k), (1, s), (0, _int(op, "padding", padding, 0)),
                       ceil_mode, count_include_pad).squeeze(2)
 
 
@@ -64,7 +63,7 @@ def adaptive_avg_pool1d(x: Tensor, output_size: Any) -> Tensor:
     ``adaptive_avg_pool1d``); window i covers ``[floor(i L / out), ceil((i + 1) L / out))``."""
     op = "adaptive_avg_pool1d"
     size = _int(op, "output_size", output_size, 1)
-    return adaptive_avg_pool2d(_rows(op, x), (1, size)).squeeze(2)
+    return adaptive_avg_pool2d(_rows(op, x, floating=True), (1, size)).squeeze(2)
 
 
 def _adaptive_offsets(xp: Any, size: int, out: int) -> tuple:
@@ -88,7 +87,7 @@ def adaptive_max_pool2d(x: Tensor, output_size: Any, return_indices: bool = Fals
     `return_indices` the positions ``row * W + col`` come too.
     """
     op = "adaptive_max_pool2d"
-    _check_image(op, x)
+    x = _check_image(op, x)
     if isinstance(output_size, int) or output_size is None:
         output_size = (output_size, output_size)
     n, c, h, w = x.shape
@@ -120,7 +119,7 @@ def adaptive_max_pool1d(x: Tensor, output_size: Any, return_indices: bool = Fals
     size = _int(op, "output_size", output_size, 1)
     out = adaptive_max_pool2d(_rows(op, x), (1, size), return_indices)
     if return_indices:
-        return out[0].squeeze(2), Tensor._make(out[1].array[:, :, 0], x.backend)
+        return out[0].squeeze(2), Tensor._make(out[1].array[:, :, 0], out[1].backend)
     return out.squeeze(2)
 
 
@@ -154,7 +153,7 @@ def max_unpool2d(x: Tensor, indices: Any, kernel_size: Any, stride: Any = None,
     `max_pool2d(..., return_indices=True)` returns them). The gradient of each input value
     is the output gradient at its position."""
     op = "max_unpool2d"
-    _check_image(op, x)
+    x = _check_image(op, x)
     kernel = _pairs(op, "kernel_size", kernel_size, 2, 1)
     stride = kernel if stride is None else _pairs(op, "stride", stride, 2, 1)
     padding = _pairs(op, "padding", padding, 2, 0)
@@ -166,7 +165,7 @@ def max_unpool1d(x: Tensor, indices: Any, kernel_size: Any, stride: Any = None,
                  padding: Any = 0, output_size: Any = None) -> Tensor:
     """`max_unpool2d` for (N, C, L) batches and positions along L (``max_unpool1d``)."""
     op = "max_unpool1d"
-    _check_image(op, x, "(N, C, L)")
+    x = _check_image(op, x, "(N, C, L)")
     k = _int(op, "kernel_size", kernel_size, 1)
     s = k if stride is None else _int(op, "stride", stride, 1)
     size = _unpool_size(op, tuple(x.shape[2:]), (k,), (s,), (_int(op, "padding", padding, 0),),

@@ -31,17 +31,25 @@ _NEG_INF = float("-inf")
 _NAN = float("nan")
 
 
-def _axes(axis: Any, ndim: int) -> tuple:
-    """`axis` as a tuple of non-negative ints (all axes for None)."""
+def _axes(axis: Any, ndim: int, op: str = "") -> tuple:
+    """`axis` as a tuple of non-negative ints (all axes for None).
+
+    A 0-d tensor takes axis 0 or -1 and reduces over nothing (returns itself), as PyTorch's
+    reductions and NumPy's ufunc reductions (sum, prod, max, min) do.
+    """
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, int):
         axis = (axis,)
     out = []
     for a in axis:
-        if not -ndim <= a < builtins.max(ndim, 1):
-            raise ValueError(f"axis {a} is out of bounds for a tensor of dimension {ndim}")
-        out.append(a % ndim if ndim else 0)
+        if ndim == 0 and a in (0, -1):
+            continue
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{op + ': ' if op else ''}axis {a} is out of bounds for a tensor "
+                             f"of dimension {ndim}"
+                             + (" (a 0-d tensor takes axis 0 or -1)" if ndim == 0 else ""))
+        out.append(a % ndim)
     return tuple(out)
 
 
@@ -76,8 +84,8 @@ def _finite_max(xp: Any, x: Any, axes: tuple) -> Any:
 
 
 def _softmax_axes(axis: Any, ndim: int) -> tuple:
-    # A 0-d tensor is one slice of one element: its (log-)softmax is 1 (0) whatever the axis.
-    return () if ndim == 0 else _axes(axis, ndim)
+    # A 0-d tensor is one slice of one element: its (log-)softmax is 1 (0).
+    return () if ndim == 0 and axis is None else _axes(axis, ndim)
 
 
 # -- sum, mean, var, std ---------------------------------------------------------------------
@@ -100,12 +108,14 @@ class Sum(Function):
 
 def sum(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Sum over `axis` (all axes for None); an empty sum is 0."""
+    if axis is not None:
+        _axes(axis, x.ndim, "sum")  # checked here, for an error that names the op
     return Sum.apply(x, axis=axis, keepdims=keepdims)
 
 
 def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Arithmetic mean over `axis` (NaN for an empty reduction, as NumPy gives)."""
-    count = _count(x.shape, _axes(axis, x.ndim))
+    count = _count(x.shape, _axes(axis, x.ndim, "mean"))
     total = Sum.apply(x, axis=axis, keepdims=keepdims)
     # Empty slices: NaN added, not multiplied, so that no 0 * NaN reaches second-order gradients.
     return total * (1.0 / count) if count else total + _NAN
@@ -123,7 +133,7 @@ def var(x: Tensor, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> T
     Returns:
         The variance; as in NumPy, inf or NaN where ``n - ddof <= 0``.
     """
-    count = _count(x.shape, _axes(axis, x.ndim))
+    count = _count(x.shape, _axes(axis, x.ndim, "var"))
     d = x - mean(x, axis=axis, keepdims=True)
     squares = sum(d * d, axis=axis, keepdims=keepdims)
     if count == 0:
@@ -143,6 +153,7 @@ def std(x: Tensor, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> T
         >>> ag.std(ag.tensor([1.0, 3.0])).item()
         1.0
     """
+    _axes(axis, x.ndim, "std")  # checked here, for an error that names std, not var
     v = var(x, axis=axis, ddof=ddof, keepdims=keepdims)
     # sqrt only where v > 0 (the inner where keeps its infinite slope at 0 out of the graph);
     # elsewhere v itself: 0 stays 0 and a NaN from empty slices or n <= ddof passes through.
@@ -355,7 +366,8 @@ def softmax(x: Tensor, axis: Any = -1) -> Tensor:
 def _arg_reduce(name: str, x: Tensor, axis: Any, keepdims: bool) -> Tensor:
     if axis is not None and not isinstance(axis, int):
         raise TypeError(f"{name}: axis must be None or an int, got {axis!r}")
-    empty = x.size == 0 if axis is None else x.shape[_axes(axis, x.ndim)[0]] == 0
+    empty = x.size == 0 if axis is None else any(
+        x.shape[a] == 0 for a in _axes(axis, x.ndim, name))
     if empty:
         raise ValueError(
             f"{name}: cannot reduce a tensor of shape {x.shape} over axis {axis}: a reduced "

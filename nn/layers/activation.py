@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from autograd.tensor import Tensor
 
+from .. import arguments
 from .. import functional as F
 from ..module import Module
 
@@ -24,7 +25,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = arguments.number("LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.leaky_relu(x, self.negative_slope)
@@ -38,7 +39,7 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
-        self.alpha = alpha
+        self.alpha = arguments.number("ELU", "alpha", alpha)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.elu(x, self.alpha)
@@ -82,8 +83,8 @@ class Softplus(Module):
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
-        self.beta = beta
-        self.threshold = threshold
+        self.beta = arguments.number("Softplus", "beta", beta, low=0.0, low_open=True)
+        self.threshold = arguments.number("Softplus", "threshold", threshold)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.softplus(x, self.beta, self.threshold)
@@ -98,7 +99,8 @@ class _SoftmaxBase(Module):
         if dim is not None and axis is not None:
             raise TypeError(f"{type(self).__name__}: give dim or axis, not both")
         # PyTorch's implicit choice for dim=None is deprecated; we always use the last axis.
-        self.dim = dim if dim is not None else (axis if axis is not None else -1)
+        dim = dim if dim is not None else (axis if axis is not None else -1)
+        self.dim = arguments.axis(type(self).__name__, "dim", dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

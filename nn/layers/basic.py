@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from autograd.creation import empty
+from autograd.inputs import float_input, tensor_input
 from autograd.ops import linalg as _linalg
 from autograd.tensor import Tensor
 
+from .. import arguments, init
 from .. import functional as F
-from .. import init
 from ..module import Module
 from ..parameter import Parameter
 
@@ -44,8 +45,8 @@ class Linear(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        self.in_features = in_features
-        self.out_features = out_features
+        self.in_features = arguments.size("Linear", "in_features", in_features)
+        self.out_features = arguments.size("Linear", "out_features", out_features)
         dtype = dtype or "float32"
         self.weight = Parameter(empty(out_features, in_features, dtype=dtype, device=device))
         if bias:
@@ -59,7 +60,9 @@ class Linear(Module):
         init._reset_layer(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        return _linalg.linear(x, self.weight, self.bias)  # F.linear's op, one call shorter
+        weight = self.weight  # (read once: parameters are found by Module.__getattr__)
+        x = float_input("Linear", x, weight)
+        return _linalg.linear(x, weight, self.bias)  # F.linear's op, one call shorter
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -85,10 +88,11 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
-        self.start_dim = start_dim
-        self.end_dim = end_dim
+        self.start_dim = arguments.axis("Flatten", "start_dim", start_dim)
+        self.end_dim = arguments.axis("Flatten", "end_dim", end_dim)
 
     def forward(self, x: Tensor) -> Tensor:
+        x = tensor_input("Flatten", x)
         ndim = max(x.ndim, 1)
         start, end = self.start_dim % ndim, self.end_dim % ndim
         if not (-ndim <= self.start_dim < ndim and -ndim <= self.end_dim < ndim) or start > end:
@@ -132,7 +136,10 @@ class Embedding(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        num_embeddings = arguments.size("Embedding", "num_embeddings", num_embeddings)
+        embedding_dim = arguments.size("Embedding", "embedding_dim", embedding_dim)
         if padding_idx is not None:
+            padding_idx = arguments.axis("Embedding", "padding_idx", padding_idx)
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(
                     f"Embedding: padding_idx {padding_idx} is out of range for "
@@ -175,9 +182,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
-        self.p = p
+        self.p = arguments.number("Dropout", "p", p, low=0.0, high=1.0)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training)

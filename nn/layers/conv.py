@@ -8,20 +8,11 @@ from autograd.creation import empty
 from autograd.ops.conv import conv1d, conv2d
 from autograd.tensor import Tensor
 
-from .. import init
+from .. import arguments, init
 from ..module import Module
 from ..parameter import Parameter
 
 __all__ = ["Conv1d", "Conv2d"]
-
-
-def _tuple(value: Any, n: int, name: str, cls: str) -> tuple:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (value,) * n
-    value = tuple(value)
-    if len(value) != n:
-        raise ValueError(f"{cls}: {name} must be an int or {n} ints, got {value!r}")
-    return value
 
 
 class _ConvNd(Module):
@@ -34,21 +25,27 @@ class _ConvNd(Module):
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         cls = type(self).__name__
-        if groups < 1 or in_channels % groups or out_channels % groups:
+        in_channels = arguments.size(cls, "in_channels", in_channels)
+        out_channels = arguments.size(cls, "out_channels", out_channels)
+        groups = arguments.size(cls, "groups", groups, minimum=1)
+        if in_channels % groups or out_channels % groups:
             raise ValueError(f"{cls}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must be divisible by groups ({groups})")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _tuple(kernel_size, self._n, "kernel_size", cls)
-        self.stride = _tuple(stride, self._n, "stride", cls)
+        self.kernel_size = arguments.sizes(cls, "kernel_size", kernel_size, self._n, minimum=1)
+        self.stride = arguments.sizes(cls, "stride", stride, self._n, minimum=1)
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
                 raise ValueError(f"{cls}: padding must be 'valid', 'same' or ints, got "
                                  f"{padding!r}")
+            if padding == "same" and self.stride != (1,) * self._n:
+                raise ValueError(f"{cls}: padding='same' needs stride 1, got stride "
+                                 f"{self.stride}")
             self.padding = padding
         else:
-            self.padding = _tuple(padding, self._n, "padding", cls)
-        self.dilation = _tuple(dilation, self._n, "dilation", cls)
+            self.padding = arguments.sizes(cls, "padding", padding, self._n)
+        self.dilation = arguments.sizes(cls, "dilation", dilation, self._n, minimum=1)
         self.groups = groups
         dtype = dtype or "float32"
         shape = (out_channels, in_channels // groups, *self.kernel_size)

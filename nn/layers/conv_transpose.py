@@ -9,10 +9,9 @@ from autograd.creation import empty
 from autograd.ops.conv_transpose import conv_transpose1d, conv_transpose2d, output_padding_for
 from autograd.tensor import Tensor
 
-from .. import init
+from .. import arguments, init
 from ..module import Module
 from ..parameter import Parameter
-from .conv import _tuple
 
 __all__ = ["ConvTranspose1d", "ConvTranspose2d"]
 
@@ -28,10 +27,9 @@ class _ConvTransposeNd(Module):
                  dtype: Any = None) -> None:
         super().__init__()
         cls = type(self).__name__
-        for name, v, low in (("in_channels", in_channels, 0), ("out_channels", out_channels, 0),
-                             ("groups", groups, 1)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < low:
-                raise ValueError(f"{cls}: {name} must be an int >= {low}, got {v!r}")
+        in_channels = arguments.size(cls, "in_channels", in_channels)
+        out_channels = arguments.size(cls, "out_channels", out_channels)
+        groups = arguments.size(cls, "groups", groups, minimum=1)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{cls}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must be divisible by groups ({groups})")
@@ -40,19 +38,11 @@ class _ConvTransposeNd(Module):
                              f"convolutions (as in PyTorch), got {padding_mode!r}")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _tuple(kernel_size, self._n, "kernel_size", cls)
-        self.stride = _tuple(stride, self._n, "stride", cls)
-        self.padding = _tuple(padding, self._n, "padding", cls)
-        self.output_padding = _tuple(output_padding, self._n, "output_padding", cls)
-        self.dilation = _tuple(dilation, self._n, "dilation", cls)
-        for name in ("kernel_size", "stride", "dilation"):
-            if any(not isinstance(v, int) or v < 1 for v in getattr(self, name)):
-                raise ValueError(f"{cls}: {name} must be positive ints, got "
-                                 f"{getattr(self, name)!r}")
-        for name in ("padding", "output_padding"):
-            if any(not isinstance(v, int) or v < 0 for v in getattr(self, name)):
-                raise ValueError(f"{cls}: {name} must be non-negative ints, got "
-                                 f"{getattr(self, name)!r}")
+        self.kernel_size = arguments.sizes(cls, "kernel_size", kernel_size, self._n, minimum=1)
+        self.stride = arguments.sizes(cls, "stride", stride, self._n, minimum=1)
+        self.padding = arguments.sizes(cls, "padding", padding, self._n)
+        self.output_padding = arguments.sizes(cls, "output_padding", output_padding, self._n)
+        self.dilation = arguments.sizes(cls, "dilation", dilation, self._n, minimum=1)
         if any(o >= max(s, d) for o, s, d in zip(self.output_padding, self.stride,
                                                   self.dilation)):
             raise ValueError(f"{cls}: output_padding {self.output_padding} must be smaller "

@@ -11,10 +11,11 @@ from typing import Any
 
 from autograd.creation import ones, tensor, zeros
 from autograd.grad_mode import no_grad
+from autograd.inputs import float_input
 from autograd.tensor import Tensor
 
+from .. import arguments, init
 from .. import functional as F
-from .. import init
 from ..module import Module
 from ..parameter import Parameter
 
@@ -38,9 +39,12 @@ class _BatchNorm(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        cls = type(self).__name__
         dtype = dtype or "float32"
-        self.num_features = num_features
-        self.eps = eps
+        self.num_features = arguments.size(cls, "num_features", num_features)
+        self.eps = arguments.number(cls, "eps", eps, low=0.0)
+        if momentum is not None:
+            momentum = arguments.number(cls, "momentum", momentum, low=0.0, high=1.0)
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
@@ -76,6 +80,9 @@ class _BatchNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        weight = self.weight  # (read once: parameters are found by Module.__getattr__)
+        x = float_input(type(self).__name__, x,
+                        weight if weight is not None else self.running_mean)
         if x.ndim not in self._ndims:
             raise ValueError(
                 f"{type(self).__name__}: expected a {self._layout} input, got shape {x.shape}"
@@ -99,7 +106,7 @@ class _BatchNorm(Module):
             x,
             self.running_mean if keep else None,
             self.running_var if keep else None,
-            self.weight,
+            weight,
             self.bias,
             training=use_batch,
             momentum=momentum,
@@ -158,10 +165,8 @@ class LayerNorm(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
-        self.eps = eps
+        self.normalized_shape = arguments.shape("LayerNorm", "normalized_shape", normalized_shape)
+        self.eps = arguments.number("LayerNorm", "eps", eps, low=0.0)
         self.elementwise_affine = elementwise_affine
         dtype = dtype or "float32"
         if elementwise_affine:

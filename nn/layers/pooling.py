@@ -17,6 +17,7 @@ from autograd.ops.pooling_variants import (
 )
 from autograd.tensor import Tensor
 
+from .. import arguments
 from ..module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
@@ -24,14 +25,30 @@ __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1
            "MaxUnpool2d"]
 
 
+def _window(cls: str, n: int, kernel_size: Any, stride: Any, padding: Any) -> tuple:
+    """Checks a pooling window (kernel >= 1, stride >= 1, 0 <= padding <= kernel / 2) at
+    construction; returns them as given (ints stay ints, for the repr); stride None: kernel."""
+    kernel = arguments.sizes(cls, "kernel_size", kernel_size, n, minimum=1)
+    if stride is not None:
+        arguments.sizes(cls, "stride", stride, n, minimum=1)
+    pads = arguments.sizes(cls, "padding", padding, n)
+    if any(p > k // 2 for p, k in zip(pads, kernel)):
+        raise ValueError(f"{cls}: padding {padding!r} must be at most half the kernel "
+                         f"{kernel_size!r}")
+    return kernel_size, kernel_size if stride is None else stride, padding
+
+
 class _MaxPoolNd(Module):
+    _n = 2
+
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  dilation: Any = 1, return_indices: bool = False,
                  ceil_mode: bool = False) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
+        cls = type(self).__name__
+        self.kernel_size, self.stride, self.padding = _window(cls, self._n, kernel_size,
+                                                              stride, padding)
+        arguments.sizes(cls, "dilation", dilation, self._n, minimum=1)
         self.dilation = dilation
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
@@ -71,6 +88,8 @@ class MaxPool1d(_MaxPoolNd):
         (2, 4, 4)
     """
 
+    _n = 1
+
     def forward(self, x: Tensor) -> Any:
         return max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
                           self.ceil_mode, self.return_indices)
@@ -89,9 +108,8 @@ class AvgPool2d(_AvgPoolNd):
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
+        self.kernel_size, self.stride, self.padding = _window("AvgPool2d", 2, kernel_size, stride,
+                                                              padding)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
@@ -108,9 +126,8 @@ class AvgPool1d(_AvgPoolNd):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
+        self.kernel_size, self.stride, self.padding = _window("AvgPool1d", 1, kernel_size, stride,
+                                                              padding)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
@@ -120,8 +137,19 @@ class AvgPool1d(_AvgPoolNd):
 
 
 class _Adaptive(Module):
+    _n = 2
+
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
         super().__init__()
+        cls = type(self).__name__
+        n = self._n
+        sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * n
+        if len(sizes) != n or not all((v is None and n == 2) or arguments._is_int(v)
+                                      for v in sizes):
+            raise TypeError(f"{cls}: output_size must be an int{', None' if n == 2 else ''}"
+                            f"{' or a pair of them' if n == 2 else ''}, got {output_size!r}")
+        if any(v is not None and v < 1 for v in sizes):
+            raise ValueError(f"{cls}: output_size must be positive, got {output_size!r}")
         self.output_size = output_size
         self.return_indices = return_indices
 
@@ -146,6 +174,8 @@ class AdaptiveAvgPool2d(_Adaptive):
 class AdaptiveAvgPool1d(_Adaptive):
     """Averages an (N, C, L) batch down to `output_size` along L."""
 
+    _n = 1
+
     def __init__(self, output_size: Any) -> None:
         super().__init__(output_size)
 
@@ -162,6 +192,8 @@ class AdaptiveMaxPool2d(_Adaptive):
 
 class AdaptiveMaxPool1d(_Adaptive):
     """Max over adaptive windows of an (N, C, L) batch down to `output_size`."""
+
+    _n = 1
 
     def forward(self, x: Tensor) -> Any:
         return adaptive_max_pool1d(x, self.output_size, self.return_indices)
