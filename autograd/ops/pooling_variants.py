@@ -54,8 +54,9 @@ def avg_pool1d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     op = "avg_pool1d"
     k = _int(op, "kernel_size", kernel_size, 1)
     s = k if stride is None else _int(op, "stride", stride, 1)
-    return avg_pool2d(_rows(op, x, floating=True), (1, k), (1, s), (0, _int(op, "padding", padding, 0)),
-                      ceil_mode, count_include_pad).squeeze(2)
+    pad = _int(op, "padding", padding, 0)
+    return avg_pool2d(_rows(op, x, floating=True), (1, k), (1, s), (0, pad), ceil_mode,
+                      count_include_pad).squeeze(2)
 
 
 def adaptive_avg_pool1d(x: Tensor, output_size: Any) -> Tensor:

@@ -28,6 +28,14 @@ def pool_out(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
     return out
 
 
+def _windows_see_pixels(n: int, k: int, s: int, p: int, d: int, ceil: bool) -> bool:
+    """At least one window, and each touches a real pixel (a dilated window over the padding
+    alone is -inf for max pooling, in PyTorch too: no gradient to check there)."""
+    out = pool_out(n, k, s, p, d, ceil)
+    return out >= 1 and all(any(0 <= o * s - p + j * d < n for j in range(k))
+                            for o in range(out))
+
+
 def _two(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
@@ -129,7 +137,7 @@ def window_params(shapes: tuple, avg: bool = False, one_d: bool = False) -> st.S
         p = draw_(st.integers(0, k // 2))
         d = 1 if avg else draw_(st.integers(1, 2))
         ceil = draw_(st.booleans())
-        if any(pool_out(n, k, s, p, d, ceil) < 1 for n in sizes):
+        if not all(_windows_see_pixels(n, k, s, p, d, ceil) for n in sizes):
             k, s, p, d, ceil = 1, 1, 0, 1, False
         params = {"kernel_size": k, "stride": s, "padding": p, "ceil_mode": ceil}
         if not avg:
