@@ -32,6 +32,14 @@ _EXPORTS = {
     "AvgPool1d": "layers.pooling", "AdaptiveAvgPool1d": "layers.pooling",
     "AdaptiveMaxPool1d": "layers.pooling", "AdaptiveMaxPool2d": "layers.pooling",
     "MaxUnpool1d": "layers.pooling", "MaxUnpool2d": "layers.pooling",
+    "Upsample": "layers.spatial", "UpsamplingNearest2d": "layers.spatial",
+    "UpsamplingBilinear2d": "layers.spatial", "PixelShuffle": "layers.spatial",
+    "PixelUnshuffle": "layers.spatial", "Unfold": "layers.spatial", "Fold": "layers.spatial",
+    "ZeroPad1d": "layers.spatial", "ZeroPad2d": "layers.spatial",
+    "ConstantPad1d": "layers.spatial", "ConstantPad2d": "layers.spatial",
+    "ReflectionPad1d": "layers.spatial", "ReflectionPad2d": "layers.spatial",
+    "ReplicationPad1d": "layers.spatial", "ReplicationPad2d": "layers.spatial",
+    "CircularPad1d": "layers.spatial", "CircularPad2d": "layers.spatial",
     "ResidualBlock": "layers.residual", "ResNet": "layers.residual",
     # losses (module forms; the functions live in nn.functional)
     "MSELoss": "losses", "L1Loss": "losses", "HuberLoss": "losses",
@@ -42,7 +50,7 @@ _EXPORTS = {
 }
 _SUBMODULES = {
     "functional", "init", "losses", "data", "datasets", "train", "history", "ensemble",
-    "callbacks", "checkpoint", "layers",
+    "callbacks", "checkpoint", "layers", "functional_spatial",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])

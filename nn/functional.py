@@ -306,6 +306,16 @@ from autograd.ops.pooling_variants import (  # noqa: E402
     max_unpool2d,
 )
 
+# -- issue 16's toolbox: resampling, more activations, normalisation, losses ------------------
+from .functional_spatial import (  # noqa: E402
+    fold,
+    interpolate,
+    pad,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+    upsample,
+)
 from .losses import (  # noqa: E402
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -315,3 +325,7 @@ from .losses import (  # noqa: E402
     mse_loss,
     nll_loss,
 )
+
+__all__ += [
+    "interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "unfold", "fold", "pad",
+]
