@@ -23,6 +23,15 @@ _EXPORTS = {
     "GELU": "layers.activation", "Sigmoid": "layers.activation", "Tanh": "layers.activation",
     "Softmax": "layers.activation", "LogSoftmax": "layers.activation",
     "Softplus": "layers.activation",
+    "SiLU": "layers.activation_extended", "Mish": "layers.activation_extended",
+    "SELU": "layers.activation_extended", "CELU": "layers.activation_extended",
+    "Hardtanh": "layers.activation_extended", "ReLU6": "layers.activation_extended",
+    "Hardsigmoid": "layers.activation_extended", "Hardswish": "layers.activation_extended",
+    "LogSigmoid": "layers.activation_extended", "Softsign": "layers.activation_extended",
+    "Tanhshrink": "layers.activation_extended", "Softshrink": "layers.activation_extended",
+    "Hardshrink": "layers.activation_extended", "Threshold": "layers.activation_extended",
+    "Softmin": "layers.activation_extended", "PReLU": "layers.activation_extended",
+    "GLU": "layers.activation_extended",
     "BatchNorm1d": "layers.normalization", "BatchNorm2d": "layers.normalization",
     "LayerNorm": "layers.normalization",
     "Conv1d": "layers.conv", "Conv2d": "layers.conv",
@@ -51,6 +60,7 @@ _EXPORTS = {
 _SUBMODULES = {
     "functional", "init", "losses", "data", "datasets", "train", "history", "ensemble",
     "callbacks", "checkpoint", "layers", "functional_spatial",
+    "functional_activation",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])

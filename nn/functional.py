@@ -329,3 +329,29 @@ from .losses import (  # noqa: E402
 __all__ += [
     "interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "unfold", "fold", "pad",
 ]
+
+from .functional_activation import (  # noqa: E402
+    celu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)
+
+__all__ += [
+    "silu", "mish", "selu", "celu", "hardtanh", "relu6", "hardsigmoid", "hardswish",
+    "logsigmoid", "softsign", "tanhshrink", "softshrink", "hardshrink", "threshold", "softmin",
+    "prelu", "glu",
+]
