@@ -16,9 +16,15 @@ _EXPORTS = {
     # modules and containers
     "Module": "module", "Parameter": "parameter", "Sequential": "containers",
     "ModuleList": "containers", "ModuleDict": "containers",
+    "ParameterList": "parameter_containers", "ParameterDict": "parameter_containers",
     # layers
     "Linear": "layers.basic", "Identity": "layers.basic", "Flatten": "layers.basic",
     "Embedding": "layers.basic", "Dropout": "layers.basic",
+    "Dropout1d": "layers.dropout_variants", "Dropout2d": "layers.dropout_variants",
+    "Dropout3d": "layers.dropout_variants", "AlphaDropout": "layers.dropout_variants",
+    "FeatureAlphaDropout": "layers.dropout_variants", "Unflatten": "layers.basic_extended",
+    "Bilinear": "layers.basic_extended", "CosineSimilarity": "layers.basic_extended",
+    "PairwiseDistance": "layers.basic_extended",
     "ReLU": "layers.activation", "LeakyReLU": "layers.activation", "ELU": "layers.activation",
     "GELU": "layers.activation", "Sigmoid": "layers.activation", "Tanh": "layers.activation",
     "Softmax": "layers.activation", "LogSoftmax": "layers.activation",
@@ -33,7 +39,10 @@ _EXPORTS = {
     "Softmin": "layers.activation_extended", "PReLU": "layers.activation_extended",
     "GLU": "layers.activation_extended",
     "BatchNorm1d": "layers.normalization", "BatchNorm2d": "layers.normalization",
-    "LayerNorm": "layers.normalization",
+    "LayerNorm": "layers.normalization", "GroupNorm": "layers.normalization_extended",
+    "InstanceNorm1d": "layers.normalization_extended",
+    "InstanceNorm2d": "layers.normalization_extended", "RMSNorm": "layers.normalization_extended",
+    "LocalResponseNorm": "layers.normalization_extended",
     "Conv1d": "layers.conv", "Conv2d": "layers.conv",
     "ConvTranspose1d": "layers.conv_transpose", "ConvTranspose2d": "layers.conv_transpose",
     "MaxPool2d": "layers.pooling", "AvgPool2d": "layers.pooling",
@@ -60,7 +69,8 @@ _EXPORTS = {
 _SUBMODULES = {
     "functional", "init", "losses", "data", "datasets", "train", "history", "ensemble",
     "callbacks", "checkpoint", "layers", "functional_spatial",
-    "functional_activation",
+    "functional_activation", "functional_norm", "utils",
+    "functional_vectors",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])

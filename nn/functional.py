@@ -355,3 +355,30 @@ __all__ += [
     "logsigmoid", "softsign", "tanhshrink", "softshrink", "hardshrink", "threshold", "softmin",
     "prelu", "glu",
 ]
+
+from .functional_norm import (  # noqa: E402
+    group_norm,
+    instance_norm,
+    local_response_norm,
+    normalize,
+    rms_norm,
+)
+
+__all__ += ["group_norm", "instance_norm", "rms_norm", "local_response_norm", "normalize"]
+
+from .functional_vectors import (  # noqa: E402
+    alpha_dropout,
+    bilinear,
+    cosine_similarity,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+    one_hot,
+    pairwise_distance,
+)
+
+__all__ += [
+    "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
+    "bilinear", "cosine_similarity", "pairwise_distance", "one_hot",
+]
