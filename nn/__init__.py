@@ -63,6 +63,13 @@ _EXPORTS = {
     "MSELoss": "losses", "L1Loss": "losses", "HuberLoss": "losses",
     "CrossEntropyLoss": "losses", "NLLLoss": "losses", "BCELoss": "losses",
     "BCEWithLogitsLoss": "losses",
+    "SmoothL1Loss": "loss_modules_extended", "KLDivLoss": "loss_modules_extended",
+    "CosineEmbeddingLoss": "loss_modules_extended", "MarginRankingLoss": "loss_modules_extended",
+    "TripletMarginLoss": "loss_modules_extended",
+    "TripletMarginWithDistanceLoss": "loss_modules_extended",
+    "HingeEmbeddingLoss": "loss_modules_extended", "SoftMarginLoss": "loss_modules_extended",
+    "MultiLabelSoftMarginLoss": "loss_modules_extended", "PoissonNLLLoss": "loss_modules_extended",
+    "GaussianNLLLoss": "loss_modules_extended", "MultiMarginLoss": "loss_modules_extended",
     # data
     "Dataset": "data", "TensorDataset": "data", "DataLoader": "data",
 }
@@ -70,7 +77,7 @@ _SUBMODULES = {
     "functional", "init", "losses", "data", "datasets", "train", "history", "ensemble",
     "callbacks", "checkpoint", "layers", "functional_spatial",
     "functional_activation", "functional_norm", "utils",
-    "functional_vectors",
+    "functional_vectors", "losses_extended",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
