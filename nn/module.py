@@ -32,6 +32,7 @@ from autograd.grad_mode import no_grad
 from autograd.tensor import Tensor
 
 from .module_device import _device_and_dtype, _move_in_place, _refuse_complex_cast
+from .module_hooks import HooksMixin
 from .module_members import MembersMixin
 from .module_repr import ReprMixin
 from .module_state_dict import StateDictMixin
@@ -40,7 +41,7 @@ from .parameter import Parameter
 __all__ = ["Parameter", "Module"]
 
 
-class Module(MembersMixin, StateDictMixin, ReprMixin):
+class Module(MembersMixin, StateDictMixin, ReprMixin, HooksMixin):
     """Base class of every layer and model.
 
     Subclasses call ``super().__init__()`` first, assign parameters, buffers and submodules
@@ -65,7 +66,9 @@ class Module(MembersMixin, StateDictMixin, ReprMixin):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        if self._hooks is None:  # no hooks registered (see nn/module_hooks.py)
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
 
     # -- registration -----------------------------------------------------------------------
     def _check_init(self, what: str) -> None:
