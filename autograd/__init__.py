@@ -14,7 +14,10 @@ hypothesis strategies for property tests in `autograd.testing` (needs the ``dev`
 
 from .tensor import Tensor  # first: the op modules it loads need Tensor defined
 from .function import Function
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+    set_grad_enabled,
+)
 from .anomaly_mode import (
     detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly,
 )
@@ -58,17 +61,27 @@ from .ops import (
 )
 from .functional import gradients, grad, value_and_grad, vjp, jvp, jacobian, hessian
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .dtypes import *  # noqa: F401,F403  (ag.float32, ag.long, ..., set_default_dtype, finfo)
+from .dtypes import __all__ as _dtypes_all
+# PyTorch's aliases ag.float, ag.int, ag.bool: attributes, not in __all__ (a star import must not
+# shadow the builtins). From here on, this file must not call float(), int() or bool().
+from .dtypes import bool, float, int  # noqa: A004
+from .devices import device
+from .ops.sampling import bernoulli, multinomial, normal, randperm
+from .queries import is_tensor, numel
 from .config import show_config
 
 __all__ = [
     "Function", "Tensor", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
+    "inference_mode", "is_inference_mode_enabled",
     "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
     "add", "div", "divide", "maximum", "minimum", "mul", "multiply", "neg", "negative", "pow",
     "power", "sub", "subtract", "true_divide", "where", "matmul", *_creation_all,
     "gradients", "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian",
     "GradcheckError", "gradcheck", "gradgradcheck", "show_config",
     *_reduction.__all__, *_shape.__all__, *_indexing.__all__, *_unary.__all__,
-    *_activation.__all__,
+    *_activation.__all__, *_dtypes_all, "device", "bernoulli", "multinomial", "normal",
+    "randperm", "is_tensor", "numel",
     "einsum", "kthvalue", "cummax", "cummin",
     *_blending.__all__, *_clamping.__all__, *_cumulative.__all__, *_exponential.__all__,
     *_logical.__all__, *_products.__all__, *_rounding.__all__, *_sorting.__all__,

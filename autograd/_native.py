@@ -15,7 +15,7 @@ from pathlib import Path
 from backends.native import load
 
 #: What the Python side expects of the extension (`CORE_ABI` in csrc/core.h).
-ABI = 2
+ABI = 3
 SOURCES = Path(__file__).with_name("csrc")
 
 #: The C core module, or None when the pure-Python core runs.

@@ -1,9 +1,10 @@
 """Tensor creation: `tensor`, `zeros`, `ones`, `full`, `arange`, `linspace`, `eye`, random draws.
 
-Every creation function takes ``dtype=`` (float32 unless said otherwise), ``device=`` (the
-default backend unless given) and ``requires_grad=``, as in PyTorch (`from_dlpack` shares memory
-as it finds it, so it takes ``device=`` only). Random draws come from the backend's generator,
-which `manual_seed` seeds for every backend at once.
+Every creation function takes ``dtype=`` (a dtype object such as ``ag.float64``, a string or
+a NumPy dtype; the default dtype, float32 unless `set_default_dtype` changed it, unless said
+otherwise), ``device=`` (the default backend unless given) and ``requires_grad=``, as in PyTorch
+(`from_dlpack` and `from_numpy` share memory as they find it, so they take no dtype). Random
+draws come from the backend's generator, which `manual_seed` seeds for every backend at once.
 """
 
 from __future__ import annotations
@@ -12,15 +13,19 @@ from typing import Any
 
 import backends
 
+from . import dtypes
 from .tensor import Tensor
 
 __all__ = [
     "tensor", "as_tensor", "zeros", "ones", "full", "empty", "arange", "linspace", "eye",
     "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "rand_like",
-    "randn_like", "manual_seed", "from_dlpack",
+    "randn_like", "manual_seed", "from_dlpack", "from_numpy",
 ]
 
-_FLOAT = "float32"
+
+def _dtype(dtype: Any, backend: backends.Backend) -> Any:
+    """The NumPy dtype for a ``dtype=`` argument on `backend`; None: the default dtype."""
+    return dtypes.default_float() if dtype is None else dtypes.resolve(dtype, backend)
 
 
 def _shape(shape: tuple) -> tuple:
@@ -68,73 +73,97 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None,
     return t
 
 
-def zeros(*shape: Any, dtype: Any = _FLOAT, device: Any = None,
+def zeros(*shape: Any, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
     backend = backends.get(device)
-    return _finish(backend.xp.zeros(_shape(shape), dtype=dtype), backend, requires_grad)
+    return _finish(backend.xp.zeros(_shape(shape), dtype=_dtype(dtype, backend)), backend,
+                   requires_grad)
 
 
-def ones(*shape: Any, dtype: Any = _FLOAT, device: Any = None,
+def ones(*shape: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
     backend = backends.get(device)
-    return _finish(backend.xp.ones(_shape(shape), dtype=dtype), backend, requires_grad)
+    return _finish(backend.xp.ones(_shape(shape), dtype=_dtype(dtype, backend)), backend,
+                   requires_grad)
 
 
-def empty(*shape: Any, dtype: Any = _FLOAT, device: Any = None,
+def empty(*shape: Any, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor (its values are whatever the memory held)."""
     backend = backends.get(device)
-    return _finish(backend.xp.empty(_shape(shape), dtype=dtype), backend, requires_grad)
+    return _finish(backend.xp.empty(_shape(shape), dtype=_dtype(dtype, backend)), backend,
+                   requires_grad)
 
 
-def full(shape: Any, fill_value: Any, dtype: Any = _FLOAT, device: Any = None,
+def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
-    """A tensor filled with `fill_value`."""
+    """A tensor filled with `fill_value`; without `dtype`, of the value's type, as in PyTorch
+    and NumPy: bool, int64, the default dtype for a float, complex for a complex number."""
     backend = backends.get(device)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return _finish(backend.xp.full(shape, fill_value, dtype=dtype), backend, requires_grad)
+    if dtype is None:
+        dtype = _number_dtype(fill_value)
+    return _finish(backend.xp.full(shape, fill_value, dtype=_dtype(dtype, backend)), backend,
+                   requires_grad)
+
+
+def _number_dtype(value: Any) -> Any:
+    """The dtype PyTorch gives a Python number (NumPy scalars keep theirs)."""
+    if hasattr(value, "dtype"):
+        return value.dtype
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int64"
+    if isinstance(value, complex):
+        return dtypes.default_complex()
+    return None  # a float: the default dtype
 
 
 def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
-    """Evenly spaced values in [start, stop) (int64 for integer arguments, else float32)."""
+    """Evenly spaced values in [start, stop) (int64 for integer arguments, else the default
+    dtype)."""
     if stop is None:
         start, stop = 0, start
-    if dtype is None:
-        is_int = all(isinstance(v, int) for v in (start, stop, step))
-        dtype = "int64" if is_int else _FLOAT
+    if dtype is None and all(isinstance(v, int) for v in (start, stop, step)):
+        dtype = "int64"
     backend = backends.get(device)
-    return _finish(backend.xp.arange(start, stop, step, dtype=dtype), backend, requires_grad)
+    return _finish(backend.xp.arange(start, stop, step, dtype=_dtype(dtype, backend)), backend,
+                   requires_grad)
 
 
-def linspace(start: float, stop: float, num: int = 50, dtype: Any = _FLOAT, device: Any = None,
+def linspace(start: float, stop: float, num: int = 50, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """`num` evenly spaced values from `start` to `stop` inclusive."""
     backend = backends.get(device)
-    return _finish(backend.xp.linspace(start, stop, num, dtype=dtype), backend, requires_grad)
+    return _finish(backend.xp.linspace(start, stop, num, dtype=_dtype(dtype, backend)), backend,
+                   requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = _FLOAT, device: Any = None,
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
     """The n x m identity matrix."""
     backend = backends.get(device)
-    return _finish(backend.xp.eye(n, m, dtype=dtype), backend, requires_grad)
+    return _finish(backend.xp.eye(n, m, dtype=_dtype(dtype, backend)), backend, requires_grad)
 
 
-def rand(*shape: Any, dtype: Any = _FLOAT, device: Any = None,
+def rand(*shape: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform draws from [0, 1)."""
     backend = backends.get(device)
-    return _finish(backend.uniform(0.0, 1.0, _shape(shape), dtype), backend, requires_grad)
+    return _finish(backend.uniform(0.0, 1.0, _shape(shape), _dtype(dtype, backend)), backend,
+                   requires_grad)
 
 
-def randn(*shape: Any, dtype: Any = _FLOAT, device: Any = None,
+def randn(*shape: Any, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal draws."""
     backend = backends.get(device)
-    return _finish(backend.normal(0.0, 1.0, _shape(shape), dtype), backend, requires_grad)
+    return _finish(backend.normal(0.0, 1.0, _shape(shape), _dtype(dtype, backend)), backend,
+                   requires_grad)
 
 
 def randint(low: int, high: int, shape: Any, dtype: Any = "int64", device: Any = None,
@@ -144,9 +173,23 @@ def randint(low: int, high: int, shape: Any, dtype: Any = "int64", device: Any =
     backend = backends.get(device)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     draws = backend.integers(low, high, shape)
-    if draws.dtype != backend.xp.dtype(dtype):
+    dtype = dtypes.resolve(dtype, backend)
+    if draws.dtype != dtype:
         draws = draws.astype(dtype)
     return _finish(draws, backend, requires_grad)
+
+
+def from_numpy(array: Any) -> Tensor:
+    """A CPU tensor sharing memory with a NumPy array (writes to either show in both); its
+    dtype is the array's, float64 included.
+
+        >>> a = numpy.zeros(3); t = ag.from_numpy(a); a[0] = 1.0; t[0].item()
+        1.0
+    """
+    host = backends.host()
+    if not isinstance(array, host.array_type):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor._make(array, host)
 
 
 def _like(x: Tensor, dtype: Any, device: Any) -> tuple:

@@ -117,3 +117,53 @@ class enable_grad(_GradModeContext):
     """Context manager and decorator that records operations even inside ``no_grad``."""
 
     mode = True
+
+
+class _InferenceState(threading.local):
+    enabled: bool = False
+
+
+_inference = _InferenceState()
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()``."""
+    return _inference.enabled
+
+
+class inference_mode:
+    """PyTorch's ``inference_mode``: nothing is recorded inside (as under ``no_grad``); a
+    context manager and a decorator (``@ag.inference_mode`` or ``@ag.inference_mode()``).
+
+    ``inference_mode(False)`` switches it off again for a block: recording is back on, as in
+    PyTorch. kedja's tensors made inside may later be used in recorded computations (PyTorch
+    forbids that for its "inference tensors"); nothing else differs from ``no_grad``.
+
+        >>> with ag.inference_mode():
+        ...     y = model(x)          # y.requires_grad is False
+    """
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode):  # ``@inference_mode`` without parentheses
+            return cls(True)(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: Any = True) -> None:
+        self.mode = bool(mode)
+        self._prev: list[tuple] = []  # a stack: one instance may be entered again while active
+
+    def __enter__(self) -> None:
+        self._prev.append((state.enabled, _inference.enabled))
+        state.enabled = not self.mode
+        _inference.enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        state.enabled, _inference.enabled = self._prev.pop()
+
+    def __call__(self, func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(self.mode):
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]

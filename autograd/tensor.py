@@ -1,8 +1,9 @@
 """`Tensor`: a backend array plus what backward needs (its producing op, its gradient).
 
-Dtype rules (NumPy's, with one default): data made from Python floats are float32; float64 arrays
-stay float64; mixing float32 and float64 tensors gives float64; Python scalars never upcast a
-tensor (``float32_tensor * 2.0`` is float32). Gradients have the dtype and shape of their tensor.
+Dtype rules: data made from Python floats get the default dtype (float32; see dtypes.py);
+arrays keep theirs. Tensor's operators and methods promote as PyTorch does (promotion.py: a float32
+tensor times a float64 vector is float64, times a Python float float32, ``int / int`` float32);
+the `autograd` functions as NumPy does. Gradients have the dtype and shape of their tensor.
 
 The methods that only forward to ops, and the conversions, live in Tensor's base classes (cold
 code kept out of this file): tensor_math.py, tensor_shape.py (with indexing), tensor_conversion.py.
@@ -18,7 +19,7 @@ import backends
 from . import tensor_base as _tensor_base
 from ._native import core as _core
 from .grad_mode import state as _grad_state
-from .tensor_base import _PASS, _SCALARS
+from .tensor_base import _FLOATING, _SCALARS
 from .tensor_conversion import ConversionMixin
 from .tensor_math import MathMixin
 from .tensor_ops_math import OpsMathMixin
@@ -40,7 +41,8 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
     Args:
         data: nested lists, a scalar, a host array or a backend array.
         requires_grad: whether to accumulate a gradient in ``.grad`` on backward.
-        dtype: element type (default float32 for Python floats; arrays keep theirs).
+        dtype: element type (``ag.float64``, ``"float64"``, ...; by default Python floats
+            get the default dtype, float32, and arrays keep theirs).
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... (default: the default backend).
     """
 
@@ -92,8 +94,9 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
         return self.array.dtype
 
     @property
-    def device(self) -> str:
-        return self._backend.device
+    def device(self) -> Any:
+        """Where the data live, as an `autograd.device` (a string such as ``"cuda:0"``)."""
+        return _devices.of(self._backend.device)
 
     @property
     def backend(self) -> backends.Backend:
@@ -126,7 +129,8 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
                 f"Tensor.data: expected a Tensor, got {type(value).__name__}; to set the raw "
                 "backend array use .array, to copy values in place use .data.copy_(...)"
             )
-        if self.requires_grad and value.array.dtype.kind != "f":
+        if self.requires_grad and value.array.dtype.kind != "f" and \
+                value.array.dtype.name != "bfloat16":
             raise TypeError(
                 f"Tensor.data: a tensor that requires grad cannot take data of dtype "
                 f"{value.dtype} (floating point only{_complex_hint(value.array.dtype)})"
@@ -157,7 +161,8 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
             raise RuntimeError(
                 "requires_grad_(False): only leaf tensors can stop requiring grad; use .detach()"
             )
-        if requires_grad and self.array.dtype.kind != "f":
+        if requires_grad and self.array.dtype.kind != "f" and \
+                self.array.dtype.name != "bfloat16":
             raise TypeError(
                 f"requires_grad_: only floating point tensors can require gradients, "
                 f"got dtype {self.array.dtype}{_complex_hint(self.array.dtype)}"
@@ -215,17 +220,32 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
         return _unary.clone(self)
 
     # -- arithmetic (``+ - * /`` and unary ``-`` are TensorBase's) ---------------------------
+    # As there: straight to the op where NumPy's result type is PyTorch's, else through
+    # promotion.py (which casts the operands to PyTorch's result type).
     def __pow__(self, other: Any) -> Tensor:
-        return _arith.pow(self, (other if other.__class__ in _PASS else _lift(other, self)))
+        k = other.__class__
+        if k is int or (self.array.dtype in _FLOATING if k is float else isinstance(
+                other, Tensor) and self.array.dtype is other.array.dtype):
+            return _arith.pow(self, other)
+        return _promotion.binary(_arith.pow, self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _arith.pow((other if other.__class__ in _PASS else _lift(other, self)), self)
+        k = other.__class__
+        if k is int or (k is float and self.array.dtype in _FLOATING):
+            return _arith.pow(other, self)
+        return _promotion.binary(_arith.pow, other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _linalg.matmul(self, _lift(other, self, scalar_ok=False))
+        other = _lift(other, self, scalar_ok=False)
+        if self.array.dtype is other.array.dtype:
+            return _linalg.matmul(self, other)
+        return _promotion.binary(_linalg.matmul, self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _linalg.matmul(_lift(other, self, scalar_ok=False), self)
+        other = _lift(other, self, scalar_ok=False)
+        if self.array.dtype is other.array.dtype:
+            return _linalg.matmul(other, self)
+        return _promotion.binary(_linalg.matmul, other, self)
 
     def __pos__(self) -> Tensor:
         return self
@@ -360,9 +380,16 @@ def _to_array(data: Any, backend: backends.Backend, dtype: Any) -> Any:
     if source_backend is not None and source_backend is not backend:
         data = source_backend.to_numpy(data)
     is_array = hasattr(data, "dtype") and hasattr(data, "shape")
+    if dtype is not None:
+        dtype = _dtypes.resolve(dtype, backend)
     array = backend.asarray(data, dtype=dtype)
-    if dtype is None and not is_array and array.dtype == backends.dtype_of("float64"):
-        array = array.astype("float32")  # Python floats default to float32
+    if dtype is None and not is_array and array.dtype.name in ("float64", "complex128"):
+        # Python floats (float64 to NumPy) and complex numbers get the default dtype, as in
+        # PyTorch; NumPy scalars in a list keep theirs.
+        default = _dtypes.default_float() if array.dtype.kind == "f" else \
+            _dtypes.default_complex()
+        if array.dtype != default:
+            array = array.astype(default)
     return array
 
 
@@ -381,12 +408,15 @@ def _lift(other: Any, like: Tensor, scalar_ok: bool = True) -> Any:
         )
     array = backend.asarray(other)
     if source is None and not hasattr(other, "dtype") and array.dtype.kind == "f":
-        array = array.astype(like.array.dtype if like.array.dtype.kind == "f" else "float32")
+        # Python floats take the tensor's floating type, else the default dtype.
+        dtype = like.array.dtype
+        array = array.astype(dtype if dtype.kind == "f" or dtype.name == "bfloat16"
+                             else _dtypes.default_float())
     return Tensor._make(array, backend)
 
 
-_PASS.add(Tensor)
-
+from . import devices as _devices  # noqa: E402
+from . import dtypes as _dtypes  # noqa: E402
 from . import function as _fn  # noqa: E402  (ops need Tensor defined first)
 from .ops import activation as _activation  # noqa: E402
 from .ops import arithmetic as _arith  # noqa: E402
@@ -395,6 +425,7 @@ from .ops import linalg as _linalg  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
+from . import promotion as _promotion  # noqa: E402
 from . import tensor_conversion as _tensor_conversion  # noqa: E402
 from . import tensor_math as _tensor_math  # noqa: E402
 from . import tensor_shape as _tensor_shape  # noqa: E402
@@ -408,9 +439,12 @@ _tensor_math.Tensor, _tensor_math._activation, _tensor_math._arith = Tensor, _ac
 _tensor_math._reduction, _tensor_math._unary = _reduction, _unary
 _tensor_shape.Tensor, _tensor_shape._lift = Tensor, _lift
 _tensor_shape._indexing, _tensor_shape._shape = _indexing, _shape
-_tensor_base._arith, _tensor_base._lift = _arith, _lift
+_tensor_base._arith, _tensor_base._promote = _arith, _promotion.binary
+_promotion._arith, _promotion._unary = _arith, _unary
+_tensor_math._promotion = _promotion
 _tensor_ops_math.bind(Tensor)
 _tensor_ops_structure.bind(Tensor)
 if _core is not None:
     _core.configure(Tensor=Tensor, lift=_lift, Add=_arith.Add, Sub=_arith.Sub, Mul=_arith.Mul,
-                    Div=_arith.Div, Neg=_arith.Neg)
+                    Div=_arith.Div, Neg=_arith.Neg, promote=_promotion.binary,
+                    floating=_FLOATING)

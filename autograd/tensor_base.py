@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import backends
+
 _SCALARS = (int, float, bool)
-# Operand types that arithmetic passes to ops as they are (checked by exact type: fast);
-# tensor.py adds Tensor.
-_PASS: set = {int, float}
+#: Floating dtypes the operators recognise at once (others, bfloat16, take promotion.py's path).
+#: A tuple, not a set: ``in`` finds float32 by identity at once, where a set would hash the
+#: dtype (NumPy computes a dtype's hash anew on every call).
+_FLOATING = tuple(backends.dtype_of(name) for name in
+                  ("float32", "float64", "float16", "complex64", "complex128"))
 
 # Bound by tensor.py once the op modules are loaded (they import Tensor).
 _arith: Any = None
-_lift: Any = None
+_promote: Any = None  # promotion.binary: the operators' path where PyTorch's rules need a cast
 
 
 class TensorBase:
@@ -45,29 +49,67 @@ class TensorBase:
         t._hooks = None
         return t
 
+    # The operators take the op straight where NumPy's result type is PyTorch's: a Python int
+    # (except in division), a Python float with a floating tensor, or two tensors of one dtype
+    # (floating, in division). Anything else goes through `_promote` (promotion.py), which
+    # casts the operands to PyTorch's result type first. The C core's `binary` is the twin.
     def __add__(self, other: Any) -> Any:
-        return _arith.Add.apply(self, (other if other.__class__ in _PASS else _lift(other, self)))
+        k = other.__class__
+        if k is int or (self.array.dtype in _FLOATING if k is float else isinstance(
+                other, TensorBase) and self.array.dtype is other.array.dtype):
+            return _arith.Add.apply(self, other)
+        return _promote(_arith.Add, self, other)
 
     def __radd__(self, other: Any) -> Any:
-        return _arith.Add.apply((other if other.__class__ in _PASS else _lift(other, self)), self)
+        k = other.__class__
+        if k is int or (self.array.dtype in _FLOATING if k is float else isinstance(
+                other, TensorBase) and self.array.dtype is other.array.dtype):
+            return _arith.Add.apply(other, self)
+        return _promote(_arith.Add, other, self)
 
     def __sub__(self, other: Any) -> Any:
-        return _arith.Sub.apply(self, (other if other.__class__ in _PASS else _lift(other, self)))
+        k = other.__class__
+        if k is int or (self.array.dtype in _FLOATING if k is float else isinstance(
+                other, TensorBase) and self.array.dtype is other.array.dtype):
+            return _arith.Sub.apply(self, other)
+        return _promote(_arith.Sub, self, other)
 
     def __rsub__(self, other: Any) -> Any:
-        return _arith.Sub.apply((other if other.__class__ in _PASS else _lift(other, self)), self)
+        k = other.__class__
+        if k is int or (self.array.dtype in _FLOATING if k is float else isinstance(
+                other, TensorBase) and self.array.dtype is other.array.dtype):
+            return _arith.Sub.apply(other, self)
+        return _promote(_arith.Sub, other, self)
 
     def __mul__(self, other: Any) -> Any:
-        return _arith.Mul.apply(self, (other if other.__class__ in _PASS else _lift(other, self)))
+        k = other.__class__
+        if k is int or (self.array.dtype in _FLOATING if k is float else isinstance(
+                other, TensorBase) and self.array.dtype is other.array.dtype):
+            return _arith.Mul.apply(self, other)
+        return _promote(_arith.Mul, self, other)
 
     def __rmul__(self, other: Any) -> Any:
-        return _arith.Mul.apply((other if other.__class__ in _PASS else _lift(other, self)), self)
+        k = other.__class__
+        if k is int or (self.array.dtype in _FLOATING if k is float else isinstance(
+                other, TensorBase) and self.array.dtype is other.array.dtype):
+            return _arith.Mul.apply(other, self)
+        return _promote(_arith.Mul, other, self)
 
     def __truediv__(self, other: Any) -> Any:
-        return _arith.Div.apply(self, (other if other.__class__ in _PASS else _lift(other, self)))
+        d = self.array.dtype
+        k = other.__class__
+        if d in _FLOATING and (k is int or k is float or isinstance(other, TensorBase)
+                               and d is other.array.dtype):
+            return _arith.Div.apply(self, other)
+        return _promote(_arith.Div, self, other)
 
     def __rtruediv__(self, other: Any) -> Any:
-        return _arith.Div.apply((other if other.__class__ in _PASS else _lift(other, self)), self)
+        d = self.array.dtype
+        k = other.__class__
+        if d in _FLOATING and (k is int or k is float or isinstance(other, TensorBase)
+                               and d is other.array.dtype):
+            return _arith.Div.apply(other, self)
+        return _promote(_arith.Div, other, self)
 
     def __neg__(self) -> Any:
         return _arith.Neg.apply(self)

@@ -14,6 +14,14 @@ import backends
 Tensor: Any = None
 _unary: Any = None
 
+#: PyTorch's tensor type names, by NumPy dtype name (``x.type()``).
+_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
+    "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+    "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor",
+}
+
 #: The dtype NumPy's repr appends (on the values' last line, or wrapped onto a line of its own).
 _NUMPY_DTYPE = re.compile(r",\s*dtype=[\w\[\]<>=.]+$")
 
@@ -100,6 +108,22 @@ class ConversionMixin:
     def cuda(self, index: int = 0) -> Tensor:
         """This tensor on CUDA device `index`."""
         return self.to(f"cuda:{index}")
+
+    def type(self, dtype: Any = None) -> Any:  # noqa: A003 - PyTorch's name
+        """PyTorch's ``type``: without an argument the tensor type's name
+        (``"autograd.FloatTensor"``, ``"autograd.cuda.LongTensor"``); with a dtype (an object,
+        a string such as ``"float64"``, or a type name such as ``"torch.DoubleTensor"``) this
+        tensor cast to it."""
+        if dtype is None:
+            prefix = "autograd." if not self._backend.is_device else "autograd.cuda."
+            return prefix + _TYPE_NAMES.get(self.array.dtype.name, str(self.array.dtype))
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            name = dtype.rpartition(".")[2]
+            found = [k for k, v in _TYPE_NAMES.items() if v == name]
+            if not found:
+                raise ValueError(f"type(): unknown tensor type {dtype!r}")
+            dtype = found[0]
+        return self.astype(dtype)
 
     # -- representation -----------------------------------------------------------------------
     def __repr__(self) -> str:

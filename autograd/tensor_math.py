@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .tensor_base import _FLOATING
+
 # Tensor and the op modules import autograd/tensor.py, which imports this file: tensor.py binds
 # them here once it has defined and loaded them (an import from this file would close a circle).
 Tensor: Any = None
 _activation: Any = None
 _arith: Any = None
+_promotion: Any = None
 _reduction: Any = None
 _unary: Any = None
 
@@ -21,6 +24,9 @@ class MathMixin:
     __slots__ = ()
 
     # -- methods forwarding to ops (NumPy names, PyTorch aliases) --------------------------------
+    # PyTorch's dtype rules (promotion.py): the float functions (exp, log, sqrt, sin, tanh, erf,
+    # sigmoid, ...) compute integer and bool tensors in the default dtype; binary methods cast
+    # both operands to PyTorch's result type.
     def astype(self, dtype: Any) -> Tensor:
         return _unary.astype(self, dtype)
 
@@ -34,28 +40,28 @@ class MathMixin:
         return _unary.astype(self, "int64")
 
     def exp(self) -> Tensor:
-        return _unary.exp(self)
+        return _unary.exp(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def log(self) -> Tensor:
-        return _unary.log(self)
+        return _unary.log(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def log1p(self) -> Tensor:
-        return _unary.log1p(self)
+        return _unary.log1p(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def expm1(self) -> Tensor:
-        return _unary.expm1(self)
+        return _unary.expm1(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def sqrt(self) -> Tensor:
-        return _unary.sqrt(self)
+        return _unary.sqrt(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def sin(self) -> Tensor:
-        return _unary.sin(self)
+        return _unary.sin(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def cos(self) -> Tensor:
-        return _unary.cos(self)
+        return _unary.cos(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def tanh(self) -> Tensor:
-        return _unary.tanh(self)
+        return _unary.tanh(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def square(self) -> Tensor:
         return _unary.square(self)
@@ -64,10 +70,11 @@ class MathMixin:
         return _unary.sign(self)
 
     def erf(self) -> Tensor:
-        return _unary.erf(self)
+        return _unary.erf(self if self.array.dtype in _FLOATING else _promotion.floating(self))
 
     def sigmoid(self) -> Tensor:
-        return _activation.sigmoid(self)
+        x = self if self.array.dtype in _FLOATING else _promotion.floating(self)
+        return _activation.sigmoid(x)
 
     def relu(self) -> Tensor:
         return _activation.relu(self)
@@ -79,7 +86,9 @@ class MathMixin:
         return _arith.Neg.apply(self)
 
     def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - NumPy's names
-        return _unary.clip(self, min, max)
+        # A float bound makes an integer tensor float (clip itself checks the bounds' types).
+        numbers = [bound for bound in (min, max) if isinstance(bound, (int, float))]
+        return _unary.clip(_promotion.cast(self, _promotion.result_type(self, *numbers)), min, max)
 
     clamp = clip
 
@@ -90,10 +99,10 @@ class MathMixin:
         return self.__matmul__(other)
 
     def maximum(self, other: Any) -> Tensor:
-        return _arith.maximum(self, other)
+        return _arith.maximum(*_promotion.operands(self, other))
 
     def minimum(self, other: Any) -> Tensor:
-        return _arith.minimum(self, other)
+        return _arith.minimum(*_promotion.operands(self, other))
 
     # -- reductions ---------------------------------------------------------------------------
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .grad_mode import state as _grad_state
+from .tensor_base import _FLOATING
 
 # Bound by `bind()` (tensor.py calls it once the op modules can be imported: they import
 # autograd/tensor.py, which imports this file).
@@ -26,14 +27,33 @@ _rounding: Any = None
 _trig: Any = None
 
 
+_promotion: Any = None
+
+
 def bind(tensor_class: Any) -> None:
     """Binds Tensor and the op modules the methods forward to."""
     global Tensor, _blending, _clamping, _exponential, _logical, _products, _rounding, _trig
+    global _promotion
+    from . import promotion
     from .ops import blending, clamping, exponential, logical, products, rounding, trigonometry
 
-    Tensor = tensor_class
+    Tensor, _promotion = tensor_class, promotion
     _blending, _clamping, _exponential, _logical = blending, clamping, exponential, logical
     _products, _rounding, _trig = products, rounding, trigonometry
+
+
+# PyTorch's dtype rules (promotion.py): the float functions compute integer and bool tensors in
+# the default dtype; binary methods and operators cast both operands to PyTorch's result type.
+def _floating(x: Any) -> Any:
+    return x if x.array.dtype in _FLOATING else _promotion.floating(x)
+
+
+def _operands(a: Any, b: Any) -> tuple:
+    return _promotion.operands(a, b)
+
+
+def _floating_operands(a: Any, b: Any) -> tuple:
+    return _promotion.operands(a, b, floating=True)
 
 
 def _result_into(self: Any, result: Any, name: str) -> Any:
@@ -96,87 +116,87 @@ class OpsMathMixin:
         return _rounding.frac(self)
 
     def fmod(self, other: Any) -> Tensor:
-        return _rounding.fmod(self, other)
+        return _rounding.fmod(*_operands(self, other))
 
     def remainder(self, other: Any) -> Tensor:
-        return _rounding.remainder(self, other)
+        return _rounding.remainder(*_operands(self, other))
 
     def floor_divide(self, other: Any) -> Tensor:
-        return _rounding.floor_divide(self, other)
+        return _rounding.floor_divide(*_operands(self, other))
 
     def copysign(self, other: Any) -> Tensor:
-        return _rounding.copysign(self, other)
+        return _rounding.copysign(*_floating_operands(self, other))
 
     # -- trigonometric and hyperbolic ------------------------------------------------------------
     def tan(self) -> Tensor:
-        return _trig.tan(self)
+        return _trig.tan(_floating(self))
 
     def asin(self) -> Tensor:
-        return _trig.arcsin(self)
+        return _trig.arcsin(_floating(self))
 
     def acos(self) -> Tensor:
-        return _trig.arccos(self)
+        return _trig.arccos(_floating(self))
 
     def atan(self) -> Tensor:
-        return _trig.arctan(self)
+        return _trig.arctan(_floating(self))
 
     def atan2(self, other: Any) -> Tensor:
-        return _trig.arctan2(self, other)
+        return _trig.arctan2(*_floating_operands(self, other))
 
     def sinh(self) -> Tensor:
-        return _trig.sinh(self)
+        return _trig.sinh(_floating(self))
 
     def cosh(self) -> Tensor:
-        return _trig.cosh(self)
+        return _trig.cosh(_floating(self))
 
     def asinh(self) -> Tensor:
-        return _trig.arcsinh(self)
+        return _trig.arcsinh(_floating(self))
 
     def acosh(self) -> Tensor:
-        return _trig.arccosh(self)
+        return _trig.arccosh(_floating(self))
 
     def atanh(self) -> Tensor:
-        return _trig.arctanh(self)
+        return _trig.arctanh(_floating(self))
 
     arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
     arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
     def hypot(self, other: Any) -> Tensor:
-        return _trig.hypot(self, other)
+        return _trig.hypot(*_floating_operands(self, other))
 
     def sinc(self) -> Tensor:
-        return _trig.sinc(self)
+        return _trig.sinc(_floating(self))
 
     def deg2rad(self) -> Tensor:
-        return _trig.deg2rad(self)
+        return _trig.deg2rad(_floating(self))
 
     def rad2deg(self) -> Tensor:
-        return _trig.rad2deg(self)
+        return _trig.rad2deg(_floating(self))
 
     # -- exponential and logarithmic ---------------------------------------------------------------
     def log2(self) -> Tensor:
-        return _exponential.log2(self)
+        return _exponential.log2(_floating(self))
 
     def log10(self) -> Tensor:
-        return _exponential.log10(self)
+        return _exponential.log10(_floating(self))
 
     def exp2(self) -> Tensor:
-        return _exponential.exp2(self)
+        return _exponential.exp2(_floating(self))
 
     def logit(self, eps: float | None = None) -> Tensor:
-        return _exponential.logit(self, eps)
+        return _exponential.logit(_floating(self), eps)
 
     def rsqrt(self) -> Tensor:
-        return _exponential.rsqrt(self)
+        return _exponential.rsqrt(_floating(self))
 
     def reciprocal(self) -> Tensor:
-        return _exponential.reciprocal(self)
+        return _exponential.reciprocal(_floating(self))
 
     def logaddexp(self, other: Any) -> Tensor:
-        return _exponential.logaddexp(self, other)
+        return _exponential.logaddexp(*_floating_operands(self, other))
 
     def logaddexp2(self, other: Any) -> Tensor:
-        return _exponential.logaddexp2(self, other)
+        return _exponential.logaddexp2(*_floating_operands(self, other))
 
     # -- bounds and NaN ------------------------------------------------------------------------
     def clamp_min(self, min: Any) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -186,10 +206,10 @@ class OpsMathMixin:
         return _clamping.clamp_max(self, max)
 
     def fmax(self, other: Any) -> Tensor:
-        return _clamping.fmax(self, other)
+        return _clamping.fmax(*_operands(self, other))
 
     def fmin(self, other: Any) -> Tensor:
-        return _clamping.fmin(self, other)
+        return _clamping.fmin(*_operands(self, other))
 
     def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
                    neginf: float | None = None) -> Tensor:
@@ -241,16 +261,16 @@ class OpsMathMixin:
 
     # -- operators ------------------------------------------------------------------------------
     def __mod__(self, other: Any) -> Tensor:
-        return _rounding.remainder(self, other)
+        return _rounding.remainder(*_operands(self, other))
 
     def __rmod__(self, other: Any) -> Tensor:
-        return _rounding.remainder(other, self)
+        return _rounding.remainder(*_operands(other, self))
 
     def __floordiv__(self, other: Any) -> Tensor:
-        return _rounding.floor_divide(self, other)
+        return _rounding.floor_divide(*_operands(self, other))
 
     def __rfloordiv__(self, other: Any) -> Tensor:
-        return _rounding.floor_divide(other, self)
+        return _rounding.floor_divide(*_operands(other, self))
 
     def __and__(self, other: Any) -> Tensor:
         return _logical.bitwise_and(self, other)

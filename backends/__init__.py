@@ -32,6 +32,8 @@ __all__ = [
     "canonical_device",
     "backend_of_array",
     "dtype_of",
+    "finfo",
+    "iinfo",
     "from_dlpack",
 ]
 
@@ -177,5 +179,40 @@ register("fake", _make_fake)
 
 
 def dtype_of(name: Any) -> Any:
-    """Resolves a dtype given as a string, a NumPy type or a dtype to a NumPy dtype."""
-    return _HOST.xp.dtype(name)
+    """Resolves a dtype given as a string, a NumPy type or a dtype to a NumPy dtype.
+
+    ``"bfloat16"`` needs the optional ml_dtypes package (``pip install 'kedja[bfloat16]'``),
+    which gives NumPy that type; it is imported on first use.
+    """
+    try:
+        return _HOST.xp.dtype(name)
+    except TypeError:
+        if not (isinstance(name, str) and name in _EXTENSION_DTYPES) or _ml_dtypes() is None:
+            raise
+        return _HOST.xp.dtype(name)
+
+
+#: Floating types NumPy gets from ml_dtypes (CuPy has none of them).
+_EXTENSION_DTYPES = frozenset({"bfloat16"})
+
+
+def _ml_dtypes() -> Any:
+    """The ml_dtypes module (registering bfloat16 with NumPy), or None where it is missing."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        return None
+    return ml_dtypes
+
+
+def finfo(dtype: Any) -> Any:
+    """NumPy's machine limits of a floating dtype (ml_dtypes' for bfloat16)."""
+    dtype = dtype_of(dtype)
+    if dtype.name in _EXTENSION_DTYPES:
+        return _ml_dtypes().finfo(dtype)
+    return _HOST.xp.finfo(dtype)
+
+
+def iinfo(dtype: Any) -> Any:
+    """NumPy's machine limits of an integer dtype."""
+    return _HOST.xp.iinfo(dtype_of(dtype))

@@ -35,6 +35,11 @@ def _device_error(where: str, a: Any, b: Any) -> ValueError:
 
 def _checked(dev: Any, r: np.ndarray) -> np.ndarray:
     dtype = r.dtype
+    if dtype.name == "bfloat16":  # ml_dtypes' type: NumPy has it, CuPy does not
+        raise TypeError(
+            f"{dev.device}: dtype bfloat16 is not supported on a CUDA device (CuPy has no "
+            "bfloat16 type); bfloat16 tensors live on the CPU (with ml_dtypes installed)"
+        )
     if dtype.kind in _UNSUPPORTED_KINDS or dtype in _UNSUPPORTED_DTYPES:
         raise TypeError(
             f"{dev.device}: dtype {dtype} is not supported on a CUDA device (CuPy has no "

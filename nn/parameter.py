@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from autograd import dtypes
 from autograd.tensor import Tensor
 
 __all__ = ["Parameter"]
@@ -17,7 +18,8 @@ class Parameter(Tensor):
 
     Args:
         data: a Tensor (its array is shared, not copied), an array, nested lists or a scalar.
-            Integer and boolean data become float32 (only floating tensors take gradients).
+            Integer and boolean data become the default dtype, float32 (only floating tensors
+            take gradients).
         requires_grad: whether optimizers should train it (default True).
         dtype / device: as for `Tensor`.
     """
@@ -34,8 +36,8 @@ class Parameter(Tensor):
         if data is None:
             data = []
         super().__init__(data, requires_grad=False, dtype=dtype, device=device)
-        if self.array.dtype.kind not in "fc":
-            self.array = self.array.astype("float32")
+        if not dtypes.is_floating(self.array.dtype):
+            self.array = self.array.astype(dtypes.default_float())
         self.requires_grad_(requires_grad)
 
     def __repr__(self) -> str:

@@ -18,7 +18,7 @@
 #endif
 
 /* Bumped whenever the Python side's expectations of this module change (see _native.py). */
-#define CORE_ABI 2
+#define CORE_ABI 3
 /* setup.py passes the sha256 prefix of the sources, so that a stale build is recognised. */
 #ifndef CORE_SOURCE_HASH
 #define CORE_SOURCE_HASH "unknown"
@@ -72,6 +72,8 @@ typedef struct {
     PyObject *scoped_forward;          /* (fn, datas): forward inside backend.device_scope() */
     PyObject *lift;                    /* (other, like): an operand for an op with `like` */
     PyObject *op_add, *op_sub, *op_mul, *op_div, *op_neg;
+    PyObject *promote;                 /* (op, a, b): an operator with PyTorch's type promotion */
+    PyObject *floating;                /* tuple: the dtypes the operators know as floating */
     PyObject *observe;                 /* (node, g, raw, create, captured, handed) */
     PyObject *tensor_rule;             /* (node, g): a Tensor rule's gradients as arrays */
     PyObject *fit_raw;                 /* (gx, shape, dtype, node) */

@@ -31,9 +31,10 @@ core_configure(PyObject *module, PyObject *args, PyObject *kwargs)
         {"device_mismatch", &K.device_mismatch}, {"scoped_forward", &K.scoped_forward},
         {"lift", &K.lift}, {"Add", &K.op_add}, {"Sub", &K.op_sub}, {"Mul", &K.op_mul},
         {"Div", &K.op_div}, {"Neg", &K.op_neg}, {"observe", &K.observe},
-        {"tensor_rule", &K.tensor_rule}, {"fit_raw", &K.fit_raw},
-        {"anomaly_record", &K.anomaly_record}, {"complex_dtypes", &K.complex_dtypes},
-        {"refuse_complex", &K.refuse_complex}, {NULL, NULL},
+        {"tensor_rule", &K.tensor_rule}, {"fit_raw", &K.fit_raw}, {"promote", &K.promote},
+        {"floating", &K.floating}, {"anomaly_record", &K.anomaly_record},
+        {"complex_dtypes", &K.complex_dtypes}, {"refuse_complex", &K.refuse_complex},
+        {NULL, NULL},
     };
     PyObject *key, *value;
     Py_ssize_t pos = 0;
@@ -57,6 +58,10 @@ core_configure(PyObject *module, PyObject *args, PyObject *kwargs)
         if (s->slot == (PyObject **)&K.tensor_type &&
             !(PyType_Check(value) && PyType_IsSubtype((PyTypeObject *)value, &TensorBaseType))) {
             PyErr_SetString(PyExc_TypeError, "configure: Tensor must subclass TensorBase");
+            return NULL;
+        }
+        if (s->slot == &K.floating && !PyTuple_Check(value)) {
+            PyErr_SetString(PyExc_TypeError, "configure: floating must be a tuple of dtypes");
             return NULL;
         }
         Py_XSETREF(*s->slot, Py_NewRef(value));

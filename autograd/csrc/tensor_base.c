@@ -109,28 +109,109 @@ static PyGetSetDef tensor_getset[] = {
     {NULL}
 };
 
-/* `a op b` for Tensor operators: Tensors and Python numbers go in as they are, anything else
- * through `_lift` (arrays become constant Tensors on the tensor's backend). */
+/* NumPy's and CuPy's `dtype` is a C getter (a getset descriptor of the array type). It is
+ * looked up once per array type and then called directly: a generic attribute lookup would
+ * cost several times more on this, the hottest path of the library. Other types (the fake
+ * device's arrays, whose `dtype` is a property) take the generic lookup. */
+static PyTypeObject *dtype_owner;  /* a strong reference: the array type of `dtype_getter` */
+static getter dtype_getter;         /* NULL: the owner's `dtype` is not a C getter */
+static void *dtype_closure;
+
+static void
+cache_dtype_getter(PyTypeObject *type)
+{
+    PyObject *descr = PyObject_GetAttr((PyObject *)type, K.s_dtype);
+    if (descr == NULL) {
+        PyErr_Clear();  /* the generic lookup will raise the error, if any */
+    }
+    Py_XSETREF(dtype_owner, (PyTypeObject *)Py_NewRef(type));
+    dtype_getter = NULL;
+    if (descr != NULL && Py_IS_TYPE(descr, &PyGetSetDescr_Type) &&
+        ((PyGetSetDescrObject *)descr)->d_getset->get != NULL &&
+        PyType_IsSubtype(type, PyDescr_TYPE(descr))) {
+        dtype_getter = ((PyGetSetDescrObject *)descr)->d_getset->get;
+        dtype_closure = ((PyGetSetDescrObject *)descr)->d_getset->closure;
+    }
+    Py_XDECREF(descr);
+}
+
+/* The dtype of a Tensor's array (a new reference), or NULL with an error set. */
+static PyObject *
+array_dtype(PyObject *t)
+{
+    PyObject *data = ((TensorObject *)t)->data;
+    if (data == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "Tensor has no array");
+        return NULL;
+    }
+    if (Py_TYPE(data) != dtype_owner)
+        cache_dtype_getter(Py_TYPE(data));
+    if (dtype_getter != NULL)
+        return dtype_getter(data, dtype_closure);
+    return PyObject_GetAttr(data, K.s_dtype);
+}
+
+/* Whether `dtype` is one of the floating dtypes `configure` handed over (by identity). */
+static int
+is_floating(PyObject *dtype)
+{
+    Py_ssize_t i, n = PyTuple_GET_SIZE(K.floating);
+    for (i = 0; i < n; i++) {
+        if (PyTuple_GET_ITEM(K.floating, i) == dtype)
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 where NumPy's result type of `tensor op other` is PyTorch's, so the op runs as it is: a
+ * Python int (except in division), a Python float with a floating tensor, or two tensors of
+ * one dtype (floating, in division); 0 where promotion.py must cast first; -1 on error. */
+static int
+needs_no_cast(PyObject *op, PyObject *tensor, PyObject *other)
+{
+    PyObject *dtype, *other_dtype;
+    int plain, divide = op == K.op_div, other_is_tensor = TENSOR_CHECK(other);
+    if (PyLong_CheckExact(other) && !divide)
+        return 1;
+    if (!(other_is_tensor || PyFloat_CheckExact(other) || PyLong_CheckExact(other)))
+        return 0;
+    dtype = array_dtype(tensor);
+    if (dtype == NULL)
+        return -1;
+    if (other_is_tensor) {
+        other_dtype = array_dtype(other);
+        if (other_dtype == NULL) {
+            Py_DECREF(dtype);
+            return -1;
+        }
+        plain = dtype == other_dtype && (!divide || is_floating(dtype));
+        Py_DECREF(other_dtype);
+    }
+    else {
+        plain = is_floating(dtype);
+    }
+    Py_DECREF(dtype);
+    return plain;
+}
+
+/* `a op b` for Tensor operators (tensor_base.py is the reference): straight to the op where no
+ * cast is needed, else through `promote` (promotion.binary: PyTorch's type promotion, and
+ * arrays or lists lifted to constant Tensors on the tensor's backend). */
 static PyObject *
 binary(PyObject *op, PyObject *a, PyObject *b)
 {
     PyObject *pair[2] = {a, b};
-    PyObject *lifted = NULL, *result;
-    int a_is_tensor = TENSOR_CHECK(a);
-    PyObject *other = a_is_tensor ? b : a;
-    if (op == NULL) {
+    int a_is_tensor = TENSOR_CHECK(a), plain;
+    if (op == NULL || K.promote == NULL || K.floating == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "autograd._ccore: configure() was not called");
         return NULL;
     }
-    if (!(PyFloat_Check(other) || PyLong_Check(other) || TENSOR_CHECK(other))) {
-        lifted = PyObject_CallFunctionObjArgs(K.lift, other, a_is_tensor ? a : b, NULL);
-        if (lifted == NULL)
-            return NULL;
-        pair[a_is_tensor ? 1 : 0] = lifted;
-    }
-    result = apply_op((PyTypeObject *)op, pair, 2, NULL);
-    Py_XDECREF(lifted);
-    return result;
+    plain = needs_no_cast(op, a_is_tensor ? a : b, a_is_tensor ? b : a);
+    if (plain < 0)
+        return NULL;
+    if (!plain)
+        return PyObject_CallFunctionObjArgs(K.promote, op, a, b, NULL);
+    return apply_op((PyTypeObject *)op, pair, 2, NULL);
 }
 
 static PyObject *tensor_add(PyObject *a, PyObject *b) { return binary(K.op_add, a, b); }

@@ -116,6 +116,10 @@ def sum(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa:
 def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Arithmetic mean over `axis` (NaN for an empty reduction, as NumPy gives)."""
     count = _count(x.shape, _axes(axis, x.ndim, "mean"))
+    if not (x.dtype.kind in "fc" or x.dtype.name == "bfloat16"):
+        # NumPy averages integers and bools in float64 (the operators below would promote
+        # PyTorch's way, to the default dtype).
+        x = Tensor._make(x.array.astype(backends.dtype_of("float64")), x.backend)
     total = Sum.apply(x, axis=axis, keepdims=keepdims)
     # Empty slices: NaN added, not multiplied, so that no 0 * NaN reaches second-order gradients.
     return total * (1.0 / count) if count else total + _NAN

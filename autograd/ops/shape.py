@@ -17,6 +17,8 @@ from __future__ import annotations
 from .joining import (  # noqa: F401
     Concatenate,
     _tensors,
+    cat,
+    concat,
     concatenate,
     split,
     stack,
@@ -47,5 +49,6 @@ from .repeating import repeat, tile
 
 __all__ = [
     "reshape", "transpose", "swapaxes", "permute", "broadcast_to", "sum_to", "expand_dims",
-    "squeeze", "flatten", "concatenate", "stack", "split", "pad", "flip", "repeat", "tile",
+    "squeeze", "flatten", "concatenate", "concat", "cat", "stack", "split", "pad", "flip",
+    "repeat", "tile",
 ]

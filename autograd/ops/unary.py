@@ -327,7 +327,7 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
     dtype = backends.dtype_of(dtype)
     if x.dtype == dtype:
         return x
-    if dtype.kind not in "fc" or not x.requires_grad:
+    if not (dtype.kind in "fc" or dtype.name == "bfloat16") or not x.requires_grad:
         return Tensor._make(x.array.astype(dtype), x._backend)
     return Cast.apply(x, dtype=dtype)
 

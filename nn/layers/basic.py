@@ -24,7 +24,7 @@ class Linear(Module):
         in_features / out_features: sizes of the last axis of the input and of the output.
         bias: whether to add a learned bias.
         device / dtype: where and how the parameters are made (default: the default backend,
-            float32).
+            the default dtype, float32 unless ``ag.set_default_dtype`` changed it).
 
     Attributes:
         weight: shape (out_features, in_features), ``kaiming_uniform_(a=sqrt(5))`` as PyTorch,
@@ -47,7 +47,6 @@ class Linear(Module):
         super().__init__()
         self.in_features = arguments.size("Linear", "in_features", in_features)
         self.out_features = arguments.size("Linear", "out_features", out_features)
-        dtype = dtype or "float32"
         self.weight = Parameter(empty(out_features, in_features, dtype=dtype, device=device))
         if bias:
             self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
@@ -150,7 +149,7 @@ class Embedding(Module):
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
         self.weight = Parameter(
-            empty(num_embeddings, embedding_dim, dtype=dtype or "float32", device=device)
+            empty(num_embeddings, embedding_dim, dtype=dtype, device=device)
         )
         self.reset_parameters()
 

@@ -47,7 +47,6 @@ class _ConvNd(Module):
             self.padding = arguments.sizes(cls, "padding", padding, self._n)
         self.dilation = arguments.sizes(cls, "dilation", dilation, self._n, minimum=1)
         self.groups = groups
-        dtype = dtype or "float32"
         shape = (out_channels, in_channels // groups, *self.kernel_size)
         self.weight = Parameter(empty(*shape, dtype=dtype, device=device))
         if bias:
@@ -84,7 +83,7 @@ class Conv2d(_ConvNd):
             'valid' or 'same' (stride 1).
         groups: split channels into independent groups (groups == in_channels: depthwise).
         bias: whether to add a learned per-channel bias.
-        device / dtype: where and how the parameters are made (default float32).
+        device / dtype: where and how the parameters are made (default: the default dtype).
 
     Attributes:
         weight: (out_channels, in_channels / groups, kH, kW), ``kaiming_uniform_(a=sqrt(5))``.

@@ -40,7 +40,6 @@ class _BatchNorm(Module):
     ) -> None:
         super().__init__()
         cls = type(self).__name__
-        dtype = dtype or "float32"
         self.num_features = arguments.size(cls, "num_features", num_features)
         self.eps = arguments.number(cls, "eps", eps, low=0.0)
         if momentum is not None:
@@ -168,7 +167,6 @@ class LayerNorm(Module):
         self.normalized_shape = arguments.shape("LayerNorm", "normalized_shape", normalized_shape)
         self.eps = arguments.number("LayerNorm", "eps", eps, low=0.0)
         self.elementwise_affine = elementwise_affine
-        dtype = dtype or "float32"
         if elementwise_affine:
             self.weight = Parameter(ones(self.normalized_shape, dtype=dtype, device=device))
             if bias:

@@ -1,6 +1,6 @@
 """Every creation function takes ``dtype=``, ``device=`` and ``requires_grad=`` with PyTorch's
-meaning, as docs/autograd.md says (`from_dlpack`, which shares memory as it finds it, takes
-``device=`` only, and `manual_seed` creates nothing)."""
+meaning, as docs/autograd.md says (`from_dlpack` and `from_numpy`, which share memory as they
+find it, take ``device=`` only or nothing, and `manual_seed` creates nothing)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import autograd as ag
 from autograd import creation
 
-NOT_CREATION = {"manual_seed", "from_dlpack"}
+NOT_CREATION = {"manual_seed", "from_dlpack", "from_numpy"}
 CREATORS = sorted(set(creation.__all__) - NOT_CREATION)
 
 # One call per function, given its keywords: the first argument(s) it needs, if any.
