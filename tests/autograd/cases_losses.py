@@ -16,7 +16,9 @@ REDUCTIONS = st.sampled_from(["none", "sum", "mean"])
 
 
 def _reduce(loss, reduction):
-    return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
+    if reduction == "mean":  # PyTorch's mean of nothing is nan; NumPy's says so with a warning
+        return loss.sum() / loss.size if loss.size else np.float64("nan")
+    return {"none": loss, "sum": loss.sum()}[reduction]
 
 
 def _away(x, points, margin=0.05):
