@@ -66,46 +66,50 @@ class FunctionBase:
             return fn.forward(*inputs)
         # One pass over the inputs: their backend and arrays, and whether any needs a gradient
         # (written out for two inputs, the usual binary op: a loop costs per iteration here).
-        if len(inputs) == 2:
-            a, b = inputs
-            if isinstance(a, Tensor):
-                backend = a._backend
-                da = a.array
-                record = a.requires_grad
-                if isinstance(b, Tensor):
-                    if b._backend is not backend:
-                        _raise_device_mismatch(cls, inputs)
+        try:
+            if len(inputs) == 2:
+                a, b = inputs
+                if isinstance(a, Tensor):
+                    backend = a._backend
+                    da = a.array
+                    record = a.requires_grad
+                    if isinstance(b, Tensor):
+                        if b._backend is not backend:
+                            _raise_device_mismatch(cls, inputs)
+                        db = b.array
+                        record = record or b.requires_grad
+                    else:
+                        db = b
+                elif isinstance(b, Tensor):
+                    backend = b._backend
+                    da = a
                     db = b.array
-                    record = record or b.requires_grad
+                    record = b.requires_grad
                 else:
+                    backend = None
+                    da = a
                     db = b
-            elif isinstance(b, Tensor):
-                backend = b._backend
-                da = a
-                db = b.array
-                record = b.requires_grad
+                    record = False
+                datas = [da, db]
             else:
                 backend = None
-                da = a
-                db = b
+                datas = []
                 record = False
-            datas = [da, db]
-        else:
-            backend = None
-            datas = []
-            record = False
-            for x in inputs:
-                if isinstance(x, Tensor):
-                    if x._backend is not backend:
-                        if backend is None:
-                            backend = x._backend
-                        else:
-                            _raise_device_mismatch(cls, inputs)
-                    datas.append(x.array)
-                    if x.requires_grad:
-                        record = True
-                else:
-                    datas.append(x)
+                for x in inputs:
+                    if isinstance(x, Tensor):
+                        if x._backend is not backend:
+                            if backend is None:
+                                backend = x._backend
+                            else:
+                                _raise_device_mismatch(cls, inputs)
+                        datas.append(x.array)
+                        if x.requires_grad:
+                            record = True
+                    else:
+                        datas.append(x)
+        except AttributeError:
+            _check_initialised(cls, inputs)
+            raise
         if backend is None:
             backend = _default_backend()
         fn.backend = backend
@@ -128,7 +132,7 @@ class FunctionBase:
         # Tensor._make, inlined: this is the hottest line of the library.
         out = _new(Tensor)
         out.array = y if type(y) is backend.array_type else backend.asarray(y)
-        out.grad = None
+        out._grad = None
         out._backend = backend
         out._version = inputs[0]._version if fn.is_view else [0]
         out._hooks = None
@@ -315,6 +319,18 @@ def _reraise_with_context(cls: type, inputs: tuple, error: Exception) -> None:
     except Exception:  # noqa: BLE001 - an exception type with a special constructor
         raise error from None
     raise wrapped from error
+
+
+def _check_initialised(cls: type, inputs: tuple) -> None:
+    """Raises for an input Tensor whose ``__init__`` never ran (apply.c's check: its fields
+    are unset, which the scan of the inputs found)."""
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor) and not (hasattr(x, "array") and hasattr(x, "_backend")):
+            raise AttributeError(
+                f"{cls.__name__}: input {i} is a {type(x).__name__} that was never initialised "
+                "(no array or device): a Tensor subclass's __init__ must call "
+                "super().__init__(data, ...)"
+            )
 
 
 #: What to do instead of complex gradients (every refusal says it).

@@ -56,7 +56,8 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
         dtype: Any = None,
         device: Any = None,
     ) -> None:
-        if isinstance(data, Tensor):
+        source = data if isinstance(data, Tensor) else None
+        if source is not None:
             data = data.array
         backend = backends.get(device) if device is not None else None
         if backend is None:
@@ -67,10 +68,11 @@ class Tensor(TensorBase, MathMixin, ShapeMixin, ConversionMixin, OpsMathMixin,
                 backend = _default_backend()
         array = _to_array(data, backend, dtype)
         self.array = array
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._backend = backend
-        self._version = [0]
+        # Tensor(t) without a copy shares t's memory, so it shares its version counter too.
+        self._version = source._version if source is not None and array is data else [0]
         self._hooks = None
         self.requires_grad = False
         if requires_grad:
@@ -444,7 +446,8 @@ _promotion._arith, _promotion._unary = _arith, _unary
 _tensor_math._promotion = _promotion
 _tensor_ops_math.bind(Tensor)
 _tensor_ops_structure.bind(Tensor)
+_tensor_base._tensor_types = (TensorBase,)
 if _core is not None:
     _core.configure(Tensor=Tensor, lift=_lift, Add=_arith.Add, Sub=_arith.Sub, Mul=_arith.Mul,
                     Div=_arith.Div, Neg=_arith.Neg, promote=_promotion.binary,
-                    floating=_FLOATING)
+                    floating=_FLOATING, grad_error=_tensor_base._raise_bad_grad)

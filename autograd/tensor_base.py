@@ -6,6 +6,7 @@ from this class otherwise (see _native.py); the two behave alike, the C one is f
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import backends
@@ -27,7 +28,7 @@ class TensorBase:
 
     __slots__ = (
         "array",
-        "grad",
+        "_grad",
         "requires_grad",
         "grad_fn",
         "_backend",
@@ -41,13 +42,26 @@ class TensorBase:
         """Wraps a backend array without checks (the fast path ops use)."""
         t = object.__new__(cls)
         t.array = data
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t.requires_grad = False
         t._backend = backend
         t._version = [0]
         t._hooks = None
         return t
+
+    def _set_grad(self, value: Any) -> None:
+        if value is not None and not _grad_fits(self, value):
+            _raise_bad_grad(self, value)
+        self._grad = value
+
+    def _del_grad(self) -> None:
+        self._grad = None
+
+    grad = property(
+        attrgetter("_grad"), _set_grad, _del_grad,
+        "the accumulated gradient: None or a Tensor of this tensor's shape, dtype and device",
+    )
 
     # The operators take the op straight where NumPy's result type is PyTorch's: a Python int
     # (except in division), a Python float with a floating tensor, or two tensors of one dtype
@@ -113,3 +127,33 @@ class TensorBase:
 
     def __neg__(self) -> Any:
         return _arith.Neg.apply(self)
+
+
+def _grad_fits(t: Any, g: Any) -> bool:
+    """Whether `g` may be the ``.grad`` of `t`: a Tensor on its device with its dtype and shape.
+
+    What PyTorch accepts, and what the engine writes (it writes ``_grad`` unchecked; the C core
+    checks ``t.grad = g`` the same way).
+    """
+    return (isinstance(g, _tensor_types) and g._backend is t._backend
+            and g.array.dtype == t.array.dtype and g.array.shape == t.array.shape)
+
+
+def _raise_bad_grad(t: Any, g: Any) -> None:
+    """Raises for a ``.grad`` that `_grad_fits` refused, naming what the tensor and the value
+    are (both cores call it)."""
+    have = f"shape {tuple(t.array.shape)}, dtype {t.array.dtype}, device {t._backend.device}"
+    if not isinstance(g, _tensor_types):
+        raise TypeError(
+            f"Tensor.grad: expected None or a Tensor, got {type(g).__name__}; the tensor has "
+            f"{have} (wrap arrays with ag.tensor(..., device=t.device))"
+        )
+    raise RuntimeError(
+        f"Tensor.grad: the assigned gradient has shape {tuple(g.array.shape)}, dtype "
+        f"{g.array.dtype}, device {g._backend.device}, but the tensor has {have}; a gradient "
+        "must match its tensor's shape, dtype and device"
+    )
+
+
+#: The classes `.grad` may hold (this core's TensorBase, and the C core's where it is built).
+_tensor_types: tuple = (TensorBase,)

@@ -5,8 +5,10 @@ run its two halves of the batch on two cores at once. OpenBLAS does not do this 
 convolution's GEMMs (K = 9..288, N = 16..32 and chunks of ~1 MiB: its 2 threads give them
 nothing), and two callers each asking OpenBLAS for 2 threads at once make every call 2-3x
 slower. So while the halves run, each of the two threads asks OpenBLAS for one thread of its
-own (``openblas_set_num_threads_local``, OpenBLAS >= 0.3.27); where that call is not found (or
-the process may use one core) nothing is split.
+own (``openblas_set_num_threads_local``, OpenBLAS >= 0.3.27; in builds where that count is
+process-wide, the caller restores it only after both halves finished, so every run of a program
+computes the same bits); where that call is not found (or the process may use one core)
+nothing is split.
 
 ``KEDJA_HOST_THREADS=1`` turns the split off.
 """
@@ -72,15 +74,19 @@ class _Worker:
         threading.Thread(target=self._loop, name="kedja-host", daemon=True).start()
 
     def _loop(self) -> None:
-        _setter(1)
         _inside.on = True
         while True:
             self.go.acquire()
             fn, start, stop = self.job
+            # Set and restored around each job, never at thread start: where the count is
+            # process-wide, a start-up write would race with the caller's (see `halves`).
+            before = _setter(1)
             try:
                 fn(start, stop)
             except BaseException as e:  # noqa: BLE001  (re-raised in the caller)
                 self.error = e
+            finally:
+                _setter(before)
             self.job = None
             self.done.release()
 
@@ -108,17 +114,22 @@ def halves(backend: Any, fn: Any, n: int) -> None:
         return
     try:
         mid = n // 2
-        worker.job = (fn, mid, n)
-        worker.go.release()
+        # In some OpenBLAS builds (scipy-openblas 0.3.31 among them) the "local" count is
+        # process-wide: set it before the worker starts its half and restore it only once the
+        # worker is done, or a half runs with 2 threads at random and the count stays at 1.
         before = _setter(1)
         _inside.on = True
+        worker.job = (fn, mid, n)
+        worker.go.release()
         try:
             fn(0, mid)
         finally:
             _inside.on = False
-            _setter(before)
             worker.done.acquire()
-        error, worker.error = worker.error, None
+            _setter(before)
+            # Taken whatever happened here: an error left behind would be raised by the next,
+            # good call (the caller's own error, if any, is the one that propagates).
+            error, worker.error = worker.error, None
         if error is not None:
             raise error
     finally:

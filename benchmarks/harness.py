@@ -1,9 +1,13 @@
 """Timing, statistics, correctness checks and result rows shared by the workloads.
 
-Columns are timed in one process, alternating within every repeat (the starting column
-rotates: ABC, BCA, CAB, ...), so that machine drift and background load hit all columns alike.
+`benchmarks.run` times each (workload, column) in a fresh process of its own (`benchmarks.child`
+sets `Context.column`): importing kedja changes the process (allocator settings, a host worker
+thread, BLAS thread counts), so a PyTorch column timed beside it is not the PyTorch a user gets.
+`timed_row` then builds, checks and times only that column, and keeps the check's arrays for the
+parent to compare. With `Context.column` unset (`--in-process`) it times all columns in one
+process, alternating within every repeat (the starting column rotates: ABC, BCA, CAB, ...).
 Each repeat runs a column's step enough times to last about `min_sample_s`, and reports the
-mean time per step; the table shows the median over repeats and the interquartile range.
+mean time per step.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ class Context:
     min_sample_s: float = 0.05   # each repeat runs a step this long at least
     torch: Any = None            # the torch module, or None when it is not installed
     seed: int = 0
+    column: str | None = None    # in a child process: the one column to build and time
+    checks: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # row -> arrays
 
     @property
     def kedja_device(self) -> str:
@@ -161,9 +167,34 @@ class Row:
             "ratios": {f"kedja/{k}": v for k, v in self.ratios.items()},
             "max_rel_err_vs_floor": self.errors,
             "target": None if self.target is None else self.target.describe(self.unit),
+            "target_spec": None if self.target is None else {
+                "against": self.target.against, "bound": self.target.bound,
+                "strict": self.target.strict},
             "verdict": self.verdict(),
             "details": self.details,
         }
+
+    @classmethod
+    def from_json(cls, d: dict) -> Row:
+        """The row `to_json` wrote (in a child process), with its statistics and target."""
+        spec = d.get("target_spec")
+        row = cls(d["name"], d["title"], d["unit"],
+                  target=None if spec is None else Target(**spec))
+        for c, s in d["columns"].items():
+            row.stats[c] = None if s is None else Stat(
+                s["median"], s["q1"], s["q3"], s["min"], s["max"], s["n"], s["samples"])
+        row.notes = dict(d.get("not_available", {}))
+        row.ratios = {k.split("/", 1)[1]: v for k, v in d.get("ratios", {}).items()}
+        row.errors = dict(d.get("max_rel_err_vs_floor", {}))
+        row.details = dict(d.get("details", {}))
+        return row
+
+
+def failed_row(workload: str, why: str) -> Row:
+    """The row standing for a workload (or one of its columns) that raised instead."""
+    row = Row(workload, f"{workload}: failed ({why})", "")
+    row.stats = {c: None for c in COLUMNS}
+    return row
 
 
 def max_rel_error(got: dict[str, np.ndarray], ref: dict[str, np.ndarray]) -> float:
@@ -254,19 +285,38 @@ def fill_ratios(row: Row) -> Row:
     return row
 
 
-def timed_row(name: str, title: str, unit: str, scale: float, impls: dict[str, Impl | str],
+#: A column as a workload hands it over: built, not available (a string saying why), or a
+#: function that builds it, so that a child process builds (and imports) only its own column.
+ColumnSpec = Impl | str | Callable[[], Impl | str]
+
+
+def _built(spec: ColumnSpec) -> Impl | str:
+    return spec() if callable(spec) else spec
+
+
+def timed_row(name: str, title: str, unit: str, scale: float, impls: dict[str, ColumnSpec],
               ctx: Context, target: Target | None = None, repeats: int | None = None,
               min_sample_s: float | None = None, warmup: int | None = None) -> Row:
     """Checks, times and tabulates a workload whose columns are `impls` (a string: n/a why).
 
     `scale` converts seconds per step into the row's unit (e.g. 1e6 / 100 for us per op).
+    In a child process (`ctx.column` set) only that column is built, checked (its arrays kept
+    in `ctx.checks[name]`) and timed.
     """
     row = Row(name, title, unit, target=target)
-    ready = {c: v for c, v in impls.items() if isinstance(v, Impl)}
-    for c, v in impls.items():
+    if ctx.column is not None:
+        impls = {c: v for c, v in impls.items() if c == ctx.column}
+    built = {c: _built(v) for c, v in impls.items()}
+    ready = {c: v for c, v in built.items() if isinstance(v, Impl)}
+    for c, v in built.items():
         if not isinstance(v, Impl):
             row.notes[c] = str(v)
-    row.errors = check_columns(ready)
+    if ctx.column is None:
+        row.errors = check_columns(ready)
+    else:
+        for impl in ready.values():
+            if impl.check is not None:
+                ctx.checks[name] = impl.check()
     stats = time_columns(ready, ctx, repeats, min_sample_s, warmup)
     for c in COLUMNS:
         row.stats[c] = stats[c].scaled(scale) if c in stats else None

@@ -58,7 +58,9 @@ def loadavg() -> list[float] | None:
         return None
 
 
-def describe(torch: Any, device: str, root: str) -> dict:
+def describe(torch: Any, device: str, root: str, core: bool = True) -> dict:
+    """The machine and software facts of a run; `core=False` leaves kedja unimported (the
+    parent of isolated runs, which learns the core from its children)."""
     try:
         affinity = len(os.sched_getaffinity(0))
     except AttributeError:
@@ -76,7 +78,7 @@ def describe(torch: Any, device: str, root: str) -> dict:
         "torch_threads": None if torch is None else torch.get_num_threads(),
         "thread_env": {k: os.environ[k] for k in _THREAD_VARS if k in os.environ},
         "device": device,
-        "kedja_core": _kedja_core(),
+        "kedja_core": kedja_core() if core else None,
         "kedja_revision": git_revision(root),
         "loadavg_start": loadavg(),
     }
@@ -85,7 +87,7 @@ def describe(torch: Any, device: str, root: str) -> dict:
     return info
 
 
-def _kedja_core() -> str:
+def kedja_core() -> str:
     """Which of kedja's cores and host kernels ran: the C extensions or the Python code."""
     from autograd import _native
     from backends import native

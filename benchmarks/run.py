@@ -1,9 +1,18 @@
 """Runs the benchmark suite: kedja vs PyTorch vs a hand-written NumPy floor.
 
-    python -m benchmarks.run                 # everything, CPU (a few minutes)
-    python -m benchmarks.run --quick         # smoke run: few repeats, small sizes (< 1 min)
+    python -m benchmarks.run                 # everything, CPU (about ten minutes)
+    python -m benchmarks.run --quick         # smoke run: one round, few repeats, small sizes
     python -m benchmarks.run --only mlp,cnn  # some workloads (or rows) only
     python -m benchmarks.run --device cuda   # kedja and PyTorch on a GPU (the floor on CuPy)
+    python -m benchmarks.run --in-process    # the old way: all columns in this one process
+
+Every (workload, column) pair runs in a fresh process of its own (`benchmarks.child`), because
+importing kedja changes a process (glibc's M_TOP_PAD, a host worker thread, BLAS thread counts)
+and a PyTorch column timed beside it is not the PyTorch a user gets. The processes are
+interleaved over `--rounds` rounds (round r starts at column r, so drift and background load hit
+the columns alike); a cell is the fastest round's median step time, with the range of the
+rounds' medians beside it. Each child checks its column's gradients from the initial state
+before timing; the parent compares them with the floor's.
 
 Writes a markdown table to stdout and to ``<out>/latest.md``, and everything (samples, machine,
 command) to ``<out>/latest.json``. The exit status is 1 if a column computed different
@@ -21,8 +30,8 @@ import time
 import traceback
 from typing import Any
 
-from . import machine
-from .harness import COLUMN_TITLES, COLUMNS, GRAD_TOLERANCE, Context, Row
+from . import isolated, machine
+from .harness import COLUMN_TITLES, COLUMNS, GRAD_TOLERANCE, Context, Row, failed_row
 from .workloads import WORKLOADS, load
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -42,6 +51,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=None, help="timed repeats per column")
     p.add_argument("--no-torch", action="store_true", help="leave the PyTorch column out")
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and data")
+    p.add_argument("--rounds", type=int, default=None,
+                   help="interleaved rounds of fresh processes per cell (default 3, quick 1)")
+    p.add_argument("--in-process", action="store_true",
+                   help="time all columns in this process, alternating (not what users get)")
     return p.parse_args(argv)
 
 
@@ -77,7 +90,8 @@ def selected(only: str) -> tuple[list[str], set[str]]:
     workloads = [w for w in WORKLOADS if w in names]
     rows = {n for n in names if n not in WORKLOADS}
     if rows:  # a row name such as mlp_b32: run the workload that has it
-        prefixes = {"per_op": "per_op", "mlp_b": "mlp", "cnn_": "cnn", "chain_": "long_chain",
+        prefixes = {"per_op": "per_op", "mlp_b": "mlp", "cnn_": "cnn",
+                    "chain_memory": "memory", "chain_": "long_chain",
                     "adam": "adam", "mlp_memory": "memory", "import": "memory", "ops_": "array_ops"}
         for n in rows:
             match = [w for pre, w in prefixes.items() if n.startswith(pre)]
@@ -139,7 +153,14 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def report(rows: list[Row], info: dict, command: str, elapsed: float) -> str:
+IN_PROCESS_LEGEND = (
+    "Cells: median over repeats (interquartile range), all columns timed in one process "
+    "(`--in-process`); ratios: median of per-repeat ratios (columns alternate within each "
+    "repeat); max rel err: gradients vs the NumPy floor from the same initial state, normwise "
+    "per tensor.")
+
+
+def report(rows: list[Row], info: dict, command: str, elapsed: float, legend: str) -> str:
     return "\n".join([
         "# kedja benchmarks",
         "",
@@ -147,9 +168,7 @@ def report(rows: list[Row], info: dict, command: str, elapsed: float) -> str:
         "",
         f"Machine: {machine.summary(info)}",
         "",
-        "Cells: median over repeats (interquartile range); ratios: median of per-repeat "
-        "ratios (columns alternate within each repeat); max rel err: gradients vs the NumPy "
-        "floor from the same initial state, normwise per tensor.",
+        legend,
         "",
         table(rows),
         "",
@@ -159,13 +178,58 @@ def report(rows: list[Row], info: dict, command: str, elapsed: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     workloads, keep = selected(args.only)
-    ctx = make_context(args)
-    info = machine.describe(ctx.torch, args.device, ROOT)
     command = "python -m benchmarks.run" + ("" if argv is None and len(sys.argv) < 2 else
                                             " " + " ".join(sys.argv[1:] if argv is None
                                                            else argv))
+    if args.device == "cuda":
+        check_cuda()
     start = time.perf_counter()
-    rows: list[Row] = []
+    if args.in_process:
+        ctx = make_context(args)
+        info = machine.describe(ctx.torch, args.device, ROOT)
+        results, failed = run_in_process(workloads, ctx)
+        legend = IN_PROCESS_LEGEND
+        settings = {"repeats": ctx.repeats, "warmup": ctx.warmup,
+                    "min_sample_s": ctx.min_sample_s}
+    else:
+        info = machine.describe(None, args.device, ROOT, core=False)
+        results, failed = isolated.run(workloads, args, info)
+        legend = isolated.LEGEND
+        settings = {"rounds": isolated.rounds(args), "repeats": isolated.repeats(args)}
+    named = set(args.only.split(","))
+    rows = [r for workload, got in results for r in got
+            if not keep or workload in named or r.name.startswith(tuple(keep))]
+    elapsed = time.perf_counter() - start
+    info["loadavg_end"] = machine.loadavg()
+    text = report(rows, info, command, elapsed, legend)
+    print(text)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "latest.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(args.out, "latest.json"), "w") as f:
+        json.dump({"command": command, "elapsed_s": elapsed, "machine": info,
+                   "quick": args.quick, **settings, "grad_tolerance": GRAD_TOLERANCE,
+                   "rows": [r.to_json() for r in rows]}, f, indent=1, default=_json_default)
+    wrong = any(r.verdict() == "WRONG" for r in rows)
+    return 1 if wrong or failed else 0
+
+
+def check_cuda() -> None:
+    """Fails early and clearly where kedja has no GPU (in a child: this process stays clean)."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", "import backends; backends.get('cuda')"],
+                          cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        why = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "unknown"
+        raise SystemExit(f"--device cuda: no usable CUDA device for kedja ({why})")
+
+
+def run_in_process(workloads: list[str], ctx: Context) -> tuple[list[tuple[str, list[Row]]],
+                                                                 bool]:
+    """Every workload in this process, columns alternating (`--in-process`): each workload's
+    rows, and whether one failed."""
+    results: list[tuple[str, list[Row]]] = []
     failed = False
     for name in workloads:
         t0 = time.perf_counter()
@@ -173,28 +237,11 @@ def main(argv: list[str] | None = None) -> int:
             got = load(name).rows(ctx)
         except Exception as e:  # noqa: BLE001 - one broken workload must not hide the rest
             traceback.print_exc()
-            row = Row(name, f"{name}: failed ({type(e).__name__}: {e})", "")
-            row.stats = {c: None for c in COLUMNS}
-            got = [row]
+            got = [failed_row(name, f"{type(e).__name__}: {e}")]
             failed = True
-        if keep and name not in args.only.split(","):
-            got = [r for r in got if any(r.name.startswith(k) for k in keep)]
-        rows.extend(got)
+        results.append((name, got))
         print(f"[{name}: {time.perf_counter() - t0:.1f} s]", file=sys.stderr, flush=True)
-    elapsed = time.perf_counter() - start
-    info["loadavg_end"] = machine.loadavg()
-    text = report(rows, info, command, elapsed)
-    print(text)
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "latest.md"), "w") as f:
-        f.write(text)
-    with open(os.path.join(args.out, "latest.json"), "w") as f:
-        json.dump({"command": command, "elapsed_s": elapsed, "machine": info,
-                   "quick": ctx.quick, "repeats": ctx.repeats, "warmup": ctx.warmup,
-                   "min_sample_s": ctx.min_sample_s, "grad_tolerance": GRAD_TOLERANCE,
-                   "rows": [r.to_json() for r in rows]}, f, indent=1, default=_json_default)
-    wrong = any(r.verdict() == "WRONG" for r in rows)
-    return 1 if wrong or failed else 0
+    return results, failed
 
 
 def _json_default(obj: Any) -> Any:

@@ -21,35 +21,36 @@ A ``.safetensors`` path (when the optional ``safetensors`` package is installed)
 keys, with the JSON in the file's metadata under ``__kedja__``.
 
 Writes are atomic: the file is written to a temporary file in the same directory, flushed and
-fsynced, then renamed over the target, so a crash leaves the previous checkpoint intact.
+fsynced, then renamed over the target, so a crash leaves the previous checkpoint intact; the
+temporary files of writers that were killed are removed by the next save of the same target
+(nn/checkpoint_files.py). Reads are bounded and checked (nn/checkpoint_read.py,
+nn/checkpoint_meta.py): only the declared arrays are read, each checked against its real size
+before it is allocated, at most ``max_bytes`` in all; every malformed file raises CheckpointError.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
-import zipfile
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import backends
 from autograd.tensor import Tensor
 
+from .checkpoint_files import atomic_write
+from .checkpoint_meta import FORMAT, VERSION, expected_arrays, index_of
+from .checkpoint_read import DEFAULT_MAX_BYTES, CheckpointError, read_npz, read_safetensors
+
 __all__ = [
     "save", "load", "save_state_dict", "load_state_dict_file", "read", "CheckpointError",
-    "FORMAT", "VERSION",
+    "FORMAT", "VERSION", "DEFAULT_MAX_BYTES",
 ]
 
-FORMAT = "kedja-checkpoint"
-VERSION = 1
 _META = "__kedja__"
 _RESERVED = {"model", "optimizer", "scheduler"}
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file that cannot be read or does not fit the model/optimizer given."""
 
 
 def _host(value: Any) -> Any:
@@ -153,40 +154,6 @@ def _write_safetensors(f: Any, arrays: dict, meta: dict) -> None:
     f.write(st_save(contiguous, metadata={_META: json.dumps(meta)}))
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    """Writes via ``write(fileobj)`` into a temporary sibling, fsyncs, then renames over `path`."""
-    directory = path.parent
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Makes the rename itself durable (where the OS lets a directory be opened)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _is_safetensors(path: Path) -> bool:
     return path.suffix == ".safetensors"
 
@@ -209,9 +176,9 @@ def save(path: str | os.PathLike, model: Any = None, optimizer: Any = None,
     path = Path(path)
     arrays, meta = _pack(model, optimizer, scheduler, extra)
     if _is_safetensors(path):
-        _atomic_write(path, lambda f: _write_safetensors(f, arrays, meta))
+        atomic_write(path, lambda f: _write_safetensors(f, arrays, meta))
     else:
-        _atomic_write(path, lambda f: _write_npz(f, arrays, meta))
+        atomic_write(path, lambda f: _write_npz(f, arrays, meta))
     return path
 
 
@@ -221,72 +188,26 @@ def save_state_dict(path: str | os.PathLike, state_dict: Any) -> Path:
 
 
 # -- reading ----------------------------------------------------------------------------------
-def _read_npz(path: Path) -> dict:
-    xp = backends.host().xp
-    try:
-        f = xp.load(path, allow_pickle=False)
-        if not hasattr(f, "files"):
-            raise CheckpointError(f"{path}: a single .npy array, not a kedja checkpoint (npz)")
-        with f:
-            # read every member now: a damaged member (bad CRC, short data) fails here, inside
-            # the try, instead of later in the caller
-            return {name: f[name] for name in f.files}
-    except (FileNotFoundError, CheckpointError):
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as e:
-        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or corrupt npz "
-                              f"file?): {type(e).__name__}: {e}") from e
+def read(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[dict, dict]:
+    """The raw content of a checkpoint: ``(arrays by key, metadata dict)``, checked: the
+    metadata against the format's schema, then exactly the arrays it declares (any other member
+    is refused unread), each against its real size before it is allocated.
 
-
-def _read_safetensors(path: Path) -> tuple[dict, str | None]:
-    try:
-        from safetensors import safe_open
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("checkpoint: reading .safetensors needs the optional 'safetensors' "
-                          "package") from e
-    try:
-        with safe_open(str(path), framework="numpy") as f:
-            meta = (f.metadata() or {}).get(_META)
-            return {k: f.get_tensor(k) for k in f.keys()}, meta
-    except FileNotFoundError:
-        raise
-    except Exception as e:  # noqa: BLE001 - safetensors raises its own error types
-        raise CheckpointError(f"{path}: not a readable safetensors checkpoint (truncated or "
-                              f"corrupt?): {type(e).__name__}: {e}") from e
-
-
-def read(path: str | os.PathLike) -> tuple[dict, dict]:
-    """The raw content of a checkpoint: ``(arrays by key, metadata dict)``, checked for
-    completeness (every array the metadata lists is present)."""
+    Args:
+        path: a file written by `save`.
+        max_bytes: the most bytes of arrays and metadata to read (default 4 GiB); a file that
+            declares more raises CheckpointError before anything large is allocated.
+    """
     path = Path(path)
-    if _is_safetensors(path):
-        arrays, text = _read_safetensors(path)
-    else:
-        arrays = _read_npz(path)
-        raw = arrays.pop(_META, None)
-        text = None if raw is None else bytes(raw.tobytes()).decode("utf-8", errors="replace")
-    if text is None:
-        raise CheckpointError(f"{path}: no {_META!r} metadata entry: not a kedja checkpoint")
-    try:
-        meta = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise CheckpointError(f"{path}: the {_META!r} metadata is not valid JSON ({e})") from e
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: metadata does not name the format {FORMAT!r}")
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+        raise TypeError(f"checkpoint.read: max_bytes must be an int >= 0, got {max_bytes!r}")
+    reader = read_safetensors if _is_safetensors(path) else read_npz
+    arrays, meta = reader(path, lambda m: expected_arrays(path, m), max_bytes)
     for key in meta.pop("zero_dim", []):
-        if key in arrays:
-            arrays[key] = arrays[key].reshape(())
-    if meta.get("version") != VERSION:
-        raise CheckpointError(f"{path}: checkpoint format version {meta.get('version')!r}; "
-                              f"this kedja reads version {VERSION}")
-    expected = [f"model/{k}" for k in meta.get("model_keys", [])]
-    for index, keys in meta.get("optimizer", {}).get("state_arrays", {}).items():
-        expected += [f"optimizer/state/{index}/{k}" for k in keys]
-    expected += [f"extra/{k}" for k in meta.get("extra_arrays", [])]
-    missing = [k for k in expected if k not in arrays]
-    if missing:
-        raise CheckpointError(f"{path}: incomplete checkpoint, missing arrays: "
-                              + ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else ""))
+        if arrays[key].size != 1:
+            raise CheckpointError(f"{path}: array {key!r} is listed as 0-d but has shape "
+                                  f"{arrays[key].shape}")
+        arrays[key] = arrays[key].reshape(())
     return arrays, meta
 
 
@@ -298,10 +219,10 @@ def _tuples(value: Any) -> Any:
 def _optimizer_state(arrays: dict, meta: dict) -> dict:
     opt = meta["optimizer"]
     state: dict[int, dict] = {}
-    for index, values in opt.get("state_scalars", {}).items():
-        state.setdefault(int(index), {}).update(values)
-    for index, keys in opt.get("state_arrays", {}).items():
-        entry = state.setdefault(int(index), {})
+    for index, values in opt["state_scalars"].items():
+        state.setdefault(index_of(index), {}).update(values)
+    for index, keys in opt["state_arrays"].items():
+        entry = state.setdefault(index_of(index), {})
         for key in keys:
             entry[key] = arrays[f"optimizer/state/{index}/{key}"]
     state = dict(sorted(state.items()))
@@ -311,9 +232,31 @@ def _optimizer_state(arrays: dict, meta: dict) -> dict:
     return {"state": state, "param_groups": groups}
 
 
+def _prepared(path: Path, what: str, obj: Any, saved_type: Any, state: Any) -> Callable[[], None]:
+    """Checks that `state` (of a `saved_type`) fits `obj`; returns the function that loads it."""
+    if state is None:
+        raise CheckpointError(f"{path}: holds no {what} state")
+    if saved_type != type(obj).__name__:
+        raise CheckpointError(f"{path}: {what} state of a {saved_type}, cannot load it into a "
+                              f"{type(obj).__name__}")
+    prepare = getattr(obj, "_prepare_load", None)
+    try:
+        if prepare is not None:  # kedja's optimizers and schedulers check before they change
+            return prepare(state)
+        obj.load_state_dict(state)
+    except (ValueError, TypeError, KeyError) as e:
+        raise CheckpointError(f"{path}: does not fit the {what}: {e}") from e
+    return lambda: None
+
+
 def load(path: str | os.PathLike, model: Any = None, optimizer: Any = None,
-         scheduler: Any = None, strict: bool = True) -> dict:
+         scheduler: Any = None, strict: bool = True,
+         max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
     """Reads a checkpoint and loads it into `model`, `optimizer` and `scheduler` where given.
+
+    Everything is checked before anything is loaded: the file (see `read`), then the optimizer
+    and scheduler states (as their constructors check their arguments), then the model's keys,
+    shapes and dtypes; a CheckpointError leaves all three as they were.
 
     Args:
         path: a file written by `save`.
@@ -321,44 +264,42 @@ def load(path: str | os.PathLike, model: Any = None, optimizer: Any = None,
         optimizer: an Optimizer; gets the saved optimizer state.
         scheduler: an LR scheduler; gets the saved scheduler state.
         strict: require the model's keys to match the file's exactly.
+        max_bytes: the most bytes the file may make the load read (default 4 GiB); raise it to
+            load a larger checkpoint you trust.
 
     Returns:
         A dict of the extra values, plus ``"model"`` (the model state dict as host arrays),
         ``"optimizer"`` and ``"scheduler"`` (their state dicts, or None if not saved).
 
     Raises:
-        CheckpointError: the file is corrupt or truncated, is not a kedja checkpoint, or does
-            not fit the model/optimizer given (the message names the file and the problem).
+        CheckpointError: the file is corrupt or truncated, is not a kedja checkpoint, declares
+            more than `max_bytes`, or does not fit the model/optimizer/scheduler given (the
+            message names the file and the problem).
+        FileNotFoundError: there is no such file.
     """
     path = Path(path)
-    arrays, meta = read(path)
+    arrays, meta = read(path, max_bytes)
     model_state = None
     if "model_keys" in meta:
         model_state = OrderedDict((k, arrays[f"model/{k}"]) for k in meta["model_keys"])
     optimizer_state = _optimizer_state(arrays, meta) if "optimizer" in meta else None
     scheduler_state = meta["scheduler"]["state"] if "scheduler" in meta else None
+    loads = []
+    if optimizer is not None:
+        saved_type = meta["optimizer"]["type"] if optimizer_state is not None else None
+        loads.append(_prepared(path, "optimizer", optimizer, saved_type, optimizer_state))
+    if scheduler is not None:
+        saved_type = meta["scheduler"]["type"] if scheduler_state is not None else None
+        loads.append(_prepared(path, "scheduler", scheduler, saved_type, scheduler_state))
     if model is not None:
         if model_state is None:
             raise CheckpointError(f"{path}: holds no model state")
-        try:
+        try:  # checks keys, shapes and dtypes before it copies anything
             model.load_state_dict(model_state, strict=strict)
         except (RuntimeError, ValueError, TypeError) as e:
             raise CheckpointError(f"{path}: does not fit {type(model).__name__}: {e}") from e
-    if optimizer is not None:
-        if optimizer_state is None:
-            raise CheckpointError(f"{path}: holds no optimizer state")
-        saved_type = meta["optimizer"].get("type")
-        if saved_type != type(optimizer).__name__:
-            raise CheckpointError(f"{path}: optimizer state of a {saved_type}, cannot load it "
-                                  f"into a {type(optimizer).__name__}")
-        try:
-            optimizer.load_state_dict(optimizer_state)
-        except (RuntimeError, ValueError, TypeError, KeyError) as e:
-            raise CheckpointError(f"{path}: does not fit the optimizer: {e}") from e
-    if scheduler is not None:
-        if scheduler_state is None:
-            raise CheckpointError(f"{path}: holds no scheduler state")
-        scheduler.load_state_dict(scheduler_state)
+    for load_part in loads:
+        load_part()
     out = dict(meta.get("extra", {}))
     for name in meta.get("extra_arrays", []):
         out[name] = arrays[f"extra/{name}"]
@@ -368,9 +309,10 @@ def load(path: str | os.PathLike, model: Any = None, optimizer: Any = None,
     return out
 
 
-def load_state_dict_file(path: str | os.PathLike) -> OrderedDict:
+def load_state_dict_file(path: str | os.PathLike,
+                         max_bytes: int = DEFAULT_MAX_BYTES) -> OrderedDict:
     """The model state dict (host arrays by key) stored in a checkpoint file."""
-    state = load(path)["model"]
+    state = load(path, max_bytes=max_bytes)["model"]
     if state is None:
         raise CheckpointError(f"{path}: holds no model state")
     return state

@@ -5,6 +5,7 @@ A base class of `nn.Module`, in a file of its own to keep nn/module.py short.
 
 from __future__ import annotations
 
+import numbers
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 from typing import Any
@@ -61,9 +62,9 @@ class StateDictMixin:
             A named tuple ``(missing_keys, unexpected_keys)``.
 
         Raises:
-            RuntimeError: listing every missing/unexpected key (with `strict`), every shape
-                mismatch and every dtype-kind mismatch (e.g. integers into a float
-                parameter), before anything is copied.
+            RuntimeError: listing every missing/unexpected key (with `strict`), every value
+                that is not an array, every shape mismatch and every dtype-kind mismatch (e.g.
+                integers into a float parameter), before anything is copied.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(
@@ -88,12 +89,11 @@ class StateDictMixin:
         for key, target in targets.items():
             if key not in state_dict:
                 continue
-            value = state_dict[key]
-            array = value.array if isinstance(value, Tensor) else value
-            shape = tuple(getattr(array, "shape", ()))
-            if not hasattr(array, "dtype"):
-                array = backends.host().asarray(array)
-                shape = tuple(array.shape)
+            array, problem = _as_array(state_dict[key])
+            if problem is not None:
+                errors.append(f"bad value for {key}: {problem}")
+                continue
+            shape = tuple(array.shape)
             if shape != target.shape:
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {shape} from "
@@ -117,6 +117,21 @@ class StateDictMixin:
                 target.array[...] = _on_backend(array, target.backend)
                 target._version[0] += 1
         return _IncompatibleKeys(missing, unexpected)
+
+
+def _as_array(value: Any) -> tuple[Any, str | None]:
+    """``(array, None)`` for a Tensor, an array of any backend, or what ``ag.tensor`` takes
+    (numbers and nested lists); ``(None, what is wrong)`` for anything else."""
+    if isinstance(value, Tensor):
+        return value.array, None
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return value, None
+    if isinstance(value, (numbers.Number, list, tuple)):
+        try:
+            return backends.host().asarray(value), None
+        except (ValueError, TypeError) as e:
+            return None, f"a {type(value).__name__} that is not an array ({str(e)[:120]})"
+    return None, f"a {type(value).__name__}; expected a Tensor or an array"
 
 
 def _kind(dtype: Any) -> str:

@@ -137,8 +137,17 @@ class Trainer:
         """Loads a checkpoint written by `save_checkpoint`; returns the next epoch to run."""
         extra = checkpoint.load(path, model=self.model, optimizer=self.optimizer,
                                 scheduler=self.scheduler)
-        self.history = History.from_dict(extra.get("history", {}))
-        return int(extra["epoch"]) + 1
+        epoch, history = extra.get("epoch"), extra.get("history", {})
+        if type(epoch) is not int or epoch < 0:
+            raise checkpoint.CheckpointError(f"{path}: holds no epoch number (a resumable "
+                                             f"checkpoint's 'epoch' is an int >= 0, got {epoch!r})")
+        if not isinstance(history, dict) or not all(
+                isinstance(v, list) for v in history.values()) or not all(
+                type(e) is int for e in history.get("epoch", [])):
+            raise checkpoint.CheckpointError(f"{path}: its 'history' is not a training history "
+                                             "(lists of values by name, 'epoch' of ints)")
+        self.history = History.from_dict(history)
+        return epoch + 1
 
     # -- one epoch ---------------------------------------------------------------------------
     def _train_epoch(self, loader: Any, epoch: int) -> dict:

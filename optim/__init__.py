@@ -15,14 +15,21 @@ Works on any Tensors with ``requires_grad`` (``nn.Parameter`` is one); optim nev
 """
 
 from . import lr_scheduler
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
+from .asgd import ASGD
 from .clip import clip_grad_norm_, clip_grad_value_
+from .lbfgs import LBFGS
+from .nadam import NAdam
 from .optimizer import Optimizer, required
+from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = [
     "Optimizer", "required", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW",
+    "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "LBFGS",
     "clip_grad_norm_", "clip_grad_value_", "lr_scheduler",
 ]

@@ -7,7 +7,8 @@ from typing import Any
 from autograd.tensor import Tensor
 from backends import kernels
 
-from .optimizer import Optimizer, _check_nonnegative, _no_complex
+from . import validation
+from .optimizer import Optimizer, _no_complex
 
 
 class Adagrad(Optimizer):
@@ -41,12 +42,15 @@ class Adagrad(Optimizer):
                         maximize=maximize)
         super().__init__(params, defaults)
 
+    _state_keys = ("step", "sum")
+    _optional_on_load = ("maximize", "initial_accumulator_value")
+
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
-        _check_nonnegative(self, group, "lr_decay")
-        _check_nonnegative(self, group, "weight_decay")
-        _check_nonnegative(self, group, "initial_accumulator_value")
-        _check_nonnegative(self, group, "eps", "epsilon value")
+        validation.nonnegative(group, "lr_decay")
+        validation.nonnegative(group, "weight_decay")
+        validation.nonnegative(group, "initial_accumulator_value")
+        validation.nonnegative(group, "eps", "epsilon value")
 
     def _update_group(self, group: dict) -> None:
         for p in group["params"]:

@@ -6,7 +6,8 @@ from typing import Any
 
 from backends import kernels
 
-from .optimizer import Optimizer, _check_betas, _check_nonnegative, _no_complex, _zeros_state
+from . import validation
+from .optimizer import Optimizer, _no_complex, _zeros_state
 
 
 class Adam(Optimizer):
@@ -46,11 +47,15 @@ class Adam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
+    _state_keys = ("step", "exp_avg", "exp_avg_sq")
+    _optional_state_keys = ("max_exp_avg_sq",)
+    _optional_on_load = ("maximize", "decoupled_weight_decay")
+
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
-        _check_nonnegative(self, group, "eps", "epsilon value")
-        _check_nonnegative(self, group, "weight_decay", "weight_decay value")
-        _check_betas(self, group)
+        validation.nonnegative(group, "eps", "epsilon value")
+        validation.nonnegative(group, "weight_decay", "weight_decay value")
+        validation.betas(group)
 
     def _update_group(self, group: dict) -> None:
         beta1, beta2 = group["betas"]

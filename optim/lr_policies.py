@@ -7,11 +7,19 @@ from __future__ import annotations
 import copy
 import math
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .lr_base import LRScheduler, _check_optimizer
+from .lr_base import (
+    LRScheduler,
+    _check_optimizer,
+    check_choice,
+    check_int,
+    check_per_group,
+    check_real,
+)
 from .optimizer import Optimizer
+from .validation import brief, finite
 
 
 def _per_group(name: str, optimizer: Optimizer, value: Any) -> list:
@@ -53,25 +61,17 @@ class OneCycleLR(LRScheduler):
     ) -> None:
         _check_optimizer("OneCycleLR", optimizer)
         if total_steps is not None:
-            if not isinstance(total_steps, int) or total_steps <= 0:
-                raise ValueError(f"OneCycleLR: total_steps must be a positive int, got "
-                                 f"{total_steps!r}")
             self.total_steps = total_steps
         elif epochs is not None and steps_per_epoch is not None:
-            if not isinstance(epochs, int) or epochs <= 0:
-                raise ValueError(f"OneCycleLR: epochs must be a positive int, got {epochs!r}")
-            if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
-                raise ValueError(f"OneCycleLR: steps_per_epoch must be a positive int, got "
-                                 f"{steps_per_epoch!r}")
+            self._checked("OneCycleLR", lambda: (check_int("epochs", epochs, 1),
+                                                 check_int("steps_per_epoch", steps_per_epoch, 1)))
             self.total_steps = epochs * steps_per_epoch
         else:
             raise ValueError("OneCycleLR: give either total_steps or (epochs and "
                              "steps_per_epoch)")
-        if not 0 <= pct_start <= 1:
-            raise ValueError(f"OneCycleLR: pct_start must be in [0, 1], got {pct_start}")
-        if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got "
-                             f"{anneal_strategy!r}")
+        self._checked("OneCycleLR", lambda: (
+            check_int("total_steps", self.total_steps, 1),
+            check_real("pct_start", pct_start, lambda v: 0 <= v <= 1, "in [0, 1]")))
         self.anneal_strategy = anneal_strategy
         n = self.total_steps
         if three_phase:
@@ -88,18 +88,18 @@ class OneCycleLR(LRScheduler):
                  "base_momentum"),
                 (n - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
             ]
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1 = "betas" in optimizer.defaults
+        self.optimizer = optimizer
+        self._checked("OneCycleLR", self._check_hyperparameters)  # before touching the groups
         max_lrs = _per_group("max_lr", optimizer, max_lr)
         if last_epoch == -1:
             for top, group in zip(max_lrs, optimizer.param_groups):
                 group["initial_lr"] = top / div_factor
                 group["max_lr"] = top
                 group["min_lr"] = group["initial_lr"] / final_div_factor
-        self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("OneCycleLR: the optimizer must support momentum or beta1 "
-                                 "when cycle_momentum is on")
-            self.use_beta1 = "betas" in optimizer.defaults
             tops = _per_group("max_momentum", optimizer, max_momentum)
             bottoms = _per_group("base_momentum", optimizer, base_momentum)
             if last_epoch == -1:
@@ -108,6 +108,33 @@ class OneCycleLR(LRScheduler):
                     group["max_momentum"] = top
                     group["base_momentum"] = bottom
         super().__init__(optimizer, last_epoch)
+
+    _PHASE_KEYS = ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum")
+
+    def _check_hyperparameters(self) -> None:
+        check_int("total_steps", self.total_steps, 1)
+        check_choice("anneal_strategy", self.anneal_strategy, ("cos", "linear"))
+        if not isinstance(self.cycle_momentum, bool):
+            raise ValueError(f"cycle_momentum must be True or False, got "
+                             f"{self.cycle_momentum!r}")
+        if self.cycle_momentum:
+            defaults = self.optimizer.defaults
+            if "momentum" not in defaults and "betas" not in defaults:
+                raise ValueError("the optimizer must support momentum or beta1 when "
+                                 "cycle_momentum is on")
+            use_beta1 = getattr(self, "use_beta1", None)
+            if use_beta1 is not ("betas" in defaults):
+                raise ValueError(f"use_beta1 must say whether the optimizer has betas "
+                                 f"({'betas' in defaults}), got {use_beta1!r}")
+        phases = self._phases
+        if not isinstance(phases, list) or len(phases) not in (2, 3):
+            raise ValueError("_phases must be a list of 2 or 3 phases")
+        for phase in phases:
+            if not isinstance(phase, (list, tuple)) or len(phase) != 5 \
+                    or not all(name in self._PHASE_KEYS for name in phase[1:]):
+                raise ValueError(f"each of _phases must be (end step, and four of "
+                                 f"{', '.join(self._PHASE_KEYS)}), got {phase!r}"[:200])
+            check_real("a phase's end step", phase[0])
 
     def _set_momentum(self, group: dict, value: float) -> None:
         if self.use_beta1:
@@ -176,13 +203,6 @@ class ReduceLROnPlateau(LRScheduler):
         eps: float = 1e-8,
     ) -> None:
         _check_optimizer("ReduceLROnPlateau", optimizer)
-        if factor >= 1.0:
-            raise ValueError(f"ReduceLROnPlateau: factor must be < 1.0, got {factor}")
-        if mode not in ("min", "max"):
-            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got "
-                             f"{threshold_mode!r}")
         self.optimizer = optimizer
         self.factor = factor
         self.min_lrs = _per_group("min_lr", optimizer, min_lr)
@@ -192,9 +212,28 @@ class ReduceLROnPlateau(LRScheduler):
         self.threshold = threshold
         self.threshold_mode = threshold_mode
         self.eps = eps
+        self._checked("ReduceLROnPlateau", self._check_hyperparameters)
         self.last_epoch = 0
         self._last_lr = self._lrs()
         self._reset()
+
+    def _check_hyperparameters(self) -> None:
+        check_real("factor", self.factor, lambda v: 0 <= v < 1.0, "< 1.0 (and >= 0)")
+        check_choice("mode", self.mode, ("min", "max"))
+        check_choice("threshold_mode", self.threshold_mode, ("rel", "abs"))
+        check_per_group("min_lrs", self.min_lrs, len(self.optimizer.param_groups))
+        check_int("patience", self.patience, 0)
+        check_int("cooldown", self.cooldown, 0)
+        check_real("threshold", self.threshold, lambda v: v >= 0, "a finite number >= 0")
+        check_real("eps", self.eps, lambda v: v >= 0, "a finite number >= 0")
+
+    def _check_progress(self) -> None:
+        super()._check_progress()
+        check_int("cooldown_counter", self.cooldown_counter, 0)
+        check_int("num_bad_epochs", self.num_bad_epochs, 0)
+        best = self.best
+        if not (finite(best) or best in (math.inf, -math.inf)):
+            raise ValueError(f"best must be a number (or +-inf), got {brief(best)}")
 
     def _reset(self) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
@@ -266,12 +305,35 @@ class _Composite(LRScheduler):
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return state
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        state = dict(state_dict)
-        inner = state.pop("_schedulers")
-        self.__dict__.update(copy.deepcopy(state))
-        for s, saved in zip(self._schedulers, inner):
-            s.load_state_dict(saved)
+    def _prepare_load(self, state_dict: Any) -> Callable[[], None]:
+        name = f"{type(self).__name__}.load_state_dict"
+        inner = state_dict.get("_schedulers") if isinstance(state_dict, Mapping) else None
+        if not isinstance(inner, list) or len(inner) != len(self._schedulers):
+            raise ValueError(f"{name}: _schedulers must be a list of the states of its "
+                             f"{len(self._schedulers)} schedulers")
+        loads = []
+        for i, (s, saved) in enumerate(zip(self._schedulers, inner)):
+            try:
+                loads.append(s._prepare_load(saved))
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"{name}: scheduler {i}: {e}") from None
+        loads.append(super()._prepare_load(state_dict, special=("_schedulers",)))
+
+        def commit() -> None:
+            for load in loads:
+                load()
+
+        return commit
+
+    def _check_progress(self) -> None:
+        super()._check_progress()
+        milestones = self.__dict__.get("_milestones")
+        if milestones is not None:
+            if not isinstance(milestones, list) or len(milestones) != len(self._schedulers) - 1:
+                raise ValueError(f"_milestones must be a list of {len(self._schedulers) - 1} "
+                                 "epochs")
+            for m in milestones:
+                check_int("_milestones", m, 0)
 
 
 class ChainedScheduler(_Composite):

@@ -20,9 +20,10 @@ import math
 import types
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from .lr_base import LRScheduler, _check_optimizer
+from .lr_base import LRScheduler, _check_optimizer, check_int, check_real
 
 # The policies live in their own file (this one would pass 600 lines); importing them here keeps
 # ``optim.lr_scheduler.OneCycleLR`` and friends where PyTorch has them.
@@ -32,7 +33,8 @@ from .optimizer import Optimizer
 __all__ = [
     "LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
     "ExponentialLR", "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau",
-    "ChainedScheduler", "SequentialLR",
+    "ChainedScheduler", "SequentialLR", "MultiplicativeLR", "PolynomialLR",
+    "CosineAnnealingWarmRestarts", "CyclicLR",
 ]
 
 
@@ -75,13 +77,23 @@ class LambdaLR(LRScheduler):
         ]
         return state
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        state = copy.deepcopy(state_dict)
-        lambdas = state.pop("lr_lambdas")
-        self.__dict__.update(state)
-        for fn, saved in zip(self.lr_lambdas, lambdas):
-            if saved is not None:
-                fn.__dict__.update(saved)
+    def _prepare_load(self, state_dict: Any) -> Callable[[], None]:
+        name = "LambdaLR.load_state_dict"
+        lambdas = state_dict.get("lr_lambdas") if isinstance(state_dict, Mapping) else None
+        if not isinstance(lambdas, list) or len(lambdas) != len(self.lr_lambdas) or not all(
+                saved is None or isinstance(saved, dict) for saved in lambdas):
+            raise ValueError(f"{name}: lr_lambdas must be a list of {len(self.lr_lambdas)} "
+                             "entries (None, or the attributes of a callable object)")
+        load = super()._prepare_load(state_dict, special=("lr_lambdas",))
+        lambdas = copy.deepcopy(lambdas)
+
+        def commit() -> None:
+            load()
+            for fn, saved in zip(self.lr_lambdas, lambdas):
+                if saved is not None:
+                    fn.__dict__.update(saved)
+
+        return commit
 
 
 class StepLR(LRScheduler):
@@ -90,11 +102,13 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        if not isinstance(step_size, int) or step_size <= 0:
-            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
+
+    def _check_hyperparameters(self) -> None:
+        check_int("step_size", self.step_size, 1)
+        check_real("gamma", self.gamma)
 
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
@@ -112,9 +126,26 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        self.milestones = Counter(milestones)
+        self.milestones = milestones
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
+
+    def _check_hyperparameters(self) -> None:
+        # a Counter of epochs; from a checkpoint's JSON, a dict keyed by the epochs as strings
+        milestones = self.milestones
+        if isinstance(milestones, Mapping):
+            pairs = [(_epoch(k), n) for k, n in milestones.items()]
+        elif isinstance(milestones, (list, tuple)):
+            pairs = [(_epoch(k), 1) for k in milestones]
+        else:
+            raise ValueError(f"milestones must be a list of epochs, got "
+                             f"{type(milestones).__name__}")
+        for epoch, count in pairs:
+            check_int("milestones", epoch, 0)
+            check_int(f"the count of milestone {epoch}", count, 1)
+        self.milestones = Counter(dict(pairs)) if isinstance(milestones, Mapping) else \
+            Counter(epoch for epoch, _ in pairs)
+        check_real("gamma", self.gamma)
 
     def get_lr(self) -> list[float]:
         if self.last_epoch not in self.milestones:
@@ -128,16 +159,26 @@ class MultiStepLR(LRScheduler):
                 for base in self.base_lrs]
 
 
+def _epoch(value: Any) -> Any:
+    """A milestone epoch: an int, or an int written as a string (a JSON object's key)."""
+    if isinstance(value, str) and value.isdigit() and len(value) < 20:
+        return int(value)
+    return value
+
+
 class ConstantLR(LRScheduler):
     """lr = initial_lr * `factor` for the first `total_iters` epochs, then initial_lr."""
 
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
-        if not 0 <= factor <= 1:
-            raise ValueError(f"ConstantLR: factor must be in [0, 1], got {factor}")
         self.factor = factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
+
+    def _check_hyperparameters(self) -> None:
+        # factor 0 would divide by zero when the constant phase ends
+        check_real("factor", self.factor, lambda v: 0 < v <= 1, "in (0, 1]")
+        check_int("total_iters", self.total_iters, 0)
 
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0:
@@ -157,16 +198,15 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
-        if not 0 < start_factor <= 1:
-            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor}")
-        if not 0 <= end_factor <= 1:
-            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor}")
-        if not isinstance(total_iters, int) or total_iters <= 0:
-            raise ValueError(f"LinearLR: total_iters must be a positive int, got {total_iters!r}")
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
+
+    def _check_hyperparameters(self) -> None:
+        check_real("start_factor", self.start_factor, lambda v: 0 < v <= 1, "in (0, 1]")
+        check_real("end_factor", self.end_factor, lambda v: 0 <= v <= 1, "in [0, 1]")
+        check_int("total_iters", self.total_iters, 1)
 
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0:
@@ -192,6 +232,9 @@ class ExponentialLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
+    def _check_hyperparameters(self) -> None:
+        check_real("gamma", self.gamma)
+
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0:
             return self._lrs()
@@ -211,11 +254,13 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803
                  last_epoch: int = -1) -> None:
-        if T_max <= 0:
-            raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max}")
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
+
+    def _check_hyperparameters(self) -> None:
+        check_real("T_max", self.T_max, lambda v: v > 0, "positive")
+        check_real("eta_min", self.eta_min, lambda v: v >= 0, "a finite number >= 0")
 
     def get_lr(self) -> list[float]:
         t, T, eta_min = self.last_epoch, self.T_max, self.eta_min  # noqa: N806
@@ -235,3 +280,11 @@ class CosineAnnealingLR(LRScheduler):
         return [eta_min + (base - eta_min) * (1 + math.cos(math.pi * t / T)) / 2
                 for base in self.base_lrs]
 
+
+# At the end: they build on LambdaLR above (lr_cycles imports this module).
+from .lr_cycles import (  # noqa: E402
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    MultiplicativeLR,
+    PolynomialLR,
+)

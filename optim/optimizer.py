@@ -9,14 +9,17 @@ Subclasses implement ``_update_group(group)``; updates run on raw backend arrays
 from __future__ import annotations
 
 import copy
-import math
-import numbers
+import operator
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from autograd.grad_mode import enable_grad, no_grad
 from autograd.tensor import Tensor
+
+from . import validation
+from .state_loading import PARAM_SHAPED_STATE, param_state
+from .validation import SCHEDULER_KEYS, grad_problem, grads_fit
 
 
 class _Required:
@@ -28,11 +31,7 @@ class _Required:
 
 required = _Required()
 
-#: State keys whose values have the parameter's shape (checked on load).
-PARAM_SHAPED_STATE = (
-    "momentum_buffer", "sum", "square_avg", "grad_avg", "exp_avg", "exp_avg_sq",
-    "max_exp_avg_sq",
-)
+__all__ = ["Optimizer", "required", "PARAM_SHAPED_STATE"]
 
 
 class Optimizer:
@@ -50,10 +49,20 @@ class Optimizer:
         defaults: the hyperparameters given to the constructor.
     """
 
+    #: The per-parameter state keys: a parameter's state, once it has one, holds all of
+    #: `_state_keys` and may hold `_optional_state_keys` (None: not checked on load).
+    _state_keys: tuple[str, ...] | None = None
+    _optional_state_keys: tuple[str, ...] = ()
+    #: Hyperparameters a loaded parameter group may lack (flags PyTorch added after the
+    #: algorithm); they take the defaults. A loaded group must give every other one.
+    _optional_on_load: tuple[str, ...] = ("maximize",)
+
     def __init__(self, params: Any, defaults: dict) -> None:
         self.defaults = dict(defaults)
         self.state: dict[Tensor, dict] = defaultdict(dict)
         self.param_groups: list[dict] = []
+        # group index -> (group, its keys, its values) as last validated by step()
+        self._checked: dict[int, tuple] = {}
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{type(self).__name__}: params must be an iterable of Tensors or of dicts, "
@@ -127,12 +136,34 @@ class Optimizer:
                     f"parameter {key!r}"
                 )
             group.setdefault(key, default)
-        self._validate_group(group)
+        _lists_to_tuples(group)
+        index = len(self.param_groups)
+        self._validate(group, f" (parameter group {index})" if index else "")
         self.param_groups.append(group)
 
     def _validate_group(self, group: dict) -> None:
-        """Raises ValueError for hyperparameters out of range (subclasses extend)."""
-        _check_nonnegative(self, group, "lr", "learning rate")
+        """Raises ValueError or TypeError for a hyperparameter out of range or of the wrong type.
+
+        The one check of a group's values: the constructor, ``add_param_group``,
+        ``load_state_dict`` and every ``step()`` run it (subclasses extend it, calling super).
+        """
+        validation.nonnegative(group, "lr", "learning rate")
+        for key, default in self.defaults.items():
+            if isinstance(default, bool):  # a flag: nesterov, amsgrad, maximize, ...
+                validation.flag(group, key)
+        validation.scheduler_keys(group)
+
+    def _validate(self, group: dict, where: str) -> None:
+        """`_validate_group`, its error naming the optimizer and `where` (e.g. the group)."""
+        name = type(self).__name__
+        try:
+            self._validate_group(group)
+        except KeyError as e:
+            raise ValueError(f"{name}{where}: the group has no {e.args[0]!r} entry") from None
+        except (TypeError, ValueError) as e:
+            if type(e) not in (TypeError, ValueError):
+                raise
+            raise type(e)(f"{name}{where}: {e}") from None
 
     # -- gradients --------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -168,6 +199,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._check_step()
         with no_grad():
             for group in self.param_groups:
                 self._update_group(group)
@@ -175,6 +207,30 @@ class Optimizer:
 
     def _update_group(self, group: dict) -> None:
         raise NotImplementedError
+
+    def _check_step(self) -> None:
+        """Checks every group's hyperparameters (they may have been changed since construction)
+        and every gradient (a Tensor of its parameter's shape, dtype and device) before anything
+        is updated. Costs a few attribute comparisons per parameter; reads no array."""
+        checked = self._checked
+        for g, group in enumerate(self.param_groups):
+            # revalidate a group only when one of its entries was rebound since the last check:
+            # two tuples and identity comparisons (values are immutable: tuples, not lists)
+            keys, values = tuple(group), tuple(group.values())
+            seen = checked.get(g)
+            if seen is None or seen[0] is not group or seen[1] != keys \
+                    or not all(map(operator.is_, seen[2], values)):
+                self._validate(group, f".step: param_groups[{g}]")
+                checked[g] = (group, keys, values)
+            params = group["params"]
+            if grads_fit(params):
+                continue
+            for i, p in enumerate(params):
+                problem = grad_problem(p)
+                if problem is not None:
+                    error = TypeError if not isinstance(p.grad, Tensor) else RuntimeError
+                    raise error(f"{type(self).__name__}.step: parameter {i} of "
+                                f"param_groups[{g}]: {problem}")
 
     def _state_of(self, p: Tensor) -> dict:
         """The state of `p`, created empty on first use; moved to `p`'s device if it is not there.
@@ -225,50 +281,90 @@ class Optimizer:
         """Restores hyperparameters and state saved by :meth:`state_dict`.
 
         The state is copied onto each parameter's device (and floating point buffers cast to
-        its dtype), so loading a checkpoint saved on another device works.
+        its dtype), so loading a checkpoint saved on another device works. Everything is checked
+        before anything changes: the hyperparameters as the constructor checks them, the state
+        keys against this optimizer's (an SGD state does not load into Adam), each buffer's
+        shape and dtype against its parameter, the step count.
 
         Raises:
-            ValueError: group or parameter counts differ, or a buffer's shape does not match
-                its parameter.
+            ValueError, TypeError: naming the group, parameter or key at fault.
         """
-        name = type(self).__name__
-        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
-            raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and "
-                             "'param_groups', as made by state_dict()")
-        saved_groups = state_dict["param_groups"]
+        self._prepare_load(state_dict)()
+
+    def _prepare_load(self, state_dict: Any) -> Callable[[], None]:
+        """Checks `state_dict` for this optimizer; returns the function that loads it (so that a
+        checkpoint can check every part before it changes any)."""
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping) \
+                or not {"state", "param_groups"} <= state_dict.keys():
+            raise ValueError(f"{name}: expected a dict with 'state' and 'param_groups', as made "
+                             "by state_dict()")
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, (list, tuple)):
+            raise TypeError(f"{name}: 'param_groups' must be a list of dicts, got "
+                            f"{type(saved_groups).__name__}")
+        if not isinstance(saved_state, Mapping):
+            raise TypeError(f"{name}: 'state' must be a dict from parameter index to state, got "
+                            f"{type(saved_state).__name__}")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
-                f"{name}.load_state_dict: the loaded state dict has {len(saved_groups)} "
-                f"parameter groups, but the optimizer has {len(self.param_groups)}"
+                f"{name}: the loaded state dict has {len(saved_groups)} parameter groups, but the "
+                f"optimizer has {len(self.param_groups)}"
             )
-        by_index: dict[Any, Tensor] = {}
-        for g, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
-            if len(saved["params"]) != len(group["params"]):
-                raise ValueError(
-                    f"{name}.load_state_dict: parameter group {g} of the loaded state dict has "
-                    f"{len(saved['params'])} parameters, but the optimizer's has "
-                    f"{len(group['params'])}"
-                )
-            for i, p in zip(saved["params"], group["params"]):
-                by_index[i] = p
-        new_state: dict[Tensor, dict] = {}
-        for i, saved_state in state_dict["state"].items():
-            if i not in by_index:
-                raise ValueError(
-                    f"{name}.load_state_dict: state for parameter index {i!r}, which no "
-                    "parameter group lists"
-                )
-            p = by_index[i]
-            new_state[p] = {k: _load_value(name, k, v, p, i) for k, v in saved_state.items()}
+        by_index: dict[int, Tensor] = {}
         new_groups = []
-        for group, saved in zip(self.param_groups, saved_groups):
-            new = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
-            for key, default in self.defaults.items():
-                new.setdefault(key, default)
-            new["params"] = group["params"]
-            new_groups.append(new)
-        self.state = defaultdict(dict, new_state)
-        self.param_groups = new_groups
+        for g, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            new_groups.append(self._loaded_group(g, saved, group["params"], by_index))
+        new_state: dict[Tensor, dict] = {}
+        for i, saved in saved_state.items():
+            p = by_index.get(i) if isinstance(i, int) and not isinstance(i, bool) else None
+            if p is None:
+                raise ValueError(f"{name}: state for parameter index {i!r}, which no parameter "
+                                 "group lists")
+            new_state[p] = param_state(self, i, saved, p)
+
+        def commit() -> None:
+            self.state = defaultdict(dict, new_state)
+            self.param_groups = new_groups
+
+        return commit
+
+    def _loaded_group(self, g: int, saved: Any, params: list, by_index: dict) -> dict:
+        """Saved parameter group `g` as a group of this optimizer over `params`, checked; records
+        its parameter indices in `by_index`."""
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(saved, Mapping):
+            raise TypeError(f"{name}: parameter group {g} must be a dict, got "
+                            f"{type(saved).__name__}")
+        indices = saved.get("params")
+        if not isinstance(indices, (list, tuple)):
+            raise TypeError(f"{name}: parameter group {g} needs a 'params' list of parameter "
+                            f"indices, got {type(indices).__name__}")
+        if len(indices) != len(params):
+            raise ValueError(
+                f"{name}: parameter group {g} of the loaded state dict has {len(indices)} "
+                f"parameters, but the optimizer's has {len(params)}"
+            )
+        for i, p in zip(indices, params):
+            if isinstance(i, bool) or not isinstance(i, int):
+                raise TypeError(f"{name}: parameter group {g} lists {validation.brief(i)} "
+                                "among its 'params'; expected parameter indices (ints)")
+            if i in by_index:
+                raise ValueError(f"{name}: parameter index {i} is listed twice")
+            by_index[i] = p
+        new = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+        missing = [k for k in self.defaults if k not in new and k not in self._optional_on_load]
+        if missing:
+            foreign = [k for k in new if k not in self.defaults and k not in SCHEDULER_KEYS]
+            hint = (f"; it has {', '.join(map(str, foreign))}, which {type(self).__name__} does "
+                    "not use: is it the state of another optimizer?" if foreign else "")
+            raise ValueError(f"{name}: parameter group {g} lacks {', '.join(missing)}{hint}")
+        for key, default in self.defaults.items():
+            new.setdefault(key, default)
+        _lists_to_tuples(new)
+        new["params"] = params
+        self._validate(new, f".load_state_dict: parameter group {g}")
+        return new
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -280,72 +376,15 @@ class Optimizer:
         return "\n".join(lines)
 
 
-def _load_value(name: str, key: str, value: Any, p: Tensor, index: Any) -> Any:
-    """A saved state value as this optimizer's own copy, on `p`'s device."""
-    backend = p._backend
-    if isinstance(value, Tensor):
-        host = value._backend.to_numpy(value.array)
-    elif hasattr(value, "shape") and hasattr(value, "dtype"):
-        source = _backend_of(value)
-        host = source.to_numpy(value) if source is not None else value
-    elif key == "step" and isinstance(value, (int, float)):
-        return int(value)
-    else:
-        return copy.deepcopy(value)  # a plain number or other small Python value
-    if key == "step":
-        return int(host.reshape(()).item())  # PyTorch saves the step as a tensor
-    if key in PARAM_SHAPED_STATE and tuple(host.shape) != p.shape:
-        raise ValueError(
-            f"{name}.load_state_dict: state {key!r} of parameter {index!r} has shape "
-            f"{tuple(host.shape)}, but the parameter has shape {p.shape}"
-        )
-    dtype = p.dtype if host.dtype.kind in "fc" and p.dtype.kind in "fc" else host.dtype
-    array = backend.asarray(host, dtype=dtype)
-    if array is host or getattr(array, "base", None) is not None:
-        array = array.copy()  # the optimizer updates its buffers in place: never share them
-    return Tensor._make(array, backend)
+def _lists_to_tuples(group: dict) -> None:
+    """List hyperparameters (``betas`` from JSON or a user) as tuples, PyTorch's type: immutable,
+    so a value cannot change in place behind step()'s check."""
+    for key, value in group.items():
+        if key != "params" and isinstance(value, list):
+            group[key] = tuple(value)
 
 
-def _backend_of(array: Any) -> Any:
-    import backends
-
-    return backends.backend_of_array(array)
-
-
-# -- validation helpers ----------------------------------------------------------------------
-def _number(opt: Any, group: dict, key: str) -> float:
-    value = group[key]
-    if isinstance(value, (Tensor, bool)) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{type(opt).__name__}: {key} must be a Python number, got {type(value).__name__}"
-        )
-    if math.isnan(value):
-        raise ValueError(f"{type(opt).__name__}: invalid {key}: {value}")
-    return value
-
-
-def _check_nonnegative(opt: Any, group: dict, key: str, what: str | None = None) -> None:
-    value = _number(opt, group, key)
-    if value < 0:
-        raise ValueError(
-            f"{type(opt).__name__}: invalid {what or key}: {value} (must be >= 0)"
-        )
-
-
-def _check_betas(opt: Any, group: dict) -> None:
-    betas = group["betas"]
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"{type(opt).__name__}: betas must be a pair (beta1, beta2), "
-                         f"got {betas!r}")
-    for i, beta in enumerate(betas):
-        if isinstance(beta, (Tensor, bool)) or not isinstance(beta, numbers.Real) \
-                or not 0 <= beta < 1:
-            raise ValueError(
-                f"{type(opt).__name__}: invalid beta parameter at index {i}: {beta!r} "
-                "(must be in [0, 1))"
-            )
-
-
+# -- helpers of the algorithms --------------------------------------------------------------
 def _zeros_state(p: Tensor) -> Tensor:
     """A zero state buffer shaped, typed and placed like parameter `p`."""
     return Tensor._make(p.xp.zeros_like(p.array), p._backend)

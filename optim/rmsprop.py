@@ -6,7 +6,8 @@ from typing import Any
 
 from backends import kernels
 
-from .optimizer import Optimizer, _check_nonnegative, _no_complex, _zeros_state
+from . import validation
+from .optimizer import Optimizer, _no_complex, _zeros_state
 
 
 class RMSprop(Optimizer):
@@ -43,12 +44,15 @@ class RMSprop(Optimizer):
                         momentum=momentum, centered=centered, maximize=maximize)
         super().__init__(params, defaults)
 
+    _state_keys = ("step", "square_avg")
+    _optional_state_keys = ("momentum_buffer", "grad_avg")
+
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
-        _check_nonnegative(self, group, "eps", "epsilon value")
-        _check_nonnegative(self, group, "momentum")
-        _check_nonnegative(self, group, "weight_decay")
-        _check_nonnegative(self, group, "alpha")
+        validation.nonnegative(group, "eps", "epsilon value")
+        validation.nonnegative(group, "momentum")
+        validation.nonnegative(group, "weight_decay")
+        validation.nonnegative(group, "alpha")
 
     def _update_group(self, group: dict) -> None:
         momentum, centered = group["momentum"], group["centered"]

@@ -7,7 +7,8 @@ from typing import Any
 from autograd.tensor import Tensor
 from backends import kernels
 
-from .optimizer import Optimizer, _check_nonnegative, _number, required
+from . import validation
+from .optimizer import Optimizer, required
 
 
 class SGD(Optimizer):
@@ -43,14 +44,17 @@ class SGD(Optimizer):
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)
 
+    _state_keys = ()
+    _optional_state_keys = ("momentum_buffer",)
+
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
-        _check_nonnegative(self, group, "momentum")
-        _check_nonnegative(self, group, "weight_decay")
-        _number(self, group, "dampening")
+        validation.nonnegative(group, "momentum")
+        validation.nonnegative(group, "weight_decay")
+        validation.number(group, "dampening")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
-                "SGD: Nesterov momentum requires a momentum > 0 and zero dampening, got "
+                "Nesterov momentum requires a momentum > 0 and zero dampening, got "
                 f"momentum={group['momentum']}, dampening={group['dampening']}"
             )
 

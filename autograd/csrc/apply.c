@@ -38,10 +38,14 @@ tuple_of(PyObject *const *items, Py_ssize_t n)
     return t;
 }
 
-/* (edge, box, box[0]) */
+/* (edge, box, box[0]); `box` is a Tensor's `_version`, which Python code may have replaced. */
 static PyObject *
-version_source(PyObject *edge, PyObject *box)
+version_source(PyObject *edge, PyObject *box, const char *op)
 {
+    if (!version_box_ok(box)) {
+        raise_bad_version_box(box, op);
+        return NULL;
+    }
     return PyTuple_Pack(3, edge, box, PyList_GET_ITEM(box, 0));
 }
 
@@ -115,6 +119,7 @@ link_node(FunctionObject *fn, PyObject *const *inputs, PyObject *const *datas, P
 {
     PyObject *edges = PyList_New(n), *meta = PyList_New(n), *needs = NULL;
     PyObject *saved_seq = NULL, *arrays = NULL, *sources = NULL;
+    const char *op = Py_TYPE(fn)->tp_name;
     Py_ssize_t i, j, ns;
     int complex_seen = 0;
     if (edges == NULL || meta == NULL)
@@ -172,24 +177,25 @@ link_node(FunctionObject *fn, PyObject *const *inputs, PyObject *const *datas, P
 
     if (IS_NONE(fn->saved))
         return 0;
-    saved_seq = PySequence_Fast(fn->saved, "save_for_backward: saved arrays must be a sequence");
+    /* A tuple (what save_for_backward keeps): its items cannot change under the loops below. */
+    saved_seq = PySequence_Tuple(fn->saved);
     if (saved_seq == NULL)
         goto fail;
-    ns = PySequence_Fast_GET_SIZE(saved_seq);
+    ns = PyTuple_GET_SIZE(saved_seq);
     {
-        PyObject **saved = PySequence_Fast_ITEMS(saved_seq);
+        PyObject **saved = ((PyTupleObject *)saved_seq)->ob_item;
         PyObject *edge_list = fn->next_edges;
         if (ns == 1 && saved[0] == y_raw && out->data == y_raw) {
             /* Only the output saved (tanh, exp, sigmoid, relu). */
-            PyObject *src = version_source(K.output, out->version);
+            PyObject *src = version_source(K.output, out->version, op);
             if (src == NULL)
                 goto fail;
-            sources = PyList_New(1);
+            sources = PyTuple_New(1);
             if (sources == NULL) {
                 Py_DECREF(src);
                 goto fail;
             }
-            PyList_SET_ITEM(sources, 0, src);
+            PyTuple_SET_ITEM(sources, 0, src);
             Py_XSETREF(fn->sources, sources);
             Py_DECREF(saved_seq);
             return 0;
@@ -198,42 +204,42 @@ link_node(FunctionObject *fn, PyObject *const *inputs, PyObject *const *datas, P
             datas[0] != inputs[0] && datas[1] != inputs[1]) {
             /* Both tensor inputs saved (most binary ops). */
             PyObject *sa = version_source(PyList_GET_ITEM(edge_list, 0),
-                                          ((TensorObject *)inputs[0])->version);
+                                          ((TensorObject *)inputs[0])->version, op);
             PyObject *sb = sa == NULL ? NULL : version_source(
-                PyList_GET_ITEM(edge_list, 1), ((TensorObject *)inputs[1])->version);
+                PyList_GET_ITEM(edge_list, 1), ((TensorObject *)inputs[1])->version, op);
             if (sb == NULL) {
                 Py_XDECREF(sa);
                 goto fail;
             }
-            sources = PyList_New(2);
+            sources = PyTuple_New(2);
             if (sources == NULL) {
                 Py_DECREF(sa);
                 Py_DECREF(sb);
                 goto fail;
             }
-            PyList_SET_ITEM(sources, 0, sa);
-            PyList_SET_ITEM(sources, 1, sb);
+            PyTuple_SET_ITEM(sources, 0, sa);
+            PyTuple_SET_ITEM(sources, 1, sb);
             Py_XSETREF(fn->sources, sources);
             Py_DECREF(saved_seq);
             return 0;
         }
         /* The general case: where each saved array comes from. */
-        arrays = PyList_New(ns);
-        sources = PyList_New(ns);
+        arrays = PyTuple_New(ns);
+        sources = PyTuple_New(ns);
         if (arrays == NULL || sources == NULL)
             goto fail;
         for (j = 0; j < ns; j++) {
             PyObject *array = saved[j], *src = NULL;
             if (array == y_raw) {
-                PyList_SET_ITEM(arrays, j, Py_NewRef(out->data));
-                src = version_source(K.output, out->version);
+                PyTuple_SET_ITEM(arrays, j, Py_NewRef(out->data));
+                src = version_source(K.output, out->version, op);
             }
             else {
-                PyList_SET_ITEM(arrays, j, Py_NewRef(array));
+                PyTuple_SET_ITEM(arrays, j, Py_NewRef(array));
                 for (i = 0; i < n; i++) {
                     if (array == datas[i] && datas[i] != inputs[i]) {
                         src = version_source(PyList_GET_ITEM(edge_list, i),
-                                             ((TensorObject *)inputs[i])->version);
+                                             ((TensorObject *)inputs[i])->version, op);
                         break;
                     }
                 }
@@ -242,7 +248,7 @@ link_node(FunctionObject *fn, PyObject *const *inputs, PyObject *const *datas, P
             }
             if (src == NULL)
                 goto fail;
-            PyList_SET_ITEM(sources, j, src);
+            PyTuple_SET_ITEM(sources, j, src);
         }
         Py_XSETREF(fn->saved, arrays);
         Py_XSETREF(fn->sources, sources);
@@ -300,8 +306,8 @@ apply_op(PyTypeObject *cls, PyObject *const *args, Py_ssize_t n, PyObject *kwnam
     int record = 0, scope;
     TensorObject *out;
 
-    if (K.tensor_type == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "autograd._ccore: configure() was not called");
+    if (!K.ready) {
+        raise_not_ready();
         return NULL;
     }
     fn = (FunctionObject *)cls->tp_alloc(cls, 0);
@@ -313,8 +319,8 @@ apply_op(PyTypeObject *cls, PyObject *const *args, Py_ssize_t n, PyObject *kwnam
     }
     if (tls_raw != NULL) {
         /* Inside a raw first-order rule: arrays in, array out, nothing recorded. */
-        fn->backend = Py_NewRef(tls_raw);
-        fn->xp = PyObject_GetAttr(tls_raw, K.s_xp);
+        Py_XSETREF(fn->backend, Py_NewRef(tls_raw));
+        Py_XSETREF(fn->xp, PyObject_GetAttr(tls_raw, K.s_xp));
         if (fn->xp == NULL)
             goto done;
         result = call_forward((PyObject *)fn, args, n);
@@ -332,6 +338,10 @@ apply_op(PyTypeObject *cls, PyObject *const *args, Py_ssize_t n, PyObject *kwnam
         PyObject *x = args[i];
         if (TENSOR_CHECK(x)) {
             TensorObject *t = (TensorObject *)x;
+            if (!TENSOR_READY(t)) {
+                raise_uninitialised(x, i, cls->tp_name);
+                goto done;
+            }
             if (t->backend != backend) {
                 if (backend == NULL) {
                     backend = Py_NewRef(t->backend);
@@ -341,8 +351,12 @@ apply_op(PyTypeObject *cls, PyObject *const *args, Py_ssize_t n, PyObject *kwnam
                     if (ins != NULL) {
                         r = PyObject_CallFunctionObjArgs(K.device_mismatch, (PyObject *)cls, ins,
                                                          NULL);
-                        Py_XDECREF(r);
                         Py_DECREF(ins);
+                        if (r != NULL) {  /* the helper raises; keep an error if it did not */
+                            Py_DECREF(r);
+                            PyErr_Format(PyExc_RuntimeError,
+                                         "%s: tensors on different devices", cls->tp_name);
+                        }
                     }
                     goto done;
                 }
@@ -360,8 +374,8 @@ apply_op(PyTypeObject *cls, PyObject *const *args, Py_ssize_t n, PyObject *kwnam
         if (backend == NULL)
             goto done;
     }
-    fn->backend = Py_NewRef(backend);
-    fn->xp = PyObject_GetAttr(backend, K.s_xp);
+    Py_XSETREF(fn->backend, Py_NewRef(backend));
+    Py_XSETREF(fn->xp, PyObject_GetAttr(backend, K.s_xp));
     if (fn->xp == NULL)
         goto done;
     if (record) {
@@ -406,7 +420,13 @@ apply_op(PyTypeObject *cls, PyObject *const *args, Py_ssize_t n, PyObject *kwnam
                 goto done;
             converted = 1;
         }
-        if (class_flag(cls, K.s_is_view)) {  /* a view shares its first input's counter */
+        int is_view = class_flag(cls, K.s_is_view);
+        if (is_view < 0) {
+            if (converted)
+                Py_DECREF(data);
+            goto done;
+        }
+        if (is_view) {  /* a view shares its first input's counter */
             if (n == 0 || !TENSOR_CHECK(args[0])) {
                 PyErr_Format(PyExc_TypeError, "%s: a view op needs a Tensor first input",
                              cls->tp_name);

@@ -77,6 +77,7 @@ typedef struct {
     PyObject *observe;                 /* (node, g, raw, create, captured, handed) */
     PyObject *tensor_rule;             /* (node, g): a Tensor rule's gradients as arrays */
     PyObject *fit_raw;                 /* (gx, shape, dtype, node) */
+    PyObject *grad_error;              /* (tensor, value): raises for a bad `.grad` */
     PyObject *anomaly_record;          /* (fn): keeps the forward stack (anomaly mode) */
     PyObject *complex_dtypes;          /* tuple: dtypes no recorded op may take or make */
     PyObject *refuse_complex;          /* (cls, inputs, out): raises (no complex gradients) */
@@ -89,6 +90,8 @@ typedef struct {
     /* Creation numbers, counting down: a consumer always has a lower key than its inputs'
      * producers, so the walk's min-heap runs consumers first. */
     long long next_key;
+    /* Whether every reference above that the core calls or compares with was configured. */
+    int ready;
 } CoreRefs;
 
 extern CoreRefs K;
@@ -101,6 +104,33 @@ void set_slot(PyObject **slot, PyObject *value);
 
 /* ---- anomaly mode, process-wide as in PyTorch (apply.c; set by anomaly_mode.py) --------- */
 extern int anomaly_mode;
+
+/* ---- checks of what Python code may have changed ---------------------------------------- */
+/* The core's fields are writable from Python (`t._version = ...`, `node.input_meta = ...`),
+ * so whatever C indexes without a check is checked first: these cost a compare or two. */
+
+/* Raises RuntimeError unless the core was configured (autograd's import does it): test
+ * `K.ready` first, this is the error. */
+int raise_not_ready(void);
+
+/* Whether `box` is a version counter: a list holding the count (Tensor._version). */
+static inline int
+version_box_ok(PyObject *box)
+{
+    return box != NULL && PyList_Check(box) && PyList_GET_SIZE(box) > 0;
+}
+
+/* Raises for a `box` that is not a version counter, naming `op`, as the Python reference's
+ * `box[0]` would: TypeError, IndexError for an empty list, AttributeError for none. -1. */
+int raise_bad_version_box(PyObject *box, const char *op);
+
+/* Whether Tensor `t` has the fields every op reads (its class's __init__ may never have
+ * called Tensor.__init__, leaving them unset). */
+#define TENSOR_READY(t) (((TensorObject *)(t))->data != NULL && \
+                         ((TensorObject *)(t))->backend != NULL)
+
+/* Raises AttributeError for input `index` of `op`, a Tensor that was never initialised. */
+int raise_uninitialised(PyObject *t, Py_ssize_t index, const char *op);
 
 /* ---- across files ----------------------------------------------------------------------- */
 PyObject *make_tensor(PyTypeObject *type, PyObject *data, PyObject *backend, PyObject *version);

@@ -42,12 +42,22 @@ function_dealloc(FunctionObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* A class attribute's truth (is_view, raw_backward), through the type's attribute cache. */
+/* A class attribute's truth (is_view, raw_backward), through the type's attribute cache: 1,
+ * 0, or -1 with an exception set (a value whose truth raises). */
 int
 class_flag(PyTypeObject *cls, PyObject *name)
 {
     PyObject *value = _PyType_Lookup(cls, name);
-    return value != NULL && value != Py_False && value != Py_None && PyObject_IsTrue(value) > 0;
+    if (value == NULL || value == Py_False || value == Py_None)
+        return 0;
+    if (value == Py_True)
+        return 1;
+    Py_INCREF(value);  /* its __bool__ may change the class */
+    {
+        int truth = PyObject_IsTrue(value);
+        Py_DECREF(value);
+        return truth;
+    }
 }
 
 static PyObject *
@@ -71,14 +81,62 @@ function_release(FunctionObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* Whether what `forward` saved was modified in place since (a version counter moved on):
+ * 0 no, 1 yes (`_raise_modified` then raised), -1 error. `sources` is a tuple of
+ * (edge, version box or None, version seen), as `link_node` makes it; Python code may have
+ * replaced it, so each item is checked (TypeError/ValueError, as unpacking it in Python). */
+static int
+saved_modified(FunctionObject *self, PyObject *sources)
+{
+    Py_ssize_t i, n = PyTuple_GET_SIZE(sources);
+    const char *op = Py_TYPE(self)->tp_name;
+    for (i = 0; i < n; i++) {
+        PyObject *src = PyTuple_GET_ITEM(sources, i), *box, *now, *seen;
+        int differ;
+        if (!PyTuple_Check(src) || PyTuple_GET_SIZE(src) != 3) {
+            PyErr_Format(PyTuple_Check(src) ? PyExc_ValueError : PyExc_TypeError,
+                         "%s: _sources must hold (edge, version box, version) triples, got %s",
+                         op, Py_TYPE(src)->tp_name);
+            return -1;
+        }
+        box = PyTuple_GET_ITEM(src, 1);
+        if (box == Py_None)
+            continue;
+        if (!version_box_ok(box))
+            return raise_bad_version_box(box, op);
+        now = PyList_GET_ITEM(box, 0);
+        seen = PyTuple_GET_ITEM(src, 2);
+        if (now == seen)
+            continue;
+        Py_INCREF(now);  /* the compare may run code that changes the box */
+        differ = PyObject_RichCompareBool(now, seen, Py_NE);
+        Py_DECREF(now);
+        if (differ < 0)
+            return -1;
+        if (differ) {
+            PyObject *r = PyObject_CallMethodOneArg((PyObject *)self, K.s_raise_modified,
+                                                    sources);
+            Py_XDECREF(r);
+            if (r != NULL)
+                PyErr_SetString(PyExc_RuntimeError, "a saved tensor was modified in place");
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* What `forward` saved, as Tensors (arrays in a raw rule); raises if the graph was freed or a
  * saved tensor modified in place since. */
 static PyObject *
 function_saved_tensors(FunctionObject *self, void *closure)
 {
-    PyObject *saved = self->saved, *seq, *result;
-    PyObject **items, **srcs = NULL;
+    PyObject *saved = self->saved, *seq = NULL, *sources = NULL, *result = NULL;
     Py_ssize_t i, n, nsrc = 0;
+    int modified;
+    if (!K.ready) {
+        raise_not_ready();
+        return NULL;
+    }
     if (saved == K.freed) {
         PyErr_Format(PyExc_RuntimeError,
                      "%s: trying to backward through the graph a second time, but its saved "
@@ -89,64 +147,62 @@ function_saved_tensors(FunctionObject *self, void *closure)
     }
     if (IS_NONE(saved))
         return PyTuple_New(0);
-    if (self->sources != NULL && PyList_Check(self->sources)) {
-        srcs = ((PyListObject *)self->sources)->ob_item;
-        nsrc = PyList_GET_SIZE(self->sources);
+    Py_INCREF(saved);  /* held: reading _sources below may run Python code */
+    /* A tuple, as link_node makes it (free): what Python code put there cannot change under
+     * the loops below. */
+    sources = PySequence_Tuple(OR_NONE(self->sources));
+    if (sources == NULL)
+        goto done;
+    nsrc = PyTuple_GET_SIZE(sources);
+    modified = saved_modified(self, sources);
+    if (modified != 0)
+        goto done;
+    if (tls_raw != NULL) {  /* a rule running on raw arrays */
+        result = Py_NewRef(saved);
+        goto done;
     }
-    for (i = 0; i < nsrc; i++) {
-        PyObject *box = PyTuple_GET_ITEM(srcs[i], 1);
-        if (box != Py_None) {
-            PyObject *now = PyList_GET_ITEM(box, 0), *seen = PyTuple_GET_ITEM(srcs[i], 2);
-            int differ = now == seen ? 0 : PyObject_RichCompareBool(now, seen, Py_NE);
-            if (differ < 0)
-                return NULL;
-            if (differ) {
-                PyObject *r = PyObject_CallMethodOneArg((PyObject *)self, K.s_raise_modified,
-                                                        self->sources);
-                Py_XDECREF(r);
-                if (r != NULL)
-                    PyErr_SetString(PyExc_RuntimeError, "a saved tensor was modified in place");
-                return NULL;
-            }
-        }
+    if (self->backend == NULL) {
+        PyErr_Format(PyExc_AttributeError, "'%s' object has no attribute 'backend' (a node "
+                     "made by apply has one)", Py_TYPE(self)->tp_name);
+        goto done;
     }
-    if (tls_raw != NULL)
-        return Py_NewRef(saved);  /* a rule running on raw arrays */
-    seq = PySequence_Fast(saved, "saved arrays must be a sequence");
+    seq = PySequence_Tuple(saved);
     if (seq == NULL)
-        return NULL;
-    n = PySequence_Fast_GET_SIZE(seq);
-    items = PySequence_Fast_ITEMS(seq);
+        goto done;
+    n = PyTuple_GET_SIZE(seq);
     result = PyTuple_New(n);
     if (result == NULL)
-        goto fail;
+        goto done;
     for (i = 0; i < n; i++) {
-        PyObject *edge = i < nsrc ? PyTuple_GET_ITEM(srcs[i], 0) : Py_None, *t;
+        PyObject *item = PyTuple_GET_ITEM(seq, i), *t;
+        PyObject *edge = i < nsrc ? PyTuple_GET_ITEM(PyTuple_GET_ITEM(sources, i), 0) : Py_None;
         if (edge == K.plain) {
-            t = Py_NewRef(items[i]);
+            t = Py_NewRef(item);
         }
         else if (TENSOR_CHECK(edge)) {
             t = Py_NewRef(edge);
         }
         else {
-            t = make_tensor(K.tensor_type, items[i], self->backend, NULL);
-            if (t == NULL)
-                goto fail;
+            t = make_tensor(K.tensor_type, item, self->backend, NULL);
+            if (t == NULL) {
+                Py_CLEAR(result);
+                goto done;
+            }
             if (edge != Py_None) {
                 TensorObject *tt = (TensorObject *)t;
                 Py_XSETREF(tt->grad_fn, Py_NewRef(edge == K.output ? (PyObject *)self : edge));
                 tt->requires_grad = 1;
-                Py_XSETREF(tt->version, Py_NewRef(PyTuple_GET_ITEM(srcs[i], 1)));
+                Py_XSETREF(tt->version,
+                           Py_NewRef(PyTuple_GET_ITEM(PyTuple_GET_ITEM(sources, i), 1)));
             }
         }
         PyTuple_SET_ITEM(result, i, t);
     }
-    Py_DECREF(seq);
+done:
+    Py_XDECREF(seq);
+    Py_XDECREF(sources);
+    Py_DECREF(saved);
     return result;
-fail:
-    Py_XDECREF(result);
-    Py_DECREF(seq);
-    return NULL;
 }
 
 static PyMemberDef function_members[] = {

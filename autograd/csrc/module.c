@@ -7,8 +7,14 @@
  * piece sits beside it (tensor_base.py, function_base.py, grad_mode.py, engine.py) and is what
  * runs without a compiler or with KEDJA_PURE_PYTHON=1; both pass the same test suite. Op
  * rules (forward and backward) stay in Python, and so do all rare paths (hooks, capture,
- * create_graph, device scopes, error messages): these files call back into them. Files: core.h (what they share), grad_state.c,
- * tensor_base.c, function_base.c, apply.c, walk.c, module.c (this one: configure, import).
+ * create_graph, device scopes, error messages): these files call back into them.
+ *
+ * No Python-reachable input may crash the interpreter: the fields are writable from Python,
+ * so every field C indexes is checked where C reads it (a compare or two), and a Tensor whose
+ * __init__ never ran is refused (tests/autograd/test_core_fuzz.py calls every entry point
+ * with random objects). Files: core.h (what they share), checks.c (the errors for fields
+ * Python code changed), grad_state.c, tensor_base.c, function_base.c, apply.c, walk.c,
+ * module.c (this one: configure, import).
  *
  * No NumPy or CuPy headers: arrays are reached through the Python protocols only (`+`,
  * `.shape`, `.dtype`), so the same code serves every backend.
@@ -17,24 +23,47 @@
 
 CoreRefs K = {.next_key = -1};
 
+/* What a setting must be: any object (a sentinel), a callable (or None), an op class, a
+ * tuple. */
+enum { ANY, CALLABLE, CALLABLE_OR_NONE, OP, TUPLE };
+
 typedef struct {
     const char *name;
     PyObject **slot;
+    int kind;
+    int required;  /* the core reads it without a check: it runs only once this is set */
 } Setting;
+
+/* Whether every required setting is set. */
+static int
+all_set(const Setting *settings)
+{
+    const Setting *s;
+    for (s = settings; s->name != NULL; s++) {
+        if (s->required && *s->slot == NULL)
+            return 0;
+    }
+    return 1;
+}
 
 static PyObject *
 core_configure(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     Setting settings[] = {
-        {"Tensor", (PyObject **)&K.tensor_type}, {"FREED", &K.freed}, {"PLAIN", &K.plain},
-        {"OUTPUT", &K.output}, {"default_backend", &K.default_backend}, {"reraise", &K.reraise},
-        {"device_mismatch", &K.device_mismatch}, {"scoped_forward", &K.scoped_forward},
-        {"lift", &K.lift}, {"Add", &K.op_add}, {"Sub", &K.op_sub}, {"Mul", &K.op_mul},
-        {"Div", &K.op_div}, {"Neg", &K.op_neg}, {"observe", &K.observe},
-        {"tensor_rule", &K.tensor_rule}, {"fit_raw", &K.fit_raw}, {"promote", &K.promote},
-        {"floating", &K.floating}, {"anomaly_record", &K.anomaly_record},
-        {"complex_dtypes", &K.complex_dtypes}, {"refuse_complex", &K.refuse_complex},
-        {NULL, NULL},
+        {"Tensor", (PyObject **)&K.tensor_type, ANY, 1}, {"FREED", &K.freed, ANY, 1},
+        {"PLAIN", &K.plain, ANY, 1}, {"OUTPUT", &K.output, ANY, 1},
+        {"default_backend", &K.default_backend, CALLABLE, 1},
+        {"reraise", &K.reraise, CALLABLE, 1}, {"device_mismatch", &K.device_mismatch, CALLABLE, 1},
+        {"scoped_forward", &K.scoped_forward, CALLABLE, 1}, {"lift", &K.lift, CALLABLE, 1},
+        {"Add", &K.op_add, OP, 1}, {"Sub", &K.op_sub, OP, 1}, {"Mul", &K.op_mul, OP, 1},
+        {"Div", &K.op_div, OP, 1}, {"Neg", &K.op_neg, OP, 1},
+        {"observe", &K.observe, CALLABLE, 1}, {"tensor_rule", &K.tensor_rule, CALLABLE, 1},
+        {"fit_raw", &K.fit_raw, CALLABLE, 1}, {"grad_error", &K.grad_error, CALLABLE, 1},
+        {"promote", &K.promote, CALLABLE, 1}, {"floating", &K.floating, TUPLE, 1},
+        /* optional: apply.c checks these where it uses them */
+        {"anomaly_record", &K.anomaly_record, CALLABLE_OR_NONE, 0},
+        {"complex_dtypes", &K.complex_dtypes, TUPLE, 0},
+        {"refuse_complex", &K.refuse_complex, CALLABLE, 0}, {NULL, NULL, ANY, 0},
     };
     PyObject *key, *value;
     Py_ssize_t pos = 0;
@@ -60,8 +89,19 @@ core_configure(PyObject *module, PyObject *args, PyObject *kwargs)
             PyErr_SetString(PyExc_TypeError, "configure: Tensor must subclass TensorBase");
             return NULL;
         }
-        if (s->slot == &K.floating && !PyTuple_Check(value)) {
-            PyErr_SetString(PyExc_TypeError, "configure: floating must be a tuple of dtypes");
+        /* The core allocates op classes as FunctionBase objects and calls the helpers. */
+        if (s->kind == OP && !(PyType_Check(value) &&
+                               PyType_IsSubtype((PyTypeObject *)value, &FunctionBaseType))) {
+            PyErr_Format(PyExc_TypeError, "configure: %s must be a Function class", s->name);
+            return NULL;
+        }
+        if ((s->kind == CALLABLE || (s->kind == CALLABLE_OR_NONE && value != Py_None)) &&
+            !PyCallable_Check(value)) {
+            PyErr_Format(PyExc_TypeError, "configure: %s must be callable", s->name);
+            return NULL;
+        }
+        if (s->kind == TUPLE && !PyTuple_Check(value)) {
+            PyErr_Format(PyExc_TypeError, "configure: %s must be a tuple", s->name);
             return NULL;
         }
         Py_XSETREF(*s->slot, Py_NewRef(value));
@@ -72,6 +112,7 @@ core_configure(PyObject *module, PyObject *args, PyObject *kwargs)
         if (K.plain_source == NULL || K.constant_source == NULL)
             return NULL;
     }
+    K.ready = all_set(settings) && K.plain_source != NULL;
     Py_RETURN_NONE;
 }
 

@@ -93,9 +93,79 @@ tensor_set_requires_grad(TensorObject *self, PyObject *value, void *closure)
     return 0;
 }
 
+/* Whether `value` may be the `.grad` of `self`: a Tensor on its device with its dtype and
+ * shape (tensor_base.py's `_grad_fits`). 1 yes, 0 no, -1 error. */
+static int
+grad_fits(TensorObject *self, PyObject *value)
+{
+    TensorObject *g = (TensorObject *)value;
+    PyObject *a, *b;
+    int same;
+    if (!TENSOR_CHECK(value) || !TENSOR_READY(self) || !TENSOR_READY(value) ||
+        g->backend != self->backend)
+        return 0;
+    if ((a = PyObject_GetAttr(self->data, K.s_dtype)) == NULL)
+        return -1;
+    if ((b = PyObject_GetAttr(g->data, K.s_dtype)) == NULL) {
+        Py_DECREF(a);
+        return -1;
+    }
+    same = a == b ? 1 : PyObject_RichCompareBool(a, b, Py_EQ);
+    Py_DECREF(a);
+    Py_DECREF(b);
+    if (same <= 0)
+        return same;
+    if ((a = PyObject_GetAttr(self->data, K.s_shape)) == NULL)
+        return -1;
+    if ((b = PyObject_GetAttr(g->data, K.s_shape)) == NULL) {
+        Py_DECREF(a);
+        return -1;
+    }
+    same = PyObject_RichCompareBool(a, b, Py_EQ);
+    Py_DECREF(a);
+    Py_DECREF(b);
+    return same;
+}
+
+static PyObject *
+tensor_get_grad(TensorObject *self, void *closure)
+{
+    return Py_NewRef(OR_NONE(self->grad));
+}
+
+/* `t.grad = value`: None, or a Tensor of t's shape, dtype and device (as in PyTorch); anything
+ * else raises through tensor_base.py's `_raise_bad_grad`, which names both. `del t.grad` is
+ * `t.grad = None`. The engine writes `_grad`, unchecked: what it writes always fits. */
+static int
+tensor_set_grad(TensorObject *self, PyObject *value, void *closure)
+{
+    if (value != NULL && value != Py_None) {
+        int fits = grad_fits(self, value);
+        if (fits <= 0) {
+            PyObject *r;
+            if (fits < 0 && !PyErr_ExceptionMatches(PyExc_AttributeError))
+                return -1;
+            PyErr_Clear();
+            if (K.grad_error == NULL) {
+                PyErr_SetString(PyExc_TypeError, "Tensor.grad: expected None or a Tensor of "
+                                                 "the tensor's shape, dtype and device");
+                return -1;
+            }
+            r = PyObject_CallFunctionObjArgs(K.grad_error, (PyObject *)self, value, NULL);
+            if (r == NULL)
+                return -1;
+            Py_DECREF(r);  /* the helper always raises; if it did not, the value stays out */
+            PyErr_SetString(PyExc_TypeError, "Tensor.grad: the value does not fit the tensor");
+            return -1;
+        }
+    }
+    Py_XSETREF(self->grad, Py_NewRef(value == NULL ? Py_None : value));
+    return 0;
+}
+
 static PyMemberDef tensor_members[] = {
     {"array", T_OBJECT_EX, offsetof(TensorObject, data), 0, "the backend array"},
-    {"grad", T_OBJECT, offsetof(TensorObject, grad), 0, "the accumulated gradient or None"},
+    {"_grad", T_OBJECT, offsetof(TensorObject, grad), 0, NULL},
     {"grad_fn", T_OBJECT, offsetof(TensorObject, grad_fn), 0, "the op that produced it"},
     {"_backend", T_OBJECT_EX, offsetof(TensorObject, backend), 0, NULL},
     {"_version", T_OBJECT_EX, offsetof(TensorObject, version), 0, NULL},
@@ -104,6 +174,9 @@ static PyMemberDef tensor_members[] = {
 };
 
 static PyGetSetDef tensor_getset[] = {
+    {"grad", (getter)tensor_get_grad, (setter)tensor_set_grad,
+     "the accumulated gradient: None or a Tensor of this tensor's shape, dtype and device",
+     NULL},
     {"requires_grad", (getter)tensor_get_requires_grad, (setter)tensor_set_requires_grad,
      "whether backward accumulates a gradient for it", NULL},
     {NULL}
@@ -141,7 +214,7 @@ array_dtype(PyObject *t)
 {
     PyObject *data = ((TensorObject *)t)->data;
     if (data == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "Tensor has no array");
+        raise_uninitialised(t, 0, "operator");
         return NULL;
     }
     if (Py_TYPE(data) != dtype_owner)
@@ -202,8 +275,8 @@ binary(PyObject *op, PyObject *a, PyObject *b)
 {
     PyObject *pair[2] = {a, b};
     int a_is_tensor = TENSOR_CHECK(a), plain;
-    if (op == NULL || K.promote == NULL || K.floating == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "autograd._ccore: configure() was not called");
+    if (!K.ready) {
+        raise_not_ready();
         return NULL;
     }
     plain = needs_no_cast(op, a_is_tensor ? a : b, a_is_tensor ? b : a);
@@ -222,6 +295,10 @@ static PyObject *tensor_div(PyObject *a, PyObject *b) { return binary(K.op_div, 
 static PyObject *
 tensor_neg(PyObject *a)
 {
+    if (!K.ready) {
+        raise_not_ready();
+        return NULL;
+    }
     return apply_op((PyTypeObject *)K.op_neg, &a, 1, NULL);
 }
 

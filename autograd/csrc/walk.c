@@ -112,6 +112,77 @@ fits(PyObject *gx, PyObject *meta, PyObject *array_type)
     return same;
 }
 
+/* Checks walk's roots and root gradients (tuples: copies of the lists it was given): one
+ * length, roots that are Tensors or graph nodes, gradients that are initialised Tensors. */
+static int
+check_roots(PyObject *roots, PyObject *grads)
+{
+    Py_ssize_t i, n = PyTuple_GET_SIZE(roots);
+    if (PyTuple_GET_SIZE(grads) != n) {
+        PyErr_Format(PyExc_ValueError, "walk: %zd roots but %zd root gradients", n,
+                     PyTuple_GET_SIZE(grads));
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        PyObject *root = PyTuple_GET_ITEM(roots, i), *g = PyTuple_GET_ITEM(grads, i);
+        if (!TENSOR_CHECK(root) && !FUNCTION_CHECK(root)) {
+            PyErr_Format(PyExc_TypeError, "walk: root %zd must be a Tensor or a Function, "
+                         "got %s", i, Py_TYPE(root)->tp_name);
+            return -1;
+        }
+        if (!TENSOR_CHECK(g) || ((TensorObject *)g)->data == NULL) {
+            PyErr_Format(PyExc_TypeError, "walk: root gradient %zd must be an initialised "
+                         "Tensor, got %s", i, Py_TYPE(g)->tp_name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A node's next_edges and input_meta as lists or tuples (new references), checked: Python
+ * code may have replaced them (their lengths are compared once the rule ran, as in engine.py's
+ * `_run_ops`). The items are re-read per input (`item_at`). */
+static int
+node_lists(FunctionObject *node, PyObject **edges, PyObject **meta)
+{
+    const char *op = Py_TYPE(node)->tp_name;
+    const char *missing = node->next_edges == NULL ? "next_edges" :
+                          node->backend == NULL ? "backend" :
+                          node->input_meta == NULL ? "input_meta" : NULL;
+    *edges = *meta = NULL;
+    if (missing != NULL) {
+        PyErr_Format(PyExc_AttributeError, "backward: '%s' object has no attribute '%s' (only "
+                     "apply makes graph nodes)", op, missing);
+        return -1;
+    }
+    *edges = PySequence_Fast(node->next_edges, "");
+    if (*edges == NULL) {
+        PyErr_Format(PyExc_TypeError, "backward: %s's next_edges must be a list, got %s", op,
+                     Py_TYPE(node->next_edges)->tp_name);
+        return -1;
+    }
+    *meta = PySequence_Fast(node->input_meta, "");
+    if (*meta == NULL) {
+        PyErr_Format(PyExc_TypeError, "backward: %s's input_meta must be a list, got %s", op,
+                     Py_TYPE(node->input_meta)->tp_name);
+        return -1;
+    }
+    return 0;
+}
+
+/* Item k of a list or tuple (a new reference), or NULL with RuntimeError if a list shrank
+ * since its length was read (Python code ran in between). */
+static PyObject *
+item_at(PyObject *seq, Py_ssize_t k, FunctionObject *node)
+{
+    if (k >= PySequence_Fast_GET_SIZE(seq)) {
+        PyErr_Format(PyExc_RuntimeError, "backward: %s's next_edges or input_meta changed "
+                     "during backward", Py_TYPE(node)->tp_name);
+        return NULL;
+    }
+    return Py_NewRef(PySequence_Fast_GET_ITEM(seq, k));
+}
+
 static void
 set_raw(PyObject **current, PyObject *backend)
 {
@@ -127,43 +198,60 @@ set_raw(PyObject **current, PyObject *backend)
 PyObject *
 core_walk(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *roots, *root_grads, *pending = NULL, *leaves = NULL, *handed = NULL;
+    PyObject *roots = NULL, *root_grads = NULL, *pending = NULL, *leaves = NULL;
+    PyObject *handed = NULL;
     PyObject *result = NULL, *current = NULL;
     FunctionObject *following = NULL, *node = NULL;
-    PyObject *g = NULL, *grads = NULL, *edges = NULL, *array_type = NULL, *gx = NULL;
+    PyObject *g = NULL, *grads = NULL, *edges = NULL, *meta = NULL, *array_type = NULL;
+    PyObject *gx = NULL, *edge = NULL, *m = NULL, *backend = NULL;
     Heap heap = {NULL, 0, 0};
     Py_ssize_t i, n;
     int retain;
 
+    if (!K.ready) {
+        raise_not_ready();
+        return NULL;
+    }
     if (nargs != 3 || !PyList_Check(args[0]) || !PyList_Check(args[1])) {
         PyErr_SetString(PyExc_TypeError, "walk(roots: list, root_grads: list, retain: bool)");
         return NULL;
     }
-    roots = args[0];
-    root_grads = args[1];
     retain = PyObject_IsTrue(args[2]);
     if (retain < 0)
         return NULL;
+    /* Copies: the lists may change while Python code (an array's +) runs below. */
+    roots = PyList_AsTuple(args[0]);
+    root_grads = PyList_AsTuple(args[1]);
+    if (roots == NULL || root_grads == NULL || check_roots(roots, root_grads) < 0)
+        goto done;
     pending = PyDict_New();
     leaves = PyList_New(0);
     handed = PyDict_New();
     if (pending == NULL || leaves == NULL || handed == NULL)
         goto done;
-    n = PyList_GET_SIZE(roots);
+    n = PyTuple_GET_SIZE(roots);
     for (i = 0; i < n; i++) {
-        PyObject *root = PyList_GET_ITEM(roots, i), *held;
-        PyObject *rg = ((TensorObject *)PyList_GET_ITEM(root_grads, i))->data;
+        PyObject *root = PyTuple_GET_ITEM(roots, i), *held, *rg;
+        int failed;
+        rg = ((TensorObject *)PyTuple_GET_ITEM(root_grads, i))->data;
+        if (rg == NULL) {  /* `del t.array` by code run in an earlier iteration */
+            PyErr_SetString(PyExc_RuntimeError, "walk: a root gradient lost its array");
+            goto done;
+        }
+        Py_INCREF(rg);  /* held: hashing a root or adding arrays may run Python code */
         held = PyDict_GetItemWithError(pending, root);
         if (held != NULL) {
             PyObject *sum = PyNumber_Add(held, rg);
-            if (sum == NULL || PyDict_SetItem(pending, root, sum) < 0) {
-                Py_XDECREF(sum);
+            failed = sum == NULL || PyDict_SetItem(pending, root, sum) < 0;
+            Py_XDECREF(sum);
+            Py_DECREF(rg);
+            if (failed)
                 goto done;
-            }
-            Py_DECREF(sum);
             continue;
         }
-        if (PyErr_Occurred() || PyDict_SetItem(pending, root, rg) < 0)
+        failed = PyErr_Occurred() || PyDict_SetItem(pending, root, rg) < 0;
+        Py_DECREF(rg);
+        if (failed)
             goto done;
         if (TENSOR_CHECK(root)) {
             if (PyList_Append(leaves, root) < 0)
@@ -174,13 +262,12 @@ core_walk(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
     }
     for (i = 0; i < n; i++) {
-        if (hand(handed, ((TensorObject *)PyList_GET_ITEM(root_grads, i))->data, 2) < 0)
+        if (hand(handed, ((TensorObject *)PyTuple_GET_ITEM(root_grads, i))->data, 2) < 0)
             goto done;
     }
 
     while (following != NULL || heap.n > 0) {
         Py_ssize_t nedges, k;
-        PyObject **edge_items, *meta;
         if (following != NULL) {
             node = following;
             following = NULL;
@@ -197,12 +284,10 @@ core_walk(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_INCREF(g);
         if (PyDict_DelItem(pending, (PyObject *)node) < 0)
             goto done;
-        if (node->next_edges == NULL || !PyList_Check(node->next_edges)) {
-            PyErr_SetString(PyExc_RuntimeError, "backward: a node without next_edges");
+        if (node_lists(node, &edges, &meta) < 0)
             goto done;
-        }
-        edges = Py_NewRef(node->next_edges);
-        nedges = PyList_GET_SIZE(edges);
+        nedges = PySequence_Fast_GET_SIZE(edges);
+        backend = Py_NewRef(node->backend);  /* held: the rule may change the node */
         if (g != Py_None && node->observed) {
             PyObject *seen;
             if (current != NULL)  /* hooks work on Tensors */
@@ -216,8 +301,8 @@ core_walk(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (g != Py_None) {
             if (class_flag(Py_TYPE(node), K.s_raw_backward)) {
                 PyObject *stack[2] = {(PyObject *)node, g};
-                if (node->backend != current)
-                    set_raw(&current, node->backend);
+                if (backend != current)
+                    set_raw(&current, backend);
                 grads = PyObject_VectorcallMethod(K.s_backward, stack, 2, NULL);
             }
             else {
@@ -237,7 +322,7 @@ core_walk(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 PyObject *name = PyObject_CallMethodNoArgs((PyObject *)node, K.s_name);
                 if (name != NULL) {
                     PyErr_Format(PyExc_RuntimeError,
-                                 "%U.backward returned %zd gradients for %zd inputs", name,
+                                 "%S.backward returned %zd gradients for %zd inputs", name,
                                  PyTuple_GET_SIZE(grads), nedges);
                     Py_DECREF(name);
                 }
@@ -246,20 +331,36 @@ core_walk(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             if (!retain && !IS_NONE(node->saved))
                 Py_XSETREF(node->saved, Py_NewRef(K.freed));
         }
-        array_type = PyObject_GetAttr(node->backend, K.s_array_type);
+        array_type = PyObject_GetAttr(backend, K.s_array_type);
         if (array_type == NULL)
             goto done;
-        meta = node->input_meta;
-        edge_items = ((PyListObject *)edges)->ob_item;
+        if (PySequence_Fast_GET_SIZE(meta) != nedges) {
+            PyErr_Format(PyExc_ValueError, "backward: %s's input_meta has %zd entries for %zd "
+                         "next_edges", Py_TYPE(node)->tp_name, PySequence_Fast_GET_SIZE(meta),
+                         nedges);
+            goto done;
+        }
         for (k = 0; k < nedges; k++) {
-            PyObject *edge = edge_items[k], *held;
+            PyObject *held;
             int is_op;
+            Py_CLEAR(edge);
+            Py_CLEAR(m);
+            if ((edge = item_at(edges, k, node)) == NULL)
+                goto done;
             if (edge == Py_None)
                 continue;
             gx = Py_NewRef(grads == NULL ? Py_None : PyTuple_GET_ITEM(grads, k));
             if (gx != Py_None) {
-                PyObject *m = PyList_GET_ITEM(meta, k);
-                int ok = fits(gx, m, array_type);
+                int ok;
+                if ((m = item_at(meta, k, node)) == NULL)
+                    goto done;
+                if (!PyTuple_Check(m) || PyTuple_GET_SIZE(m) != 2) {
+                    PyErr_Format(PyExc_TypeError, "backward: %s's input_meta[%zd] must be a "
+                                 "(shape, dtype) pair, got %s", Py_TYPE(node)->tp_name, k,
+                                 Py_TYPE(m)->tp_name);
+                    goto done;
+                }
+                ok = fits(gx, m, array_type);
                 if (ok < 0)
                     goto done;
                 if (!ok) {
@@ -281,7 +382,16 @@ core_walk(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                     goto done;
                 if (is_op) {
                     FunctionObject *op = (FunctionObject *)edge;
-                    if (op->key == node->key + 1) {
+                    if (op->key <= node->key) {
+                        /* A producer is always recorded before its consumers (a higher key):
+                         * anything else is a cycle, which would never end. */
+                        PyErr_Format(PyExc_RuntimeError,
+                                     "backward: %s leads back to %s, recorded after it: the "
+                                     "graph has a cycle or its _key was changed",
+                                     Py_TYPE(node)->tp_name, Py_TYPE(op)->tp_name);
+                        goto done;
+                    }
+                    if (op->key - 1 == node->key) {
                         /* Recorded right before this node: nothing else can run before it,
                          * so it skips the heap (every step of a chain). */
                         following = (FunctionObject *)Py_NewRef(edge);
@@ -330,9 +440,13 @@ core_walk(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 goto done;
             Py_CLEAR(gx);
         }
+        Py_CLEAR(edge);
+        Py_CLEAR(m);
         Py_CLEAR(array_type);
         Py_CLEAR(grads);
         Py_CLEAR(edges);
+        Py_CLEAR(meta);
+        Py_CLEAR(backend);
         Py_CLEAR(g);
         Py_CLEAR(node);
     }
@@ -340,13 +454,19 @@ core_walk(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 done:
     set_raw(&current, NULL);
     Py_XDECREF(gx);
+    Py_XDECREF(edge);
+    Py_XDECREF(m);
     Py_XDECREF(array_type);
     Py_XDECREF(grads);
     Py_XDECREF(edges);
+    Py_XDECREF(meta);
+    Py_XDECREF(backend);
     Py_XDECREF(g);
     Py_XDECREF(node);
     Py_XDECREF(following);
     heap_clear(&heap);
+    Py_XDECREF(roots);
+    Py_XDECREF(root_grads);
     Py_XDECREF(pending);
     Py_XDECREF(leaves);
     Py_XDECREF(handed);

@@ -1,5 +1,23 @@
 /* Arrays through the buffer protocol: dimensions, dtype kind, a contiguous last axis. */
+#include <stdint.h>
+
 #include "host_kernels.h"
+
+/* Whether the data and every stride are multiples of the item size: the loops read items
+ * through typed pointers, which a misaligned buffer (NumPy makes them from an offset into
+ * bytes) would make undefined. Raises ValueError if not. */
+static int
+check_aligned(Array *a, const char *what)
+{
+    Py_ssize_t size = a->view.itemsize, d;
+    int ok = size <= 1 || (uintptr_t)a->view.buf % (uintptr_t)size == 0;
+    for (d = 0; ok && a->view.strides != NULL && d < a->view.ndim; d++)
+        ok = size <= 1 || a->view.strides[d] % size == 0;
+    if (!ok)
+        PyErr_Format(PyExc_ValueError, "%s: misaligned data (items must lie at multiples of "
+                     "their size)", what);
+    return ok ? 0 : -1;
+}
 
 int
 get_array(PyObject *obj, Array *a, int ndim, int writable, const char *what)
@@ -14,7 +32,7 @@ get_array(PyObject *obj, Array *a, int ndim, int writable, const char *what)
                      a->view.ndim);
         return -1;
     }
-    return 0;
+    return check_aligned(a, what);
 }
 
 /* A C-contiguous buffer of `obj` (writable if asked), any number of dimensions. */
@@ -26,7 +44,7 @@ get_contiguous(PyObject *obj, Array *a, int writable)
     if (PyObject_GetBuffer(obj, &a->view, flags) < 0)
         return -1;
     a->held = 1;
-    return 0;
+    return check_aligned(a, "host kernels");
 }
 
 void
@@ -46,7 +64,7 @@ kind_of(Array *a)
         return 'B';
     if (f[0] == '<' || f[0] == '=' || f[0] == '@')
         f++;
-    if (f[1] != '\0')
+    if (f[0] == '\0' || f[1] != '\0')
         return 0;
     if ((f[0] == 'f' && a->view.itemsize == 4) || (f[0] == 'd' && a->view.itemsize == 8) ||
         (f[0] == 'B' && a->view.itemsize == 1))
@@ -55,6 +73,15 @@ kind_of(Array *a)
         return 'i';
     if ((f[0] == 'q' || f[0] == 'l') && a->view.itemsize == 8)
         return 'q';
+    return 0;
+}
+
+int
+mul_size(Py_ssize_t a, Py_ssize_t b, Py_ssize_t *out)
+{
+    if (a < 0 || b < 0 || (a != 0 && b > PY_SSIZE_T_MAX / a))
+        return -1;
+    *out = a * b;
     return 0;
 }
 

@@ -36,6 +36,13 @@ int unit_last(const Array *a);
 
 /* The address `off` bytes into the buffer of `a`. */
 #define PTR(a, off) ((char *)(a)->view.buf + (off))
+/* The number of items of `a` (its shape's product, whatever its strides). */
+#define ITEMS(a) ((a)->view.len / (a)->view.itemsize)
+
+/* Sizes from Python are checked before any loop trusts them (no Python-reachable input may
+ * crash the interpreter): `*out = a * b` for a, b >= 0, or -1 where it would overflow
+ * Py_ssize_t (64 bits on 64-bit machines). */
+int mul_size(Py_ssize_t a, Py_ssize_t b, Py_ssize_t *out);
 
 PyObject *host_block_max(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_block_scatter(PyObject *module, PyObject *const *args, Py_ssize_t nargs);

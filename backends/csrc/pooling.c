@@ -119,7 +119,19 @@ host_block_max(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "block_max: the channel axis must be contiguous");
         goto fail;
     }
-    /* the running index of one output row (OW * C values), in the values' type */
+    if (x.view.shape[2] < 1 || x.view.shape[4] < 1) {
+        PyErr_Format(PyExc_ValueError, "block_max: blocks of %zd x %zd offsets have no maximum",
+                     x.view.shape[2], x.view.shape[4]);
+        goto fail;
+    }
+    if (ITEMS(&best) == 0) {  /* nothing to write (and the sizes below may be huge) */
+        release(&x);
+        release(&best);
+        release(&index);
+        Py_RETURN_NONE;
+    }
+    /* the running index of one output row (OW * C values, fewer than best's), in the
+     * values' type */
     krow = PyMem_Malloc((x.view.shape[3] * x.view.shape[5] + 1) * x.view.itemsize);
     if (krow == NULL) {
         PyErr_NoMemory();
@@ -148,7 +160,8 @@ fail:
 /* block_scatter: out (N, OH, kh, OW, kw, C) = g (N, OH, OW, C) times (offset == index), per
  * block offset: the gradient at each block's first maximum, zeros elsewhere, as NumPy's
  * `g * (index == k)`: every offset gets g * 0 (so a NaN or inf in g reaches its whole block,
- * and a negative g leaves -0), then the maximum's offset gets g itself (g * 1). Per block row:
+ * and a negative g leaves -0), then the maximum's offset gets g itself (g * 1); an index
+ * outside [0, kh*kw) (a negative int32) marks no offset, as `index == k` marks none. Per row:
  * the kh*kw offsets filled (plain float loops, vectorised), then one store per element at the
  * offset's place in the block (`offsets`, by k). With a `gate` (N, OH, OW, C), each row of g
  * is first multiplied by (gate > 0) into `gated`: relu's gradient for gate = relu's output,
@@ -183,7 +196,7 @@ fail:
                     }                                                                         \
                     for (c = 0; c < C; c++) {                                                 \
                         k = (Py_ssize_t)ix[c];                                                \
-                        if (k < K)                                                            \
+                        if ((size_t)k < (size_t)K) /* 0 <= k < K: never outside the block */  \
                             ((T *)(block + offsets[k]))[c] = v[c];                            \
                     }                                                                         \
                 }                                                                             \
@@ -198,7 +211,7 @@ PyObject *
 host_block_scatter(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     Array g, index, gate, out;
-    Py_ssize_t *offsets, kh, kw, i, j;
+    Py_ssize_t *offsets, kh, kw, i, j, bytes;
     void *gated;
     char gk, ik;
     int has_gate;
@@ -231,9 +244,21 @@ host_block_scatter(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "block_scatter: the channel axis must be contiguous");
         goto fail;
     }
+    if (ITEMS(&out) == 0) {  /* nothing to write (and kh * kw may be huge) */
+        release(&g);
+        release(&index);
+        release(&gate);
+        release(&out);
+        Py_RETURN_NONE;
+    }
     kh = out.view.shape[2];
     kw = out.view.shape[4];
-    offsets = PyMem_Malloc((kh * kw > 0 ? kh * kw : 1) * sizeof(Py_ssize_t));
+    /* kh * kw <= out's item count, but a zero-stride `out` may have a huge one */
+    if (mul_size(kh * kw, sizeof(Py_ssize_t), &bytes) < 0) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    offsets = PyMem_Malloc(bytes);
     gated = PyMem_Malloc((out.view.shape[5] + 1) * out.view.itemsize);  /* one row of g */
     if (offsets == NULL || gated == NULL) {
         PyMem_Free(offsets);

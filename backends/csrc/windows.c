@@ -8,7 +8,7 @@ typedef struct {
 } Geometry;
 
 static int
-parse_geometry(PyObject *const *args, Geometry *g)
+parse_geometry(PyObject *const *args, Geometry *g, const char *op)
 {
     Py_ssize_t *fields[8] = {&g->kh, &g->kw, &g->sh, &g->sw, &g->dh, &g->dw, &g->pt, &g->pl};
     int i;
@@ -18,10 +18,27 @@ parse_geometry(PyObject *const *args, Geometry *g)
             return -1;
     }
     if (g->kh <= 0 || g->kw <= 0 || g->sh <= 0 || g->sw <= 0 || g->dh <= 0 || g->dw <= 0) {
-        PyErr_SetString(PyExc_ValueError, "im2col: kernel, stride and dilation must be >= 1");
+        PyErr_Format(PyExc_ValueError, "%s: kernel, stride and dilation must be >= 1", op);
+        return -1;
+    }
+    if (g->pt < 0 || g->pl < 0) {
+        PyErr_Format(PyExc_ValueError, "%s: padding must be >= 0", op);
         return -1;
     }
     return 0;
+}
+
+/* Whether the last window of `count` along an axis starts within Py_ssize_t: (count - 1) *
+ * stride + (kernel - 1) * dilation fits, so no pixel coordinate the loops compute overflows
+ * (they bounds-check every one against the image). */
+static int
+extent_fits(Py_ssize_t count, Py_ssize_t stride, Py_ssize_t kernel, Py_ssize_t dilation)
+{
+    Py_ssize_t a, b;
+    if (count == 0)
+        return 1;
+    return mul_size(count - 1, stride, &a) == 0 && mul_size(kernel - 1, dilation, &b) == 0 &&
+           a <= PY_SSIZE_T_MAX - b;
 }
 
 /* im2col: cols (N*OH*OW, kh*kw*C) = every window of x (N, H, W, C), a row per output pixel in
@@ -93,21 +110,35 @@ COL2IM_ADD(float, col2im_add_f)
 COL2IM_ADD(double, col2im_add_d)
 
 /* The checks both entry points share: an (N, H, W, C) image with a contiguous channel axis and
- * C-contiguous (N*OH*OW, kh*kw*C) columns of the same float dtype. */
+ * C-contiguous (N*OH*OW, kh*kw*C) columns of the same float dtype; the sizes in 64 bits with
+ * overflow checks (a product that wraps around must not pass for the columns' shape). */
 static int
 check_windows(Array *image, Array *cols, const Geometry *g, Py_ssize_t oh, Py_ssize_t ow,
               const char *op)
 {
     const Py_ssize_t *s = image->view.shape;
+    Py_ssize_t rows, width;
     char k = kind_of(image);
     if ((k != 'f' && k != 'd') || kind_of(cols) != k) {
         PyErr_Format(PyExc_TypeError, "%s: float32 or float64 image and columns", op);
         return -1;
     }
-    if (oh < 0 || ow < 0 || cols->view.shape[0] != s[0] * oh * ow ||
-        cols->view.shape[1] != g->kh * g->kw * s[3]) {
-        PyErr_Format(PyExc_ValueError, "%s: columns of shape (%zd, %zd) do not fit the image",
-                     op, cols->view.shape[0], cols->view.shape[1]);
+    if (oh < 0 || ow < 0 || !extent_fits(oh, g->sh, g->kh, g->dh) ||
+        !extent_fits(ow, g->sw, g->kw, g->dw)) {
+        PyErr_Format(PyExc_ValueError, "%s: an output of %zd x %zd windows does not fit this "
+                     "geometry", op, oh, ow);
+        return -1;
+    }
+    if (mul_size(s[0], oh, &rows) < 0 || mul_size(rows, ow, &rows) < 0 ||
+        mul_size(g->kh, g->kw, &width) < 0 || mul_size(width, s[3], &width) < 0) {
+        PyErr_Format(PyExc_ValueError, "%s: the columns' size (N*OH*OW, kh*kw*C) overflows",
+                     op);
+        return -1;
+    }
+    if (cols->view.shape[0] != rows || cols->view.shape[1] != width) {
+        PyErr_Format(PyExc_ValueError, "%s: columns of shape (%zd, %zd) do not fit the image "
+                     "(expected (%zd, %zd))", op, cols->view.shape[0], cols->view.shape[1],
+                     rows, width);
         return -1;
     }
     if (!unit_last(image) || !PyBuffer_IsContiguous(&cols->view, 'C')) {
@@ -131,7 +162,7 @@ host_windows(PyObject *const *args, Py_ssize_t nargs, int gather)
                      op);
         return NULL;
     }
-    if (parse_geometry(args + 2, &g) < 0)
+    if (parse_geometry(args + 2, &g, op) < 0)
         return NULL;
     oh = PyLong_AsSsize_t(args[10]);
     ow = PyLong_AsSsize_t(args[11]);
@@ -143,6 +174,11 @@ host_windows(PyObject *const *args, Py_ssize_t nargs, int gather)
         release(&image);
         release(&cols);
         return NULL;
+    }
+    if (ITEMS(&cols) == 0) {  /* nothing to write or add (the loops could still be long) */
+        release(&image);
+        release(&cols);
+        Py_RETURN_NONE;
     }
     Py_BEGIN_ALLOW_THREADS
     if (gather)

@@ -12,7 +12,8 @@ Each kernel is defined once, in two forms kept side by side:
 
 The dispatchers (`adam_step`, `relu_grad`, ...) take the backend first and pick the form: CuPy
 arrays get the kernel, everything else the NumPy body, or a host C loop of backends/csrc/ where
-one is built for it (pooling, windows, relu's gradient, the softmax cross-entropy, SGD, Adam).
+one is built for it (pooling, windows, relu's gradient, the softmax cross-entropy, SGD, Adam;
+Adadelta, Adamax, NAdam, RAdam and ASGD have the CUDA and NumPy bodies only).
 Hyperparameters are kernel *arguments* (scalars in a compute type: float32 for float16/float32
 data, float64 for float64), never part of the source, so changing ``lr`` or ``betas`` does not
 compile anything; only structural variants (AMSGrad, momentum, a centered RMSprop, gelu's tanh
@@ -41,12 +42,22 @@ from .activations import (
 from .common import CudaSpec as CudaSpec  # re-exported: tests compile every CudaSpec
 from .common import _compute as _compute
 from .optimizers import adagrad_step, adam_step, rmsprop_step, sgd_step
+from .optimizers_more import (
+    adadelta_step,
+    adamax_step,
+    asgd_step,
+    nadam_coefficients,
+    nadam_step,
+    radam_scale,
+    radam_step,
+)
 from .pooling import block_max, block_scatter
 from .softmax import log_softmax_stats, picked_nll, softmax_xent_grad, softmax_xent_nll
 from .windows import Window, c_loops, col2im_add, im2col
 
 __all__ = [
-    "sgd_step", "adam_step", "rmsprop_step", "adagrad_step",
+    "sgd_step", "adam_step", "rmsprop_step", "adagrad_step", "adadelta_step", "adamax_step",
+    "nadam_coefficients", "nadam_step", "radam_scale", "radam_step", "asgd_step",
     "relu_grad", "leaky_relu", "leaky_relu_grad", "sigmoid", "sigmoid_grad", "tanh_grad",
     "gelu", "gelu_grad", "log_softmax_stats", "picked_nll", "softmax_xent_grad",
     "softmax_xent_nll", "block_max", "block_scatter", "Window", "c_loops", "im2col",

@@ -60,12 +60,13 @@ def relu(backend: Any, x: Any) -> Any:
 
 
 def _dense_views(backend: Any, *arrays: Any) -> list | None:
-    """Host arrays of one shape and float dtype, all dense in one axis order, as C-contiguous
-    views in that order (what the C loop takes: elementwise ops only need the memory to
-    line up); None otherwise, or where the C loops are not built."""
+    """Host arrays of one shape and float dtype, aligned and all dense in one axis order, as
+    C-contiguous views in that order (what the C loop takes: elementwise ops only need the
+    memory to line up); None otherwise, or where the C loops are not built."""
     a = arrays[0]
     if (host_kernels is None or backend.name != "numpy" or a.dtype not in C_FLOATS
-            or any(b.shape != a.shape or b.dtype != a.dtype for b in arrays)):
+            or any(b.shape != a.shape or b.dtype != a.dtype or not b.flags.aligned
+                   for b in arrays)):
         return None
     if all(b.flags.c_contiguous for b in arrays):  # the common case, without sorting axes
         return list(arrays)

@@ -49,9 +49,9 @@ def _signed_grad(xp: Any, p: Any, g: Any, sign: float, l2: float) -> tuple:
 
 def _c_step(backend: Any, arrays: tuple, scalars: tuple) -> bool:
     """Whether a step may run as a host C loop (backends/csrc/optimizers.c): the loops are
-    built, the arrays (None: absent) are C-contiguous NumPy arrays of one float dtype, and the
-    hyperparameters are Python numbers, which NumPy rounds to the arrays' dtype as the loop
-    does (a NumPy float64 scalar would promote float32 arithmetic instead)."""
+    built, the arrays (None: absent) are aligned C-contiguous NumPy arrays of one float
+    dtype, and the hyperparameters are Python numbers, which NumPy rounds to the arrays' dtype
+    as the loop does (a NumPy float64 scalar would promote float32 arithmetic instead)."""
     if host_kernels is None or backend.name != "numpy":
         return False
     dtype = arrays[0].dtype
@@ -59,7 +59,7 @@ def _c_step(backend: Any, arrays: tuple, scalars: tuple) -> bool:
         return False
     for a in arrays:
         if a is not None and (type(a) is not np.ndarray or a.dtype != dtype
-                              or not a.flags.c_contiguous):
+                              or not (flags := a.flags).c_contiguous or not flags.aligned):
             return False
     return all(type(s) is float or type(s) is int for s in scalars)
 

@@ -25,7 +25,7 @@ _INDEX = (np.dtype(np.uint8), np.dtype(np.int32))
 
 def _host_c(backend: Any, values: tuple, index: Any) -> bool:
     """Whether the C loop takes these arrays: host NumPy, float32/float64 values of one dtype,
-    a uint8/int32 index (or none), contiguous channel axes."""
+    a uint8/int32 index (or none), contiguous channel axes, aligned data."""
     if host_kernels is None or backend.name != "numpy":
         return False
     dtype = values[0].dtype
@@ -33,7 +33,7 @@ def _host_c(backend: Any, values: tuple, index: Any) -> bool:
         return False
     arrays = values if index is None else (*values, index)
     return all(a.dtype == dtype or a is index for a in arrays) and all(
-        a.strides[-1] == a.itemsize for a in arrays)
+        a.strides[-1] == a.itemsize and a.flags.aligned for a in arrays)
 
 
 def block_max(backend: Any, blocks: Any, best: Any, index: Any, relu: bool = False) -> None:
@@ -46,6 +46,9 @@ def block_max(backend: Any, blocks: Any, best: Any, index: Any, relu: bool = Fal
     comparison is written into a reused boolean buffer and scaled by k in place as bytes (no
     casts, no new temporaries: ~25 % less time than casting bool to uint8 per offset).
     """
+    if blocks.ndim == 6 and (blocks.shape[2] < 1 or blocks.shape[4] < 1):  # as pooling.c
+        raise ValueError(f"block_max: blocks of {blocks.shape[2]} x {blocks.shape[4]} offsets "
+                         "have no maximum")
     if _host_c(backend, (blocks, best), index):
         host_kernels.block_max(blocks, best, index, relu)
         return
@@ -77,8 +80,9 @@ def block_max(backend: Any, blocks: Any, best: Any, index: Any, relu: bool = Fal
 def block_scatter(backend: Any, g: Any, index: Any, out: Any, gate: Any = None) -> None:
     """out[:, :, i, :, j, :] = g * (index == i * kw + j): `g` (N, OH, OW, C) at each block's
     first maximum and zeros elsewhere, as a product (a NaN or inf in g reaches its whole
-    block, as PyTorch's scatter would not: kept for one rule on every path). With a `gate`
-    (relu's output, like g), g is multiplied by ``gate > 0`` first (relu's gradient)."""
+    block, as PyTorch's scatter would not: kept for one rule on every path); an index outside
+    [0, kh*kw) marks no offset (zeros). With a `gate` (relu's output, like g), g is multiplied
+    by ``gate > 0`` first (relu's gradient)."""
     xp = backend.xp
     # Contiguous once: the array body reads g kh*kw times and the C loop wants it so (an NCHW
     # g, e.g. from a flatten, is copied; a convolution's NHWC-memory gradient already is).

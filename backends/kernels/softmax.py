@@ -56,15 +56,16 @@ def log_softmax_stats(backend: Any, x: Any, axis: int = 1) -> tuple:
 
 def _host_rows(backend: Any, x: Any, target: Any) -> bool:
     """Whether the C loops of softmax.c take these operands: built, host NumPy arrays, logits
-    (N, C >= 1) C-contiguous in float32 and int64 class indices, contiguous.
+    (N, C >= 1) C-contiguous in float32 and int64 class indices, contiguous, both aligned.
 
     Float32 only: the loops compute in double, more accurately than the float32 NumPy body
     (they agree to 4 units in the last place). Float64 logits take the NumPy body, so float64
     results are the same bits with and without the C loops."""
     return (host_kernels is not None and backend.name == "numpy" and x.ndim == 2
             and x.shape[1] > 0 and x.dtype == _FLOAT32 and x.flags.c_contiguous
-            and type(target) is np.ndarray and target.dtype == np.int64
-            and target.flags.c_contiguous and target.size == x.shape[0])
+            and x.flags.aligned and type(target) is np.ndarray and target.dtype == np.int64
+            and target.flags.c_contiguous and target.flags.aligned
+            and target.size == x.shape[0])
 
 
 def softmax_xent_nll(backend: Any, x: Any, target: Any) -> tuple | None:

@@ -35,10 +35,28 @@ class Window(NamedTuple):
 
 def c_loops(backend: Any, image: Any = None) -> bool:
     """Whether the C loops run on `backend` (host NumPy, the extension built) and, given an
-    (N, H, W, C) `image`, take it: float32/float64 with a contiguous channel axis."""
+    (N, H, W, C) `image`, take it: float32/float64, aligned, with a contiguous channel axis."""
     if host_kernels is None or backend.name != "numpy":
         return False
-    return image is None or (image.dtype in C_FLOATS and image.strides[-1] == image.itemsize)
+    return image is None or (image.dtype in C_FLOATS and image.strides[-1] == image.itemsize
+                             and image.flags.aligned)
+
+
+def check_window(op: str, image_shape: tuple, w: Window, oh: int, ow: int) -> None:
+    """Raises ValueError unless `oh` x `ow` windows of geometry `w` lie in the padded (N, H, W,
+    C) image: kernel, stride and dilation >= 1, padding >= 0, and the last window inside.
+
+    Both bodies need it: the NumPy one views the windows with ``as_strided`` (which would read
+    outside the image), and the C loop is checked the same way (windows.c).
+    """
+    n, h, wd, c = image_shape
+    if min(w.kh, w.kw, w.sh, w.sw, w.dh, w.dw) < 1 or min(w.pt, w.pb, w.pl, w.pr) < 0:
+        raise ValueError(f"{op}: kernel, stride and dilation must be >= 1 and padding >= 0, "
+                         f"got {w}")
+    if oh < 0 or ow < 0 or (oh and (oh - 1) * w.sh + (w.kh - 1) * w.dh >= h + w.pt + w.pb) or (
+            ow and (ow - 1) * w.sw + (w.kw - 1) * w.dw >= wd + w.pl + w.pr):
+        raise ValueError(f"{op}: {oh} x {ow} windows of {w} do not fit an image of shape "
+                         f"{tuple(image_shape)}")
 
 
 def _c_args(w: Window, oh: int, ow: int) -> tuple:
@@ -67,6 +85,7 @@ def im2col(backend: Any, image: Any, w: Window, oh: int, ow: int) -> Any:
     the padding."""
     xp = backend.xp
     n, _, _, c = image.shape
+    check_window("im2col", image.shape, w, oh, ow)
     if c_loops(backend, image):
         cols = xp.empty((n * oh * ow, w.kh * w.kw * c), dtype=image.dtype)
         host_kernels.im2col(image, cols, *_c_args(w, oh, ow))
@@ -80,11 +99,16 @@ def col2im_add(backend: Any, cols: Any, image: Any, w: Window, oh: int, ow: int)
     where the window lies, one kernel offset at a time (every pixel sums its terms in offset
     order); columns that fall in the padding are dropped. `image` (N, H, W, C) is updated in
     place."""
-    if c_loops(backend, image) and cols.dtype == image.dtype and cols.flags.c_contiguous:
+    n, h, wd, c = image.shape
+    check_window("col2im_add", image.shape, w, oh, ow)
+    if cols.shape != (n * oh * ow, w.kh * w.kw * c):
+        raise ValueError(f"col2im_add: columns of shape {tuple(cols.shape)} do not fit the "
+                         f"image (expected {(n * oh * ow, w.kh * w.kw * c)})")
+    if (c_loops(backend, image) and cols.dtype == image.dtype and cols.flags.c_contiguous
+            and cols.flags.aligned):
         host_kernels.col2im_add(image, cols, *_c_args(w, oh, ow))
         return
     xp = backend.xp
-    n, h, wd, c = image.shape
     buffer = _padded(xp, image, w)
     cols6 = cols.reshape(n, oh, ow, w.kh, w.kw, c)
     h_end, w_end = w.sh * (oh - 1) + 1, w.sw * (ow - 1) + 1

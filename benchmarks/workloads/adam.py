@@ -110,7 +110,8 @@ def floor_adam(ctx: Context, xp: Any = None) -> Impl:
 
 
 def rows(ctx: Context) -> list[Row]:
-    impls = {"kedja": kedja_adam(ctx), "torch": torch_adam(ctx), "numpy": floor_adam(ctx)}
+    impls = {"kedja": lambda: kedja_adam(ctx), "torch": lambda: torch_adam(ctx),
+             "numpy": lambda: floor_adam(ctx)}
     return [timed_row(
         "adam_200", "Adam step over 200 small params (100x(64,), 100x(16,16))", "ms/step", 1e3,
         impls, ctx, target=Target("torch", 1.0),

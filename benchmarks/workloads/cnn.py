@@ -166,7 +166,8 @@ def floor_cnn(ctx: Context, xp: Any = None, batch: int = BATCH) -> Impl:
 
 
 def rows(ctx: Context) -> list[Row]:
-    impls = {"kedja": kedja_cnn(ctx), "torch": torch_cnn(ctx), "numpy": floor_cnn(ctx)}
+    impls = {"kedja": lambda: kedja_cnn(ctx), "torch": lambda: torch_cnn(ctx),
+             "numpy": lambda: floor_cnn(ctx)}
     return [timed_row(
         "cnn_b64", "CNN (2 conv3x3 + maxpool, linear) train step, 1x28x28, batch 64", "ms/step",
         1e3, impls, ctx, target=Target("torch", 1.0),

@@ -2,16 +2,16 @@
 
 The same mul/add/tanh chain as the per-op workload, 100k ops long (10k with ``--quick``). The
 timed region is the backward alone (the forward that builds the graph runs untimed before each
-call). The memory row runs forward + backward once in a fresh subprocess per column and reports
-the growth of the peak resident set (see memory.py) over the baseline after imports and
-the creation of the inputs: the graph's nodes, saved arrays and pending gradients.
+call). The chain's memory row (`chain_memory`, in memory.py with the other memory rows) runs
+forward + backward once in a fresh subprocess per column and reports the growth of the peak
+resident set over the baseline after imports and the creation of the inputs: the graph's nodes,
+saved arrays and pending gradients.
 """
 
 from __future__ import annotations
 
 from ..harness import Context, Row, timed_row
 from . import per_op
-from .memory import memory_rows
 
 
 def n_ops(ctx: Context) -> int:
@@ -26,5 +26,4 @@ def rows(ctx: Context) -> list[Row]:
         1.0, per_op.chain_impls(ctx, n, split=True), ctx, repeats=repeats, min_sample_s=0.0,
         warmup=1,
     )
-    mem_rows = memory_rows("chain_memory", f"{n:,}-op chain fwd+bwd", "chain", {"n_ops": n}, ctx)
-    return [time_row, *mem_rows]
+    return [time_row]

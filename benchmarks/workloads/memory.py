@@ -214,7 +214,11 @@ def rows(ctx: Context) -> list[Row]:
         "mlp_memory", f"MLP step (batch {batch}, 3 steps), growth over baseline", "mlp",
         {"batch": batch, "steps": 3}, ctx, target=Target("numpy", 1.2),
     )
-    return [*mem, import_row(ctx)]
+    from .long_chain import n_ops
+
+    n = n_ops(ctx)
+    chain = memory_rows("chain_memory", f"{n:,}-op chain fwd+bwd", "chain", {"n_ops": n}, ctx)
+    return [*mem, *chain, import_row(ctx)]
 
 
 if __name__ == "__main__":

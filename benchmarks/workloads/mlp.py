@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..harness import Context, Impl, Row, Target, timed_row
+from ..harness import ColumnSpec, Context, Impl, Row, Target, timed_row
 from .common import (
     FloorModel,
     floor_impl,
@@ -101,9 +101,9 @@ def floor_mlp(ctx: Context, batch: int, xp: Any = None) -> Impl:
     return floor_impl(ctx, floor, NAMES, own_xp=xp is None)
 
 
-def mlp_impls(ctx: Context, batch: int) -> dict[str, Impl | str]:
-    return {"kedja": kedja_mlp(ctx, batch), "torch": torch_mlp(ctx, batch),
-            "numpy": floor_mlp(ctx, batch)}
+def mlp_impls(ctx: Context, batch: int) -> dict[str, ColumnSpec]:
+    return {"kedja": lambda: kedja_mlp(ctx, batch), "torch": lambda: torch_mlp(ctx, batch),
+            "numpy": lambda: floor_mlp(ctx, batch)}
 
 
 def rows(ctx: Context) -> list[Row]:

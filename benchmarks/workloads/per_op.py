@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..harness import Context, Impl, Row, Target, timed_row
+from ..harness import ColumnSpec, Context, Impl, Row, Target, timed_row
 from .common import floor_sync, kedja_sync, to_host, torch_or_reason, torch_sync
 
 SIZE = 4
@@ -151,11 +151,11 @@ def floor_chain(ctx: Context, n_ops: int, split: bool = False) -> Impl:
     return Impl(step=step, check=check, sync=sync)
 
 
-def chain_impls(ctx: Context, n_ops: int, split: bool = False) -> dict[str, Impl | str]:
+def chain_impls(ctx: Context, n_ops: int, split: bool = False) -> dict[str, ColumnSpec]:
     return {
-        "kedja": kedja_chain(ctx, n_ops, split),
-        "torch": torch_chain(ctx, n_ops, split),
-        "numpy": floor_chain(ctx, n_ops, split),
+        "kedja": lambda: kedja_chain(ctx, n_ops, split),
+        "torch": lambda: torch_chain(ctx, n_ops, split),
+        "numpy": lambda: floor_chain(ctx, n_ops, split),
     }
 
 

@@ -115,3 +115,55 @@ def test_an_error_in_the_worker_half_reaches_the_caller() -> None:
     seen = []  # and the worker still serves the next split
     host_threads.halves(host, lambda a, b: seen.append((a, b)), 4)
     assert sorted(seen) == [(0, 2), (2, 4)]
+
+
+@pytest.fixture
+def forced_split(monkeypatch):
+    """`halves` splitting on any machine: a fresh worker and a stand-in for OpenBLAS's
+    per-thread setter (the split's logic does not depend on BLAS)."""
+    monkeypatch.setattr(host_threads, "_ready", True)
+    monkeypatch.setattr(host_threads, "_setter", lambda n: 1)
+    monkeypatch.setattr(host_threads, "_worker", None)
+    return backends.get("numpy")
+
+
+def test_a_failed_split_leaves_no_error_for_the_next_call(forced_split) -> None:
+    # Both halves fail: the caller's error propagates, and the worker's must not stay behind
+    # to be raised by the next, good call.
+    def both_fail(a, b):
+        raise ValueError(f"half {a}")
+
+    with pytest.raises(ValueError, match="half 0"):
+        host_threads.halves(forced_split, both_fail, 4)
+    seen = []
+    host_threads.halves(forced_split, lambda a, b: seen.append((a, b)), 4)
+    assert sorted(seen) == [(0, 2), (2, 4)]
+
+    # Only the worker's half fails: its error reaches the caller once.
+    def upper_fails(a, b):
+        if a > 0:
+            raise KeyError("upper")
+
+    with pytest.raises(KeyError, match="upper"):
+        host_threads.halves(forced_split, upper_fails, 4)
+    host_threads.halves(forced_split, lambda a, b: None, 4)
+
+
+def test_a_split_leaves_the_blas_thread_count_as_it_found_it() -> None:
+    # scipy-openblas's "local" count is process-wide: a worker setting it at start-up, or the
+    # caller restoring it before the worker finished, left the process at one BLAS thread after
+    # the first split, so a program's first run computed other bits than its later runs.
+    if not host_threads.enabled():
+        pytest.skip("no second core or no per-thread OpenBLAS setter: nothing is split")
+
+    def current() -> int:
+        count = host_threads._setter(1)
+        host_threads._setter(count)
+        return count
+
+    host_threads._worker = None  # a fresh worker thread: its start-up is part of the check
+    before = current()
+    counts = []
+    host_threads.halves(backends.get("numpy"), lambda a, b: counts.append(current()), 8)
+    assert counts == [1, 1]  # both halves ran with one BLAS thread each
+    assert current() == before

@@ -359,7 +359,8 @@ def _specs():
 def test_every_cuda_spec_is_found():
     names = {s.name for s in _specs()}
     assert {"sgd", "sgd_momentum", "adam", "adam_amsgrad", "rmsprop_centered_momentum",
-            "adagrad", "relu_grad", "gelu_tanh_grad", "softmax_xent_grad"} <= names
+            "adagrad", "relu_grad", "gelu_tanh_grad", "softmax_xent_grad", "adadelta", "adamax",
+            "nadam", "radam", "asgd"} <= names
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])

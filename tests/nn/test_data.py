@@ -139,7 +139,7 @@ def test_per_sample_dataset_is_collated(backend):
     batches = list(loader)
     assert [b[0].shape for b in batches] == [(2,), (2,), (1,)]
     xb, yb = batches[1]
-    assert xb.dtype == np.float32 and yb.dtype == np.int64
+    assert xb.dtype == np.float64 and yb.dtype == np.int64  # Python floats: float64, as PyTorch
     assert xb.device == backend.device
     np.testing.assert_array_equal(yb.numpy(), [4, 9])
 

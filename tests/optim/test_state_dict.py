@@ -17,6 +17,11 @@ CONFIGS = [
     (optim.RMSprop, dict(lr=0.01, momentum=0.9, centered=True)),
     (optim.Adam, dict(lr=0.01, amsgrad=True)),
     (optim.AdamW, dict(lr=0.01)),
+    (optim.Adadelta, dict(lr=0.5, weight_decay=0.01)),
+    (optim.Adamax, dict(lr=0.01)),
+    (optim.NAdam, dict(lr=0.01, decoupled_weight_decay=True, weight_decay=0.01)),
+    (optim.RAdam, dict(lr=0.01)),
+    (optim.ASGD, dict(lr=0.01, t0=2)),
 ]
 
 

@@ -1,0 +1,428 @@
+"""Fuzz: every function of the host kernels, with random arrays, shapes, dtypes, strides,
+sizes and other objects, ends in a Python exception or in the reference's result.
+
+Two entry points are fuzzed: the C functions of ``backends._host_kernels`` themselves (where
+built; any Python code can call them), and the dispatchers of ``backends.kernels`` (which
+pick the C loop or the NumPy body; with KEDJA_PURE_PYTHON=1 the NumPy body, whose window
+views use ``as_strided`` and must be guarded too). Where a call returns, its outputs are
+compared with the NumPy body (the C twins' reference) run on copies of the same inputs, or
+with the update formula written out here (the optimizers, whose C arguments are the bodies'
+derived scalars). Cases are drawn near the valid ones (consistent shapes) and then broken:
+another dtype, layout or size, a huge or negative geometry number, an index out of range, a
+junk object in place of an argument. The cases run in a child process (tests/fuzzing.py), so a
+crash fails the test with the case that caused it.
+
+The default run is bounded (about 2000 cases, seconds); ``-m slow`` runs 20 times more.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests import fuzzing
+from tests.fuzzing import WILD_INTS, WrongResult, array_specs, junk
+
+FLOATS = st.sampled_from(["float32", "float64"] * 3 + ["float16", "int32"])
+INDEX_DTYPES = st.sampled_from(["uint8", "int32"] * 3 + ["int64", "float32"])
+SIDE = fuzzing.SIDES
+
+
+# -- plausible arguments per kernel, then broken ---------------------------------------------
+@st.composite
+def _pool_args(draw, scatter: bool) -> list:
+    n, oh, ow, c, kh, kw = (draw(SIDE) for _ in range(6))
+    dtype = draw(FLOATS)
+    per_block = [n, oh, ow, c]
+    blocks = array_specs([n, oh, kh, ow, kw, c], dtype)
+    index = draw(array_specs(per_block, draw(INDEX_DTYPES)))
+    # offsets in the block, or from -2 to 11
+    index["array"][3] = draw(st.sampled_from([f"below {max(kh * kw, 1)}", "index"]))
+    index = st.just(index)
+    if scatter:
+        gate = draw(st.one_of(st.none(), array_specs(per_block, dtype)))
+        return [draw(array_specs(per_block, dtype)), draw(index), gate, draw(blocks)]
+    return [draw(blocks), draw(array_specs(per_block, dtype)),
+            draw(st.one_of(st.none(), index)), draw(st.booleans())]
+
+
+@st.composite
+def _window_args(draw, gather: bool) -> list:
+    n, h, w, c = draw(SIDE), draw(st.integers(0, 5)), draw(st.integers(0, 5)), draw(SIDE)
+    h, w = h or draw(st.integers(0, 5)), w or draw(st.integers(0, 5))  # mostly not 0
+    geo = [draw(st.integers(1, 3)) for _ in range(6)] + [draw(st.integers(0, 2)),
+                                                           draw(st.integers(0, 2))]
+    kh, kw, sh, sw, dh, dw, pt, pl = geo
+    pb, pr = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    oh = max(0, (h + pt + pb - dh * (kh - 1) - 1) // sh + 1)
+    ow = max(0, (w + pl + pr - dw * (kw - 1) - 1) // sw + 1)
+    if draw(st.integers(0, 4)) == 0:  # a geometry number far off
+        which = draw(st.integers(0, 9))
+        value = draw(WILD_INTS)
+        if which < 8:
+            geo[which] = value
+        elif which == 8:
+            oh = value
+        else:
+            ow = value
+    dtype = draw(FLOATS)
+    rows, width = n * max(oh, 0) * max(ow, 0), kh * kw * c
+    if draw(st.integers(0, 4)) == 0:
+        rows, width = draw(st.integers(0, 6)), draw(st.integers(0, 6))
+    rows, width = min(rows, 64), min(width, 64)  # a far-off geometry keeps small columns
+    image = draw(array_specs([n, h, w, c], dtype))
+    cols = draw(array_specs([rows, width], draw(st.sampled_from([dtype] * 4 + ["float64"]))))
+    return [image, cols, *geo, oh, ow]
+
+
+@st.composite
+def _relu_args(draw) -> list:
+    shape = draw(fuzzing.shapes(draw(st.integers(0, 3))))
+    dtype = draw(FLOATS)
+    return [draw(array_specs(shape, st.sampled_from([dtype] * 5 + ["float64"])))
+            for _ in range(3)]
+
+
+@st.composite
+def _xent_args(draw, grad: bool) -> list:
+    n, c = draw(SIDE), draw(SIDE)
+    dtype = draw(FLOATS)
+    x = draw(array_specs([n, c], dtype))
+    target = draw(array_specs([n], st.sampled_from(["int64"] * 4 + ["int32"])))
+    target["array"][3] = f"below {c}" if draw(st.integers(0, 4)) else "index"  # or any
+    stats = [draw(array_specs([n, 1], dtype)) for _ in range(2)]
+    if not grad:
+        return [x, target, *stats, draw(array_specs([n], dtype))]
+    per_row = st.sampled_from([[n], [1], [], [n + 1]])
+    return [x, target, *stats, draw(array_specs(draw(per_row), dtype)),
+            draw(array_specs(draw(per_row), dtype)), draw(array_specs([n, c], dtype))]
+
+
+SCALARS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 3),
+                    st.sampled_from([0.0, 1.0, -1.0, 0.9, 1e-8, 1e300]))
+
+
+@st.composite
+def _optimizer_args(draw, adam: bool) -> list:
+    shape = draw(fuzzing.shapes(draw(st.integers(0, 2))))
+    dtype = draw(FLOATS)
+    array = array_specs(shape, st.sampled_from([dtype] * 8 + ["float64"]))
+    if adam:
+        arrays = [draw(array) for _ in range(4)] + [draw(st.one_of(st.none(), array))]
+        return arrays + [draw(SCALARS) for _ in range(9)]
+    arrays = [draw(array), draw(array), draw(st.one_of(st.none(), array))]
+    return arrays + [draw(SCALARS) for _ in range(5)] + [draw(st.booleans()),
+                                                         draw(st.booleans())]
+
+
+PLAUSIBLE = {
+    "block_max": _pool_args(False), "block_scatter": _pool_args(True),
+    "im2col": _window_args(True), "col2im_add": _window_args(False),
+    "relu_grad": _relu_args(), "softmax_xent": _xent_args(False),
+    "softmax_xent_grad": _xent_args(True), "sgd": _optimizer_args(False),
+    "adam": _optimizer_args(True),
+}
+
+
+def _arrays(args: list) -> list:
+    return [a["array"] for a in args if isinstance(a, dict) and "array" in a]
+
+
+@st.composite
+def cases(draw, via: str) -> dict:
+    """One call: arguments near the valid ones, in C order (so that most calls run and their
+    results are checked), or with one thing broken, or with every layout drawn."""
+    name = draw(st.sampled_from(sorted(PLAUSIBLE)))
+    args = draw(PLAUSIBLE[name])
+    how = draw(st.integers(0, 9))
+    if how < 7:
+        for spec in _arrays(args):
+            spec[2] = "c"
+    if how == 4 and _arrays(args):  # one array in another layout
+        draw(st.sampled_from(_arrays(args)))[2] = draw(st.sampled_from(fuzzing.LAYOUTS))
+    elif how == 5:  # one argument replaced by anything
+        args[draw(st.integers(0, len(args) - 1))] = draw(junk())
+    elif how == 6:  # one dropped or one too many
+        args = args[:-1] if draw(st.booleans()) else args + [draw(junk())]
+    return {"via": via, "kernel": name, "args": args}
+
+
+# -- running one case (in the child) ---------------------------------------------------------
+@contextlib.contextmanager
+def _numpy_bodies():
+    """The kernels' dispatchers with the C loops switched off: the reference bodies."""
+    from backends.kernels import activations, optimizers, pooling, softmax, windows
+
+    modules = (activations, optimizers, pooling, softmax, windows)
+    saved = [m.host_kernels for m in modules]
+    for m in modules:
+        m.host_kernels = None
+    try:
+        yield
+    finally:
+        for m, k in zip(modules, saved):
+            m.host_kernels = k
+
+
+def _copy(x):
+    return x.copy() if isinstance(x, np.ndarray) else x
+
+
+def _same(got, want, name: str, case: dict, tol: tuple | None = None) -> None:
+    """`got` equals `want` (bit for bit, NaN equal to NaN; within `tol` = (rtol, atol) for
+    the cross-entropy, whose C loop computes in double and the NumPy body in the dtype)."""
+    got, want = np.asarray(got), np.asarray(want)
+    try:
+        if tol:
+            np.testing.assert_allclose(got.astype(float), want.astype(float), rtol=tol[0],
+                                       atol=tol[1], equal_nan=True)
+        else:
+            np.testing.assert_array_equal(got, want)
+    except AssertionError as e:
+        raise WrongResult(f"{case['kernel']}: {name} differs from the reference\n{e}") from None
+
+
+def _tolerance(name: str, args: list) -> tuple | None:
+    """The cross-entropy's tolerance: float32 (or float64) rounding of the largest term."""
+    if "xent" not in name:
+        return None
+    single = getattr(args[0], "dtype", None) != np.float64
+    rtol = 1e-5 if single else 1e-9
+    terms = [a for a in args[4:6] if isinstance(a, np.ndarray)] if name.endswith("grad") else []
+    scale = max([1.0] + [float(np.abs(a[np.isfinite(a)]).max(initial=0)) for a in terms])
+    return rtol, rtol * (1 + scale)
+
+
+def _window(args: list) -> tuple:
+    """The twin's Window for C-style window arguments: bottom/right padding enough to hold
+    every window (the C loop needs none, its bounds checks stand for it)."""
+    from backends.kernels import Window
+
+    image, _, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow = args
+    _, h, w, _ = image.shape
+    pb = max(0, (oh - 1) * sh + (kh - 1) * dh + 1 - h - pt)
+    pr = max(0, (ow - 1) * sw + (kw - 1) * dw + 1 - w - pl)
+    return Window(kh, kw, sh, sw, dh, dw, pt, pb, pl, pr), oh, ow
+
+
+def _reference(name: str, args: list) -> dict:
+    """The reference outputs for the arguments of a C call that returned (`args` copies)."""
+    import backends
+    from backends import kernels
+
+    host = backends.get("cpu")
+    with _numpy_bodies(), np.errstate(all="ignore"):
+        if name == "block_max":
+            blocks, best, index, relu = args
+            kernels.block_max(host, blocks, best, index, bool(relu))
+            return {"best": best, "index": index}
+        if name == "block_scatter":
+            g, index, gate, out = args
+            kernels.block_scatter(host, g, index, out, gate)
+            return {"out": out}
+        if name == "im2col":
+            w, oh, ow = _window(args)
+            return {"cols": kernels.im2col(host, args[0], w, oh, ow)}
+        if name == "col2im_add":
+            w, oh, ow = _window(args)
+            kernels.col2im_add(host, args[1], args[0], w, oh, ow)
+            return {"image": args[0]}
+        if name == "relu_grad":
+            y, gy, _ = args
+            return {"gx": np.multiply(gy.reshape(-1), y.reshape(-1) > 0)}
+        if name in ("softmax_xent", "softmax_xent_grad"):
+            return _xent_reference(name, args)
+        return _optimizer_reference(name, args)
+
+
+def _xent_reference(name: str, args: list) -> dict:
+    """The cross-entropy's statistics (and gradient) in float64 rounded to the logits' dtype
+    where softmax.c rounds; in_range False where a target is out of range."""
+    dtype = args[0].dtype
+    x, target = args[0].astype(np.float64), args[1].reshape(-1)
+    n, c = x.shape
+    if ((target < 0) | (target >= c)).any():
+        return {"in_range": False}
+    shift = x.max(axis=1, keepdims=True)  # NaN where a row holds one, as the C loop
+    log_total = np.log(np.exp(x - shift).sum(axis=1, keepdims=True))
+    if name == "softmax_xent":
+        nll = (shift[:, 0] - x[np.arange(n), target]) + log_total[:, 0]
+        return {"in_range": True, "shift": shift, "log_total": log_total.astype(dtype),
+                "nll": nll.astype(dtype)}
+    stats = [a.reshape(n, 1).astype(np.float64) for a in args[2:4]]  # what the caller passed
+    scale, hot = (a.reshape(-1).astype(np.float64) for a in args[4:6])
+    scale = np.broadcast_to(scale, (n,))[:, None]
+    gx = (scale * np.exp((x - stats[0]) - stats[1])).astype(dtype).astype(np.float64)
+    gx[np.arange(n), target] -= np.broadcast_to(hot, (n,))
+    return {"in_range": True, "gx": gx.astype(dtype)}
+
+
+def _optimizer_reference(name: str, args: list) -> dict:
+    """The update, written out in the arrays' dtype, product by product in optimizers.c's
+    order (which the NumPy bodies follow)."""
+    if name == "sgd":
+        p, g, buf, lr, sign, l2, momentum, damp_c, nesterov, first = args
+        t = p.dtype.type
+        lr, sign, l2, momentum, damp_c = (t(v) for v in (lr, sign, l2, momentum, damp_c))
+        d = g * sign
+        if args[5] != 0:
+            d = d + p * l2
+        if buf is None:
+            return {"p": p - d * lr}
+        b = d if first else buf * momentum + d * damp_c
+        return {"p": p - ((b * momentum + d) * lr if nesterov else b * lr), "buf": b}
+    p, g, m, v, vmax = args[:5]
+    s = args[5:]
+    t = p.dtype.type
+    sign, l2, decay, beta1, c1, beta2, c2, step_size, eps_hat = (t(x) for x in s)
+    pv = p * decay if float(s[2]) != 1.0 else p
+    d = g * sign
+    if float(s[1]) != 0:
+        d = d + pv * l2
+    mv = m * beta1 + d * c1
+    vv = v * beta2 + (d * d) * c2
+    out = {"m": mv, "v": vv}
+    if vmax is not None:
+        vv = np.where(np.isnan(vmax) | (vmax > vv), vmax, vv)
+        out["vmax"] = vv
+    out["p"] = pv - (mv / (np.sqrt(vv) + eps_hat)) * step_size
+    return out
+
+
+def _outputs(name: str, args: list, result) -> dict:
+    """What a call that returned wrote (the arrays it updates in place) or returned."""
+    if name == "block_max":
+        return {"best": args[1], "index": args[2]}
+    if name == "block_scatter":
+        return {"out": args[3]}
+    if name == "im2col":
+        return {"cols": args[1]}
+    if name == "col2im_add":
+        return {"image": args[0]}
+    if name == "relu_grad":
+        return {"gx": args[2].reshape(-1)}
+    if name == "softmax_xent":
+        return {"in_range": result, "shift": args[2], "log_total": args[3], "nll": args[4]}
+    if name == "softmax_xent_grad":
+        return {"in_range": True, "gx": args[6]}
+    if name == "sgd":
+        return {"p": args[0], "buf": args[2]}
+    return {"p": args[0], "m": args[2], "v": args[3], "vmax": args[4]}
+
+
+def _check(case: dict, args: list, copies: list, result) -> None:
+    """The outputs of a C call that returned against the reference on `copies`."""
+    name = case["kernel"]
+    got = _outputs(name, args, result)
+    want = _reference(name, copies)
+    if want.pop("in_range", True) != got.pop("in_range", True):
+        raise WrongResult(f"{name}: returned {result!r}, but the targets' range says otherwise")
+    tol = _tolerance(name, copies)
+    for key, value in want.items():
+        if got.get(key) is None or value is None:
+            continue
+        _same(np.reshape(got[key], np.shape(value)), value, key, case, tol)
+
+
+def _dispatch(name: str, args: list):
+    """The same arguments through `backends.kernels` (C loop or NumPy body, as it picks)."""
+    import backends
+    from backends import kernels
+
+    host = backends.get("cpu")
+    if name == "block_max":
+        return kernels.block_max(host, *args)
+    if name == "block_scatter":
+        g, index, gate, out = args
+        return kernels.block_scatter(host, g, index, out, gate)
+    if name in ("im2col", "col2im_add"):
+        w, oh, ow = _window(args)
+        if name == "im2col":
+            return kernels.im2col(host, args[0], w, oh, ow)
+        return kernels.col2im_add(host, args[1], args[0], w, oh, ow)
+    if name == "relu_grad":
+        return kernels.relu_grad(host, args[0], args[1])
+    if name == "softmax_xent":
+        return kernels.softmax_xent_nll(host, args[0], args[1])
+    if name == "softmax_xent_grad":
+        x, target, shift, log_total, scale, hot, _ = args
+        return kernels.softmax_xent_grad(host, x, shift, log_total, target[:, None], scale,
+                                         hot)
+    if name == "sgd":
+        p, g, buf, lr, sign, l2, momentum, damp_c, nesterov, _ = args
+        return kernels.sgd_step(host, p, g, buf, lr=lr, momentum=momentum,
+                                dampening=1 - damp_c, weight_decay=l2, nesterov=nesterov,
+                                maximize=sign < 0)
+    p, g, m, v, vmax, *s = args
+    return kernels.adam_step(host, p, g, m, v, vmax, step=max(1, int(abs(s[0]) % 5)), lr=s[1],
+                             beta1=s[3], beta2=s[5], eps=s[8], weight_decay=s[2],
+                             decoupled=s[0] > 0, amsgrad=vmax is not None, maximize=s[4] < 0)
+
+
+def run_case(case: dict) -> None:
+    name = case["kernel"]
+    args = fuzzing.build(case["args"])
+    if case["via"] == "dispatch":
+        # Whatever the dispatcher picks must not crash, and must agree with the NumPy body,
+        # in what it returns and what it writes.
+        copies = [_copy(a) for a in args]
+        with np.errstate(all="ignore"):
+            got = _dispatch(name, args)
+        with _numpy_bodies(), np.errstate(all="ignore"):
+            want = _dispatch(name, copies)
+        tol = _tolerance(name, copies)
+        pairs = list(zip(args, copies)) + list(zip(
+            got if isinstance(got, tuple) else [got], want if isinstance(want, tuple) else [want]))
+        for i, (a, b) in enumerate(pairs):
+            if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+                _same(a, b, f"array {i}", case, tol)
+        return
+    from backends import native
+
+    kernel = getattr(native.host_kernels, name)
+    copies = [_copy(a) for a in args]
+    result = kernel(*args)
+    if len(args) == len(case["args"]) and not any(
+            isinstance(s, dict) and "special" in s for s in case["args"]):
+        _check(case, args, copies, result)
+
+
+# -- the tests ---------------------------------------------------------------------------------
+_C_BUILT = pytest.mark.skipif(
+    __import__("backends.native", fromlist=["host_kernels"]).host_kernels is None,
+    reason="the host kernels were not built (or KEDJA_PURE_PYTHON)")
+
+
+def _fuzz(via: str, examples: int) -> None:
+    """Runs `examples` cases through `via` in a child interpreter."""
+    with fuzzing.child(__name__) as runner:
+        @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(cases(via))
+        def run(case) -> None:
+            runner.run(case)
+
+        run()
+
+
+@_C_BUILT
+def test_the_c_kernels_never_crash() -> None:
+    _fuzz("c", 1500)
+
+
+def test_the_kernel_dispatchers_never_crash() -> None:
+    _fuzz("dispatch", 400)
+
+
+@pytest.mark.slow
+@_C_BUILT
+def test_the_c_kernels_never_crash_long() -> None:
+    _fuzz("c", 30000)
+
+
+@pytest.mark.slow
+def test_the_kernel_dispatchers_never_crash_long() -> None:
+    _fuzz("dispatch", 8000)
