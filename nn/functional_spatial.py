@@ -140,7 +140,8 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None,  # noqa:
 def upsample(input: Any, size: Any = None, scale_factor: Any = None,  # noqa: A002
              mode: str = "nearest", align_corners: bool | None = None) -> Tensor:
     """`interpolate` under its older name (PyTorch's deprecated ``F.upsample``)."""
-    return interpolate(input, size, scale_factor, mode, align_corners)
+    x = tensor_input("upsample", input, floating=True)  # a careless input's error names us
+    return interpolate(x, size, scale_factor, mode, align_corners)
 
 
 def _shuffle_check(op: str, x: Tensor, factor: Any) -> int:
