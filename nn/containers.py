@@ -77,7 +77,9 @@ class Sequential(Module):
         while i < len(modules):
             module = modules[i]
             i += 1
-            if type(module) is ReLU and i < len(modules) and type(modules[i]) is MaxPool2d:
+            if (type(module) is ReLU and i < len(modules) and type(modules[i]) is MaxPool2d
+                    and modules[i]._commutes_with_relu() and module._hooks is None
+                    and modules[i]._hooks is None):
                 # Max pooling commutes with relu, values and gradients alike (relu is monotone
                 # and its derivative is 0 wherever a window's maximum is not positive): pool
                 # first, so relu and its gradient touch the pooled tensor, kh*kw times smaller,

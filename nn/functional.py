@@ -30,7 +30,10 @@ __all__ = [
     "linear", "dropout", "batch_norm", "layer_norm", "embedding",
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax",
     "log_softmax",
-    "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
+    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d",
+    "max_unpool2d",
     "mse_loss", "l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "scaled_dot_product_attention",
 ]
@@ -306,8 +309,28 @@ scope_functions(globals(), __all__)
 
 from autograd.ops.attention import scaled_dot_product_attention  # noqa: E402
 from autograd.ops.conv import conv1d, conv2d  # noqa: E402
+from autograd.ops.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: E402
 from autograd.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402
+from autograd.ops.pooling_variants import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    max_pool1d,
+    max_unpool1d,
+    max_unpool2d,
+)
 
+# -- issue 16's toolbox: resampling, more activations, normalisation, losses ------------------
+from .functional_spatial import (  # noqa: E402
+    fold,
+    interpolate,
+    pad,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+    upsample,
+)
 from .losses import (  # noqa: E402
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -317,3 +340,82 @@ from .losses import (  # noqa: E402
     mse_loss,
     nll_loss,
 )
+
+__all__ += [
+    "interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "unfold", "fold", "pad",
+]
+
+from .functional_activation import (  # noqa: E402
+    celu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)
+
+__all__ += [
+    "silu", "mish", "selu", "celu", "hardtanh", "relu6", "hardsigmoid", "hardswish",
+    "logsigmoid", "softsign", "tanhshrink", "softshrink", "hardshrink", "threshold", "softmin",
+    "prelu", "glu",
+]
+
+from .functional_norm import (  # noqa: E402
+    group_norm,
+    instance_norm,
+    local_response_norm,
+    normalize,
+    rms_norm,
+)
+
+__all__ += ["group_norm", "instance_norm", "rms_norm", "local_response_norm", "normalize"]
+
+from .functional_vectors import (  # noqa: E402
+    alpha_dropout,
+    bilinear,
+    cosine_similarity,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+    one_hot,
+    pairwise_distance,
+)
+
+__all__ += [
+    "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
+    "bilinear", "cosine_similarity", "pairwise_distance", "one_hot",
+]
+
+from .losses_extended import (  # noqa: E402
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    kl_div,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+
+__all__ += [
+    "smooth_l1_loss", "kl_div", "cosine_embedding_loss", "margin_ranking_loss",
+    "triplet_margin_loss", "triplet_margin_with_distance_loss", "hinge_embedding_loss",
+    "soft_margin_loss", "multilabel_soft_margin_loss", "poisson_nll_loss",
+    "gaussian_nll_loss", "multi_margin_loss",
+]

@@ -33,6 +33,7 @@ from autograd.tensor import Tensor
 
 from .device_scope import backend_needing_scope
 from .module_device import _device_and_dtype, _move_in_place, _refuse_complex_cast
+from .module_hooks import HooksMixin
 from .module_members import MembersMixin
 from .module_repr import ReprMixin
 from .module_state_dict import StateDictMixin
@@ -41,7 +42,7 @@ from .parameter import Parameter
 __all__ = ["Parameter", "Module"]
 
 
-class Module(MembersMixin, StateDictMixin, ReprMixin):
+class Module(MembersMixin, StateDictMixin, ReprMixin, HooksMixin):
     """Base class of every layer and model.
 
     Subclasses call ``super().__init__()`` first, assign parameters, buffers and submodules
@@ -68,9 +69,13 @@ class Module(MembersMixin, StateDictMixin, ReprMixin):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         backend = backend_needing_scope(args)
         if backend is None:
-            return self.forward(*args, **kwargs)
+            if self._hooks is None:  # no hooks registered (see nn/module_hooks.py)
+                return self.forward(*args, **kwargs)
+            return self._call_with_hooks(args, kwargs)
         with backend.device_scope():  # raw array operators run on the current device (cuda:N)
-            return self.forward(*args, **kwargs)
+            if self._hooks is None:
+                return self.forward(*args, **kwargs)
+            return self._call_with_hooks(args, kwargs)
 
     # -- registration -----------------------------------------------------------------------
     def _check_init(self, what: str) -> None:

@@ -30,7 +30,15 @@ from backends.host_threads import halves
 
 from ..function import Function
 from ..tensor import Tensor
-from .im2col import Col2Im, Im2Col, _channels_last_padded, _Geometry, _group_windows, _pad_raw
+from .im2col import (
+    Col2Im,
+    Im2Col,
+    _channels_last_padded,
+    _Geometry,
+    _group_windows,
+    _pad_raw,
+    col2im_raw,
+)
 
 
 class Conv2dGemm(Function):
@@ -84,24 +92,48 @@ class Conv2dGemm(Function):
         if need[1]:
             if recorded:
                 gw_rows = gy2.T @ Im2Col.apply(x, geometry=g, layout="conv").reshape(m, k)
+                gw = _weight_from_rows(gw_rows, tuple(w.shape))
             else:  # the columns again, a chunk of images at a time (see _batch_chunks)
-                chunks = _batch_chunks(self.backend, x, w, oh, ow)
-                parts = [None] * len(chunks)
-
-                def run(first: int, last: int) -> None:
-                    for i in range(first, last):
-                        start, stop = chunks[i]
-                        parts[i] = _cross(gy2[start * oh * ow:stop * oh * ow],
-                                          _gemm_cols(self.backend, x[start:stop], g, oh, ow))
-
-                _split(self.backend, run, chunks, x, w, oh, ow)
-                gw_rows = parts[0]
-                for part in parts[1:]:  # in chunk order, however the chunks ran
-                    gw_rows = gw_rows + part
-            gw = _weight_from_rows(gw_rows, tuple(w.shape))
+                gw = weight_grad(self.backend, gy2, x, w, g)
         if len(need) == 2:
             return gx, gw
         return gx, gw, (_sum_rows(gy2) if need[2] else None)
+
+
+def input_grad(backend: Any, gy2: Any, w: Any, g: _Geometry, in_shape: tuple) -> Any:
+    """gx (raw arrays) of ``conv2d(x, w)`` (groups 1), x of shape `in_shape`, for the output
+    gradient `gy2` as (N*OH*OW, C_out) rows: the columns' adjoint of ``gy2 @ w_rows``.
+
+    On a device one GEMM and one col2im (fewer launches); on the host `_input_grad` (chunked
+    GEMMs and the C col2im loop, or per kernel offset). An NCHW view of channels-last memory.
+    """
+    if backend.is_device:
+        n, _, h, wd = in_shape
+        oh, ow = g.out_hw(h, wd)
+        gcols = (gy2 @ _weight_rows(w)).reshape(n, oh, ow, w.shape[1] * g.kh * g.kw)
+        return col2im_raw(backend.xp, gcols, tuple(in_shape), g)
+    return _input_grad(backend, gy2, w, g, in_shape)
+
+
+def weight_grad(backend: Any, gy2: Any, x: Any, w: Any, g: _Geometry) -> Any:
+    """gw (raw arrays) of ``conv2d(x, w)`` (groups 1) for the output gradient `gy2` as
+    (N*OH*OW, C_out) rows: ``gy2^T @ cols(x)``, the columns built again a chunk of images at a
+    time (`_batch_chunks`), two halves on two cores for a big batch."""
+    oh, ow = g.out_hw(*x.shape[2:])
+    chunks = _batch_chunks(backend, x, w, oh, ow)
+    parts = [None] * len(chunks)
+
+    def run(first: int, last: int) -> None:
+        for i in range(first, last):
+            start, stop = chunks[i]
+            parts[i] = _cross(gy2[start * oh * ow:stop * oh * ow],
+                              _gemm_cols(backend, x[start:stop], g, oh, ow))
+
+    _split(backend, run, chunks, x, w, oh, ow)
+    gw_rows = parts[0]
+    for part in parts[1:]:  # in chunk order, however the chunks ran
+        gw_rows = gw_rows + part
+    return _weight_from_rows(gw_rows, tuple(w.shape))
 
 
 #: Bytes of columns one GEMM call takes on the host: columns that big stay in cache while the

@@ -153,6 +153,45 @@ def _group_windows(xp: Any, image: Any, g: _Geometry, groups: int, oh: int, ow: 
     )
 
 
+def im2col_raw(xp: Any, x: Any, g: _Geometry, groups: int = 1) -> Any:
+    """The conv-layout columns (N, OH, OW, G*kh*kw*Cg) of an (N, C, H, W) image: `Im2Col`'s
+    forward on arrays."""
+    n, c = x.shape[:2]
+    oh, ow = g.out_hw(*x.shape[2:])
+    image = _channels_last_padded(xp, x, g)
+    view = _group_windows(xp, image, g, groups, oh, ow)
+    # (N, OH, OW, G, kh, kw, Cg): the reshape is the one copy.
+    return view.transpose(0, 3, 4, 1, 5, 6, 2).reshape(n, oh, ow, c * g.kh * g.kw)
+
+
+def col2im_raw(xp: Any, cols: Any, in_shape: tuple, g: _Geometry, groups: int = 1) -> Any:
+    """Conv-layout columns (N, OH, OW, G*kh*kw*Cg) added back into an (N, C, H, W) image
+    (an NCHW view of channels-last memory): `Col2Im`'s forward on arrays."""
+    n, c, h, w = in_shape
+    oh, ow = cols.shape[1:3]
+    cols7 = cols.reshape(n, oh, ow, groups, g.kh, g.kw, c // groups)
+    hp, wp = h + g.pt + g.pb, w + g.pl + g.pr
+    buffer = xp.zeros((n, hp, wp, c), dtype=cols.dtype)   # channels-last accumulator
+    image = buffer.transpose(0, 3, 1, 2)
+    if not g.overlapping:
+        # Windows are disjoint: one strided assignment writes them all (e.g. 1x1, stride 2).
+        view = _group_windows(xp, image, g, groups, oh, ow)
+        view[...] = cols7.transpose(0, 3, 6, 1, 2, 4, 5)
+    else:
+        # Overlapping windows accumulate: one strided add per kernel offset, each moving
+        # (N, OH, OW, C) with channels contiguous on both sides.
+        acc = buffer.reshape(n, hp, wp, groups, c // groups)
+        h_end, w_end = g.sh * (oh - 1) + 1, g.sw * (ow - 1) + 1
+        for i in range(g.kh):
+            top = i * g.dh
+            for j in range(g.kw):
+                left = j * g.dw
+                acc[:, top:top + h_end:g.sh, left:left + w_end:g.sw] += cols7[:, :, :, :, i, j]
+    if g.padded:
+        image = image[:, :, g.pt:g.pt + h, g.pl:g.pl + w]
+    return image
+
+
 class Im2Col(Function):
     """cols = every (zero-padded) window of x as a contiguous row; its adjoint is `Col2Im`."""
 
@@ -166,10 +205,7 @@ class Im2Col(Function):
         if self.layout == "pool":
             view = _windows(self.xp, _pad_raw(self.xp, x, g), g, oh, ow)
             return view.reshape(n, c, oh, ow, g.kh * g.kw)
-        image = _channels_last_padded(self.xp, x, g)
-        view = _group_windows(self.xp, image, g, self.groups, oh, ow)
-        # (N, OH, OW, G, kh, kw, Cg): the reshape is the one copy.
-        return view.transpose(0, 3, 4, 1, 5, 6, 2).reshape(n, oh, ow, c * g.kh * g.kw)
+        return im2col_raw(self.xp, x, g, self.groups)
 
     def backward(self, gy):
         return Col2Im.apply(gy, geometry=self.geometry, layout=self.layout,
@@ -188,29 +224,7 @@ class Col2Im(Function):
         if self.layout == "pool":
             oh, ow = cols.shape[2:4]
             return _col2im_raw(xp, cols.reshape(n, c, oh, ow, g.kh, g.kw), self.in_shape, g)
-        oh, ow = cols.shape[1:3]
-        groups = self.groups
-        cols7 = cols.reshape(n, oh, ow, groups, g.kh, g.kw, c // groups)
-        hp, wp = h + g.pt + g.pb, w + g.pl + g.pr
-        buffer = xp.zeros((n, hp, wp, c), dtype=cols.dtype)   # channels-last accumulator
-        image = buffer.transpose(0, 3, 1, 2)
-        if not g.overlapping:
-            # Windows are disjoint: one strided assignment writes them all (e.g. 1x1, stride 2).
-            view = _group_windows(xp, image, g, groups, oh, ow)
-            view[...] = cols7.transpose(0, 3, 6, 1, 2, 4, 5)
-        else:
-            # Overlapping windows accumulate: one strided add per kernel offset, each moving
-            # (N, OH, OW, C) with channels contiguous on both sides.
-            acc = buffer.reshape(n, hp, wp, groups, c // groups)
-            h_end, w_end = g.sh * (oh - 1) + 1, g.sw * (ow - 1) + 1
-            for i in range(g.kh):
-                top = i * g.dh
-                for j in range(g.kw):
-                    left = j * g.dw
-                    acc[:, top:top + h_end:g.sh, left:left + w_end:g.sw] += cols7[:, :, :, :, i, j]
-        if g.padded:
-            image = image[:, :, g.pt:g.pt + h, g.pl:g.pl + w]
-        return image
+        return col2im_raw(xp, cols, self.in_shape, g, self.groups)
 
     def backward(self, gy):
         return Im2Col.apply(gy, geometry=self.geometry, layout=self.layout, groups=self.groups)

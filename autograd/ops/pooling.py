@@ -24,22 +24,48 @@ __all__ = ["max_pool2d", "max_pool2d_relu", "avg_pool2d", "adaptive_avg_pool2d"]
 
 # -- pooling ---------------------------------------------------------------------------------
 def _pool_geometry(op: str, x: Any, kernel_size: Any, stride: Any, padding: Any,
-                   floating: bool = False) -> tuple:
-    """(x as a Tensor, the window geometry, the output size)."""
+                   dilation: Any = 1, ceil_mode: bool = False, floating: bool = False) -> tuple:
+    """(x as a Tensor, the window geometry, the output size) of a 2-D pool. With `ceil_mode`
+    the last window may start past the floor-mode end (but not in the bottom/right padding,
+    as PyTorch): the geometry then pads the bottom/right further, so every window lies in
+    the padded image."""
     x = _check_image(op, x, floating=floating)
     kernel = _pair(kernel_size, "kernel_size", op, 1)
     ph, pw = _pair(padding, "padding", op, 0)
     if ph > kernel[0] // 2 or pw > kernel[1] // 2:
         raise ValueError(f"{op}: padding {(ph, pw)} must be at most half the kernel {kernel}")
-    g = _geometry(op, kernel, kernel if stride is None else stride, (ph, pw), 1)
+    g = _geometry(op, kernel, kernel if stride is None else stride, (ph, pw), dilation)
+    if ceil_mode:
+        extra = []
+        for size, k, s, p, d in ((x.shape[2], g.kh, g.sh, ph, g.dh),
+                                 (x.shape[3], g.kw, g.sw, pw, g.dw)):
+            span = d * (k - 1) + 1
+            out = -(-(size + 2 * p - span) // s) + 1
+            if (out - 1) * s >= size + p:  # the last window would start in the padding
+                out -= 1
+            extra.append(max((out - 1) * s + span - (size + 2 * p), 0))
+        g.pb += extra[0]
+        g.pr += extra[1]
     return x, g, g.check(op, x.shape)
+
+
+def _plane_index(xp: Any, window_index: Any, g: Any, in_hw: tuple) -> Any:
+    """Flat positions ``row * W + col`` in the input plane of each window's chosen offset
+    (PyTorch's ``return_indices``), from the offsets (N, C, OH, OW) into kh*kw windows."""
+    oh, ow = window_index.shape[2:]
+    rows = (xp.arange(oh) * g.sh - g.pt).reshape(oh, 1) + (window_index // g.kw) * g.dh
+    cols = xp.arange(ow) * g.sw - g.pl + (window_index % g.kw) * g.dw
+    return (rows * in_hw[1] + cols).astype(xp.int64)
 
 
 class MaxPool2d(Function):
     """y = max over each window; the gradient goes to the window's first maximal element.
 
     Padding counts as -inf. Ties pick the first maximum in row-major window order, as PyTorch.
+    A list as `indices_out` receives the chosen positions (``return_indices``).
     """
+
+    indices_out: Any = None
 
     def forward(self, x):
         xp = self.xp
@@ -53,6 +79,8 @@ class MaxPool2d(Function):
         windows = view.reshape(n, c, oh, ow, g.kh * g.kw)
         index = windows.argmax(axis=-1)[..., None]
         self.save_for_backward(index)
+        if self.indices_out is not None:  # return_indices: positions in each input plane
+            self.indices_out.append(_plane_index(xp, index[..., 0], g, x.shape[2:]))
         return xp.take_along_axis(windows, index, axis=-1)[..., 0]
 
     def backward(self, gy):
@@ -65,7 +93,12 @@ class MaxPool2d(Function):
 
 
 class AvgPool2d(Function):
-    """y = mean over each window; padding counts as zeros unless count_include_pad is False."""
+    """y = sum over each window / divisor: the window size (``count_include_pad``: padding
+    counts, the ceil-mode overhang does not, as PyTorch), the real pixels it covers, or
+    `divisor_override`."""
+
+    divisor_override: Any = None
+    sym_pads: tuple = (0, 0)
 
     def forward(self, x):
         xp = self.xp
@@ -73,26 +106,37 @@ class AvgPool2d(Function):
         oh, ow = g.out_hw(*x.shape[2:])
         self.in_shape = x.shape
         total = _windows(xp, _pad_raw(xp, x, g), g, oh, ow).sum(axis=(-2, -1))
-        if self.count_include_pad or not g.padded:
-            return total * (1.0 / (g.kh * g.kw))
-        counts = self._counts(x.shape, oh, ow, x.dtype)
-        return total / counts
+        divisor = self._divisor(x.shape, oh, ow, x.dtype)
+        if isinstance(divisor, float):
+            return total * (1.0 / divisor)
+        return total / divisor
 
-    def _counts(self, shape: tuple, oh: int, ow: int, dtype: Any) -> Any:
-        """How many real (non-padding) pixels each window covers, shape (OH, OW)."""
-        xp = self.xp
+    def _divisor(self, shape: tuple, oh: int, ow: int, dtype: Any) -> Any:
+        """A float where every window has the same divisor, else an (OH, OW) array of them."""
         g = self.geometry
-        ones = xp.ones((1, 1, *shape[2:]), dtype=dtype)
-        return _windows(xp, _pad_raw(xp, ones, g), g, oh, ow).sum(axis=(-2, -1))[0, 0]
+        if self.divisor_override is not None:
+            return float(self.divisor_override)
+        ph, pw = self.sym_pads
+        overhang = g.pb > ph or g.pr > pw  # ceil mode's windows past the padding
+        if not g.padded or (self.count_include_pad and not overhang):
+            return float(g.kh * g.kw)
+        xp = self.xp
+        h, w = shape[2:]
+        inside = xp.zeros((1, 1, h + g.pt + g.pb, w + g.pl + g.pr), dtype=dtype)
+        if self.count_include_pad:  # the image and its symmetric padding count
+            inside[:, :, :h + 2 * ph, :w + 2 * pw] = 1
+        else:
+            inside[:, :, g.pt:g.pt + h, g.pl:g.pl + w] = 1
+        return _windows(xp, inside, g, oh, ow).sum(axis=(-2, -1))[0, 0]
 
     def backward(self, gy):
         g = self.geometry
         oh, ow = gy.shape[2:]
-        if self.count_include_pad or not g.padded:
-            share = gy * (1.0 / (g.kh * g.kw))
+        divisor = self._divisor(self.in_shape, oh, ow, gy.dtype)
+        if isinstance(divisor, float):
+            share = gy * (1.0 / divisor)
         else:
-            counts = self._counts(self.in_shape, oh, ow, gy.dtype)
-            share = gy / Tensor._make(counts, self.backend)
+            share = gy / Tensor._make(divisor, self.backend)
         cols = share.expand_dims(-1).broadcast_to((*gy.shape, g.kh * g.kw))
         return Col2Im.apply(cols, geometry=g, layout="pool", in_shape=self.in_shape)
 
@@ -248,23 +292,33 @@ def _blocks(xp: Any, x: Any, kh: int, kw: int) -> Any:
     return nhwc.reshape(n, h // kh, kh, w // kw, kw, c)   # free for NHWC memory, else one copy
 
 
-def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
-    """Max over (kH, kW) windows of an NCHW batch (PyTorch's ``max_pool2d``, ceil_mode=False).
+def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Max over (kH, kW) windows of an NCHW batch (PyTorch's ``max_pool2d``).
 
     Args:
         kernel_size: int or pair; stride: defaults to kernel_size; padding: at most half the
-            kernel, filled with -inf.
+            kernel, filled with -inf; dilation: spacing of the window's elements.
+        ceil_mode: round the output size up (the last window may overhang the bottom/right
+            edge, but never starts in the padding).
+        return_indices: also return, per output, the flat position ``row * W + col`` of the
+            chosen element in its input plane (int64; what `max_unpool2d` takes).
 
     Kink convention: the gradient goes only to the first maximal element of each window
     (row-major order), like PyTorch, not split among ties.
     """
-    x, g, _ = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
-    if _is_block(g, x):
+    x, g, _ = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation,
+                             ceil_mode)
+    if not return_indices and _is_block(g, x):
         relu = x.grad_fn
         if type(relu) is Relu and is_grad_enabled():
             return BlockMaxPool2d.apply(x, _relu_input(x, relu), kernel=(g.kh, g.kw), relu=relu)
         return BlockMaxPool2d.apply(x, kernel=(g.kh, g.kw))
-    return MaxPool2d.apply(x, geometry=g)
+    if not return_indices:
+        return MaxPool2d.apply(x, geometry=g)
+    box: list = []
+    y = MaxPool2d.apply(x, geometry=g, indices_out=box)
+    return y, Tensor._make(box[0], x.backend)
 
 
 def max_pool2d_relu(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
@@ -281,7 +335,7 @@ def _is_block(g: Any, x: Tensor) -> bool:
     """Whether the windows tile the float image in disjoint blocks (stride = kernel, no pad)."""
     h, w = x.shape[2:]
     return ((g.sh, g.sw) == (g.kh, g.kw) and not g.padded and h % g.kh == 0 and w % g.kw == 0
-            and (x.dtype.kind == "f" or x.dtype.name == "bfloat16"))
+            and (g.dh, g.dw) == (1, 1) and (x.dtype.kind == "f" or x.dtype.name == "bfloat16"))
 
 
 def _relu_input(x: Tensor, relu: Relu) -> Tensor:
@@ -297,13 +351,26 @@ def _relu_input(x: Tensor, relu: Relu) -> Tensor:
 
 
 def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               count_include_pad: bool = True) -> Tensor:
-    """Mean over (kH, kW) windows of an NCHW batch (PyTorch's ``avg_pool2d``, ceil_mode=False).
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """Mean over (kH, kW) windows of an NCHW batch (PyTorch's ``avg_pool2d``).
 
-    With ``count_include_pad=True`` (PyTorch's default) zero padding counts in the divisor.
+    Args:
+        kernel_size, stride (default: kernel_size), padding (at most half the kernel).
+        ceil_mode: round the output size up; the overhang past the padding is never counted.
+        count_include_pad: zero padding counts in the divisor (PyTorch's default).
+        divisor_override: divide every window's sum by this instead.
     """
-    x, g, _ = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding, floating=True)
-    return AvgPool2d.apply(x, geometry=g, count_include_pad=bool(count_include_pad))
+    x, g, _ = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode,
+                             floating=True)
+    if divisor_override is not None and (isinstance(divisor_override, bool)
+                                         or not isinstance(divisor_override, int)
+                                         or divisor_override == 0):
+        raise ValueError(f"avg_pool2d: divisor_override must be a non-zero int, got "
+                         f"{divisor_override!r}")
+    return AvgPool2d.apply(x, geometry=g, count_include_pad=bool(count_include_pad),
+                           sym_pads=_pair(padding, "padding", "avg_pool2d", 0),
+                           divisor_override=divisor_override)
 
 
 def _adaptive_matrix(xp: Any, size: int, out: int, dtype: Any) -> Any:

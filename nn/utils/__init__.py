@@ -1,23 +1,26 @@
-"""Utilities of `nn`, as in PyTorch's ``torch.nn.utils``: `rnn` (padding and packing
-variable-length sequences for the recurrent layers), and `clip_grad_norm_` /
-`clip_grad_value_` where PyTorch code looks for them (they live in `optim.clip`).
+"""Utilities of `nn`, as PyTorch's ``torch.nn.utils``: gradient clipping (`clip_grad_norm_`,
+`clip_grad_value_`, the same functions as `optim.clip`), parameters to and from one flat
+vector (`parameters_to_vector`, `vector_to_parameters`), and the submodule `rnn` (padding
+and packing variable-length sequences) where it is present.
 
-    >>> from nn.utils.rnn import pack_sequence, pad_packed_sequence
     >>> nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+    >>> flat = nn.utils.parameters_to_vector(model.parameters())
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from . import rnn
+from .clip_grad import clip_grad_norm_, clip_grad_value_
+from .convert_parameters import parameters_to_vector, vector_to_parameters
 
-__all__ = ["rnn", "clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
+           "vector_to_parameters", "clip_grad", "convert_parameters", "rnn"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("clip_grad_norm_", "clip_grad_value_"):
-        from optim import clip
-
-        return getattr(clip, name)
+    # rnn (packing, padding) loads on first use, so `import nn.utils` stays cheap
+    if name == "rnn":
+        return importlib.import_module(".rnn", __name__)
     raise AttributeError(f"module 'nn.utils' has no attribute {name!r}")

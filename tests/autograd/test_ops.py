@@ -16,7 +16,9 @@ CASES: list[OpCase] = [*ARITHMETIC]
 for _module in ("cases_unary", "cases_reduction", "cases_shape", "cases_nn", "cases_math",
                 "cases_structure", "cases_products", "cases_numpy", "cases_linalg",
                 "cases_special", "cases_recurrent", "cases_attention", "cases_layer_norm",
-                "cases_torch_shape", "cases_scatter", "cases_torch_writes", "cases_torch_aliases"):
+                "cases_torch_shape", "cases_scatter", "cases_torch_writes", "cases_torch_aliases",
+                "cases_conv_transpose", "cases_resample", "cases_pool", "cases_activations",
+                "cases_norm", "cases_losses"):
     try:
         CASES += __import__(f"tests.autograd.{_module}", fromlist=["CASES"]).CASES
     except ModuleNotFoundError:

@@ -272,6 +272,74 @@ FUNCTIONS = {
 }
 
 
+LINE = [[[1.0, -2.0, 3.0, 0.5]]]
+IMAGE4 = [[[[1.0, 2.0, 0.0, -1.0], [3.0, 4.0, 1.0, 2.0], [0.5, -2.0, 1.5, 0.0],
+            [2.0, 1.0, -1.0, 3.0]]]]
+Y = [[0.5, -1.0, 2.0], [1.0, 0.0, -3.0]]
+
+#: issue 16's functions: the same checks.
+FUNCTIONS.update({
+    "adaptive_avg_pool1d": lambda t: F.adaptive_avg_pool1d(t(LINE), 2),
+    "adaptive_max_pool1d": lambda t: F.adaptive_max_pool1d(t(LINE), 2),
+    "adaptive_max_pool2d": lambda t: F.adaptive_max_pool2d(t(IMAGE4), 2),
+    "alpha_dropout": lambda t: F.alpha_dropout(t(X), 0.5, training=False),
+    "avg_pool1d": lambda t: F.avg_pool1d(t(LINE), 2),
+    "max_pool1d": lambda t: F.max_pool1d(t(LINE), 2),
+    "max_unpool1d": lambda t: F.max_unpool1d(t([[[3.0, 0.5]]]), t([[[2, 3]]]), 2),
+    "max_unpool2d": lambda t: F.max_unpool2d(t([[[[4.0]]]]), t([[[[3]]]]), 2),
+    "bilinear": lambda t: F.bilinear(t(X), t(Y), t([[[1.0, 0.0, 2.0], [0.5, 1.0, 0.0],
+                                                     [0.0, 1.0, 1.0]]]), t([0.5])),
+    "celu": lambda t: F.celu(t(X)), "selu": lambda t: F.selu(t(X)),
+    "silu": lambda t: F.silu(t(X)), "mish": lambda t: F.mish(t(X)),
+    "relu6": lambda t: F.relu6(t(X)), "hardtanh": lambda t: F.hardtanh(t(X)),
+    "hardsigmoid": lambda t: F.hardsigmoid(t(X)), "hardswish": lambda t: F.hardswish(t(X)),
+    "hardshrink": lambda t: F.hardshrink(t(X)), "softshrink": lambda t: F.softshrink(t(X)),
+    "tanhshrink": lambda t: F.tanhshrink(t(X)), "softsign": lambda t: F.softsign(t(X)),
+    "logsigmoid": lambda t: F.logsigmoid(t(X)), "softmin": lambda t: F.softmin(t(X), 1),
+    "threshold": lambda t: F.threshold(t(X), 1.5, -1.0),
+    "glu": lambda t: F.glu(t([[1.0, 2.0, 3.0, 4.0]])),
+    "prelu": lambda t: F.prelu(t(X), t([0.25])),
+    "conv_transpose1d": lambda t: F.conv_transpose1d(t([[[1.0, 2.0, 3.0]]]),
+                                                     t([[[1.0, -1.0]]]), t([0.5])),
+    "conv_transpose2d": lambda t: F.conv_transpose2d(t(IMAGE), t([[[[2.0, 1.0]]]]), stride=2),
+    "cosine_similarity": lambda t: F.cosine_similarity(t(X), t(Y)),
+    "pairwise_distance": lambda t: F.pairwise_distance(t(X), t(Y)),
+    "normalize": lambda t: F.normalize(t(X)),
+    "one_hot": lambda t: F.one_hot(t([0, 2, 1]), 3),
+    "dropout1d": lambda t: F.dropout1d(t([[[1.0, 2.0]], [[3.0, 4.0]]]), 0.5, training=False),
+    "dropout2d": lambda t: F.dropout2d(t(IMAGE), 0.5, training=False),
+    "dropout3d": lambda t: F.dropout3d(t([IMAGE[0]]), 0.5, training=False),
+    "feature_alpha_dropout": lambda t: F.feature_alpha_dropout(t(IMAGE), 0.5, training=False),
+    "group_norm": lambda t: F.group_norm(t([[[1.0, 2.0], [3.0, 5.0]]]), 1),
+    "instance_norm": lambda t: F.instance_norm(t([[[1.0, 2.0, 4.0], [3.0, 5.0, 0.0]]])),
+    "rms_norm": lambda t: F.rms_norm(t(X), (3,)),
+    "local_response_norm": lambda t: F.local_response_norm(t(IMAGE4), 2),
+    "interpolate": lambda t: F.interpolate(t(IMAGE), scale_factor=2, mode="bilinear"),
+    "upsample": lambda t: F.upsample(t(IMAGE), scale_factor=2),
+    "pad": lambda t: F.pad(t(IMAGE), (1, 1, 1, 1), mode="reflect"),
+    "pixel_shuffle": lambda t: F.pixel_shuffle(t([[[[1.0]], [[2.0]], [[3.0]], [[4.0]]]]), 2),
+    "pixel_unshuffle": lambda t: F.pixel_unshuffle(t(IMAGE), 2),
+    "unfold": lambda t: F.unfold(t(IMAGE4), 2),
+    "fold": lambda t: F.fold(t([[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]]), (3, 2),
+                                    (2, 1)),
+    "smooth_l1_loss": lambda t: F.smooth_l1_loss(t(X), t(Y)),
+    "soft_margin_loss": lambda t: F.soft_margin_loss(t(X), t([[1.0, -1.0, 1.0]] * 2)),
+    "kl_div": lambda t: F.kl_div(t(X), t([[0.2, 0.3, 0.5]] * 2), reduction="batchmean"),
+    "cosine_embedding_loss": lambda t: F.cosine_embedding_loss(t(X), t(Y), t([1.0, -1.0])),
+    "margin_ranking_loss": lambda t: F.margin_ranking_loss(t([1.0, 2.0]), t([2.0, 0.5]),
+                                                           t([1.0, -1.0])),
+    "triplet_margin_loss": lambda t: F.triplet_margin_loss(t(X), t(Y), t(W.tolist())),
+    "triplet_margin_with_distance_loss": lambda t: F.triplet_margin_with_distance_loss(
+        t(X), t(Y), t(W.tolist())),
+    "hinge_embedding_loss": lambda t: F.hinge_embedding_loss(t(X), t([[1.0, -1.0, 1.0]] * 2)),
+    "multilabel_soft_margin_loss": lambda t: F.multilabel_soft_margin_loss(
+        t(X), t([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])),
+    "poisson_nll_loss": lambda t: F.poisson_nll_loss(t(X), t([[1.0, 0.0, 2.0]] * 2)),
+    "gaussian_nll_loss": lambda t: F.gaussian_nll_loss(t(X), t(Y), t([[1.0, 0.5, 2.0]] * 2)),
+    "multi_margin_loss": lambda t: F.multi_margin_loss(t(X), t([0, 2])),
+})
+
+
 def test_every_function_is_in_the_table():
     assert set(FUNCTIONS) == set(F.__all__)
 
