@@ -58,7 +58,9 @@ def accept_array_likes(fn: Callable) -> Callable:
     op = fn.__name__
     if operands_in_varargs:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if args and isinstance(args[0], str) and _any_plain(args[1:]):
+            if args and isinstance(args[0], str) and _any_plain(args[1:]) and not (
+                    len(args) == 2 and isinstance(args[1], (list, tuple)) and args[1]
+                    and all(isinstance(t, Tensor) for t in args[1])):  # einsum(eq, [a, b])
                 args = (args[0], *_convert_all(op, args[1:]))
             return fn(*args, **kwargs)
 

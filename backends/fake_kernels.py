@@ -28,6 +28,8 @@ from .fake_rules import CURRENT, _check_current
 _C_TYPES = {"float16": "_Float16", "float32": "float", "float64": "double", "int64": "int64_t",
             "int32": "int32_t", "int8": "int8_t", "uint8": "uint8_t", "bool": "bool"}
 _HEADER = """#include <cmath>
+#include <cstddef>
+using std::ptrdiff_t;
 #include <cstdint>
 using std::exp; using std::log; using std::sqrt; using std::tanh; using std::erf;
 using std::fabs; using std::fmax; using std::fmin; using std::log1p; using std::expm1;
@@ -73,13 +75,19 @@ def _compile(source: str) -> Any:
     return lib
 
 
-def _params(text: str) -> list:
-    """``"G g, float32 lr"`` -> ``[("G", "g"), ("float32", "lr")]``."""
-    out = []
+def _params(text: str) -> tuple[list, set]:
+    """``"G g, raw T x, float32 lr"`` -> ``[("G", "g"), ("T", "x"), ("float32", "lr")]`` and
+    the names declared ``raw`` (``{"x"}``: indexed by the body, not broadcast)."""
+    out, raw = [], set()
     for part in filter(None, (p.strip() for p in text.split(","))):
-        kind, name = part.split()
-        out.append((kind, name))
-    return out
+        words = part.split()
+        if len(words) == 3 and words[0] == "raw":
+            raw.add(words[2])
+            words = words[1:]
+        if len(words) != 2:
+            raise ValueError(f"kernel parameter {part!r}: expected '[raw] type name'")
+        out.append((words[0], words[1]))
+    return out, raw
 
 
 def _is_placeholder(kind: str) -> bool:
@@ -102,8 +110,9 @@ class _Kernel:
     def __init__(self, dev: Any, in_params: str, out_params: str, name: str,
                  preamble: str) -> None:
         self._dev = dev
-        self.inputs = _params(in_params)
-        self.outputs = _params(out_params)
+        self.inputs, raw_in = _params(in_params)
+        self.outputs, raw_out = _params(out_params)
+        self.raw = raw_in | raw_out
         self.name = name
         self.preamble = preamble
 
@@ -160,16 +169,19 @@ class HostElementwiseKernel(_Kernel):
         params = self.inputs + self.outputs
         for k, (kind, pname) in enumerate(params):
             ctype = kind if _is_placeholder(kind) else _C_TYPES[kind]
-            if _is_placeholder(kind):
+            if pname in self.raw:  # indexed by the body in C order (x[k]), as CuPy's raw
+                lines.append(f"  {ctype}* {pname} = ({ctype}*)args[{k}];")
+            elif _is_placeholder(kind):
                 lines.append(f"  {ctype}* _raw_{pname} = ({ctype}*)args[{k}];")
             else:
                 lines.append(f"  const {ctype} {pname} = *(const {ctype}*)args[{k}];")
         lines.append("  for (int64_t i = 0; i < n; ++i) {")
         for kind, pname in self.inputs:
-            if _is_placeholder(kind):
+            if _is_placeholder(kind) and pname not in self.raw:
                 lines.append(f"    const {kind} &{pname} = _raw_{pname}[i];")
         for kind, pname in self.outputs:
-            lines.append(f"    {kind} &{pname} = _raw_{pname}[i];")
+            if pname not in self.raw:
+                lines.append(f"    {kind} &{pname} = _raw_{pname}[i];")
         lines += ["    {", self.operation, "    }", "  }", "}"]
         return "\n".join(lines)
 
@@ -178,17 +190,26 @@ class HostElementwiseKernel(_Kernel):
             raise TypeError(f"{self.name}: takes {len(self.inputs) + len(self.outputs)} "
                             f"arguments (outputs included), got {len(args)}")
         raw, types = self._bind(args)
-        arrays = [a for a in raw if isinstance(a, np.ndarray)]
+        params = self.inputs + self.outputs
+        # The launch size: the broadcast of the arrays not declared raw (as CuPy's).
+        arrays = [a for (_, pname), a in zip(params, raw)
+                  if isinstance(a, np.ndarray) and pname not in self.raw]
+        if not arrays:
+            raise ValueError(f"{self.name}: every array is raw: the size cannot be inferred")
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
         n_in = len(self.inputs)
         pointers, keep, write_back = [], [], []
-        for k, ((kind, _), a) in enumerate(zip(self.inputs + self.outputs, raw)):
-            if not _is_placeholder(kind):
+        for k, ((kind, pname), a) in enumerate(zip(params, raw)):
+            if not _is_placeholder(kind) and pname not in self.raw:
                 value = self._c_scalar(kind, a)
                 keep.append(value)
                 pointers.append(ctypes.cast(ctypes.pointer(value), ctypes.c_void_p))
                 continue
-            if k >= n_in:
+            if pname in self.raw:  # whole, in C order; an output is written back
+                buf = a if a.flags.c_contiguous else np.ascontiguousarray(a)
+                if buf is not a and k >= n_in:
+                    write_back.append((a, buf))
+            elif k >= n_in:
                 if a.shape != shape:
                     raise ValueError(f"{self.name}: output of shape {a.shape}, expected {shape}")
                 buf = a if a.flags.c_contiguous else np.ascontiguousarray(a)

@@ -86,7 +86,9 @@ class NumpyBackend(Backend):
         np.add.at(target, indices, values)
 
     def erf(self, array: Any) -> np.ndarray:
-        return np.asarray(_host_erf()(array))
+        out = np.asarray(_host_erf()(array))  # SciPy's or the host series: float64 for float16
+        array = np.asarray(array)
+        return out.astype(array.dtype, copy=False) if array.dtype.kind == "f" else out
 
     def special(self, name: str, *args: Any) -> np.ndarray:
         return _host_special(name, *args)

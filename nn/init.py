@@ -55,7 +55,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 def _fill(tensor: Tensor, array: Any) -> Tensor:
     """Writes `array` into `tensor` in place: same array object, version bumped."""
-    tensor.array[...] = array
+    with tensor._backend.device_scope():  # a raw write runs on the current device (cuda:N)
+        tensor.array[...] = array
     tensor._version[0] += 1
     return tensor
 

@@ -36,7 +36,8 @@ def _move_in_place(t: Tensor, backend: backends.Backend | None, dtype: Any) -> N
     if backend is not None and backend is not t.backend:
         moved = moved.to(backend)
     if dtype is not None and t.dtype.kind == "f" and moved.dtype != backends.dtype_of(dtype):
-        moved = moved.astype(dtype)
+        with moved._backend.device_scope():  # the cast runs on the current device (cuda:N)
+            moved = moved.astype(dtype)
     if moved is not t:
         # A new array gets a new version counter, as an in-place rebind does.
         t.array = moved.array

@@ -13,6 +13,7 @@ from typing import Any
 
 from autograd.tensor import Tensor
 
+from ..device_scope import scope_functions
 from .errors import DistributedError
 from .process_group import group
 
@@ -37,11 +38,13 @@ _OPS = ("sum", "avg", "max", "min", "product")
 
 
 class _Then:
-    """A collective's Work with a step to run once it is done (copy back, divide)."""
+    """A collective's Work with a step to run once it is done (copy back, divide), on the
+    device of the tensors it writes (raw array operators run on the current device)."""
 
-    def __init__(self, work: Any, then: Any) -> None:
+    def __init__(self, work: Any, then: Any, backend: Any = None) -> None:
         self._work = work
         self._then = then
+        self._backend = backend
 
     def is_completed(self) -> bool:
         return self._work.is_completed()
@@ -50,7 +53,11 @@ class _Then:
         self._work.wait()
         if self._then is not None:
             then, self._then = self._then, None
-            then()
+            if self._backend is None:
+                then()
+                return
+            with self._backend.device_scope():
+                then()
 
 
 def _tensor(name: str, t: Any) -> Tensor:
@@ -75,8 +82,8 @@ def _buffer(t: Tensor) -> tuple[Any, bool]:
     return t.xp.ascontiguousarray(a), True
 
 
-def _finish(work: Any, async_op: bool, then: Any) -> Any:
-    w = _Then(work, then)
+def _finish(work: Any, async_op: bool, then: Any, backend: Any = None) -> Any:
+    w = _Then(work, then, backend)
     if async_op:
         return w
     w.wait()
@@ -98,7 +105,7 @@ def all_reduce(tensor: Tensor, op: str = ReduceOp.SUM, async_op: bool = False) -
             t.array[...] = buf
         t._version[0] += 1
 
-    return _finish(work, async_op, then)
+    return _finish(work, async_op, then, t.backend)
 
 
 def broadcast(tensor: Tensor, src: int = 0, async_op: bool = False) -> Any:
@@ -116,7 +123,7 @@ def broadcast(tensor: Tensor, src: int = 0, async_op: bool = False) -> Any:
             t.array[...] = buf
         t._version[0] += 1
 
-    return _finish(work, async_op, then)
+    return _finish(work, async_op, then, t.backend)
 
 
 def all_gather_into_tensor(output: Tensor, input: Tensor,  # noqa: A002
@@ -140,7 +147,7 @@ def all_gather_into_tensor(output: Tensor, input: Tensor,  # noqa: A002
             out.array[...] = recv
         out._version[0] += 1
 
-    return _finish(work, async_op, then)
+    return _finish(work, async_op, then, out.backend)
 
 
 def all_gather(tensor_list: list, tensor: Tensor, async_op: bool = False) -> Any:
@@ -164,7 +171,7 @@ def all_gather(tensor_list: list, tensor: Tensor, async_op: bool = False) -> Any
             o.array[...] = recv[r]
             o._version[0] += 1
 
-    return _finish(work, async_op, then)
+    return _finish(work, async_op, then, t.backend)
 
 
 def reduce_scatter_tensor(output: Tensor, input: Tensor, op: str = ReduceOp.SUM,  # noqa: A002
@@ -190,7 +197,7 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: str = ReduceOp.SUM,
             out.array[...] = recv
         out._version[0] += 1
 
-    return _finish(work, async_op, then)
+    return _finish(work, async_op, then, out.backend)
 
 
 def reduce_scatter(output: Tensor, input_list: list, op: str = ReduceOp.SUM,
@@ -210,7 +217,7 @@ def reduce_scatter(output: Tensor, input_list: list, op: str = ReduceOp.SUM,
         out.array[...] = flat_out.array[0]
         out._version[0] += 1
 
-    return _finish(work, async_op, then)
+    return _finish(work, async_op, then, out.backend)
 
 
 def barrier(async_op: bool = False) -> Any:
@@ -221,3 +228,8 @@ def barrier(async_op: bool = False) -> Any:
 def all_gather_object_bytes(payload: bytes) -> list[bytes]:
     """Every rank's `payload` in rank order (metadata; kedja never pickles)."""
     return group().host.all_gather_bytes(payload)
+
+
+# The collectives' own raw array work (contiguous copies, receive buffers) runs on their tensors'
+# device: on cuda:N (and fake:N) that device must be current.
+scope_functions(globals(), [name for name in __all__ if name != "barrier"])

@@ -15,6 +15,7 @@ parameter is ready, DDP waits for the buckets, divides by the world size and set
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import time
 from collections.abc import Iterator
@@ -60,6 +61,21 @@ class _Marking(dict):
 
     def get(self, name: str, default: Any = None) -> Any:
         return self[name] if name in self else default
+
+
+def _on_own_device(method: Any) -> Any:
+    """Runs `method` with the model's device current: its raw array work (flattening,
+    copying back, bucket buffers) runs on the current device (cuda:N, fake:N)."""
+
+    @functools.wraps(method)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        backend = self._device_backend
+        if backend is None or not backend.needs_device_scope:
+            return method(self, *args, **kwargs)
+        with backend.device_scope():
+            return method(self, *args, **kwargs)
+
+    return run
 
 
 class _Bucket:
@@ -117,6 +133,8 @@ class DistributedDataParallel(Module):
         object.__setattr__(self, "find_unused_parameters", bool(find_unused_parameters))
         object.__setattr__(self, "bucket_cap_mb", float(bucket_cap_mb))
         object.__setattr__(self, "require_backward_grad_sync", True)
+        first = next(iter(module.parameters()), None)
+        object.__setattr__(self, "_device_backend", None if first is None else first.backend)
         self._check_same_model()
         self._sync_module_state()
         params = [p for p in module.parameters() if p.requires_grad]
@@ -136,6 +154,7 @@ class DistributedDataParallel(Module):
         object.__setattr__(self, "comm_wait_seconds", 0.0)
 
     # -- construction ----------------------------------------------------------------------
+    @_on_own_device
     def _check_same_model(self) -> None:
         """All ranks must hold the same parameters and buffers (names, shapes, dtypes)."""
         g = self.process_group
@@ -159,6 +178,7 @@ class DistributedDataParallel(Module):
                 f"DistributedDataParallel: ranks disagree on the model: rank 0 has "
                 f"{len(reference)} parameters and buffers, rank {rank} has {len(theirs)}")
 
+    @_on_own_device
     def _sync_module_state(self) -> None:
         """Copies rank 0's parameters and buffers to every rank."""
         if self.process_group.world_size == 1:
@@ -285,6 +305,7 @@ class DistributedDataParallel(Module):
             "every parameter in forward")
 
     # -- backward: buckets -------------------------------------------------------------------
+    @_on_own_device
     def _ready(self, index: int, g: Any) -> None:
         """Parameter `index`'s gradient `g` (a raw array, None for unused) is complete."""
         if index in self._fired:
@@ -319,6 +340,7 @@ class DistributedDataParallel(Module):
         if self._next_bucket == len(self._buckets):
             self._finish()
 
+    @_on_own_device
     def _finish(self) -> None:
         """Waits for every bucket, averages, and sets the parameters' ``.grad``."""
         world = self.process_group.world_size

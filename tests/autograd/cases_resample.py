@@ -232,7 +232,9 @@ def pad_params(shapes: tuple) -> st.SearchStrategy:
         for i in range(k):
             n = shape[-1 - i]
             if mode == "constant":
-                widths += [draw_(st.integers(-min(n, 1), 2)), draw_(st.integers(-min(n, 1), 2))]
+                # negative pads crop (one element a side at most), never below size 0
+                left = draw_(st.integers(-min(n, 1), 2))
+                widths += [left, draw_(st.integers(max(-min(n, 1), -(n + left)), 2))]
             elif mode == "reflect":
                 widths += [draw_(st.integers(0, n - 1)), draw_(st.integers(0, n - 1))]
             else:
