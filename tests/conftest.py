@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,11 @@ settings.register_profile(
     suppress_health_check=_SUPPRESSED,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+# Under the derandomized profile, hypothesis 6.170 nests one settings object per run of a @given
+# test function, and `settings.database` walks that chain recursively: the op table's ~1,100
+# parametrized runs of one function pass Python's default limit of 1,000 frames (RecursionError
+# from hypothesis' own code). A higher limit keeps every case running.
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
 
 REPO = Path(__file__).resolve().parent.parent
 
