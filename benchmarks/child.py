@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .harness import Context
+from .harness import QUICK, Context, json_default
 from .workloads import load
 
 
@@ -58,9 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError:
             torch = None
     ctx = Context(device=args.device, quick=args.quick, torch=torch, seed=args.seed,
-                  column=None if args.column == "all" else args.column)
-    if args.quick:
-        ctx.repeats, ctx.warmup, ctx.min_sample_s = 3, 1, 0.01
+                  column=None if args.column == "all" else args.column,
+                  **(QUICK if args.quick else {}))
     if args.repeats:
         ctx.repeats = args.repeats
     rows = load(args.workload).rows(ctx)
@@ -68,14 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, arrays in ctx.checks.items():
             np.savez(os.path.join(args.checks, f"{name}.{args.column}.npz"), **arrays)
     out = {"rows": [r.to_json() for r in rows], "facts": library_facts(args.column, torch)}
-    print(json.dumps(out, default=_json_default))
+    print(json.dumps(out, default=json_default))
     return 0
 
-
-def _json_default(obj: Any) -> Any:
-    if hasattr(obj, "item"):
-        return obj.item()
-    return str(obj)
 
 
 if __name__ == "__main__":

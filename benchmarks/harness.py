@@ -24,6 +24,17 @@ import numpy as np
 COLUMNS = ("kedja", "torch", "numpy")
 COLUMN_TITLES = {"kedja": "kedja", "torch": "PyTorch", "numpy": "NumPy floor"}
 
+#: `--quick`'s timing settings (a smoke run), for the in-process runner and the child processes.
+QUICK = {"repeats": 3, "warmup": 1, "min_sample_s": 0.01}
+
+
+def json_default(obj: Any) -> Any:
+    """JSON for what `json.dump` cannot write itself: NumPy scalars as numbers, else text."""
+    if hasattr(obj, "item"):
+        return obj.item()
+    return str(obj)
+
+
 # float32 results of the same maths in a different order agree to ~1e-6 relative; a few
 # hundred ops (or a 100k-op chain) add rounding, but anything past this is a wrong answer.
 GRAD_TOLERANCE = 1e-3

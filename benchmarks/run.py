@@ -28,10 +28,18 @@ import os
 import sys
 import time
 import traceback
-from typing import Any
 
 from . import isolated, machine
-from .harness import COLUMN_TITLES, COLUMNS, GRAD_TOLERANCE, Context, Row, failed_row
+from .harness import (
+    COLUMN_TITLES,
+    COLUMNS,
+    GRAD_TOLERANCE,
+    QUICK,
+    Context,
+    Row,
+    failed_row,
+    json_default,
+)
 from .workloads import WORKLOADS, load
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -66,7 +74,7 @@ def make_context(args: argparse.Namespace) -> Context:
         except ImportError:
             torch = None
     if args.quick:
-        ctx = Context(device=args.device, quick=True, repeats=3, warmup=1, min_sample_s=0.01,
+        ctx = Context(device=args.device, quick=True, **QUICK,
                       torch=torch, seed=args.seed)
     else:
         ctx = Context(device=args.device, torch=torch, seed=args.seed)
@@ -210,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(os.path.join(args.out, "latest.json"), "w") as f:
         json.dump({"command": command, "elapsed_s": elapsed, "machine": info,
                    "quick": args.quick, **settings, "grad_tolerance": GRAD_TOLERANCE,
-                   "rows": [r.to_json() for r in rows]}, f, indent=1, default=_json_default)
+                   "rows": [r.to_json() for r in rows]}, f, indent=1, default=json_default)
     wrong = any(r.verdict() == "WRONG" for r in rows)
     return 1 if wrong or failed else 0
 
@@ -244,11 +252,6 @@ def run_in_process(workloads: list[str], ctx: Context) -> tuple[list[tuple[str, 
         print(f"[{name}: {time.perf_counter() - t0:.1f} s]", file=sys.stderr, flush=True)
     return results, failed
 
-
-def _json_default(obj: Any) -> Any:
-    if hasattr(obj, "item"):
-        return obj.item()
-    return str(obj)
 
 
 if __name__ == "__main__":
