@@ -62,6 +62,7 @@ from .ops import (
     triangular as _triangular, trigonometry as _trigonometry,
 )
 from .functional import gradients, grad, value_and_grad, vjp, jvp, jacobian, hessian
+from .compile import CaptureError, compile  # noqa: A004  (ag.compile, the step compiler)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .dtypes import *  # noqa: F401,F403  (ag.float32, ag.long, ..., set_default_dtype, finfo)
 from .dtypes import __all__ as _dtypes_all

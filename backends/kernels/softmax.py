@@ -71,7 +71,7 @@ def _host_rows(backend: Any, x: Any, target: Any) -> bool:
     results are the same bits with and without the C loops."""
     return (host_kernels is not None and backend.name == "numpy" and x.ndim == 2
             and x.shape[1] > 0 and x.dtype == _FLOAT32 and x.flags.c_contiguous
-            and x.flags.aligned and type(target) is np.ndarray and target.dtype == np.int64
+            and x.flags.aligned and isinstance(target, np.ndarray) and target.dtype == np.int64
             and target.flags.c_contiguous and target.flags.aligned
             and target.size == x.shape[0])
 

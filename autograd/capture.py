@@ -1,0 +1,494 @@
+"""Records the host array calls of one run of a function, for `ag.compile` (autograd/compile.py).
+
+While a `Recorder` is active, every Tensor's NumPy array is swapped for a `Traced` view of the
+same memory (an ndarray subclass), so each array operation on it reaches the recorder: ufuncs and
+their methods through ``__array_ufunc__``, NumPy functions through ``__array_function__``,
+methods written in C (copy, astype, take, ...) through overrides below. The backend's namespace
+``backend.xp`` is replaced by a proxy that also sees creation functions (zeros, empty_like, ...),
+which take no traced array. Each call is run once on plain views and stored as ``(function,
+args, kwargs)``: its result array becomes the call's buffer, and the stored call writes into it
+(``out=``), or copies into it where the function takes no ``out``. Views of buffers (reshape,
+transpose, basic indexing) stay valid, as the memory does, and need no call.
+
+What cannot be replayed is refused with a `CaptureError` naming it: host reads (``float()``,
+``bool()``, ``.item()``, ``to_numpy``), random numbers, data-dependent shapes (``nonzero``,
+boolean-mask indexing), an array escaping untraced (``np.asarray`` of a traced array outside
+the namespace), a new array made by a path the recorder did not see.
+"""
+
+from __future__ import annotations
+
+import operator
+import types
+from typing import Any, Callable
+
+import numpy as np
+
+#: The recorder now capturing, or None (one capture at a time, on one thread).
+active: Recorder | None = None
+
+
+class CaptureError(RuntimeError):
+    """A step cannot be captured by `ag.compile`; the message names the operation and why."""
+
+
+def _plain(a: Any) -> Any:
+    """A Traced array as a plain ndarray view of the same memory; containers unwrapped deeply."""
+    if isinstance(a, Traced):
+        return a.view(np.ndarray)
+    if type(a) is tuple:
+        return tuple(_plain(x) for x in a)
+    if type(a) is list:
+        return [_plain(x) for x in a]
+    if type(a) is dict:
+        return {k: _plain(v) for k, v in a.items()}
+    return a
+
+
+def _traced(r: Any) -> Any:
+    """Plain results as Traced views (NumPy scalars become 0-d arrays: they are buffers too)."""
+    if isinstance(r, np.ndarray):
+        return r if isinstance(r, Traced) else r.view(Traced)
+    if isinstance(r, tuple):
+        return tuple(_traced(x) for x in r)
+    if isinstance(r, list):
+        return [_traced(x) for x in r]
+    return r
+
+
+def _arrays(obj: Any, found: list) -> list:
+    if isinstance(obj, np.ndarray):
+        found.append(obj)
+    elif isinstance(obj, (tuple, list)):
+        for x in obj:
+            _arrays(x, found)
+    elif isinstance(obj, dict):
+        for x in obj.values():
+            _arrays(x, found)
+    elif isinstance(obj, slice):
+        _arrays((obj.start, obj.stop, obj.step), found)
+    return found
+
+
+def _is_traced_any(obj: Any) -> bool:
+    return any(isinstance(a, Traced) for a in _arrays(obj, []))
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def _copy_into(buffer: np.ndarray, fn: Callable, args: tuple, kwargs: dict) -> None:
+    """Replays a call that takes no ``out=``: runs it and copies its result into the buffer."""
+    np.copyto(buffer, fn(*args, **kwargs), casting="unsafe")
+
+
+def _copy_many(buffers: tuple, fn: Callable, args: tuple, kwargs: dict) -> None:
+    for buffer, value in zip(buffers, fn(*args, **kwargs)):
+        np.copyto(buffer, value, casting="unsafe")
+
+
+class ReplayDiverged(RuntimeError):
+    """A value Python code read during the capture differs at replay: the step would take
+    another path than the one recorded."""
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    if a == b:
+        return True
+    return a != a and b != b  # NaN read both times
+
+
+def _expect(read: Callable, array: Any, value: Any, what: str) -> None:
+    """Replays a host read: the value must be the capture's, else the recorded path is wrong."""
+    now = read(array)
+    if not _same_value(now, value):
+        raise ReplayDiverged(
+            f"ag.compile: {what} read {now!r} at replay where the capture read {value!r}; the "
+            "step depends on this value, so the recorded calls no longer fit it (call the "
+            "compiled function's reset(), or run this step eagerly)")
+
+
+def _expect_result(value: Any, fn: Callable, args: tuple, kwargs: dict) -> None:
+    """Replays a call returning a Python value (a host C loop's status) and checks it."""
+    _expect(lambda _: fn(*args, **kwargs), None, value, getattr(fn, "__name__", "a call"))
+
+
+def _restore(buffer: np.ndarray, initial: np.ndarray) -> None:
+    np.copyto(buffer, initial)
+
+
+# Functions of the namespace that make arrays from shapes or Python data, never from a traced
+# array: their result is a constant of the capture, restored before replay if a call writes it.
+_CREATION = frozenset({
+    "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
+    "arange", "eye", "identity", "linspace", "logspace", "tri", "indices",
+})
+# Functions whose result shape depends on array values, and the random module.
+_DATA_DEPENDENT = frozenset({
+    "nonzero", "argwhere", "flatnonzero", "unique", "extract", "compress", "unique_values",
+    "unique_counts", "unique_inverse", "unique_all", "trim_zeros",
+})
+# Conversions that would hand a traced array to untraced code as a plain ndarray.
+_CONVERSIONS = frozenset({"asarray", "asanyarray", "ascontiguousarray", "asfortranarray",
+                          "array", "require", "copy"})
+
+
+class Recorder:
+    """The calls of one capture, in order, and what is known about their arrays."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Callable, tuple, dict]] = []
+        self.paused = 0
+        self.written: list[np.ndarray] = []  # arrays a recorded call writes in place
+        self.creations: list[tuple[int, np.ndarray]] = []  # (index in calls, buffer)
+        self.problem: str | None = None  # first thing seen that cannot be replayed
+        self.used_owners: dict[int, Any] = {}  # tensors whose own array a call read
+        self.eager_fallback = False  # note problems and go on (True) or raise at once
+        self.optimizers: list = []  # optimizers whose step ran live
+
+    # -- refusing --------------------------------------------------------------------------
+    def refuse(self, what: str) -> None:
+        """Raises a CaptureError for `what`, and remembers it (user code may swallow it)."""
+        message = f"ag.compile cannot capture {what}"
+        if self.problem is None:
+            self.problem = message
+        if self.eager_fallback:
+            # The capture run is an eager run: finish it untraced, then run eagerly from now on.
+            self.paused += 1
+            return
+        raise CaptureError(message)
+
+    def note_unrecorded(self, what: str) -> None:
+        if self.problem is None:
+            self.problem = f"ag.compile cannot capture {what}"
+
+    # -- recording -------------------------------------------------------------------------
+    def _note_owners(self, args: Any) -> None:
+        for a in _arrays(args, []):
+            owner = getattr(a, "_kedja_owner", None)
+            if owner is not None:
+                self.used_owners[id(owner)] = owner
+
+    def call(self, fn: Callable, args: tuple, kwargs: dict, name: str,
+             writes_first: bool = False, try_out: bool = True) -> Any:
+        """Runs ``fn(*args, **kwargs)`` on plain views, records it, returns traced results."""
+        self._note_owners((args, kwargs))
+        pargs, pkwargs = _plain(args), _plain(kwargs)
+        result = fn(*pargs, **pkwargs)
+        if "out" in pkwargs and pkwargs["out"] is not None:
+            out = pkwargs["out"]
+            self.calls.append((fn, pargs, pkwargs))
+            self.written.extend(_arrays(out, []))
+            if writes_first and pargs:
+                self.written.extend(_arrays(pargs[0], []))
+            return kwargs["out"] if not isinstance(out, tuple) else _traced(result)
+        if result is None or not (isinstance(result, (np.ndarray, np.generic))
+                                  or (isinstance(result, tuple) and result
+                                      and all(isinstance(r, (np.ndarray, np.generic))
+                                              for r in result))):
+            # In place (setitem, fill, ufunc.at, sort), or a Python value (a status, a shape)
+            # that the replay checks is still the same.
+            if result is None:
+                self.calls.append((fn, pargs, pkwargs))
+            else:
+                self.calls.append((_expect_result, (result, fn, pargs, pkwargs), {}))
+            if writes_first and pargs:
+                self.written.extend(_arrays(pargs[0], []))
+            return result
+        inputs = _arrays((pargs, pkwargs), [])
+        single = not isinstance(result, tuple)
+        results = [result] if single else list(result)
+        buffers = []
+        for r in results:
+            if isinstance(r, np.generic):
+                r = np.asarray(r).copy()
+            buffers.append(r)
+        if single and any(np.may_share_memory(buffers[0], a) for a in inputs):
+            return _traced(buffers[0])  # a view of an input: the alias stays valid
+        if fn is _COPY and not pkwargs and len(pargs) == 1:
+            self.calls.append((np.copyto, (buffers[0], pargs[0]), {}))  # one pass, no alloc
+            return _traced(buffers[0])
+        replay = self._out_call(fn, pargs, pkwargs, buffers, single) if try_out else None
+        if replay is None:
+            if single:
+                replay = (_copy_into, (buffers[0], fn, pargs, pkwargs), {})
+            else:
+                replay = (_copy_many, (tuple(buffers), fn, pargs, pkwargs), {})
+        self.calls.append(replay)
+        if writes_first and pargs:
+            self.written.extend(_arrays(pargs[0], []))
+        return _traced(buffers[0]) if single else tuple(_traced(b) for b in buffers)
+
+    def _out_call(self, fn: Callable, pargs: tuple, pkwargs: dict, buffers: list,
+                  single: bool) -> tuple | None:
+        """The call writing into `buffers` with ``out=``, if `fn` takes it and gives the same
+        bits that way (tried once here, on scratch arrays)."""
+        if any(b.ndim == 0 and not isinstance(fn, np.ufunc) and not _is_ufunc_method(fn)
+               for b in buffers):
+            return None  # NumPy functions may return a scalar, not the 0-d out
+        scratch = [np.empty_like(b) for b in buffers]
+        out = scratch[0] if single else tuple(scratch)
+        try:
+            r = fn(*pargs, **pkwargs, out=out)
+        except (TypeError, ValueError):
+            return None
+        if single and r is not scratch[0] and not (isinstance(r, np.ndarray)
+                                                   and r.base is scratch[0]):
+            return None
+        if not all(_same_bits(s, b) for s, b in zip(scratch, buffers)):
+            return None
+        return (fn, pargs, {**pkwargs, "out": buffers[0] if single else tuple(buffers)})
+
+    def creation(self, fn: Callable, args: tuple, kwargs: dict, name: str) -> Any:
+        """A namespace creation call: its result is a constant of the capture (no restore for
+        ``empty``: its content is undefined, eagerly too)."""
+        self._note_owners((args, kwargs))
+        result = fn(*_plain(args), **_plain(kwargs))
+        if isinstance(result, np.ndarray):
+            if not name.startswith("empty"):
+                self.creations.append((len(self.calls), result))
+            return result.view(Traced)
+        return result
+
+    def finish(self) -> list:
+        """The calls with a restore step put back for each constant a later call writes."""
+        calls = list(self.calls)
+        inserts = []
+        for index, buffer in self.creations:
+            if buffer.size and any(np.may_share_memory(buffer, w) for w in self.written):
+                inserts.append((index, (_restore, (buffer, buffer.copy()), {})))
+        # Restores run at the point of creation: the constant's value from the capture.
+        for index, call in reversed(inserts):
+            calls.insert(index, call)
+        return calls
+
+
+_COPY = np.ndarray.copy
+
+
+def _is_ufunc_method(fn: Any) -> bool:
+    return isinstance(getattr(fn, "__self__", None), np.ufunc)
+
+
+def _current() -> Recorder | None:
+    rec = active
+    if rec is None or rec.paused:
+        return None
+    return rec
+
+
+class Traced(np.ndarray):
+    """A view of a host array whose operations a `Recorder` records (only during a capture)."""
+
+    def __array_finalize__(self, obj: Any) -> None:
+        if obj is None:
+            return
+        owner = getattr(obj, "_kedja_owner", None)
+        if owner is not None and self.base is not None:
+            self._kedja_owner = owner
+        rec = _current()
+        if rec is not None and self.base is None:
+            # A new array of this class that no recorded call made: an unseen operation.
+            rec.note_unrecorded("an array made by an operation it could not see "
+                                f"(a new {self.dtype} array of shape {self.shape})")
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        rec = _current()
+        fn = ufunc if method == "__call__" else getattr(ufunc, method)
+        if rec is None:
+            out = _plain(kwargs.get("out"))
+            r = fn(*_plain(inputs), **_plain(kwargs))
+            return r if out is not None else _traced(r)
+        if "out" in kwargs and isinstance(kwargs["out"], tuple) and len(kwargs["out"]) == 1:
+            kwargs = {**kwargs, "out": kwargs["out"][0]}
+        return rec.call(fn, inputs, kwargs, f"{ufunc.__name__}.{method}",
+                        writes_first=method == "at")
+
+    def __array_function__(self, func: Any, types_: Any, args: tuple, kwargs: dict) -> Any:
+        rec = _current()
+        name = getattr(func, "__name__", str(func))
+        if rec is None:
+            return _traced(func(*_plain(args), **_plain(kwargs)))
+        if name in _DATA_DEPENDENT:
+            rec.refuse(f"np.{name}: its result's shape depends on the array's values")
+        if name in ("copyto", "place", "put", "putmask", "put_along_axis", "fill_diagonal"):
+            return rec.call(func, args, kwargs, name, writes_first=True)
+        return rec.call(func, args, kwargs, name)
+
+    # -- host reads ------------------------------------------------------------------------
+    # Library code reads values on the host to check them (a class index in range, a shape
+    # flag): each read becomes a check at replay that the value is still the one the capture
+    # saw, so a replay never silently takes the capture's path with other values. A tensor's
+    # own host reads (.item(), float(t), bool(t), .numpy()) go through the backend's
+    # to_numpy, which `ag.compile` refuses instead.
+    def _host_read(self, what: str, read: Callable) -> Any:
+        plain = self.view(np.ndarray)
+        value = read(plain)
+        rec = _current()
+        if rec is not None:
+            rec.calls.append((_expect, (read, plain, value, what), {}))
+        return value
+
+    def __bool__(self) -> bool:
+        return self._host_read("bool()", bool)
+
+    def __float__(self) -> float:
+        return self._host_read("float()", float)
+
+    def __int__(self) -> int:
+        return self._host_read("int()", int)
+
+    def __index__(self) -> int:
+        return self._host_read("operator.index()", operator.index)
+
+    def __complex__(self) -> complex:
+        return self._host_read("complex()", complex)
+
+    def item(self, *args: Any) -> Any:
+        return self._host_read(".item()", lambda a: a.item(*args))
+
+    def tolist(self) -> Any:
+        return self._host_read(".tolist()", lambda a: a.tolist())
+
+    def tobytes(self, order: str = "C") -> bytes:
+        rec = _current()
+        if rec is not None:
+            rec.refuse(".tobytes() of a traced array")
+        return self.view(np.ndarray).tobytes(order)
+
+    # -- indexing --------------------------------------------------------------------------
+    def __getitem__(self, index: Any) -> Any:
+        rec = _current()
+        if rec is None:
+            return _traced(self.view(np.ndarray)[_plain(index)])
+        for a in _arrays(index, []):
+            if a.dtype == np.bool_:
+                rec.refuse("boolean-mask indexing: its result's shape depends on the mask's "
+                           "values")
+        return rec.call(_getitem, (self, index), {}, "__getitem__", try_out=False)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        rec = _current()
+        if rec is None:
+            self.view(np.ndarray)[_plain(index)] = _plain(value)
+            return
+        for a in _arrays(index, []):
+            if a.dtype == np.bool_ and np.ndim(value) > 0:
+                rec.refuse("assignment through a boolean mask of an array of values")
+        rec.call(_setitem, (self, index, value), {}, "__setitem__", writes_first=True)
+
+
+def _getitem(a: np.ndarray, index: Any) -> Any:
+    return a[index]
+
+
+def _setitem(a: np.ndarray, index: Any, value: Any) -> None:
+    a[index] = value
+
+
+def _method(name: str, writes: bool = False) -> Callable:
+    """A Traced method that records the plain ndarray method `name`."""
+    plain_method = getattr(np.ndarray, name)
+
+    def method(self: Traced, *args: Any, **kwargs: Any) -> Any:
+        rec = _current()
+        if rec is None:
+            return _traced(plain_method(self.view(np.ndarray), *_plain(args), **_plain(kwargs)))
+        return rec.call(plain_method, (self,) + args, kwargs, name, writes_first=writes)
+
+    method.__name__ = name
+    return method
+
+
+# ndarray methods written in C that make arrays without a ufunc (sum, max, mean, clip, ... go
+# through ufuncs, hence __array_ufunc__, already).
+for _name in ("copy", "astype", "reshape", "ravel", "flatten", "take", "repeat", "argmax",
+              "argmin", "argsort", "dot", "cumsum", "cumprod", "round", "diagonal", "trace",
+              "searchsorted", "choose", "__copy__", "__deepcopy__", "squeeze", "transpose",
+              "swapaxes", "view"):
+    if _name != "view":
+        setattr(Traced, _name, _method(_name))
+for _name in ("fill", "put", "sort", "partition", "itemset"):
+    if hasattr(np.ndarray, _name):
+        setattr(Traced, _name, _method(_name, writes=True))
+
+
+def _refusing(name: str, why: str) -> Callable:
+    def refuse(self: Traced, *args: Any, **kwargs: Any) -> Any:
+        rec = _current()
+        if rec is not None:
+            rec.refuse(f".{name}(): {why}")
+        return getattr(np.ndarray, name)(self.view(np.ndarray), *_plain(args), **_plain(kwargs))
+
+    return refuse
+
+
+Traced.nonzero = _refusing("nonzero", "its result's shape depends on the array's values")
+Traced.compress = _refusing("compress", "its result's shape depends on the array's values")
+
+
+class Namespace(types.SimpleNamespace):
+    """Stands in for ``backend.xp`` (NumPy) during a capture: records creation functions,
+    refuses random numbers and data-dependent shapes, and keeps conversions traced."""
+
+    def __init__(self, xp: Any) -> None:
+        super().__init__()
+        object.__setattr__(self, "_xp", xp)
+
+    def __getattr__(self, name: str) -> Any:
+        xp = object.__getattribute__(self, "_xp")
+        value = getattr(xp, name)
+        if name == "random":
+            return _RandomRefuser()
+        if isinstance(value, np.ufunc) or not callable(value) or isinstance(value, type):
+            return value
+        if name in _CREATION:
+            def create(*args: Any, **kwargs: Any) -> Any:
+                rec = _current()
+                if rec is None:
+                    return value(*args, **kwargs)
+                return rec.creation(value, args, kwargs, name)
+
+            return create
+        if name in _DATA_DEPENDENT:
+            def refuse(*args: Any, **kwargs: Any) -> Any:
+                rec = _current()
+                if rec is not None:
+                    rec.refuse(f"xp.{name}: its result's shape depends on the array's values")
+                return value(*args, **kwargs)
+
+            return refuse
+        if name in _CONVERSIONS:
+            return _conversion(name, value)
+        return value
+
+
+def _conversion(name: str, fn: Callable) -> Callable:
+    """``xp.asarray`` and friends: a traced argument stays traced (a copy or cast recorded)."""
+
+    def convert(a: Any, *args: Any, **kwargs: Any) -> Any:
+        rec = _current()
+        if rec is None or not _is_traced_any(a):
+            return fn(a, *args, **kwargs)
+        if not isinstance(a, Traced):
+            rec.refuse(f"xp.{name} of a list holding traced arrays")
+        plain = a.view(np.ndarray)
+        result = fn(plain, *args, **kwargs)
+        if np.may_share_memory(result, plain):
+            return result.view(Traced)  # no copy was needed: an alias
+        return rec.call(fn, (a,) + args, kwargs, name)
+
+    return convert
+
+
+class _RandomRefuser:
+    def __getattr__(self, name: str) -> Any:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            rec = _current()
+            if rec is not None:
+                rec.refuse(f"xp.random.{name}: random numbers (the replay would repeat the "
+                           "capture's draws)")
+            return getattr(np.random, name)(*args, **kwargs)
+
+        return refuse

@@ -1,0 +1,411 @@
+"""`ag.compile`: capture a training step's array calls once, then replay them without Python.
+
+``step = ag.compile(train_step)`` runs ``train_step`` once while `autograd.capture` records
+every host array call it makes (forward, backward, and whatever else runs on arrays), then
+each later call with the same guards copies the tensor arguments into the captured input
+buffers and replays the recorded calls into the captured buffers: no Tensor, no graph node, no
+per-op dispatch. ``optimizer.step()``, ``lr_scheduler.step()`` and GradScaler's ``unscale_``/
+``step``/``update`` are not recorded but called live at their place in the replay, so the
+Python numbers they read (Adam's step count, the learning rate, the scale) are the current
+ones, exactly as in eager mode. See docs/compile.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+import backends
+
+from . import capture as _capture
+from .capture import CaptureError, Namespace, Recorder, Traced
+from .grad_mode import is_grad_enabled
+from .tensor import Tensor
+
+__all__ = ["compile", "CompiledFunction", "CaptureError"]
+
+_FALLBACKS = ("raise", "eager")
+
+
+def compile(fn: Callable | None = None, *, fallback: str = "raise",
+            max_captures: int = 8) -> Any:
+    """Compiles `fn` (a training step taking tensors) into a capture-and-replay function.
+
+    Args:
+        fn: the function; its tensor arguments are copied into captured input buffers at each
+            call, everything else it reads (parameters, optimizer state) is used in place.
+        fallback: what to do when a call cannot be captured (a host read such as ``.item()``,
+            random numbers, a data-dependent shape): ``"raise"`` raises `CaptureError` naming
+            it, ``"eager"`` warns once and runs `fn` eagerly for those guards from then on.
+        max_captures: captures kept, one per guard key (least recently used dropped).
+
+    Returns:
+        A `CompiledFunction`; usable as a decorator, with or without arguments.
+
+        >>> step = ag.compile(train_step)          # or @ag.compile(fallback="eager")
+        >>> loss = step(x, y)                      # first call: eager, captured
+        >>> loss = step(x, y)                      # later calls: replayed
+    """
+    if fallback not in _FALLBACKS:
+        raise ValueError(f"ag.compile: fallback must be one of {_FALLBACKS}, got {fallback!r}")
+    if fn is None:
+        return functools.partial(compile, fallback=fallback, max_captures=max_captures)
+    if not callable(fn):
+        raise TypeError(f"ag.compile: expected a function, got {type(fn).__name__}")
+    return CompiledFunction(fn, fallback=fallback, max_captures=max_captures)
+
+
+class Capture:
+    """One recorded run: its calls, buffers, and what must still hold to replay it."""
+
+    def __init__(self, calls: list, inputs: list, outputs: Any, owners: list,
+                 bindings: list, backend: Any) -> None:
+        self.calls = calls
+        self.inputs = inputs  # the buffers tensor arguments are copied into, in order
+        self.outputs = outputs  # fn's result with buffers in place of tensors
+        self.owners = owners  # (tensor, array) pairs: the arrays the calls read in place
+        self.bindings = bindings  # (tensor, grad) pairs set by the capture
+        self.backend = backend
+
+    def valid(self) -> bool:
+        """Whether every tensor the calls read still holds the array they read."""
+        for t, array in self.owners:
+            if t.array is not array:
+                return False
+        return True
+
+    def replay(self, tensors: list) -> Any:
+        for buffer, t in zip(self.inputs, tensors):
+            np.copyto(buffer, t.array)
+        for t, g in self.bindings:
+            if t._grad is not g:
+                t._grad = g
+        for f, args, kwargs in self.calls:
+            f(*args, **kwargs)
+        return _rebuild(self.outputs, self.backend)
+
+
+def _rebuild(obj: Any, backend: Any) -> Any:
+    if isinstance(obj, np.ndarray):
+        return Tensor._make(obj.copy(), backend)
+    if isinstance(obj, tuple):
+        return tuple(_rebuild(x, backend) for x in obj)
+    if isinstance(obj, list):
+        return [_rebuild(x, backend) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _rebuild(v, backend) for k, v in obj.items()}
+    return obj
+
+
+class CompiledFunction:
+    """`fn` with a small cache of captures keyed by the guards (see `compile`)."""
+
+    def __init__(self, fn: Callable, *, fallback: str, max_captures: int) -> None:
+        self.fn = fn
+        self.fallback = fallback
+        self.max_captures = max_captures
+        self._captures: dict = {}
+        self._eager: set = set()  # guard keys that could not be captured (fallback="eager")
+        self.captures_made = 0  # how many captures ran (tests and users can watch it)
+        functools.update_wrapper(self, fn)
+
+    def reset(self) -> None:
+        """Drops every capture: the next call captures again."""
+        self._captures.clear()
+        self._eager.clear()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        key = _guard_key(args, kwargs)
+        if key in self._eager:
+            return self.fn(*args, **kwargs)
+        found = self._captures.get(key)
+        if found is not None and found.valid():
+            self._captures[key] = self._captures.pop(key)  # most recently used last
+            return found.replay(tensors)
+        backend = tensors[0]._backend if tensors else backends.default()
+        if backend.name != "numpy":
+            return self._not_captured(
+                key, args, kwargs,
+                CaptureError(f"ag.compile captures host NumPy steps only; this step runs on "
+                             f"{backend.device} ({backend.name} backend)"), ran=False)
+        try:
+            result, capture = _record(self.fn, args, kwargs, backend, self.fallback)
+        except CaptureError as error:
+            if self.fallback == "raise":
+                raise
+            return self._not_captured(key, args, kwargs, error, ran=True)
+        self.captures_made += 1
+        if isinstance(capture, CaptureError):
+            return self._not_captured(key, args, kwargs, capture, ran=True, result=result)
+        self._captures[key] = capture
+        while len(self._captures) > self.max_captures:
+            self._captures.pop(next(iter(self._captures)))
+        return result
+
+    def _not_captured(self, key: Any, args: tuple, kwargs: dict, error: CaptureError,
+                      ran: bool, result: Any = None) -> Any:
+        if self.fallback == "raise":
+            raise error
+        warnings.warn(f"{error}; running {getattr(self.fn, '__name__', 'it')} eagerly for "
+                      "these inputs", RuntimeWarning, stacklevel=3)
+        self._eager.add(key)
+        return result if ran else self.fn(*args, **kwargs)
+
+
+def _guard_key(args: tuple, kwargs: dict) -> tuple:
+    """What a capture depends on besides the arrays it reads: tensors' shape, dtype, device and
+    requires_grad, other arguments' values, and the grad mode."""
+    parts: list = [is_grad_enabled()]
+    for a in args:
+        parts.append(_guard_of(a))
+    for name in sorted(kwargs):
+        if isinstance(kwargs[name], Tensor):
+            raise TypeError(f"ag.compile: pass tensors positionally (got tensor {name}=)")
+        parts.append((name, _guard_of(kwargs[name])))
+    return tuple(parts)
+
+
+def _guard_of(a: Any) -> Any:
+    if isinstance(a, Tensor):
+        return (a.array.shape, str(a.array.dtype), a._backend.device, a.requires_grad)
+    try:
+        hash(a)
+    except TypeError:
+        raise TypeError(
+            "ag.compile: arguments other than tensors are part of the guard and must be "
+            f"hashable (numbers, strings, tuples), got {type(a).__name__}") from None
+    return (type(a), a)
+
+
+# -- recording -------------------------------------------------------------------------------
+def _tensors_in_process() -> list:
+    return [o for o in gc.get_objects() if isinstance(o, Tensor)]
+
+
+def _record(fn: Callable, args: tuple, kwargs: dict, backend: Any, fallback: str) -> tuple:
+    """Runs fn once, recording; returns (its result, a Capture or the CaptureError met)."""
+    rec = Recorder()
+    rec.eager_fallback = fallback == "eager"
+    inputs: list = []
+    new_args = []
+    for a in args:
+        if isinstance(a, Tensor):
+            buffer = np.array(a.array, copy=True)
+            inputs.append(buffer)
+            t = Tensor._make(buffer.view(Traced), backend)
+            t.requires_grad = a.requires_grad
+            new_args.append(t)
+        else:
+            new_args.append(a)
+    swapped = []
+    for t in _tensors_in_process():
+        array = getattr(t, "array", None)
+        if type(array) is np.ndarray:
+            view = array.view(Traced)
+            view._kedja_owner = t
+            t.array = view
+            swapped.append((t, array))
+    originals = {id(t): array for t, array in swapped}
+    undo = _patch(rec, backend, originals)
+    _capture.active = rec
+    try:
+        result = fn(*new_args, **kwargs)
+        outputs = _outputs(result)
+    finally:
+        _capture.active = None
+        for restore in reversed(undo):
+            restore()
+        for t, array in swapped:
+            if isinstance(t.array, Traced) and _same_memory(t.array, array):
+                t.array = array
+        for t in _tensors_in_process():
+            if isinstance(getattr(t, "array", None), Traced):
+                t.array = t.array.view(np.ndarray)
+    result = _rebuild(outputs, backend) if _has_arrays(outputs) else result
+    if rec.problem is not None:
+        return result, CaptureError(rec.problem)
+    owners = [(t, originals[key]) for key, t in rec.used_owners.items() if key in originals]
+    bound = {id(t): t for t, _ in owners}
+    for opt in rec.optimizers:
+        for group in opt.param_groups:
+            for p in group["params"]:
+                bound[id(p)] = p
+    bindings = [(t, t._grad) for t in bound.values() if t._grad is not None]
+    return result, Capture(rec.finish(), inputs, outputs, owners, bindings, backend)
+
+
+def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    return (a.__array_interface__["data"] == b.__array_interface__["data"]
+            and a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype)
+
+
+def _has_arrays(obj: Any) -> bool:
+    return bool(_capture._arrays(obj, []))
+
+
+def _outputs(obj: Any) -> Any:
+    """fn's result with each tensor replaced by a plain view of its array (the buffer)."""
+    if isinstance(obj, Tensor):
+        array = obj.array
+        return array.view(np.ndarray) if isinstance(array, np.ndarray) else array
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(_outputs(x) for x in obj)
+    if isinstance(obj, dict):
+        return {k: _outputs(v) for k, v in obj.items()}
+    if isinstance(obj, (int, float, bool, str, type(None))):
+        return obj
+    raise CaptureError(f"ag.compile: fn returned a {type(obj).__name__}; return tensors, "
+                       "numbers, or tuples/lists/dicts of them")
+
+
+def _live(rec: Recorder, method: Callable, originals: dict) -> Callable:
+    """`method` (an optimizer's or scheduler's step) run for real and called again at replay
+    time, with its arguments, on plain arrays: the Python numbers it reads stay current."""
+
+    @functools.wraps(method)
+    def live(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if rec.paused:
+            return method(self, *args, **kwargs)
+        if _capture._is_traced_any((args, kwargs)) or any(
+                isinstance(a, Tensor) for a in list(args) + list(kwargs.values())):
+            rec.refuse(f"{type(self).__name__}.{method.__name__} with tensor arguments (it "
+                       "runs live at replay, with the arguments of the capture)")
+        rec.calls.append((method, (self,) + args, kwargs))
+        params = _params_of(self)
+        if hasattr(self, "param_groups"):
+            rec.optimizers.append(self)
+        rewrap = _unwrap(params, self, originals)
+        rec.paused += 1
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            rec.paused -= 1
+            for t, view in rewrap:
+                t.array = view
+
+    return live
+
+
+def _params_of(obj: Any) -> list:
+    groups = getattr(obj, "param_groups", None)
+    if groups is None:
+        return []
+    return [p for g in groups for p in g["params"]]
+
+
+def _unwrap(params: list, opt: Any, originals: dict) -> list:
+    """Plain arrays in the parameters, gradients and state of `opt` (so the step runs the same
+    code as eagerly: the host C loops take exact ndarrays); returns what to re-trace."""
+    rewrap = []
+    for p in params:
+        if isinstance(p.array, Traced):
+            rewrap.append((p, p.array))
+            p.array = originals.get(id(p), p.array.view(np.ndarray))
+        g = p._grad
+        if g is not None and isinstance(g.array, Traced):
+            g.array = g.array.view(np.ndarray)
+    for state in getattr(opt, "state", {}).values():
+        if isinstance(state, dict):
+            for value in state.values():
+                if isinstance(value, Tensor) and isinstance(value.array, Traced):
+                    value.array = value.array.view(np.ndarray)
+    return rewrap
+
+
+def _patch(rec: Recorder, backend: Any, originals: dict) -> list:
+    """Installs the recording hooks; returns the functions that undo them."""
+    undo: list = []
+    rec.optimizers = []
+
+    def set_attr(obj: Any, name: str, value: Any) -> None:
+        had = name in vars(obj) if not isinstance(obj, type) else name in obj.__dict__
+        old = vars(obj).get(name) if had else None
+
+        def restore() -> None:
+            if had:
+                setattr(obj, name, old)
+            else:
+                delattr(obj, name)
+
+        setattr(obj, name, value)
+        undo.append(restore)
+
+    set_attr(backend, "xp", Namespace(np))
+
+    def host_read(*args: Any, **kwargs: Any) -> Any:
+        rec.refuse("a copy to the host (to_numpy: .item(), .tolist(), .numpy(), float(), "
+                   "printing a tensor)")
+        return type(backend).to_numpy(backend, *args, **kwargs)
+
+    set_attr(backend, "to_numpy", host_read)
+    convert = _capture._conversion("asarray", np.asarray)
+    plain_asarray = backend.asarray
+
+    def asarray(data: Any, dtype: Any = None) -> Any:
+        if isinstance(data, Traced):
+            return data if dtype is None else convert(data, dtype=dtype)
+        return plain_asarray(data, dtype)
+
+    set_attr(backend, "asarray", asarray)
+    for name in ("uniform", "normal", "integers", "permutation", "seed"):
+        set_attr(backend, name, _refuser(rec, backend, name))
+    for name in ("erf", "special"):
+        set_attr(backend, name, _recorded(rec, getattr(backend, name), name))
+    from backends.native import host_kernels
+
+    if host_kernels is not None:
+        for name in dir(host_kernels):
+            value = getattr(host_kernels, name)
+            if callable(value) and not name.startswith("_"):
+                set_attr(host_kernels, name, _recorded(rec, value, name, writes=True))
+    from optim.lr_base import LRScheduler
+    from optim.optimizer import Optimizer
+
+    from .grad_scaler import GradScaler
+
+    for base, names in ((Optimizer, ("step",)), (LRScheduler, ("step",)),
+                        (GradScaler, ("unscale_", "step", "update"))):
+        for cls in _subclasses(base):
+            for name in names:
+                if name in cls.__dict__:
+                    set_attr(cls, name, _live(rec, cls.__dict__[name], originals))
+    return undo
+
+
+def _subclasses(cls: type) -> list:
+    found, stack = [], [cls]
+    while stack:
+        c = stack.pop()
+        found.append(c)
+        stack.extend(c.__subclasses__())
+    return found
+
+
+def _refuser(rec: Recorder, backend: Any, name: str) -> Callable:
+    method = getattr(type(backend), name)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        rec.refuse(f"random numbers ({name}): the replay would repeat the capture's draws")
+        return method(backend, *args, **kwargs)
+
+    return refuse
+
+
+def _recorded(rec: Recorder, fn: Callable, name: str, writes: bool = False) -> Callable:
+    """A function (a host C loop, the backend's erf) recorded as one call; with `writes`, every
+    array it is given counts as written."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if _capture._current() is None:
+            return fn(*_capture._plain(args), **_capture._plain(kwargs))
+        result = rec.call(fn, args, kwargs, name, try_out=False)
+        if writes:
+            rec.written.extend(_capture._arrays(_capture._plain(args), []))
+        return result
+
+    return call
