@@ -15,7 +15,8 @@ from __future__ import annotations
 import functools
 import gc
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,7 @@ __all__ = ["compile", "CompiledFunction", "CaptureError"]
 _FALLBACKS = ("raise", "eager")
 
 
-def compile(fn: Callable | None = None, *, fallback: str = "raise",
+def compile(fn: Callable | None = None, *, fallback: str = "raise",  # noqa: A001
             max_captures: int = 8) -> Any:
     """Compiles `fn` (a training step taking tensors) into a capture-and-replay function.
 
@@ -64,7 +65,7 @@ class Capture:
 
     def __init__(self, calls: list, inputs: list, outputs: Any, owners: list,
                  bindings: list, backend: Any) -> None:
-        self.calls = calls
+        self.calls = [_flat(f, args, kwargs) for f, args, kwargs in calls]
         self.inputs = inputs  # the buffers tensor arguments are copied into, in order
         self.outputs = outputs  # fn's result with buffers in place of tensors
         self.owners = owners  # (tensor, array) pairs: the arrays the calls read in place
@@ -84,9 +85,23 @@ class Capture:
         for t, g in self.bindings:
             if t._grad is not g:
                 t._grad = g
-        for f, args, kwargs in self.calls:
-            f(*args, **kwargs)
+        for f, args in self.calls:
+            f(*args)
         return _rebuild(self.outputs, self.backend)
+
+
+_KEYWORD_OUT = (np.maximum, np.minimum)  # NumPy deprecates their positional out
+
+
+def _flat(f: Callable, args: tuple, kwargs: dict) -> tuple:
+    """A call as ``(function, positional args)``: a ufunc's ``out`` goes in its positional
+    place, other keywords into a partial (the replay loop then makes no keyword dicts)."""
+    if (isinstance(f, np.ufunc) and len(kwargs) == 1 and "out" in kwargs
+            and len(args) == f.nin and f.nout == 1 and f not in _KEYWORD_OUT):
+        return f, tuple(args) + (kwargs["out"],)
+    if kwargs:
+        return functools.partial(f, **kwargs), tuple(args)
+    return f, tuple(args)
 
 
 def _rebuild(obj: Any, backend: Any) -> Any:

@@ -1,0 +1,159 @@
+"""ag.compile: replayed steps give eager's bits; guards recapture; what cannot be captured is
+refused (fallback="raise") or run eagerly with a warning (fallback="eager")."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+import nn.functional as F
+import optim
+from autograd.capture import ReplayDiverged
+
+STEPS = 6
+
+
+def _model_and_optimizer(kind: str) -> tuple:
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 4))
+    for p in model.parameters():
+        p.array[...] = (rng.standard_normal(p.shape) * 0.3).astype(np.float32)
+    if kind == "adam":
+        opt = optim.Adam(model.parameters(), lr=1e-2)
+    else:
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    return model, opt
+
+
+def _batches() -> list:
+    rng = np.random.default_rng(1)
+    return [(ag.tensor(rng.standard_normal((8, 12)).astype(np.float32)),
+             ag.tensor(rng.integers(0, 4, 8))) for _ in range(STEPS)]
+
+
+def _train(kind: str, compiled: bool, scheduler: bool = True) -> tuple:
+    model, opt = _model_and_optimizer(kind)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5) if scheduler else None
+
+    def train_step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()  # a changing learning rate: read live at each replay
+        return loss
+
+    step = ag.compile(train_step) if compiled else train_step
+    losses = [step(x, y).array.copy() for x, y in _batches()]
+    return [p.array.copy() for p in model.parameters()], losses, opt, step
+
+
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_mlp_steps_are_eagers_bits(kind):
+    params_e, losses_e, opt_e, _ = _train(kind, compiled=False)
+    params_c, losses_c, opt_c, step = _train(kind, compiled=True)
+    assert step.captures_made == 1
+    for a, b in zip(params_e + losses_e, params_c + losses_c):
+        assert np.array_equal(a, b)
+    # Adam's Python step count advanced at each replay, as eagerly.
+    if kind == "adam":
+        assert [s["step"] for s in opt_c.state.values()] == [STEPS] * 4
+        assert opt_c.param_groups[0]["lr"] == opt_e.param_groups[0]["lr"]
+
+
+def _chain(x, w, n=30):
+    x.grad = None
+    w.grad = None
+    h = x
+    for i in range(n):
+        h = (h * w, h + w, h.tanh())[i % 3] if False else (
+            h * w if i % 3 == 0 else h + w if i % 3 == 1 else h.tanh())
+    return h.sum()
+
+
+def test_per_op_chain_gradients_are_eagers_bits():
+    def leaves():
+        rng = np.random.default_rng(2)
+        return [ag.tensor(rng.uniform(0.5, 1.0, 4).astype(np.float32), requires_grad=True)
+                for _ in range(2)]
+
+    (xe, we), (xc, wc) = leaves(), leaves()
+
+    def run(x, w):
+        loss = _chain(x, w)
+        loss.backward()
+        return loss
+
+    step = ag.compile(lambda: run(xc, wc))
+    for _ in range(4):
+        le, lc = run(xe, we), step()
+        assert np.array_equal(le.array, lc.array)
+        assert np.array_equal(xe.grad.array, xc.grad.array)
+        assert np.array_equal(we.grad.array, wc.grad.array)
+        for t in (xe, we, xc, wc):  # move the leaves, in place, between steps
+            t.array -= 0.05 * t.grad.array
+    assert step.captures_made == 1
+
+
+def test_guards_recapture_on_shape_grad_mode_and_rebound_parameters():
+    w = ag.tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    step = ag.compile(lambda x: (x @ w).sum())
+    x3 = ag.tensor(np.ones((4, 3), np.float32))
+    assert step(x3).item() == 24.0
+    assert step(ag.tensor(np.full((4, 3), 2.0, np.float32))).item() == 48.0
+    assert step.captures_made == 1
+    step(ag.tensor(np.ones((5, 3), np.float32)))  # a new shape
+    assert step.captures_made == 2
+    with ag.no_grad():  # a new grad mode
+        step(x3)
+    assert step.captures_made == 3
+    w.data = ag.tensor(np.full((3, 2), 3.0, np.float32))  # a new array behind the parameter
+    assert step(x3).item() == 72.0
+    assert step.captures_made == 4
+
+
+def test_inputs_are_copied_not_kept():
+    step = ag.compile(lambda x: x * 2)
+    x = ag.tensor(np.arange(3, dtype=np.float32))
+    step(x)
+    x2 = ag.tensor(np.ones(3, np.float32))
+    out = step(x2)
+    assert np.array_equal(out.array, [2, 2, 2])
+    assert np.array_equal(x.array, [0, 1, 2])  # the first input was not overwritten
+    out.array[...] = 7  # results are copies
+    assert np.array_equal(step(x2).array, [2, 2, 2])
+
+
+@pytest.mark.parametrize("body, words", [
+    (lambda x: x * float((x * 2).sum()), "to_numpy"),
+    (lambda x: x + ag.randn(3), "random"),
+    (lambda x: x[x > 0], "boolean-mask"),
+])
+def test_uncapturable_steps_raise_or_fall_back(body, words):
+    x = ag.tensor(np.array([1.0, -2.0, 3.0], np.float32))
+    with pytest.raises(ag.CaptureError, match=words):
+        ag.compile(body)(x)
+    step = ag.compile(body, fallback="eager")
+    with pytest.warns(RuntimeWarning, match=words):
+        first = step(x)
+    second = step(x)  # eager from then on, no new warning, no capture kept
+    assert first.shape == second.shape and not step._captures
+
+
+def test_changed_host_read_at_replay_raises():
+    # Library code's own checks read arrays on the host; the replay checks them again.
+    step = ag.compile(lambda x, y: F.cross_entropy(x, y))
+    x = ag.tensor(np.zeros((2, 3), np.float32))
+    step(x, ag.tensor(np.array([0, 1])))
+    with pytest.raises((ReplayDiverged, IndexError, ValueError)):
+        step(x, ag.tensor(np.array([0, 7])))
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="fallback"):
+        ag.compile(lambda: None, fallback="maybe")
+    with pytest.raises(TypeError, match="hashable"):
+        ag.compile(lambda x: x)([1, 2])
