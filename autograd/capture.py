@@ -252,8 +252,10 @@ class Recorder:
             return result.view(Traced)
         return result
 
-    def finish(self) -> list:
-        """The calls with a restore step put back for each constant a later call writes."""
+    def finish(self, kept: list) -> list:
+        """The calls with a restore step put back for each constant a later call writes, and
+        copies from a buffer nothing else reads elided (`kept`: arrays read outside the calls:
+        the results, the tensors' gradients)."""
         calls = list(self.calls)
         inserts = []
         for index, buffer in self.creations:
@@ -262,7 +264,42 @@ class Recorder:
         # Restores run at the point of creation: the constant's value from the capture.
         for index, call in reversed(inserts):
             calls.insert(index, call)
-        return calls
+        return _elide_copies(calls, kept)
+
+
+def _touches(call: tuple, array: np.ndarray) -> bool:
+    return any(np.may_share_memory(a, array) for a in _arrays((call[1], call[2]), []))
+
+
+def _elide_copies(calls: list, kept: list) -> list:
+    """Where a call writes a fresh buffer (``out=``) that is then only copied into another
+    (the engine's copy of a leaf's first gradient), the call writes the copy's target directly
+    and the copy goes: the same bits, one pass over the memory less."""
+    j = 0
+    while j < len(calls):
+        f, args, kwargs = calls[j]
+        if f is not np.copyto or kwargs or len(args) != 2:
+            j += 1
+            continue
+        dst, src = args
+        i = next((i for i in range(j - 1, -1, -1) if _touches(calls[i], src)), None)
+        out = calls[i][2].get("out") if i is not None else None
+        if (i is None or not isinstance(out, np.ndarray) or not _same_layout(out, src)
+                or src.dtype != dst.dtype or src.shape != dst.shape
+                or any(_touches(c, dst) for c in calls[i + 1:j])
+                or any(_touches(c, src) for k, c in enumerate(calls) if k not in (i, j))
+                or any(np.may_share_memory(a, src) for a in kept)
+                or any(np.may_share_memory(a, src) for a in _arrays(calls[i][1], []))):
+            j += 1
+            continue
+        calls[i] = (calls[i][0], calls[i][1], {**calls[i][2], "out": dst})
+        del calls[j]
+    return calls
+
+
+def _same_layout(a: np.ndarray, b: np.ndarray) -> bool:
+    return (a.__array_interface__["data"] == b.__array_interface__["data"]
+            and a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype)
 
 
 _COPY = np.ndarray.copy

@@ -251,7 +251,8 @@ def _record(fn: Callable, args: tuple, kwargs: dict, backend: Any, fallback: str
             for p in group["params"]:
                 bound[id(p)] = p
     bindings = [(t, t._grad) for t in bound.values() if t._grad is not None]
-    return result, Capture(rec.finish(), inputs, outputs, owners, bindings, backend)
+    kept = _capture._arrays(outputs, []) + [g.array for _, g in bindings]
+    return result, Capture(rec.finish(kept), inputs, outputs, owners, bindings, backend)
 
 
 def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:

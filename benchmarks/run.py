@@ -101,7 +101,7 @@ def selected(only: str) -> tuple[list[str], set[str]]:
         prefixes = {"per_op": "per_op", "mlp_b": "mlp", "cnn_": "cnn",
                     "chain_memory": "memory", "chain_": "long_chain",
                     "adam": "adam", "mlp_memory": "memory", "import": "memory", "ops_": "array_ops",
-                    "gpt": "gpt", "lstm": "lstm"}
+                    "gpt": "gpt", "lstm": "lstm", "compiled_": "compiled"}
         for n in rows:
             match = [w for pre, w in prefixes.items() if n.startswith(pre)]
             if not match:

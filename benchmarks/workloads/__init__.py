@@ -16,6 +16,7 @@ WORKLOADS = {
     "array_ops": "array_ops",
     "gpt": "gpt",
     "lstm": "lstm",
+    "compiled": "compiled",
 }
 
 
