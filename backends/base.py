@@ -158,9 +158,10 @@ class Backend:
                 f"{self.device}: capture_graph called inside another capture; captures do "
                 "not nest (CUDA refuses to begin capturing a stream that is capturing)"
             )
+        capture = self._begin_capture()
+        # Index flags noted inside the capture belong to the graph (its launches set them).
         checks = getattr(self, "_index_checks", None)
         earlier = checks.stash() if checks is not None else None
-        capture = self._begin_capture()
         self._capture = capture
         try:
             fn()
