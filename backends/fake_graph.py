@@ -99,7 +99,8 @@ class FakeCapture(CaptureState):
                     continue  # a view of memory that already exists: no copy was made
             root = _root(w._a)
             self.fresh[id(root)] = root
-            targets.append((k, w._a))
+            # A read-only result (a broadcast of new memory) is refilled through its memory.
+            targets.append((k, w._a if w._a.flags.writeable else root))
         if not allocation and (targets or not view_only):
             self.ops.append((call, tuple(targets)))
         return out
@@ -130,4 +131,7 @@ class FakeGraph(CapturedGraph):
             if targets:
                 leaves = _leaves(raw)
                 for k, target in targets:
-                    target[...] = leaves[k]
+                    leaf = leaves[k]
+                    if isinstance(leaf, np.ndarray) and leaf.shape != target.shape:
+                        leaf = _root(leaf)  # refilling a read-only result's memory
+                    target[...] = leaf

@@ -305,3 +305,27 @@ def test_a_captured_training_step_equals_eager_steps_bit_for_bit(graphs) -> None
         eager.append(b.to_numpy(loss_buf).item())
     assert replayed == eager[1:]
     np.testing.assert_array_equal(weights, b.to_numpy(model[0].weight.array))
+
+
+def test_python_numbers_are_baked_into_the_graph(graphs) -> None:
+    b = graphs
+    x = b.asarray(np.ones(2))
+    scale = 2.0
+    g = b.capture_graph(lambda: x.__imul__(scale))
+    scale = 10.0                                 # too late: the kernel took 2.0 at capture
+    g.launch()
+    np.testing.assert_array_equal(b.to_numpy(x), [2.0, 2.0])
+    assert scale == 10.0
+
+
+def test_a_broadcast_view_of_a_new_result_follows_the_launches(fake) -> None:
+    x = fake.asarray(np.arange(3.0))
+    out: dict = {}
+
+    def step() -> None:
+        out["b"] = fake.xp.broadcast_to(x + 1.0, (2, 3))
+
+    g = fake.capture_graph(step)
+    x[...] = fake.asarray(np.full(3, 5.0))
+    g.launch()
+    np.testing.assert_array_equal(fake.to_numpy(out["b"]), np.full((2, 3), 6.0))
