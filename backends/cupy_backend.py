@@ -281,7 +281,8 @@ class CupyBackend(Backend):
     def _begin_capture(self) -> _CupyCapture:
         cupy = self._cupy
         allocator = cupy.cuda.get_allocator()
-        if isinstance(getattr(allocator, "__self__", None), cupy.cuda.MemoryAsyncPool):
+        if allocator is cupy.cuda.malloc_async or isinstance(
+                getattr(allocator, "__self__", None), cupy.cuda.MemoryAsyncPool):
             raise GraphCaptureError(
                 f"{self.device}: capture_graph works with CuPy's default MemoryPool; with "
                 "MemoryAsyncPool (cudaMallocAsync) set as the allocator, allocations during "
