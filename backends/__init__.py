@@ -15,13 +15,15 @@ from collections.abc import Callable
 from typing import Any
 
 from . import host_memory
-from .base import Backend
+from .base import Backend, CapturedGraph, GraphCaptureError
 from .numpy_backend import NumpyBackend
 
 host_memory.keep_heap_top()  # freed step temporaries stay mapped (see host_memory)
 
 __all__ = [
     "Backend",
+    "CapturedGraph",
+    "GraphCaptureError",
     "available",
     "unavailable",
     "default",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+from collections.abc import Callable
 from typing import Any
 
 
@@ -30,6 +32,10 @@ class Backend:
     is_device: bool = False
     #: True where work must run inside `device_scope()` (CuPy on a device other than cuda:0).
     needs_device_scope: bool = False
+    #: True where `capture_graph` records work for replay (CUDA graphs; the fake device).
+    supports_graphs: bool = False
+    #: The capture in progress on this backend (see `capture_graph`), else None.
+    _capture: Any = None
 
     # -- arrays -------------------------------------------------------------------------------
     def asarray(self, data: Any, dtype: Any = None) -> Any:
@@ -124,6 +130,78 @@ class Backend:
         """An array of this backend sharing memory with `obj` (anything with ``__dlpack__``)."""
         return self.xp.from_dlpack(obj)
 
+    # -- graphs -------------------------------------------------------------------------------
+    def capture_graph(self, fn: Callable[[], None]) -> CapturedGraph:
+        """Runs `fn` under stream capture and returns a graph whose ``launch()`` re-runs the
+        captured work, writing into the same buffers (a CUDA graph; docs/devices.md "Graph
+        capture").
+
+        During the capture nothing executes on a device: arrays written by `fn` hold
+        undefined values afterwards (the fake device fills them with NaN) and arrays it
+        updates in place keep their old values until the first ``launch()``. Host
+        synchronisations, host <-> device copies and random draws inside `fn` raise
+        `GraphCaptureError`. Arrays allocated during the capture belong to the graph: they
+        stay allocated, at the same addresses, for as long as the graph lives.
+
+        Raises:
+            GraphCaptureError: the backend has no graphs (NumPy), a capture is already in
+                progress, or `fn` did something that cannot be captured.
+        """
+        if not self.supports_graphs:
+            raise GraphCaptureError(
+                f"{self.name} backend ({self.device}): capture_graph needs a device backend "
+                "(CUDA graphs on cuda, or the fake device); on the host there is no graph to "
+                "capture: run the work eagerly (check backend.supports_graphs first)"
+            )
+        if self._capture is not None:
+            raise GraphCaptureError(
+                f"{self.device}: capture_graph called inside another capture; captures do "
+                "not nest (CUDA refuses to begin capturing a stream that is capturing)"
+            )
+        capture = self._begin_capture()
+        # Index flags noted inside the capture belong to the graph (its launches set them).
+        checks = getattr(self, "_index_checks", None)
+        earlier = checks.stash() if checks is not None else None
+        self._capture = capture
+        try:
+            fn()
+        except BaseException:
+            self._capture = None
+            self._abort_capture(capture)
+            if checks is not None:
+                checks.restore(earlier)
+            raise
+        self._capture = None
+        flags = checks.restore(earlier) if checks is not None else {}
+        if capture.invalid is not None:  # `fn` caught the error and went on: CUDA still fails
+            self._abort_capture(capture)
+            raise GraphCaptureError(
+                f"{self.device}: the capture was invalidated by {capture.invalid} (CUDA: "
+                "cudaErrorStreamCaptureInvalidated at end of capture); no graph was made"
+            )
+        return self._end_capture(capture, flags)
+
+    @property
+    def is_capturing(self) -> bool:
+        """True while `capture_graph` runs its function on this backend."""
+        return self._capture is not None
+
+    def _refuse_in_capture(self, what: str) -> None:
+        """Raises `GraphCaptureError` for `what` (a host sync, a copy, a draw) in a capture."""
+        capture = self._capture
+        if capture is not None and capture.thread == threading.get_ident():
+            capture.invalidate(what)
+            raise GraphCaptureError(capture_message(self.device, what))
+
+    def _begin_capture(self) -> Any:
+        raise NotImplementedError
+
+    def _abort_capture(self, capture: Any) -> None:
+        raise NotImplementedError
+
+    def _end_capture(self, capture: Any, index_flags: dict) -> CapturedGraph:
+        raise NotImplementedError
+
     # -- memory -------------------------------------------------------------------------------
     def memory_info(self) -> dict:
         """Bytes used and cached by this backend's allocator (empty where it keeps none)."""
@@ -144,6 +222,76 @@ class Backend:
 
     def __repr__(self) -> str:
         return f"<Backend {self.name} device={self.device}>"
+
+
+class GraphCaptureError(RuntimeError):
+    """Work that cannot be captured into a graph (CUDA: cudaErrorStreamCaptureUnsupported,
+    which also invalidates the capture), or graphs asked of a backend without them."""
+
+
+def capture_message(device: str, what: str) -> str:
+    """The `GraphCaptureError` text for `what` done while `device` is capturing."""
+    return (
+        f"{device}: {what} inside capture_graph: nothing runs on the device while a stream is "
+        "captured, so the host cannot wait for, read or send device data (CUDA fails with "
+        "cudaErrorStreamCaptureUnsupported and invalidates the capture). Move it out of the "
+        "captured function: copy inputs into the graph's buffers before launch(), read "
+        "results after it"
+    )
+
+
+#: Why random draws are refused during a capture (both device backends say it).
+RANDOM_IN_CAPTURE = (
+    "a random draw (a captured graph would replay the same numbers on every launch: draw "
+    "outside the capture into a buffer the graph reads)"
+)
+
+
+class CaptureState:
+    """What every capture keeps: the capturing thread, and why it became invalid (if so)."""
+
+    def __init__(self) -> None:
+        self.thread = threading.get_ident()
+        self.invalid: str | None = None
+
+    def invalidate(self, why: str) -> None:
+        if self.invalid is None:
+            self.invalid = why
+
+
+class CapturedGraph:
+    """Work captured by `Backend.capture_graph`; ``launch()`` re-runs it.
+
+    Attributes:
+        allocated_bytes: device memory allocated during the capture, owned by the graph (its
+            buffers keep their addresses for as long as the graph lives).
+    """
+
+    def __init__(self, backend: Backend, index_flags: dict, allocated_bytes: int) -> None:
+        self._backend = backend
+        self._index_flags = index_flags
+        self.allocated_bytes = allocated_bytes
+
+    def launch(self) -> None:
+        """Re-runs the captured work in order, into the buffers it wrote during the capture;
+        ordered after the work already queued on the current stream, and before work queued
+        after it (no host synchronisation)."""
+        backend = self._backend
+        if backend._capture is not None:
+            raise GraphCaptureError(
+                f"{backend.device}: launch() inside capture_graph; launch graphs outside "
+                "captures (kedja does not capture graphs into graphs)"
+            )
+        self._replay()
+        if self._index_flags:
+            backend._index_checks.add(backend, self._index_flags)
+
+    def _replay(self) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return (f"<CapturedGraph on {self._backend.device}, "
+                f"{self.allocated_bytes} bytes of buffers>")
 
 
 def erf_keeping_dtype(raw_erf: Any, x: Any) -> Any:
@@ -178,6 +326,23 @@ class DeviceIndexChecks:
                 where = "(further indexing sites)"
             previous = self._pending.get(where)
             self._pending[where] = bad if previous is None else previous | bad
+
+    def stash(self) -> dict:
+        """Takes the pending flags away (a capture starts with none); `restore` puts them back."""
+        earlier, self._pending = self._pending, {}
+        return earlier
+
+    def restore(self, earlier: dict | None) -> dict:
+        """Puts `stash`'s flags back; returns those noted since (the captured ones)."""
+        captured, self._pending = self._pending, dict(earlier or {})
+        return captured
+
+    def add(self, backend: Any, flags: dict) -> None:
+        """Notes a launched graph's flags: copies, since the next launch rewrites them."""
+        with backend.device_scope():
+            for where, flag in flags.items():
+                previous = self._pending.get(where)
+                self._pending[where] = flag.copy() if previous is None else previous | flag
 
     def raise_pending(self, backend: Any) -> None:
         if not self._pending:

@@ -9,12 +9,22 @@ devices, code driving one runs inside ``with backend.device_scope():`` (see docs
 
 from __future__ import annotations
 
+import contextlib
 import types
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .base import Backend, DeviceIndexChecks, erf_keeping_dtype
+from .base import (
+    RANDOM_IN_CAPTURE,
+    Backend,
+    CapturedGraph,
+    CaptureState,
+    DeviceIndexChecks,
+    GraphCaptureError,
+    erf_keeping_dtype,
+)
 
 
 class _OnDevice:
@@ -107,6 +117,9 @@ class CupyBackend(Backend):
             ) from e
         self._erf: Any = None
         self._index_checks = DeviceIndexChecks()
+        # CUDA graphs: stream capture is CUDA-only in CuPy (not on ROCm/HIP).
+        self.supports_graphs = not getattr(cupy.cuda.runtime, "is_hip", False)
+        self._graph_stream: Any = None  # made on the first capture (see _begin_capture)
 
     # -- arrays -------------------------------------------------------------------------------
     def owns(self, array: Any) -> bool:
@@ -116,11 +129,15 @@ class CupyBackend(Backend):
         return self._device  # cupy.cuda.Device is a reusable context manager
 
     def asarray(self, data: Any, dtype: Any = None) -> Any:
+        if self._capture is not None and not isinstance(data, self._cupy.ndarray):
+            self._refuse_in_capture("a host -> device copy")
         # Under the device, cupy.asarray copies host data in and other devices' arrays over.
         with self._device:
             return self._cupy.asarray(data, dtype=dtype)
 
     def to_numpy(self, array: Any) -> Any:
+        if self._capture is not None:
+            self._refuse_in_capture("to_numpy() (a device -> host copy)")
         self._index_checks.raise_pending(self)
         return self._cupy.asnumpy(array)
 
@@ -128,6 +145,8 @@ class CupyBackend(Backend):
         self._index_checks.note(self, index, size, where)
 
     def raise_index_errors(self) -> None:
+        if self._capture is not None and self._index_checks._pending:
+            self._refuse_in_capture("raise_index_errors() (reads index flags back)")
         self._index_checks.raise_pending(self)
 
     def _read_flags(self, flags: Any) -> Any:
@@ -137,6 +156,8 @@ class CupyBackend(Backend):
         # The copy into page-locked memory runs on the host; the DMA from there is faster
         # than from pageable memory. Synchronous: the staging block returns to CuPy's pinned
         # pool when this returns, so it must not be read after.
+        if self._capture is not None:
+            self._refuse_in_capture("a host -> device copy")
         host = np.ascontiguousarray(host)
         if host.dtype.kind not in "biufc" or host.size == 0:
             return self.asarray(host)
@@ -185,20 +206,28 @@ class CupyBackend(Backend):
         return kind if kind in (self._cupy.float32, self._cupy.float64) else self._cupy.float32
 
     def uniform(self, low: float, high: float, shape: tuple, dtype: Any) -> Any:
+        if self._capture is not None:
+            self._refuse_in_capture(RANDOM_IN_CAPTURE)
         with self._device:
             y = self._rng.uniform(low, high, shape, dtype=self._draw_dtype(dtype))
             return y.astype(dtype, copy=False)
 
     def normal(self, mean: float, std: float, shape: tuple, dtype: Any) -> Any:
+        if self._capture is not None:
+            self._refuse_in_capture(RANDOM_IN_CAPTURE)
         with self._device:
             y = self._rng.normal(mean, std, shape, dtype=self._draw_dtype(dtype))
             return y.astype(dtype, copy=False)
 
     def integers(self, low: int, high: int, shape: tuple) -> Any:
+        if self._capture is not None:
+            self._refuse_in_capture(RANDOM_IN_CAPTURE)
         with self._device:
             return self._rng.randint(low, high, shape, dtype=self._cupy.int64)
 
     def permutation(self, n: int) -> Any:
+        if self._capture is not None:
+            self._refuse_in_capture(RANDOM_IN_CAPTURE)
         with self._device:
             return self._rng.permutation(n).astype(self._cupy.int64, copy=False)
 
@@ -228,5 +257,131 @@ class CupyBackend(Backend):
         self._cupy.get_default_pinned_memory_pool().free_all_blocks()
 
     def synchronize(self) -> None:
+        if self._capture is not None:
+            self._refuse_in_capture("synchronize()")
         self._device.synchronize()
         self._index_checks.raise_pending(self)
+
+    # -- graphs -------------------------------------------------------------------------------
+    def capture_graph(self, fn: Callable[[], None]) -> CapturedGraph:
+        """`Backend.capture_graph` with CUDA graphs (docs/devices.md "Graph capture"); CUDA's
+        own capture errors come back as `GraphCaptureError`."""
+        try:
+            return super().capture_graph(fn)
+        except self._cupy.cuda.runtime.CUDARuntimeError as e:
+            if "StreamCapture" not in str(e) and "capturing" not in str(e):
+                raise
+            raise GraphCaptureError(
+                f"{self.device}: CUDA refused work inside capture_graph ({e}); the usual "
+                "causes are a host synchronisation, a synchronous copy, or a library call that "
+                "allocates or synchronises on first use (run the function once eagerly before "
+                "capturing it)"
+            ) from e
+
+    def _begin_capture(self) -> _CupyCapture:
+        cupy = self._cupy
+        allocator = cupy.cuda.get_allocator()
+        if allocator is cupy.cuda.malloc_async or isinstance(
+                getattr(allocator, "__self__", None), cupy.cuda.MemoryAsyncPool):
+            raise GraphCaptureError(
+                f"{self.device}: capture_graph works with CuPy's default MemoryPool; with "
+                "MemoryAsyncPool (cudaMallocAsync) set as the allocator, allocations during "
+                "capture become graph nodes whose memory kedja cannot keep for the graph"
+            )
+        with self._device:
+            if self._graph_stream is None:
+                # One dedicated non-blocking stream per device: CUDA cannot capture the
+                # legacy default stream, and every graph's buffers come from (and go back
+                # to) this stream's arena of the memory pool, so launches on it never race
+                # with the reuse of a dropped graph's memory.
+                self._graph_stream = cupy.cuda.Stream(non_blocking=True)
+            capture = _CupyCapture(self, allocator)
+        capture.begin()
+        return capture
+
+    def _abort_capture(self, capture: _CupyCapture) -> None:
+        capture.end(keep=False)
+
+    def _end_capture(self, capture: _CupyCapture, index_flags: dict) -> CupyGraph:
+        graph = capture.end(keep=True)
+        return CupyGraph(self, graph, capture, index_flags)
+
+
+class _CupyCapture(CaptureState):
+    """One capture on CuPy: the capture stream made current, and an allocator that keeps every
+    block allocated during the capture for the graph.
+
+    CuPy's MemoryPool hands a freed block to the next allocation at once; a block freed during
+    the capture (a temporary) and then given to an array outside the graph would be
+    overwritten by every launch. So the graph holds every block its capture allocated.
+    """
+
+    def __init__(self, backend: CupyBackend, allocator: Any) -> None:
+        super().__init__()
+        self.backend = backend
+        self.stream = backend._graph_stream
+        self.blocks: list = []
+        self.nbytes = 0
+        self._allocator = allocator
+        self._scopes = contextlib.ExitStack()
+
+    def malloc(self, size: int) -> Any:
+        block = self._allocator(size)
+        self.blocks.append(block)
+        self.nbytes += size
+        return block
+
+    def begin(self) -> None:
+        cupy = self.backend._cupy
+        with contextlib.ExitStack() as scopes:
+            scopes.enter_context(self.backend._device)
+            scopes.enter_context(cupy.cuda.using_allocator(self.malloc))
+            scopes.enter_context(self.stream)  # CuPy launches on the current stream
+            # Relaxed mode (CuPy's default): the pool may call cudaMalloc to grow during the
+            # capture, which the global and thread-local modes forbid.
+            self.stream.begin_capture(cupy.cuda.runtime.streamCaptureModeRelaxed)
+            self._scopes = scopes.pop_all()
+
+    def end(self, keep: bool) -> Any:
+        """Ends the capture (leaving the stream usable); the graph where `keep`."""
+        try:
+            if keep:
+                return self.stream.end_capture()
+            try:
+                self.stream.end_capture()
+            except Exception:  # noqa: BLE001 - an invalidated capture: the error that caused it
+                pass  # is on its way up already
+            return None
+        finally:
+            self._scopes.close()
+
+
+class CupyGraph(CapturedGraph):
+    """A CUDA graph (cupy.cuda.Graph) launched on the capture stream, ordered against the
+    current stream with two events: after the work queued before ``launch()``, before the work
+    queued after it."""
+
+    def __init__(self, backend: CupyBackend, graph: Any, capture: _CupyCapture,
+                 index_flags: dict) -> None:
+        super().__init__(backend, index_flags, capture.nbytes)
+        cupy = backend._cupy
+        self._graph = graph
+        self._stream = capture.stream
+        self._blocks = capture.blocks  # the graph's buffers: kept as long as it lives
+        with backend._device:
+            self._ready = cupy.cuda.Event(disable_timing=True)
+            self._done = cupy.cuda.Event(disable_timing=True)
+
+    def _replay(self) -> None:
+        backend = self._backend
+        with backend._device:
+            current = backend._cupy.cuda.get_current_stream()
+            stream = self._stream
+            if current == stream:
+                self._graph.launch(stream=stream)
+                return
+            current.record(self._ready)
+            stream.wait_event(self._ready)
+            self._graph.launch(stream=stream)
+            stream.record(self._done)
+            current.wait_event(self._done)

@@ -24,6 +24,8 @@ from __future__ import annotations
 import operator
 from typing import Any
 
+import numpy as np
+
 # Everything below stays importable from here, as before the split.
 from .fake_device_array import (  # noqa: F401
     FAKE_DLPACK_DEVICE,
@@ -34,6 +36,7 @@ from .fake_device_array import (  # noqa: F401
     _operand,
     _rebuild,
     export_dlpack,
+    launch,
     unwrap,
     wrap,
 )
@@ -49,14 +52,23 @@ from .fake_rules import (  # noqa: F401
 )
 
 
+def _arrays(a: Any, b: Any) -> list:
+    """The NumPy arrays among two operands (what a launch reads or writes)."""
+    return [a, b] if type(b) is np.ndarray else [a]
+
+
 def _binary(op: Any, name: str) -> Any:
     def method(self: FakeDeviceArray, other: Any) -> Any:
-        if self._dev.index != CURRENT[0]:
-            _check_current(self._dev, name)
-        b = _operand(self._dev, other, name)
+        dev = self._dev
+        if dev.index != CURRENT[0]:
+            _check_current(dev, name)
+        b = _operand(dev, other, name)
         if b is NotImplemented:
             return NotImplemented
-        return wrap(self._dev, op(self._a, b))
+        a = self._a
+        if dev._capture is None:
+            return wrap(dev, op(a, b))
+        return launch(dev, lambda: op(a, b), _arrays(a, b))
 
     method.__name__ = name
     return method
@@ -64,12 +76,16 @@ def _binary(op: Any, name: str) -> Any:
 
 def _reflected(op: Any, name: str) -> Any:
     def method(self: FakeDeviceArray, other: Any) -> Any:
-        if self._dev.index != CURRENT[0]:
-            _check_current(self._dev, name)
-        b = _operand(self._dev, other, name)
+        dev = self._dev
+        if dev.index != CURRENT[0]:
+            _check_current(dev, name)
+        b = _operand(dev, other, name)
         if b is NotImplemented:
             return NotImplemented
-        return wrap(self._dev, op(b, self._a))
+        a = self._a
+        if dev._capture is None:
+            return wrap(dev, op(b, a))
+        return launch(dev, lambda: op(b, a), _arrays(a, b))
 
     method.__name__ = name
     return method
@@ -77,12 +93,17 @@ def _reflected(op: Any, name: str) -> Any:
 
 def _inplace(op: Any, name: str) -> Any:
     def method(self: FakeDeviceArray, other: Any) -> Any:
-        if self._dev.index != CURRENT[0]:
-            _check_current(self._dev, name)
-        b = _operand(self._dev, other, name)
+        dev = self._dev
+        if dev.index != CURRENT[0]:
+            _check_current(dev, name)
+        b = _operand(dev, other, name)
         if b is NotImplemented:
             return NotImplemented
-        op(self._a, b)  # writes into self._a
+        a = self._a
+        if dev._capture is None:
+            op(a, b)  # writes into self._a
+        else:
+            launch(dev, lambda: op(a, b), _arrays(a, b))
         return self
 
     method.__name__ = name
@@ -91,9 +112,13 @@ def _inplace(op: Any, name: str) -> Any:
 
 def _unary(op: Any, name: str) -> Any:
     def method(self: FakeDeviceArray) -> Any:
-        if self._dev.index != CURRENT[0]:
-            _check_current(self._dev, name)
-        return wrap(self._dev, op(self._a))
+        dev = self._dev
+        if dev.index != CURRENT[0]:
+            _check_current(dev, name)
+        a = self._a
+        if dev._capture is None:
+            return wrap(dev, op(a))
+        return launch(dev, lambda: op(a), [a])
 
     method.__name__ = name
     return method
@@ -158,7 +183,11 @@ def _method(name: str, sync: str | None) -> Any:
             kwargs = unwrap(dev, kwargs, where, seen)
         if sync is not None:
             dev._record_sync(f"{sync} on a {dev.device} array of shape {self.shape}")
-        return wrap(dev, getattr(self._a, name)(*args, **kwargs), seen)
+        if dev._capture is None:
+            return wrap(dev, getattr(self._a, name)(*args, **kwargs), seen)
+        bound = getattr(self._a, name)
+        return launch(dev, lambda: bound(*args, **kwargs), [f._a for f in seen], seen,
+                      view_only=not launches)
 
     method.__name__ = name
     return method

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Backend, DeviceIndexChecks, erf_keeping_dtype
+from .base import RANDOM_IN_CAPTURE, Backend, DeviceIndexChecks, erf_keeping_dtype
 from .fake_array import (
     FAKE_DLPACK_DEVICE,
     FakeCapsule,
@@ -34,8 +34,10 @@ from .fake_array import (
     _index,
     _operand,
     export_dlpack,
+    launch,
     wrap,
 )
+from .fake_graph import FakeCapture, FakeGraph
 from .fake_namespace import FakeNamespace
 from .fake_rules import CURRENT
 
@@ -82,6 +84,7 @@ class FakeDeviceBackend(Backend):
 
     name = "fake"
     is_device = True
+    supports_graphs = True
     array_type = FakeDeviceArray
 
     def __init__(self, index: int = 0) -> None:
@@ -108,6 +111,8 @@ class FakeDeviceBackend(Backend):
         self._live[id(array)] = array
 
     def _record_sync(self, reason: str) -> None:
+        if self._capture is not None:
+            self._refuse_in_capture(f"{reason} (a device -> host synchronisation)")
         self.sync_count += 1
         self.sync_log.append(reason)
         if self._forbidden:
@@ -118,6 +123,9 @@ class FakeDeviceBackend(Backend):
             )
 
     def _count_transfer(self) -> None:
+        if self._capture is not None:
+            self._refuse_in_capture("a host -> device copy (from pageable host memory, "
+                                    "synchronous on CUDA)")
         self.transfer_count += 1
 
     def reset_sync_count(self) -> None:
@@ -167,8 +175,9 @@ class FakeDeviceBackend(Backend):
                 return FakeDeviceArray(np.array(data._a, dtype=dtype), self)
             if dtype is None:
                 return data
-            a = data._a.astype(dtype, copy=False)
-            return data if a is data._a else FakeDeviceArray(a, self)
+            raw = data._a
+            return launch(self, lambda: raw.astype(dtype, copy=False), [raw], [data],
+                          view_only=True)
         if hasattr(data, "__cuda_array_interface__"):
             raise TypeError(f"{self.device}: cannot take a real CUDA array "
                             f"({type(data).__name__}); move it to the host first")
@@ -211,8 +220,13 @@ class FakeDeviceBackend(Backend):
         if v is NotImplemented:
             raise TypeError(f"scatter_add: values must be a device array or a scalar, got "
                             f"{type(values).__name__}")
-        # cupyx.scatter_add wraps out-of-range indices, as CuPy's indexing does.
-        np.add.at(target._a, _index(self, indices, False, target._a.shape), v)
+        raw = target._a
+
+        def add() -> None:
+            # cupyx.scatter_add wraps out-of-range indices, as CuPy's indexing does.
+            np.add.at(raw, _index(self, indices, False, raw.shape), v)
+
+        launch(self, add, [raw] + ([v] if isinstance(v, np.ndarray) else []))
 
     def erf(self, x: Any) -> FakeDeviceArray:
         """The error function, elementwise (cupyx.scipy.special.erf on a real GPU)."""
@@ -226,10 +240,13 @@ class FakeDeviceBackend(Backend):
         float16 (and integer) input gives float64."""
         from . import host
 
-        a = x._a
-        if a.dtype != np.float32:
-            a = a.astype(np.float64)
-        return wrap(self, np.asarray(host().erf(a)).astype(a.dtype, copy=False))
+        raw = x._a
+
+        def erf() -> np.ndarray:
+            a = raw if raw.dtype == np.float32 else raw.astype(np.float64)
+            return np.asarray(host().erf(a)).astype(a.dtype, copy=False)
+
+        return launch(self, erf, [raw])
 
     # -- CUDA bodies as host C++ (backends/fake_kernels.py) ------------------------------------
     def elementwise_kernel(self, *args: Any, **kwargs: Any) -> Any:
@@ -259,23 +276,43 @@ class FakeDeviceBackend(Backend):
                                 "it to the device first")
             else:
                 raw.append(a)
-        return wrap(self, np.asarray(host().special(name, *raw)))
+        return launch(self, lambda: np.asarray(host().special(name, *raw)),
+                      [a for a in raw if isinstance(a, np.ndarray)])
 
     # -- randomness -------------------------------------------------------------------------
+    def _no_draws_in_capture(self) -> None:
+        if self._capture is not None:
+            self._refuse_in_capture(RANDOM_IN_CAPTURE)
+
     def seed(self, seed: int | None) -> None:
         self._rng = np.random.default_rng(seed)
 
     def uniform(self, low: float, high: float, shape: tuple, dtype: Any) -> FakeDeviceArray:
+        self._no_draws_in_capture()
         return wrap(self, np.asarray(self._rng.uniform(low, high, shape)).astype(dtype))
 
     def normal(self, mean: float, std: float, shape: tuple, dtype: Any) -> FakeDeviceArray:
+        self._no_draws_in_capture()
         return wrap(self, np.asarray(self._rng.normal(mean, std, shape)).astype(dtype))
 
     def integers(self, low: int, high: int, shape: tuple) -> FakeDeviceArray:
+        self._no_draws_in_capture()
         return wrap(self, np.asarray(self._rng.integers(low, high, shape, dtype=np.int64)))
 
     def permutation(self, n: int) -> FakeDeviceArray:
+        self._no_draws_in_capture()
         return wrap(self, self._rng.permutation(n).astype(np.int64))
+
+    # -- graphs (backends/fake_graph.py) -------------------------------------------------------
+    def _begin_capture(self) -> FakeCapture:
+        return FakeCapture(self)
+
+    def _abort_capture(self, capture: FakeCapture) -> None:
+        capture.finish()
+
+    def _end_capture(self, capture: FakeCapture, index_flags: dict) -> FakeGraph:
+        capture.finish()
+        return FakeGraph(self, capture, index_flags)
 
     # -- interop ----------------------------------------------------------------------------
     def to_dlpack(self, array: Any, **kwargs: Any) -> Any:

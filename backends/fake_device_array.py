@@ -5,6 +5,7 @@ methods are added by fake_array.py, which is where the rest of kedja imports it 
 
 from __future__ import annotations
 
+from threading import get_ident
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,17 @@ def wrap(dev: Any, r: Any, seen: list | None = None) -> Any:
     if isinstance(r, tuple) and hasattr(r, "_fields"):  # named tuples (QRResult, ...)
         return t(*(wrap(dev, x, seen) for x in r))
     return r
+
+
+def launch(dev: Any, call: Any, inputs: Any = (), seen: list | None = None,
+           view_only: bool = False, allocation: bool = False) -> Any:
+    """``wrap(dev, call())``: one kernel launch (or, `view_only`, maybe none), recorded for
+    replay while `dev` captures a graph (backends/fake_graph.py); `inputs` are the NumPy arrays
+    `call` reads or writes."""
+    capture = dev._capture
+    if capture is None or capture.thread != get_ident():
+        return wrap(dev, call(), seen)
+    return capture.record(call, inputs, seen, view_only, allocation, wrap)
 
 
 def unwrap(dev: Any, obj: Any, where: str, seen: list, host_ok: bool = False) -> Any:
@@ -119,6 +131,15 @@ def _index_item(dev: Any, i: Any, getting: bool) -> Any:
     return i
 
 
+def _get(dev: Any, a: np.ndarray, index: Any) -> np.ndarray:
+    """``a[index]`` as CuPy gives it: one element is a 0-d view (NumPy: a scalar copy)."""
+    index = _index(dev, index, True, a.shape)
+    r = a[index]
+    if type(r) is not np.ndarray:
+        r = a[(*index, Ellipsis) if type(index) is tuple else (index, Ellipsis)]
+    return r
+
+
 def _launches(index: Any) -> bool:
     """True for an index with arrays or lists in it (advanced indexing launches a kernel)."""
     items = index if type(index) is tuple else (index,)
@@ -158,10 +179,11 @@ class FakeDeviceArray:
         return (_rebuild, (self._dev.device, self._host("pickling")))
 
     def __copy__(self) -> FakeDeviceArray:
-        return FakeDeviceArray(self._a.copy(), self._dev)
+        a = self._a
+        return launch(self._dev, lambda: a.copy(), [a])
 
     def __deepcopy__(self, memo: Any) -> FakeDeviceArray:
-        return FakeDeviceArray(self._a.copy(), self._dev)
+        return self.__copy__()
 
     # -- host synchronisations (counted) ---------------------------------------------------
     def _host(self, reason: str) -> np.ndarray:
@@ -295,11 +317,12 @@ class FakeDeviceArray:
     def __getitem__(self, index: Any) -> Any:
         if self._dev.index != CURRENT[0] and _launches(index):  # advanced indexing: a kernel
             _check_current(self._dev, "__getitem__")
-        index = _index(self._dev, index, True, self._a.shape)
-        r = self._a[index]
-        if type(r) is not np.ndarray:  # one element: CuPy gives a 0-d view, NumPy a scalar copy
-            r = self._a[(*index, Ellipsis) if type(index) is tuple else (index, Ellipsis)]
-        return wrap(self._dev, r)
+        dev, a = self._dev, self._a
+        if dev._capture is None:
+            return wrap(dev, _get(dev, a, index))
+        # Under capture the index is converted inside the launch: a replay reads index arrays
+        # as they are then (the wrap-around of CuPy's integer indices included).
+        return launch(dev, lambda: _get(dev, a, index), [a], view_only=True)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         dev = self._dev
@@ -313,7 +336,15 @@ class FakeDeviceArray:
                 raise TypeError(f"__setitem__: cannot assign a {type(value).__name__} to a "
                                 f"{dev.device} array")
             value = v
-        self._a[_index(dev, index, False, self._a.shape)] = value
+        a = self._a
+        if dev._capture is None:
+            a[_index(dev, index, False, a.shape)] = value
+            return
+
+        def assign() -> None:
+            a[_index(dev, index, False, a.shape)] = value
+
+        launch(dev, assign, [a] + ([value] if isinstance(value, np.ndarray) else []))
 
     # -- DLPack ----------------------------------------------------------------------------
     def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,

@@ -106,6 +106,11 @@ def _raw(dev: Any, a: Any, where: str) -> Any:
     return a
 
 
+def _arrays(args: tuple) -> list:
+    """The NumPy arrays of a kernel's fake-array arguments (what its launch reads or writes)."""
+    return [a._a for a in args if hasattr(a, "_a") and isinstance(a._a, np.ndarray)]
+
+
 class _Kernel:
     def __init__(self, dev: Any, in_params: str, out_params: str, name: str,
                  preamble: str) -> None:
@@ -189,6 +194,13 @@ class HostElementwiseKernel(_Kernel):
         if len(args) != len(self.inputs) + len(self.outputs):
             raise TypeError(f"{self.name}: takes {len(self.inputs) + len(self.outputs)} "
                             f"arguments (outputs included), got {len(args)}")
+        from .fake_device_array import launch
+
+        # One launch: under a graph capture it is recorded and replayed with the arrays as
+        # they are then (the broadcast copies of the inputs are made inside it).
+        launch(self._dev, lambda: self._run(args), _arrays(args))
+
+    def _run(self, args: tuple) -> None:
         raw, types = self._bind(args)
         params = self.inputs + self.outputs
         # The launch size: the broadcast of the arrays not declared raw (as CuPy's).
@@ -258,8 +270,11 @@ class HostReductionKernel(_Kernel):
         return "\n".join(lines)
 
     def __call__(self, *args: Any, axis: Any = None, keepdims: bool = False) -> Any:
-        from .fake_device_array import wrap
+        from .fake_device_array import launch
 
+        return launch(self._dev, lambda: self._run(args, axis, keepdims), _arrays(args))
+
+    def _run(self, args: tuple, axis: Any, keepdims: bool) -> np.ndarray:
         raw, types = self._bind(args)
         shape = np.broadcast_shapes(*(a.shape for a in raw))
         ndim = len(shape)
@@ -279,5 +294,5 @@ class HostReductionKernel(_Kernel):
         result = out.reshape([shape[d] for d in kept])
         if keepdims:
             result = result.reshape([1 if d in axes else shape[d] for d in range(ndim)])
-        return wrap(self._dev, result)
+        return result
 

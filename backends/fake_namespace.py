@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .fake_array import FakeDeviceArray, _refuse_numpy_only_kwargs, unwrap, wrap
+from .fake_array import FakeDeviceArray, _refuse_numpy_only_kwargs, launch, unwrap, wrap
 
 # Functions taking host data: a host -> device transfer (counted, not a synchronisation).
 _TRANSFERS = frozenset({"asarray", "array", "asanyarray", "ascontiguousarray", "asfortranarray"})
@@ -26,6 +26,16 @@ _SCALAR_RESULTS = frozenset({"allclose", "array_equal", "array_equiv", "count_no
 _NEEDS_ARRAY = frozenset({"sum", "prod", "mean", "max", "min", "amax", "amin", "any", "all",
                           "argmax", "argmin", "std", "var", "cumsum", "cumprod", "median",
                           "average", "nansum", "nanmax", "nanmin", "nanmean", "count_nonzero"})
+# Functions that only allocate (no kernel: nothing to replay in a captured graph).
+_ALLOCATIONS = frozenset({"empty", "empty_like"})
+# Functions that make a view where they can (a copy, a launch, only where they cannot).
+_VIEWS = frozenset({"reshape", "ravel", "transpose", "swapaxes", "moveaxis", "squeeze",
+                    "expand_dims", "broadcast_to", "broadcast_arrays", "atleast_1d",
+                    "atleast_2d", "atleast_3d", "asarray", "asanyarray", "diagonal", "real",
+                    "imag", "split", "array_split", "hsplit", "vsplit", "dsplit", "rollaxis",
+                    "ascontiguousarray", "asfortranarray", "flip", "fliplr", "flipud",
+                    "rot90", "shape", "ndim", "size", "result_type", "can_cast",
+                    "min_scalar_type", "promote_types"})
 _UFUNC_KWARGS = frozenset({"out", "dtype", "casting"})  # no where=, order=, subok=, signature=
 _SUBMODULES = frozenset({"linalg", "fft", "lib", "stride_tricks"})
 _REFUSED = {
@@ -84,7 +94,9 @@ class FakeUfunc:
         args = unwrap(dev, args, where, seen)
         if kwargs:
             kwargs = unwrap(dev, kwargs, where, seen)
-        return wrap(dev, fn(*args, **kwargs), seen)
+        if dev._capture is None:
+            return wrap(dev, fn(*args, **kwargs), seen)
+        return launch(dev, lambda: fn(*args, **kwargs), [f._a for f in seen], seen)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         unknown = set(kwargs) - _UFUNC_KWARGS
@@ -150,12 +162,18 @@ class FakeFunction:
             dev._count_transfer()
         if self._sync or (name == "where" and len(args) == 1):
             dev._record_sync(f"{where} (the result's size depends on the data)")
+        if dev._capture is None:
+            return wrap(dev, self._call(args, kwargs, seen), seen)
+        return launch(dev, lambda: self._call(args, kwargs, seen), [f._a for f in seen], seen,
+                      view_only=name in _VIEWS, allocation=name in _ALLOCATIONS)
+
+    def _call(self, args: tuple, kwargs: dict, seen: list) -> Any:
         r = self._fn(*args, **kwargs)
         if self._scalar and type(r) in (bool, int, float):
             r = np.asarray(r)
         if self._host_ok and type(r) is np.ndarray and r is args[0] and not seen:
             r = r.copy()  # device memory never aliases host memory
-        return wrap(dev, r, seen)
+        return r
 
     def __repr__(self) -> str:
         return f"<fake function {self.__name__}>"

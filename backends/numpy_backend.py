@@ -67,6 +67,7 @@ class NumpyBackend(Backend):
     xp = np
     array_type = np.ndarray
     is_device = False
+    supports_graphs = False  # capture_graph raises: there is no stream to capture on the host
 
     def __init__(self, seed: int | None = None) -> None:
         self._rng = np.random.default_rng(seed)
