@@ -105,7 +105,7 @@ def _flat(f: Callable, args: tuple, kwargs: dict) -> tuple:
 
 
 def _rebuild(obj: Any, backend: Any) -> Any:
-    if isinstance(obj, np.ndarray):
+    if isinstance(obj, np.ndarray) or backend.is_array(obj):
         return Tensor._make(obj.copy(), backend)
     if isinstance(obj, tuple):
         return tuple(_rebuild(x, backend) for x in obj)
@@ -125,6 +125,7 @@ class CompiledFunction:
         self.max_captures = max_captures
         self._captures: dict = {}
         self._eager: set = set()  # guard keys that could not be captured (fallback="eager")
+        self._warm: set = set()  # guard keys whose eager warm-up call ran (device steps)
         self.captures_made = 0  # how many captures ran (tests and users can watch it)
         functools.update_wrapper(self, fn)
 
@@ -132,6 +133,7 @@ class CompiledFunction:
         """Drops every capture: the next call captures again."""
         self._captures.clear()
         self._eager.clear()
+        self._warm.clear()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         tensors = [a for a in args if isinstance(a, Tensor)]
@@ -144,10 +146,7 @@ class CompiledFunction:
             return found.replay(tensors)
         backend = tensors[0]._backend if tensors else backends.default()
         if backend.name != "numpy":
-            return self._not_captured(
-                key, args, kwargs,
-                CaptureError(f"ag.compile captures host NumPy steps only; this step runs on "
-                             f"{backend.device} ({backend.name} backend)"), ran=False)
+            return self._device_call(key, args, kwargs, backend)
         try:
             result, capture = _record(self.fn, args, kwargs, backend, self.fallback)
         except CaptureError as error:
@@ -161,6 +160,28 @@ class CompiledFunction:
         while len(self._captures) > self.max_captures:
             self._captures.pop(next(iter(self._captures)))
         return result
+
+    def _device_call(self, key: Any, args: tuple, kwargs: dict, backend: Any) -> Any:
+        """A device step: an eager warm-up call, then a capture as one graph, then launches."""
+        from .compile_graph import capture_on_device
+
+        if not getattr(backend, "supports_graphs", False):
+            return self._not_captured(
+                key, args, kwargs,
+                CaptureError(f"ag.compile: {backend.device} ({backend.name} backend) has no "
+                             "graph capture (backend.supports_graphs is False)"), ran=False)
+        if key not in self._warm:
+            self._warm.add(key)  # lazy state (optimizer moments, gradients) made eagerly first
+            return self.fn(*args, **kwargs)
+        try:
+            capture = capture_on_device(self.fn, args, kwargs, backend)
+        except CaptureError as error:
+            return self._not_captured(key, args, kwargs, error, ran=False)
+        self.captures_made += 1
+        self._captures[key] = capture
+        while len(self._captures) > self.max_captures:
+            self._captures.pop(next(iter(self._captures)))
+        return capture.replay([a for a in args if isinstance(a, Tensor)])
 
     def _not_captured(self, key: Any, args: tuple, kwargs: dict, error: CaptureError,
                       ran: bool, result: Any = None) -> Any:
