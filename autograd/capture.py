@@ -479,6 +479,8 @@ class Namespace(types.SimpleNamespace):
         value = getattr(xp, name)
         if name == "random":
             return _RandomRefuser()
+        if name == "lib":
+            return _Lib(value)
         if isinstance(value, np.ufunc) or not callable(value) or isinstance(value, type):
             return value
         if name in _CREATION:
@@ -518,6 +520,35 @@ def _conversion(name: str, fn: Callable) -> Callable:
         return rec.call(fn, (a,) + args, kwargs, name)
 
     return convert
+
+
+def _view_keeping_trace(fn: Callable) -> Callable:
+    """A function returning a view of its first argument (as_strided): traced in, traced out
+    (NumPy hands back a plain ndarray, and a copy made from that would escape the recorder)."""
+
+    def view(a: Any, *args: Any, **kwargs: Any) -> Any:
+        result = fn(_plain(a), *args, **kwargs)
+        return result.view(Traced) if isinstance(a, Traced) else result
+
+    return view
+
+
+class _StrideTricks(types.SimpleNamespace):
+    def __init__(self, module: Any) -> None:
+        super().__init__()
+        object.__setattr__(self, "_module", module)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(object.__getattribute__(self, "_module"), name)
+        if name in ("as_strided", "sliding_window_view"):
+            return _view_keeping_trace(value)
+        return value
+
+
+class _Lib(_StrideTricks):
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(object.__getattribute__(self, "_module"), name)
+        return _StrideTricks(value) if name == "stride_tricks" else value
 
 
 class _RandomRefuser:
