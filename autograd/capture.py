@@ -18,6 +18,7 @@ the namespace), a new array made by a path the recorder did not see.
 
 from __future__ import annotations
 
+import bisect
 import operator
 import types
 from collections.abc import Callable
@@ -147,6 +148,7 @@ class Recorder:
         self.used_owners: dict[int, Any] = {}  # tensors whose own array a call read
         self.eager_fallback = False  # note problems and go on (True) or raise at once
         self.optimizers: list = []  # optimizers whose step ran live
+        self.known: list = []  # arrays whose memory the calls may read: see `foreign_reads`
 
     # -- refusing --------------------------------------------------------------------------
     def refuse(self, what: str) -> None:
@@ -205,6 +207,7 @@ class Recorder:
             if isinstance(r, np.generic):
                 r = np.asarray(r).copy()
             buffers.append(r)
+        self.known.extend(buffers)
         if single and any(np.may_share_memory(buffers[0], a) for a in inputs):
             return _traced(buffers[0])  # a view of an input: the alias stays valid
         if fn is _COPY and not pkwargs and len(pargs) == 1:
@@ -247,6 +250,7 @@ class Recorder:
         self._note_owners((args, kwargs))
         result = fn(*_plain(args), **_plain(kwargs))
         if isinstance(result, np.ndarray):
+            self.known.append(result)
             if not name.startswith("empty"):
                 self.creations.append((len(self.calls), result))
             return result.view(Traced)
@@ -265,6 +269,42 @@ class Recorder:
         for index, call in reversed(inserts):
             calls.insert(index, call)
         return _elide_copies(calls, kept)
+
+
+def _bounds(a: np.ndarray) -> tuple[int, int]:
+    """The first and one-past-last byte addresses of `a`'s memory."""
+    start = a.__array_interface__["data"][0]
+    low = high = start
+    for n, stride in zip(a.shape, a.strides):
+        if stride < 0:
+            low += (n - 1) * stride
+        else:
+            high += (n - 1) * stride
+    return low, high + a.itemsize
+
+
+def foreign_reads(calls: list, known: list) -> list:
+    """Arrays the calls read whose memory is none of `known` (the calls' own buffers, the
+    namespace's constants, the inputs, the tensors' arrays): made by code the recorder did not
+    see, so their values are the capture's, perhaps computed from traced data."""
+    spans = sorted(_bounds(a) for a in known if a.size)
+    starts = [lo for lo, _ in spans]
+    ends, reach = [], 0
+    for _, hi in spans:
+        reach = max(reach, hi)
+        ends.append(reach)  # the furthest end of any span starting at or before this one
+    found = []
+    for f, args, kwargs in calls:
+        if f is _restore:
+            continue
+        for a in _arrays((args, kwargs), []):
+            if not a.size:
+                continue
+            lo, _ = _bounds(a)
+            i = bisect.bisect_right(starts, lo) - 1
+            if i < 0 or ends[i] <= lo:
+                found.append((f, a))
+    return found
 
 
 def _touches(call: tuple, array: np.ndarray) -> bool:
@@ -510,7 +550,11 @@ def _conversion(name: str, fn: Callable) -> Callable:
     def convert(a: Any, *args: Any, **kwargs: Any) -> Any:
         rec = _current()
         if rec is None or not _is_traced_any(a):
-            return fn(a, *args, **kwargs)
+            result = fn(a, *args, **kwargs)
+            if rec is not None and isinstance(result, np.ndarray) and not isinstance(
+                    a, np.ndarray):
+                rec.known.append(result)  # a constant made from host data
+            return result
         if not isinstance(a, Traced):
             rec.refuse(f"xp.{name} of a list holding traced arrays")
         plain = a.view(np.ndarray)

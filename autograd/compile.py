@@ -71,6 +71,9 @@ class Capture:
         self.owners = owners  # (tensor, array) pairs: the arrays the calls read in place
         self.bindings = bindings  # (tensor, grad) pairs set by the capture
         self.backend = backend
+        # Arrays the calls read that the recorder did not see being made (a cached constant,
+        # or an escape), with their values: None once a second capture confirmed them.
+        self.foreign: list | None = None
 
     def valid(self) -> bool:
         """Whether every tensor the calls read still holds the array they read."""
@@ -141,6 +144,8 @@ class CompiledFunction:
         if key in self._eager:
             return self.fn(*args, **kwargs)
         found = self._captures.get(key)
+        if found is not None and found.foreign is not None and found.valid():
+            return self._confirm(key, found, args, kwargs)
         if found is not None and found.valid():
             self._captures[key] = self._captures.pop(key)  # most recently used last
             return found.replay(tensors)
@@ -159,6 +164,34 @@ class CompiledFunction:
         self._captures[key] = capture
         while len(self._captures) > self.max_captures:
             self._captures.pop(next(iter(self._captures)))
+        return result
+
+    def _confirm(self, key: Any, first: Capture, args: tuple, kwargs: dict) -> Any:
+        """Captures again (an eager run) and compares the arrays the first capture read without
+        seeing them made: unchanged, they are constants (a cache from before the capture) and
+        the new capture replays from now on; changed, they were computed from this step's
+        data by code the recorder could not see, and the step cannot be captured."""
+        result, capture = _record(self.fn, args, kwargs, first.backend, self.fallback)
+        if isinstance(capture, CaptureError):
+            return self._not_captured(key, args, kwargs, capture, ran=True, result=result)
+        now = capture.foreign or []
+        same = len(now) == len(first.foreign) and all(
+            a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+            for (_, a), (_, b) in zip(now, first.foreign))
+        if not same:
+            self._captures.pop(key, None)
+            name, array = next(
+                ((n, a) for (n, a), (_, b) in zip(now, first.foreign)
+                 if a.shape != b.shape or a.tobytes() != b.tobytes()), now[0] if now else
+                first.foreign[0])
+            return self._not_captured(key, args, kwargs, CaptureError(
+                f"ag.compile cannot capture a read (by {name}) of an array of shape "
+                f"{array.shape} that code outside the backend's namespace computed from this "
+                "step's data (numpy called directly on a tensor's array?): a replay would "
+                "read the capture's values"), ran=True, result=result)
+        capture.foreign = None
+        self.captures_made += 1
+        self._captures[key] = capture
         return result
 
     def _device_call(self, key: Any, args: tuple, kwargs: dict, backend: Any) -> Any:
@@ -273,7 +306,13 @@ def _record(fn: Callable, args: tuple, kwargs: dict, backend: Any, fallback: str
                 bound[id(p)] = p
     bindings = [(t, t._grad) for t in bound.values() if t._grad is not None]
     kept = _capture._arrays(outputs, []) + [g.array for _, g in bindings]
-    return result, Capture(rec.finish(kept), inputs, outputs, owners, bindings, backend)
+    calls = rec.finish(kept)
+    capture = Capture(calls, inputs, outputs, owners, bindings, backend)
+    foreign = _capture.foreign_reads(calls, rec.known + inputs + list(originals.values()))
+    if foreign:
+        capture.foreign = [(getattr(f, "__name__", str(f)), a.copy()) for f, a in foreign]
+    return result, capture
+
 
 
 def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
@@ -386,7 +425,10 @@ def _patch(rec: Recorder, backend: Any, originals: dict) -> list:
     def asarray(data: Any, dtype: Any = None) -> Any:
         if isinstance(data, Traced):
             return data if dtype is None else convert(data, dtype=dtype)
-        return plain_asarray(data, dtype)
+        result = plain_asarray(data, dtype)
+        if not isinstance(data, np.ndarray):
+            rec.known.append(result)  # a constant made from host data (ag.tensor([...]) in fn)
+        return result
 
     set_attr(backend, "asarray", asarray)
     for name in ("uniform", "normal", "integers", "permutation", "seed"):

@@ -234,3 +234,34 @@ def test_device_graph_refuses_an_optimizer_step_inside(graph_device):
         eager_step(x)  # refused in the capture, which ran nothing: this call runs eagerly
     assert [s["step"] for s in opt.state.values()] == [3] * 4
     assert not all(np.array_equal(a, p.numpy()) for a, p in zip(before, model.parameters()))
+
+
+def test_values_computed_behind_the_recorders_back_are_refused_at_the_second_call():
+    def body(x):
+        doubled = np.asarray(x.array) * 2  # NumPy on a plain view: the recorder cannot see it
+        return x * ag.tensor(doubled)
+
+    x1 = ag.tensor(np.array([1.0, 2.0], np.float32))
+    x2 = ag.tensor(np.array([3.0, 4.0], np.float32))
+    step = ag.compile(body)
+    assert np.array_equal(step(x1).array, [2, 8])  # the capture (an eager run)
+    with pytest.raises(ag.CaptureError, match="outside the backend's namespace"):
+        step(x2)  # captured again: the unseen array's values changed with the data
+    step = ag.compile(body, fallback="eager")
+    step(x1)
+    with pytest.warns(RuntimeWarning, match="outside the backend's namespace"):
+        assert np.array_equal(step(x2).array, [18, 32])
+    assert np.array_equal(step(x1).array, [2, 8])  # eager from then on
+
+
+def test_constants_made_before_the_capture_are_confirmed_by_a_second_capture():
+    constant = np.array([1.0, -1.0], np.float32)  # made outside, read as a constant
+
+    def body(x):
+        return x * ag.tensor(constant)
+
+    step = ag.compile(body)
+    x = ag.tensor(np.array([1.0, 2.0], np.float32))
+    for k in range(4):
+        assert np.array_equal(step(x * (k + 1)).array, [k + 1, -2 * (k + 1)])
+    assert step.captures_made == 2
