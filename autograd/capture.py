@@ -90,7 +90,7 @@ def _copy_many(buffers: tuple, fn: Callable, args: tuple, kwargs: dict) -> None:
         np.copyto(buffer, value, casting="unsafe")
 
 
-class ReplayDiverged(RuntimeError):
+class ReplayDiverged(CaptureError):
     """A value Python code read during the capture differs at replay: the step would take
     another path than the one recorded."""
 

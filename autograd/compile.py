@@ -175,20 +175,25 @@ class CompiledFunction:
         if isinstance(capture, CaptureError):
             return self._not_captured(key, args, kwargs, capture, ran=True, result=result)
         now = capture.foreign or []
-        same = len(now) == len(first.foreign) and all(
-            a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
-            for (_, a), (_, b) in zip(now, first.foreign))
-        if not same:
+        changed = None
+        if len(now) != len(first.foreign):
+            changed = (now or first.foreign)[0]
+        for (name, value), (_, value_0) in zip(now, first.foreign):
+            # Compared by value, not identity: ag.tensor(host_array) in fn copies a constant
+            # anew at each call. (A value computed behind the recorder's back that is equal at
+            # the first two calls passes for a constant: docs/compile.md says so.)
+            if changed is None and (value.shape != value_0.shape
+                                    or value.dtype != value_0.dtype
+                                    or value.tobytes() != value_0.tobytes()):
+                changed = (name, value)
+        if changed is not None:
             self._captures.pop(key, None)
-            name, array = next(
-                ((n, a) for (n, a), (_, b) in zip(now, first.foreign)
-                 if a.shape != b.shape or a.tobytes() != b.tobytes()), now[0] if now else
-                first.foreign[0])
+            name, value = changed
             return self._not_captured(key, args, kwargs, CaptureError(
                 f"ag.compile cannot capture a read (by {name}) of an array of shape "
-                f"{array.shape} that code outside the backend's namespace computed from this "
-                "step's data (numpy called directly on a tensor's array?): a replay would "
-                "read the capture's values"), ran=True, result=result)
+                f"{value.shape} made during the step by code outside the backend's namespace "
+                "(numpy called directly on a tensor's array?): a replay would read the "
+                "capture's values"), ran=True, result=result)
         capture.foreign = None
         self.captures_made += 1
         self._captures[key] = capture
@@ -279,7 +284,17 @@ def _record(fn: Callable, args: tuple, kwargs: dict, backend: Any, fallback: str
             view._kedja_owner = t
             t.array = view
             swapped.append((t, array))
+    from .grad_scaler import GradScaler
+
+    scalers = []  # GradScaler keeps its scale as a bare array: traced too, restored after
+    for obj in gc.get_objects():
+        if isinstance(obj, GradScaler):
+            for name, value in vars(obj).items():
+                if type(value) is np.ndarray:
+                    setattr(obj, name, value.view(Traced))
+                    scalers.append((obj, name, value))
     originals = {id(t): array for t, array in swapped}
+    originals.update((id(value), value) for _, _, value in scalers)
     undo = _patch(rec, backend, originals)
     _capture.active = rec
     try:
@@ -295,6 +310,13 @@ def _record(fn: Callable, args: tuple, kwargs: dict, backend: Any, fallback: str
         for t in _tensors_in_process():
             if isinstance(getattr(t, "array", None), Traced):
                 t.array = t.array.view(np.ndarray)
+        for obj, name, value in scalers:
+            if isinstance(getattr(obj, name), Traced):
+                setattr(obj, name, value)
+        for obj in {id(o): o for o, _, _ in scalers}.values():
+            for name, value in vars(obj).items():
+                if isinstance(value, Traced):  # made during the capture
+                    setattr(obj, name, value.view(np.ndarray))
     result = _rebuild(outputs, backend) if _has_arrays(outputs) else result
     if rec.problem is not None:
         return result, CaptureError(rec.problem)
@@ -352,6 +374,10 @@ def _live(rec: Recorder, method: Callable, originals: dict) -> Callable:
             rec.refuse(f"{type(self).__name__}.{method.__name__} with tensor arguments (it "
                        "runs live at replay, with the arguments of the capture)")
         rec.calls.append((method, (self,) + args, kwargs))
+        # The live object's own arrays (GradScaler's scale) are state it updates at replay.
+        rec.known.extend(_capture._arrays(
+            [v.__dict__ if hasattr(v, "__dict__") and not isinstance(v, Tensor) else v
+             for v in vars(self).values() if not callable(v)], []))
         params = _params_of(self)
         if hasattr(self, "param_groups"):
             rec.optimizers.append(self)
@@ -414,8 +440,9 @@ def _patch(rec: Recorder, backend: Any, originals: dict) -> list:
     set_attr(backend, "xp", Namespace(np))
 
     def host_read(*args: Any, **kwargs: Any) -> Any:
-        rec.refuse("a copy to the host (to_numpy: .item(), .tolist(), .numpy(), float(), "
-                   "printing a tensor)")
+        if _capture._current() is not None:  # not inside a live call (GradScaler.step reads)
+                rec.refuse("a copy to the host (to_numpy: .item(), .tolist(), .numpy(), float(), "
+                       "printing a tensor)")
         return type(backend).to_numpy(backend, *args, **kwargs)
 
     set_attr(backend, "to_numpy", host_read)
@@ -469,7 +496,8 @@ def _refuser(rec: Recorder, backend: Any, name: str) -> Callable:
     method = getattr(type(backend), name)
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
-        rec.refuse(f"random numbers ({name}): the replay would repeat the capture's draws")
+        if _capture._current() is not None:
+            rec.refuse(f"random numbers ({name}): the replay would repeat the capture's draws")
         return method(backend, *args, **kwargs)
 
     return refuse

@@ -265,3 +265,67 @@ def test_constants_made_before_the_capture_are_confirmed_by_a_second_capture():
     for k in range(4):
         assert np.array_equal(step(x * (k + 1)).array, [k + 1, -2 * (k + 1)])
     assert step.captures_made == 2
+
+
+def _same_run(build, steps: int = 4) -> tuple:
+    """Runs build()'s (step, inputs, state) eagerly and compiled; returns both states."""
+    runs = []
+    for compiled in (False, True):
+        step, inputs, state = build()
+        f = ag.compile(step) if compiled else step
+        losses = [f(x).array.copy() for x in inputs[:steps]]
+        runs.append(losses + state())
+    return runs
+
+
+def test_grad_scaler_runs_live_with_a_growing_scale():
+    def build():
+        rng = np.random.default_rng(0)
+        model = nn.Linear(6, 3)
+        for p in model.parameters():
+            p.array[...] = rng.standard_normal(p.shape).astype(np.float32)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        scaler = ag.GradScaler("cpu", init_scale=16.0, growth_interval=2)
+
+        def step(x):
+            opt.zero_grad()
+            loss = (model(x) ** 2).mean()
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            return loss
+
+        inputs = [ag.tensor(rng.standard_normal((4, 6)).astype(np.float32)) for _ in range(6)]
+        step(inputs.pop())  # an eager step first: the scaler's arrays exist before the capture
+        return step, inputs, lambda: ([p.array.copy() for p in model.parameters()]
+                                      + [np.float64(scaler.get_scale())])
+
+    eager, compiled = _same_run(build, steps=5)
+    assert eager[-1] == 16.0 * 2 ** 3  # the scale grew during the compiled steps too
+    for a, b in zip(eager, compiled):
+        assert np.array_equal(a, b)
+
+
+def test_conv_batch_norm_pool_steps_are_eagers_bits():
+    def build():
+        rng = np.random.default_rng(0)
+        model = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(),
+                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(12, 2))
+        for p in model.parameters():
+            p.array[...] = (rng.standard_normal(p.shape) * 0.5).astype(np.float32)
+        opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+
+        def step(x):
+            opt.zero_grad()
+            loss = (model(x) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        inputs = [ag.tensor(rng.standard_normal((2, 2, 4, 4)).astype(np.float32))
+                  for _ in range(3)]
+        return step, inputs, lambda: [t.array.copy() for t in model.state_dict().values()]
+
+    eager, compiled = _same_run(build, steps=3)
+    for a, b in zip(eager, compiled):
+        assert np.array_equal(a, b)
