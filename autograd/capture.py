@@ -143,7 +143,7 @@ class Recorder:
         self.calls: list[tuple[Callable, tuple, dict]] = []
         self.paused = 0
         self.written: list[np.ndarray] = []  # arrays a recorded call writes in place
-        self.creations: list[tuple[int, np.ndarray]] = []  # (index in calls, buffer)
+        self.creations: list[tuple] = []  # (index in calls, buffer, its value when made)
         self.problem: str | None = None  # first thing seen that cannot be replayed
         self.used_owners: dict[int, Any] = {}  # tensors whose own array a call read
         self.eager_fallback = False  # note problems and go on (True) or raise at once
@@ -251,8 +251,8 @@ class Recorder:
         result = fn(*_plain(args), **_plain(kwargs))
         if isinstance(result, np.ndarray):
             self.known.append(result)
-            if not name.startswith("empty"):
-                self.creations.append((len(self.calls), result))
+            if not name.startswith("empty"):  # its value now, before any call writes it
+                self.creations.append((len(self.calls), result, result.copy()))
             return result.view(Traced)
         return result
 
@@ -262,9 +262,9 @@ class Recorder:
         the results, the tensors' gradients)."""
         calls = list(self.calls)
         inserts = []
-        for index, buffer in self.creations:
+        for index, buffer, initial in self.creations:
             if buffer.size and any(np.may_share_memory(buffer, w) for w in self.written):
-                inserts.append((index, (_restore, (buffer, buffer.copy()), {})))
+                inserts.append((index, (_restore, (buffer, initial), {})))
         # Restores run at the point of creation: the constant's value from the capture.
         for index, call in reversed(inserts):
             calls.insert(index, call)

@@ -329,3 +329,25 @@ def test_conv_batch_norm_pool_steps_are_eagers_bits():
     eager, compiled = _same_run(build, steps=3)
     for a, b in zip(eager, compiled):
         assert np.array_equal(a, b)
+
+
+def test_embedding_scatter_into_a_fresh_zeros_is_replayed_from_zeros():
+    # The rule's zeros are written in place by np.add.at: each replay starts them from zeros.
+    def build():
+        rng = np.random.default_rng(0)
+        model = nn.Sequential(nn.Embedding(10, 3), nn.Flatten(), nn.Linear(12, 2))
+        opt = optim.Adam(model.parameters(), lr=1e-2)
+
+        def step(x):
+            opt.zero_grad()
+            loss = (model(x) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        inputs = [ag.tensor(rng.integers(0, 10, (3, 4))) for _ in range(4)]
+        return step, inputs, lambda: [p.array.copy() for p in model.parameters()]
+
+    eager, compiled = _same_run(build)
+    for a, b in zip(eager, compiled):
+        assert np.array_equal(a, b)
