@@ -336,6 +336,8 @@ def test_embedding_scatter_into_a_fresh_zeros_is_replayed_from_zeros():
     def build():
         rng = np.random.default_rng(0)
         model = nn.Sequential(nn.Embedding(10, 3), nn.Flatten(), nn.Linear(12, 2))
+        for p in model.parameters():
+            p.array[...] = rng.standard_normal(p.shape).astype(np.float32)
         opt = optim.Adam(model.parameters(), lr=1e-2)
 
         def step(x):
