@@ -549,12 +549,12 @@ def _conversion(name: str, fn: Callable) -> Callable:
 
     def convert(a: Any, *args: Any, **kwargs: Any) -> Any:
         rec = _current()
+        if rec is not None and not isinstance(a, np.ndarray) and not _is_traced_any(a):
+            # A constant from Python data (the engine's seed gradient): traced, so what is
+            # computed from it is recorded too.
+            return rec.creation(fn, (a,) + args, kwargs, name)
         if rec is None or not _is_traced_any(a):
-            result = fn(a, *args, **kwargs)
-            if rec is not None and isinstance(result, np.ndarray) and not isinstance(
-                    a, np.ndarray):
-                rec.known.append(result)  # a constant made from host data
-            return result
+            return fn(a, *args, **kwargs)
         if not isinstance(a, Traced):
             rec.refuse(f"xp.{name} of a list holding traced arrays")
         plain = a.view(np.ndarray)

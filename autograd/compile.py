@@ -452,10 +452,10 @@ def _patch(rec: Recorder, backend: Any, originals: dict) -> list:
     def asarray(data: Any, dtype: Any = None) -> Any:
         if isinstance(data, Traced):
             return data if dtype is None else convert(data, dtype=dtype)
-        result = plain_asarray(data, dtype)
-        if not isinstance(data, np.ndarray):
-            rec.known.append(result)  # a constant made from host data (ag.tensor([...]) in fn)
-        return result
+        if not isinstance(data, np.ndarray) and _capture._current() is not None:
+            # A constant from Python data (ag.tensor([...]) in fn): traced, like the seed.
+            return rec.creation(plain_asarray, (data, dtype), {}, "asarray")
+        return plain_asarray(data, dtype)
 
     set_attr(backend, "asarray", asarray)
     for name in ("uniform", "normal", "integers", "permutation", "seed"):
