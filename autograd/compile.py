@@ -139,6 +139,9 @@ class CompiledFunction:
         self._warm.clear()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _capture.active is not None:
+            # Called by a function being captured: its calls become part of that capture.
+            return self.fn(*args, **kwargs)
         tensors = [a for a in args if isinstance(a, Tensor)]
         key = _guard_key(args, kwargs)
         if key in self._eager:

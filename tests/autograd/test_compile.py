@@ -353,3 +353,17 @@ def test_embedding_scatter_into_a_fresh_zeros_is_replayed_from_zeros():
     eager, compiled = _same_run(build)
     for a, b in zip(eager, compiled):
         assert np.array_equal(a, b)
+
+
+def test_cache_nesting_and_reset():
+    w = ag.tensor(np.full(1, 3.0, np.float32))
+    inner = ag.compile(lambda x: x * w)
+    outer = ag.compile(lambda x: inner(x) + 1, max_captures=2)
+    for n in (1, 2, 3, 1):  # three shapes through a cache of two: the first is captured again
+        x = ag.tensor(np.full(n, 2.0, np.float32))
+        assert np.array_equal(outer(x).array, np.full(n, 7.0))
+    assert outer.captures_made == 4 and len(outer._captures) == 2
+    assert inner.captures_made == 0  # inlined into the outer capture
+    outer.reset()
+    outer(ag.tensor(np.ones(2, np.float32)))
+    assert outer.captures_made == 5
