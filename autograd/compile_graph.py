@@ -22,7 +22,7 @@ from typing import Any
 from backends import GraphCaptureError
 
 from .capture import CaptureError
-from .compile import Capture, _outputs, _subclasses
+from .compile_capture import Capture, _outputs, _rebuild, _subclasses
 from .tensor import Tensor
 
 
@@ -41,8 +41,6 @@ class DeviceCapture(Capture):
             if t._grad is not g:
                 t._grad = g
         self.graph.launch()
-        from .compile import _rebuild
-
         return _rebuild(self.outputs, self.backend)
 
 
