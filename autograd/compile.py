@@ -71,6 +71,10 @@ class CompiledFunction:
         self.captures_made = 0  # how many captures ran (tests and users can watch it)
         functools.update_wrapper(self, fn)
 
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        # Decorating a method: bound, `self` is an argument (part of the guard, by identity).
+        return self if obj is None else functools.partial(self, obj)
+
     def reset(self) -> None:
         """Drops every capture: the next call captures again."""
         self._captures.clear()

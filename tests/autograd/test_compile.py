@@ -367,3 +367,20 @@ def test_cache_nesting_and_reset():
     outer.reset()
     outer(ag.tensor(np.ones(2, np.float32)))
     assert outer.captures_made == 5
+
+
+def test_a_compiled_method_binds_self():
+    class Scaler:
+        def __init__(self, k):
+            self.w = ag.tensor(np.full(2, k, np.float32))
+
+        @ag.compile
+        def apply(self, x):
+            return x * self.w
+
+    a, b = Scaler(2.0), Scaler(3.0)
+    x = ag.tensor(np.ones(2, np.float32))
+    for _ in range(2):
+        assert np.array_equal(a.apply(x).array, [2, 2])
+        assert np.array_equal(b.apply(x).array, [3, 3])
+    assert Scaler.apply.captures_made == 2  # one capture per instance (the guard)
