@@ -132,6 +132,7 @@ class Recorder:
         self.used_owners: dict[int, Any] = {}  # tensors whose own array a call read
         self.eager_fallback = False  # note problems and go on (True) or raise at once
         self.optimizers: list = []  # optimizers whose step ran live
+        self.modules: dict = {}  # modules called, by id (their training flags are guarded)
         self.known: list = []  # arrays whose memory the calls may read: see `foreign_reads`
 
     # -- refusing --------------------------------------------------------------------------

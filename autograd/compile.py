@@ -19,7 +19,9 @@ from typing import Any
 
 import backends
 
+from . import autocast_mode as _autocast
 from . import capture as _capture
+from . import dtypes as _dtypes
 from .capture import CaptureError
 from .compile_capture import Capture, _record
 from .grad_mode import is_grad_enabled
@@ -179,8 +181,10 @@ class CompiledFunction:
 
 def _guard_key(args: tuple, kwargs: dict) -> tuple:
     """What a capture depends on besides the arrays it reads: tensors' shape, dtype, device and
-    requires_grad, other arguments' values, and the grad mode."""
-    parts: list = [is_grad_enabled()]
+    requires_grad, other arguments' values, the grad mode, the default dtype and the autocast
+    regions (modules' training flags are checked by `Capture.valid`)."""
+    parts: list = [is_grad_enabled(), str(_dtypes.get_default_dtype()),
+                   tuple(sorted((str(k), str(v)) for k, v in _autocast.state.dtypes.items()))]
     for a in args:
         parts.append(_guard_of(a))
     for name in sorted(kwargs):

@@ -32,14 +32,19 @@ class Capture:
         self.owners = owners  # (tensor, array) pairs: the arrays the calls read in place
         self.bindings = bindings  # (tensor, grad) pairs set by the capture
         self.backend = backend
+        self.modes: list = []  # (module, its training flag) for the modules fn called
         # Arrays the calls read that the recorder did not see being made (a cached constant,
         # or an escape), with their values: None once a second capture confirmed them.
         self.foreign: list | None = None
 
     def valid(self) -> bool:
-        """Whether every tensor the calls read still holds the array they read."""
+        """Whether every tensor the calls read still holds the array they read, and every
+        module called keeps its training flag (train() / eval() change what runs)."""
         for t, array in self.owners:
             if t.array is not array:
+                return False
+        for module, training in self.modes:
+            if module.training is not training:
                 return False
         return True
 
@@ -154,6 +159,7 @@ def _record(fn: Callable, args: tuple, kwargs: dict, backend: Any, fallback: str
     kept = _capture._arrays(outputs, []) + [g.array for _, g in bindings]
     calls = rec.finish(kept)
     capture = Capture(calls, inputs, outputs, owners, bindings, backend)
+    capture.modes = [(m, m.training) for m in rec.modules.values()]
     foreign = _capture.foreign_reads(calls, rec.known + inputs + list(originals.values()))
     if foreign:
         capture.foreign = [(getattr(f, "__name__", str(f)), a.copy()) for f, a in foreign]
@@ -246,7 +252,6 @@ def _unwrap(params: list, opt: Any, originals: dict) -> list:
 def _patch(rec: Recorder, backend: Any, originals: dict) -> list:
     """Installs the recording hooks; returns the functions that undo them."""
     undo: list = []
-    rec.optimizers = []
 
     def set_attr(obj: Any, name: str, value: Any) -> None:
         had = name in vars(obj) if not isinstance(obj, type) else name in obj.__dict__
@@ -293,11 +298,19 @@ def _patch(rec: Recorder, backend: Any, originals: dict) -> list:
             value = getattr(host_kernels, name)
             if callable(value) and not name.startswith("_"):
                 set_attr(host_kernels, name, _recorded(rec, value, name, writes=True))
+    from nn.module import Module
     from optim.lr_base import LRScheduler
     from optim.optimizer import Optimizer
 
     from .grad_scaler import GradScaler
 
+    module_call = Module.__call__
+
+    def noting_call(module: Any, *args: Any, **kwargs: Any) -> Any:
+        rec.modules[id(module)] = module
+        return module_call(module, *args, **kwargs)
+
+    set_attr(Module, "__call__", noting_call)
     for base, names in ((Optimizer, ("step",)), (LRScheduler, ("step",)),
                         (GradScaler, ("unscale_", "step", "update"))):
         for cls in _subclasses(base):

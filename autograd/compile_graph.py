@@ -73,7 +73,11 @@ def capture_on_device(fn: Callable, args: tuple, kwargs: dict, backend: Any) -> 
     outputs = _outputs(result["out"])
     owners = [(t, t.array) for t in params]
     bindings = [(t, t._grad) for t in params if t._grad is not None]
-    return DeviceCapture(graph, inputs, outputs, owners, bindings, backend)
+    capture = DeviceCapture(graph, inputs, outputs, owners, bindings, backend)
+    from nn.module import Module
+
+    capture.modes = [(m, m.training) for m in gc.get_objects() if isinstance(m, Module)]
+    return capture
 
 
 def _refuse_live_steps(backend: Any) -> list:

@@ -384,3 +384,16 @@ def test_a_compiled_method_binds_self():
         assert np.array_equal(a.apply(x).array, [2, 2])
         assert np.array_equal(b.apply(x).array, [3, 3])
     assert Scaler.apply.captures_made == 2  # one capture per instance (the guard)
+
+
+def test_train_and_eval_modes_are_guarded():
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    step = ag.compile(lambda x: model(x))
+    x = ag.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+    train_out = step(x).array.copy()
+    model.eval()  # BatchNorm now uses its running statistics: another path
+    eval_out = step(x)
+    assert step.captures_made == 2
+    with ag.no_grad():
+        assert np.array_equal(eval_out.array, model(x).array)
+    assert not np.array_equal(train_out, eval_out.array)
