@@ -21,6 +21,7 @@ that nobody recorded making, for `ag.compile` to confirm as constants or refuse.
 from __future__ import annotations
 
 import bisect
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -133,6 +134,7 @@ class Recorder:
         self.eager_fallback = False  # note problems and go on (True) or raise at once
         self.optimizers: list = []  # optimizers whose step ran live
         self.modules: dict = {}  # modules called, by id (their training flags are guarded)
+        self.thread = threading.get_ident()  # the capturing thread
         self.known: list = []  # arrays whose memory the calls may read: see `foreign_reads`
 
     # -- refusing --------------------------------------------------------------------------
@@ -335,8 +337,12 @@ def _is_ufunc_method(fn: Any) -> bool:
 
 
 def _current() -> Recorder | None:
+    """The recorder, if one is capturing on this thread (or on kedja's host worker, which runs
+    half of a big op for it); other threads' work is not part of the step."""
     rec = active
     if rec is None or rec.paused:
+        return None
+    if threading.get_ident() != rec.thread and threading.current_thread().name != "kedja-host":
         return None
     return rec
 
