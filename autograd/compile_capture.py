@@ -240,13 +240,22 @@ def _unwrap(params: list, opt: Any, originals: dict) -> list:
             p.array = originals.get(id(p), p.array.view(np.ndarray))
         g = p._grad
         if g is not None and isinstance(g.array, Traced):
-            g.array = g.array.view(np.ndarray)
+            g.array = _plain_of(g, originals)
     for state in getattr(opt, "state", {}).values():
         if isinstance(state, dict):
             for value in state.values():
                 if isinstance(value, Tensor) and isinstance(value.array, Traced):
-                    value.array = value.array.view(np.ndarray)
+                    value.array = _plain_of(value, originals)
     return rewrap
+
+
+def _plain_of(t: Tensor, originals: dict) -> np.ndarray:
+    """A traced tensor's array as its own original object where it had one before the
+    capture (identity kept), else as a plain view of the same memory."""
+    original = originals.get(id(t))
+    if original is not None and _same_memory(t.array, original):
+        return original
+    return t.array.view(np.ndarray)
 
 
 def _patch(rec: Recorder, backend: Any, originals: dict) -> list:
