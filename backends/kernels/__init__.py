@@ -26,10 +26,10 @@ Python scalar never silently promotes float32 data to float64. See docs/kernels.
 
 from __future__ import annotations
 
+import importlib as _importlib
 from typing import Any
 
 from . import common
-from . import recurrent as recurrent  # the recurrent cells: kernels.recurrent.lstm_cell, ...
 from .activations import (
     gelu,
     gelu_grad,
@@ -42,19 +42,20 @@ from .activations import (
 )
 from .common import CudaSpec as CudaSpec  # re-exported: tests compile every CudaSpec
 from .common import _compute as _compute
-from .optimizers import adagrad_step, adam_step, rmsprop_step, sgd_step
-from .optimizers_more import (
-    adadelta_step,
-    adamax_step,
-    asgd_step,
-    nadam_coefficients,
-    nadam_step,
-    radam_scale,
-    radam_step,
-)
-from .pooling import block_max, block_scatter
-from .softmax import log_softmax_stats, picked_nll, softmax_xent_grad, softmax_xent_nll
-from .windows import Window, c_loops, col2im_add, im2col
+
+# Loaded on first use (PEP 562), so that `import autograd` stays cheap: the optimizer steps,
+# pooling, the softmax cross-entropy, convolution windows and the recurrent cells
+# (kernels.recurrent.lstm_cell, ...). `from backends.kernels import adam_step` works as before.
+_LAZY = {
+    **dict.fromkeys(("sgd_step", "adam_step", "rmsprop_step", "adagrad_step"), "optimizers"),
+    **dict.fromkeys(("adadelta_step", "adamax_step", "asgd_step", "nadam_coefficients",
+                     "nadam_step", "radam_scale", "radam_step"), "optimizers_more"),
+    **dict.fromkeys(("block_max", "block_scatter"), "pooling"),
+    **dict.fromkeys(("log_softmax_stats", "picked_nll", "softmax_xent_grad", "softmax_xent_nll"),
+                    "softmax"),
+    **dict.fromkeys(("Window", "c_loops", "col2im_add", "im2col"), "windows"),
+}
+_LAZY_SUBMODULES = frozenset({*_LAZY.values(), "recurrent"})
 
 __all__ = [
     "sgd_step", "adam_step", "rmsprop_step", "adagrad_step", "adadelta_step", "adamax_step",
@@ -70,4 +71,14 @@ def __getattr__(name: str) -> Any:
     # `launches` lives in .common (the launch helpers increment it there); read it live
     if name == "launches":
         return common.launches
+    if name in _LAZY:
+        value = getattr(_importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in _LAZY_SUBMODULES:
+        return _importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, *_LAZY_SUBMODULES, "launches"})
