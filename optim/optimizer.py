@@ -16,6 +16,7 @@ from typing import Any
 
 from autograd.grad_mode import enable_grad, no_grad
 from autograd.tensor import Tensor
+from backends.device_scope import call_scoped
 
 from . import validation
 from .state_loading import PARAM_SHAPED_STATE, param_state
@@ -255,8 +256,8 @@ class Optimizer:
             # CuPy's fused update kernels refuse arguments of another dtype.
             have = value.array.dtype
             if have != dtype and have.kind in "fc" and dtype.kind in "fc":
-                with backend.device_scope():
-                    state[key] = Tensor._make(value.array.astype(dtype), backend)
+                cast = call_scoped(backend, value.array.astype, dtype)
+                state[key] = Tensor._make(cast, backend)
         return state
 
     # -- checkpoints ------------------------------------------------------------------------
