@@ -7,7 +7,7 @@ from typing import Any
 from backends import kernels
 
 from . import validation
-from .optimizer import Optimizer, _no_complex, _zeros_state
+from .optimizer import Optimizer, _zero_buffers, _zeros_state
 
 
 class Adam(Optimizer):
@@ -53,35 +53,22 @@ class Adam(Optimizer):
 
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
-        validation.nonnegative(group, "eps", "epsilon value")
-        validation.nonnegative(group, "weight_decay", "weight_decay value")
-        validation.betas(group)
+        validation.eps_decay_betas(group)
 
     def _update_group(self, group: dict) -> None:
         beta1, beta2 = group["betas"]
         amsgrad = group["amsgrad"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _no_complex(self, p)
-            state = self._state_of(p)
-            backend = p._backend
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = _zeros_state(p)
-                state["exp_avg_sq"] = _zeros_state(p)
+        for p, state in self._stepped(group, _zero_buffers("exp_avg", "exp_avg_sq")):
             if amsgrad and "max_exp_avg_sq" not in state:
                 state["max_exp_avg_sq"] = _zeros_state(p)
-            state["step"] += 1
             kernels.adam_step(
-                backend, p.array, p.grad.array, state["exp_avg"].array, state["exp_avg_sq"].array,
-                state["max_exp_avg_sq"].array if amsgrad else None,
+                p._backend, p.array, p.grad.array, state["exp_avg"].array,
+                state["exp_avg_sq"].array, state["max_exp_avg_sq"].array if amsgrad else None,
                 step=state["step"], lr=group["lr"], beta1=beta1, beta2=beta2,
                 eps=group["eps"], weight_decay=group["weight_decay"],
                 decoupled=group["decoupled_weight_decay"], amsgrad=amsgrad,
                 maximize=group["maximize"],
             )
-            p._version[0] += 1
 
 
 class AdamW(Adam):

@@ -7,7 +7,7 @@ from typing import Any
 from backends import kernels
 
 from . import validation
-from .optimizer import Optimizer, _no_complex, _zeros_state
+from .optimizer import Optimizer, _zero_buffers
 
 
 class Adamax(Optimizer):
@@ -34,26 +34,14 @@ class Adamax(Optimizer):
 
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
-        validation.nonnegative(group, "eps", "epsilon value")
-        validation.nonnegative(group, "weight_decay", "weight_decay value")
-        validation.betas(group)
+        validation.eps_decay_betas(group)
 
     def _update_group(self, group: dict) -> None:
         beta1, beta2 = group["betas"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _no_complex(self, p)
-            state = self._state_of(p)
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = _zeros_state(p)
-                state["exp_inf"] = _zeros_state(p)
-            state["step"] += 1
+        for p, state in self._stepped(group, _zero_buffers("exp_avg", "exp_inf")):
             kernels.adamax_step(
                 p._backend, p.array, p.grad.array, state["exp_avg"].array,
                 state["exp_inf"].array, step=state["step"], lr=group["lr"], beta1=beta1,
                 beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
                 maximize=group["maximize"],
             )
-            p._version[0] += 1

@@ -7,7 +7,7 @@ from typing import Any
 from backends import kernels
 
 from . import validation
-from .optimizer import Optimizer, _no_complex, _zeros_state
+from .optimizer import Optimizer, _zeros_state
 from .scalar_state import python_float
 
 
@@ -43,24 +43,12 @@ class NAdam(Optimizer):
 
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
-        validation.nonnegative(group, "eps", "epsilon value")
-        validation.nonnegative(group, "weight_decay", "weight_decay value")
+        validation.eps_decay_betas(group)
         validation.nonnegative(group, "momentum_decay", "momentum_decay value")
-        validation.betas(group)
 
     def _update_group(self, group: dict) -> None:
         beta1, beta2 = group["betas"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _no_complex(self, p)
-            state = self._state_of(p)
-            if not state:
-                state["step"] = 0
-                state["mu_product"] = 1.0
-                state["exp_avg"] = _zeros_state(p)
-                state["exp_avg_sq"] = _zeros_state(p)
-            state["step"] += 1
+        for p, state in self._stepped(group, _new_state):
             coef_g, coef_m, state["mu_product"] = kernels.nadam_coefficients(
                 state["step"], python_float(state["mu_product"]), lr=group["lr"], beta1=beta1,
                 momentum_decay=group["momentum_decay"])
@@ -71,4 +59,7 @@ class NAdam(Optimizer):
                 weight_decay=group["weight_decay"],
                 decoupled=group["decoupled_weight_decay"], maximize=group["maximize"],
             )
-            p._version[0] += 1
+
+
+def _new_state(p: Any) -> dict:
+    return {"mu_product": 1.0, "exp_avg": _zeros_state(p), "exp_avg_sq": _zeros_state(p)}

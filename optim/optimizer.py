@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import operator
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from autograd.grad_mode import enable_grad, no_grad
@@ -209,6 +209,23 @@ class Optimizer:
     def _update_group(self, group: dict) -> None:
         raise NotImplementedError
 
+    def _stepped(self, group: dict,
+                 new_state: Callable[[Tensor], dict]) -> Iterator[tuple[Tensor, dict]]:
+        """Each parameter of `group` that has a gradient, with its state: made on its first step
+        as ``{"step": 0, **new_state(p)}``, its ``step`` counted. The caller updates the
+        parameter in place (a kernel call); its version is bumped after."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            _no_complex(self, p)
+            state = self._state_of(p)
+            if not state:
+                state["step"] = 0
+                state.update(new_state(p))
+            state["step"] += 1
+            yield p, state
+            p._version[0] += 1
+
     def _check_step(self) -> None:
         """Checks every group's hyperparameters (they may have been changed since construction)
         and every gradient (a Tensor of its parameter's shape, dtype and device) before anything
@@ -398,6 +415,11 @@ def _lists_to_tuples(group: dict) -> None:
 def _zeros_state(p: Tensor) -> Tensor:
     """A zero state buffer shaped, typed and placed like parameter `p`."""
     return Tensor._make(p.xp.zeros_like(p.array), p._backend)
+
+
+def _zero_buffers(*keys: str) -> Callable[[Tensor], dict]:
+    """`Optimizer._stepped`'s `new_state`: a zero buffer (`_zeros_state`) under each key."""
+    return lambda p: {key: _zeros_state(p) for key in keys}
 
 
 def _no_complex(opt: Any, p: Tensor) -> None:
