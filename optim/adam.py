@@ -6,11 +6,10 @@ from typing import Any
 
 from backends import kernels
 
-from . import validation
-from .optimizer import Optimizer, _zero_buffers, _zeros_state
+from .optimizer import _AdamLike, _betas, _zero_buffers, _zeros_state
 
 
-class Adam(Optimizer):
+class Adam(_AdamLike):
     """Adam (PyTorch's ``torch.optim.Adam``).
 
     Args:
@@ -42,7 +41,7 @@ class Adam(Optimizer):
         maximize: bool = False,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas,
+        defaults = dict(lr=lr, betas=_betas(betas),
                         eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
@@ -50,10 +49,6 @@ class Adam(Optimizer):
     _state_keys = ("step", "exp_avg", "exp_avg_sq")
     _optional_state_keys = ("max_exp_avg_sq",)
     _optional_on_load = ("maximize", "decoupled_weight_decay")
-
-    def _validate_group(self, group: dict) -> None:
-        super()._validate_group(group)
-        validation.eps_decay_betas(group)
 
     def _update_group(self, group: dict) -> None:
         beta1, beta2 = group["betas"]

@@ -7,11 +7,11 @@ from typing import Any
 from backends import kernels
 
 from . import validation
-from .optimizer import Optimizer, _zeros_state
+from .optimizer import _AdamLike, _betas, _zeros_state
 from .scalar_state import python_float
 
 
-class NAdam(Optimizer):
+class NAdam(_AdamLike):
     """NAdam (PyTorch's ``torch.optim.NAdam``).
 
     Args:
@@ -33,7 +33,7 @@ class NAdam(Optimizer):
     def __init__(self, params: Any, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, maximize: bool = False) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas,
+        defaults = dict(lr=lr, betas=_betas(betas),
                         eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
         super().__init__(params, defaults)
@@ -43,7 +43,6 @@ class NAdam(Optimizer):
 
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
-        validation.eps_decay_betas(group)
         validation.nonnegative(group, "momentum_decay", "momentum_decay value")
 
     def _update_group(self, group: dict) -> None:

@@ -412,6 +412,20 @@ def _lists_to_tuples(group: dict) -> None:
 
 
 # -- helpers of the algorithms --------------------------------------------------------------
+class _AdamLike(Optimizer):
+    """The base of the optimizers with Adam's hyperparameters (`betas`, `eps`, `weight_decay`):
+    their checks, in one place."""
+
+    def _validate_group(self, group: dict) -> None:
+        super()._validate_group(group)
+        validation.eps_decay_betas(group)
+
+
+def _betas(betas: Any) -> Any:
+    """`betas` as the defaults keep it: a list becomes a tuple (checked in `_validate_group`)."""
+    return tuple(betas) if isinstance(betas, list) else betas
+
+
 def _zeros_state(p: Tensor) -> Tensor:
     """A zero state buffer shaped, typed and placed like parameter `p`."""
     return Tensor._make(p.xp.zeros_like(p.array), p._backend)

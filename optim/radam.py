@@ -6,11 +6,10 @@ from typing import Any
 
 from backends import kernels
 
-from . import validation
-from .optimizer import Optimizer, _zero_buffers
+from .optimizer import _AdamLike, _betas, _zero_buffers
 
 
-class RAdam(Optimizer):
+class RAdam(_AdamLike):
     """RAdam (PyTorch's ``torch.optim.RAdam``).
 
     Until the approximated length of the second moment's moving average, ``rho_t``, exceeds 5
@@ -33,17 +32,13 @@ class RAdam(Optimizer):
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0,
                  decoupled_weight_decay: bool = False, *, maximize: bool = False) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas,
+        defaults = dict(lr=lr, betas=_betas(betas),
                         eps=eps, weight_decay=weight_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
     _state_keys = ("step", "exp_avg", "exp_avg_sq")
     _optional_on_load = ("maximize", "decoupled_weight_decay")
-
-    def _validate_group(self, group: dict) -> None:
-        super()._validate_group(group)
-        validation.eps_decay_betas(group)
 
     def _update_group(self, group: dict) -> None:
         beta1, beta2 = group["betas"]
