@@ -110,7 +110,7 @@ _array_likes.wrap_namespace(
 # the autograd-compatible extension API and mixed precision are rarely needed by a
 # training script and cost about a third of the import. `from autograd import grad`,
 # `ag.autocast`, `dir(ag)` and star imports behave as if they were imported above.
-import importlib as _importlib  # noqa: E402
+from backends.lazy_exports import lazy_exports as _lazy_exports  # noqa: E402
 
 # public name -> submodule that defines it
 _LAZY = {
@@ -135,18 +135,11 @@ _LAZY_SUBMODULES = frozenset({
 })
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is not None:
-        value = getattr(_importlib.import_module(module, __name__), name)
-        if hasattr(_array_likes.backends.host().xp, name):  # as wrap_namespace did above
-            value = _array_likes.accept_array_likes(value)
-        globals()[name] = value
-        return value
-    if name in _LAZY_SUBMODULES:
-        return _importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def _as_numpy_does(name: str, value: object) -> object:
+    if hasattr(_array_likes.backends.host().xp, name):  # as wrap_namespace did above
+        return _array_likes.accept_array_likes(value)
+    return value
 
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY, *_LAZY_SUBMODULES})
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), _LAZY, _LAZY_SUBMODULES,
+                                     wrap=_as_numpy_does)

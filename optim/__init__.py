@@ -14,7 +14,7 @@
 Works on any Tensors with ``requires_grad`` (``nn.Parameter`` is one); optim never imports nn.
 """
 
-import importlib as _importlib
+from backends.lazy_exports import lazy_exports as _lazy_exports
 
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -43,15 +43,4 @@ _LAZY_SUBMODULES = frozenset({
 })
 
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        value = getattr(_importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    if name in _LAZY_SUBMODULES:
-        return _importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY, *_LAZY_SUBMODULES})
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), _LAZY, _LAZY_SUBMODULES)

@@ -26,9 +26,9 @@ Python scalar never silently promotes float32 data to float64. See docs/kernels.
 
 from __future__ import annotations
 
-import importlib as _importlib
 from typing import Any
 
+from ..lazy_exports import lazy_exports as _lazy_exports
 from . import common
 from .activations import (
     gelu,
@@ -67,18 +67,11 @@ __all__ = [
 ]
 
 
+_lazy_getattr, __dir__ = _lazy_exports(__name__, globals(), _LAZY, _LAZY_SUBMODULES)
+
+
 def __getattr__(name: str) -> Any:
     # `launches` lives in .common (the launch helpers increment it there); read it live
     if name == "launches":
         return common.launches
-    if name in _LAZY:
-        value = getattr(_importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    if name in _LAZY_SUBMODULES:
-        return _importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY, *_LAZY_SUBMODULES, "launches"})
+    return _lazy_getattr(name)
