@@ -77,6 +77,16 @@ def test_lazy_names_resolve_in_a_fresh_process() -> None:
     assert out.split() == ["6.0", "11.0"]
 
 
+def test_star_imports_bind_the_lazy_names() -> None:
+    out = _run("""
+        from autograd import *
+        from optim import *
+        print(grad.__name__, einsum.__name__, GradScaler.__name__, LBFGS.__name__,
+              lr_scheduler.StepLR.__name__)
+    """)
+    assert out.split() == ["grad", "einsum", "GradScaler", "LBFGS", "StepLR"]
+
+
 def test_autocast_hooks_the_ops_when_a_region_first_opens() -> None:
     out = _run("""
         import sys
