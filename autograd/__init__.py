@@ -44,7 +44,6 @@ from .ops import (
 from .ops.blending import *  # noqa: F401,F403
 from .ops.clamping import *  # noqa: F401,F403
 from .ops.cumulative import *  # noqa: F401,F403
-from .ops.einsum import einsum
 from .ops.exponential import *  # noqa: F401,F403
 from .ops.logical import *  # noqa: F401,F403
 from .ops.products import *  # noqa: F401,F403
@@ -61,8 +60,6 @@ from .ops import (
     rounding as _rounding, sorting as _sorting, statistics as _statistics,
     triangular as _triangular, trigonometry as _trigonometry,
 )
-from .functional import gradients, grad, value_and_grad, vjp, jvp, jacobian, hessian
-from .compile import CaptureError, compile  # noqa: A004  (ag.compile, the step compiler)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .dtypes import *  # noqa: F401,F403  (ag.float32, ag.long, ..., set_default_dtype, finfo)
 from .dtypes import __all__ as _dtypes_all
@@ -72,19 +69,6 @@ from .dtypes import bool, float, int  # noqa: A004
 from .devices import device
 from .ops.sampling import bernoulli, multinomial, normal, randperm
 from .queries import is_tensor, numel
-from .config import show_config
-from .differential_operators import (
-    checkpoint, deriv, elementwise_grad, grad_and_aux, grad_named, hessian_tensor_product,
-    hessian_vector_product, holomorphic_grad, make_ggnvp, make_hvp, make_jvp, make_vjp,
-    multigrad_dict, tensor_jacobian_product, vector_jacobian_product,
-)
-from .extend import primitive
-# Mixed precision: the policy hooks the listed ops' apply once (autograd/autocast_policy.py).
-from .autocast_mode import autocast, clear_autocast_cache, get_autocast_dtype, is_autocast_enabled
-from .autocast_policy import install as _install_autocast
-from .grad_scaler import GradScaler
-
-_install_autocast()
 
 __all__ = [
     "Function", "Tensor", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
@@ -97,7 +81,7 @@ __all__ = [
     "checkpoint", "deriv", "elementwise_grad", "grad_and_aux", "grad_named",
     "hessian_tensor_product", "hessian_vector_product", "holomorphic_grad", "make_ggnvp",
     "make_hvp", "make_jvp", "make_vjp", "multigrad_dict", "tensor_jacobian_product",
-    "vector_jacobian_product", "primitive",
+    "vector_jacobian_product", "primitive", "CaptureError",
     *_reduction.__all__, *_shape.__all__, *_indexing.__all__, *_unary.__all__,
     *_activation.__all__, *_scatter.__all__, "scatter_reduce",
     *_dtypes_all, "device", "bernoulli", "multinomial", "normal", "randperm", "is_tensor",
@@ -120,3 +104,44 @@ from . import array_likes as _array_likes  # noqa: E402
 _array_likes.wrap_namespace(
     globals(), [name for name in __all__ if hasattr(_array_likes.backends.host().xp, name)]
 )
+
+# ruff: noqa: F405  (the lazy names below are listed in __all__ above but bound on first use)
+# -- loaded on first use (PEP 562), so that `import autograd` stays cheap: function transforms,
+# the autograd-compatible extension API and mixed precision are rarely needed by a
+# training script and cost about a third of the import. `from autograd import grad`,
+# `ag.autocast`, `dir(ag)` and star imports behave as if they were imported above.
+from backends.lazy_exports import lazy_exports as _lazy_exports  # noqa: E402
+
+# public name -> submodule that defines it
+_LAZY = {
+    **dict.fromkeys(("gradients", "grad", "value_and_grad", "vjp", "jvp", "jacobian",
+                     "hessian"), ".functional"),
+    **dict.fromkeys(("checkpoint", "deriv", "elementwise_grad", "grad_and_aux", "grad_named",
+                     "hessian_tensor_product", "hessian_vector_product", "holomorphic_grad",
+                     "make_ggnvp", "make_hvp", "make_jvp", "make_vjp", "multigrad_dict",
+                     "tensor_jacobian_product", "vector_jacobian_product"),
+                    ".differential_operators"),
+    # autocast_mode installs the op hooks of autocast_policy.py when a region is first entered
+    **dict.fromkeys(("autocast", "is_autocast_enabled", "get_autocast_dtype",
+                     "clear_autocast_cache"), ".autocast_mode"),
+    "GradScaler": ".grad_scaler", "primitive": ".extend", "show_config": ".config",
+    "einsum": ".ops.einsum",
+    # the step compiler (docs/compile.md)
+    "compile": ".step_compiler", "CaptureError": ".step_compiler",
+}
+# submodules the eager import used to load (attributes of the package once loaded)
+_LAZY_SUBMODULES = frozenset({
+    "autocast_mode", "autocast_policy", "config", "differential_operators",
+    "extend", "functional", "grad_scaler", "inputs", "jacobian_stack", "pytree",
+    "transform_io",
+})
+
+
+def _as_numpy_does(name: str, value: object) -> object:
+    if hasattr(_array_likes.backends.host().xp, name):  # as wrap_namespace did above
+        return _array_likes.accept_array_likes(value)
+    return value
+
+
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), _LAZY, _LAZY_SUBMODULES,
+                                     wrap=_as_numpy_does)

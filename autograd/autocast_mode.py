@@ -51,6 +51,17 @@ class _State(threading.local):
 
 
 state = _State()
+_policy_installed = False
+
+
+def _install_policy() -> None:
+    """Loads autocast_policy.py, which hooks its ops, before the first region opens (not at
+    import: the policy loads the attention and convolution ops, which `import autograd` does
+    not need; importing nn.functional loads it too)."""
+    global _policy_installed
+    from . import autocast_policy  # noqa: F401  (installs its hooks on import)
+
+    _policy_installed = True
 
 
 def _device_type(device_type: Any) -> str:
@@ -124,6 +135,8 @@ class autocast:  # noqa: N801 - PyTorch's name
             state.cache = {}  # this thread's own (the class default is shared)
         state.depth += 1
         if self.enabled:
+            if not _policy_installed:
+                _install_policy()
             with _count_lock:
                 ACTIVE += 1
         return self

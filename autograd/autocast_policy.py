@@ -109,7 +109,7 @@ def _hook(cls: type, lower: bool) -> None:
 
 
 def install() -> None:
-    """Hooks every listed op (once; autograd/__init__.py calls it)."""
+    """Hooks every listed op (once; run when this module is first imported)."""
     for cls in LOWER_PRECISION:
         if "apply" not in vars(cls):
             _hook(cls, lower=True)
@@ -155,3 +155,6 @@ def float32_inside(func: Callable) -> Callable:
         return out
 
     return wrapper
+
+
+install()

@@ -1,4 +1,4 @@
-"""Records the host array calls of one run of a function, for `ag.compile` (autograd/compile.py).
+"""Records the host array calls of one run of a function, for `ag.compile` (step_compiler.py).
 
 While a `Recorder` is active, every Tensor's NumPy array is swapped for a `Traced` view of the
 same memory (an ndarray subclass, capture_traced.py), so each array operation on it reaches the

@@ -426,6 +426,7 @@ _tensor_ops_math.bind(Tensor)
 _tensor_ops_structure.bind(Tensor)
 _tensor_inplace.Tensor, _tensor_inplace._lift, _tensor_inplace._unary = Tensor, _lift, _unary
 _tensor_inplace._arith, _tensor_inplace._shape = _arith, _shape
+_tensor_inplace._indexing_torch = _indexing_torch
 _tensor_select.Tensor, _tensor_select._arith = Tensor, _arith
 _tensor_select._scatter, _tensor_select._scatter_reduce = _scatter, _scatter_reduce
 _tensor_select._lift, _tensor_select._indexing_torch = _lift, _indexing_torch

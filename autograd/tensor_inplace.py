@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from backends.device_scope import scoped
+
 from .grad_mode import state as _grad_state
 
 # Bound by tensor.py once Tensor and the ops are loaded (they import this file's importer).
@@ -24,6 +26,7 @@ _lift: Any = None
 _unary: Any = None
 _arith: Any = None
 _shape: Any = None
+_indexing_torch: Any = None
 
 #: PyTorch's out-of-place methods whose in-place ``name_`` forms exist: each gets one here as
 #: soon as Tensor has the method (so an op added later gets its ``_`` form with no extra line).
@@ -116,11 +119,20 @@ def rebind(self: Any, result: Any) -> None:
     self._rebind(result)
 
 
-def write(self: Any, result: Any) -> None:
-    """Writes `result` (a Tensor or raw array) into self's memory and bumps its version."""
-    with self._backend.device_scope():  # a raw write runs on the current device (cuda:N)
-        self.array[...] = result.array if isinstance(result, Tensor) else result
+def write(self: Any, result: Any, index: Any = Ellipsis) -> None:
+    """Writes `result` (a Tensor, raw array or scalar) into self's memory, at `index` (all of it
+    by default; PyTorch's indexing rule), and bumps its version: library code's one raw write
+    into a tensor (in-place methods, ``x[i] = v``, fill_/copy_, nn.init, random fills)."""
+    _put(self, index, result.array if isinstance(result, Tensor) else result)
     self._version[0] += 1
+
+
+@scoped(lambda self, index, value: self._backend)  # a raw write runs on the current device
+def _put(self: Any, index: Any, value: Any) -> None:
+    if index is Ellipsis:
+        self.array[...] = value
+    else:
+        _indexing_torch.setitem_raw(self, index, value)
 
 
 def _make_inplace(name: str, out_of_place: Callable) -> Callable:

@@ -16,6 +16,7 @@ from typing import Any
 
 import backends
 
+from . import tensor_inplace as _tensor_inplace
 from .dialect import dims_tuple, pick_dim, wrap_dim
 from .grad_mode import state as _grad_state
 
@@ -370,10 +371,7 @@ class ShapeMixin:
         )
         if not recorded:
             _indexing.check_raw_index(self, index, "setitem")
-            with self._backend.device_scope():  # a raw write runs on the current device
-                _indexing_torch.setitem_raw(self, index, value.array if isinstance(value, Tensor)
-                                            else value)
-            self._version[0] += 1
+            _tensor_inplace.write(self, value, index)
             return
         # Recorded: computed out of place and rebound, as Tensor's in-place operators do.
         if self.grad_fn is None and self.requires_grad:

@@ -70,7 +70,14 @@ class NumpyBackend(Backend):
     supports_graphs = False  # capture_graph raises: there is no stream to capture on the host
 
     def __init__(self, seed: int | None = None) -> None:
-        self._rng = np.random.default_rng(seed)
+        self._seed = seed  # the generator is made at the first draw: numpy.random costs ~10 ms
+
+    @property
+    def _rng(self) -> Any:
+        rng = self.__dict__.get("_generator")
+        if rng is None:
+            rng = self._generator = np.random.default_rng(self._seed)
+        return rng
 
     def asarray(self, data: Any, dtype: Any = None) -> np.ndarray:
         if getattr(data, "_kedja_device_array", False) or hasattr(data, "__cuda_array_interface__"):
@@ -95,7 +102,7 @@ class NumpyBackend(Backend):
         return _host_special(name, *args)
 
     def seed(self, seed: int | None) -> None:
-        self._rng = np.random.default_rng(seed)
+        self._generator = np.random.default_rng(seed)
 
     def uniform(self, low: float, high: float, shape: tuple, dtype: Any) -> np.ndarray:
         return self._rng.uniform(low, high, shape).astype(dtype, copy=False)

@@ -8,8 +8,7 @@ Names are loaded from their submodule on first use, so ``import nn`` stays cheap
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from backends.lazy_exports import lazy_exports as _lazy_exports
 
 # public name -> submodule that defines it
 _EXPORTS = {
@@ -93,15 +92,4 @@ _SUBMODULES = {
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module 'nn' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), _EXPORTS, _SUBMODULES, listed=__all__)

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from autograd.tensor import Tensor
 from backends import SCOPES_NEEDED as _SCOPES_NEEDED
+from backends.device_scope import scoped
 
 
 def backend_needing_scope(args: tuple) -> Any:
@@ -22,26 +21,15 @@ def backend_needing_scope(args: tuple) -> Any:
     return None
 
 
-def scoped(fn: Callable) -> Callable:
-    """`fn` run inside the device scope of its first Tensor argument (where one is needed)."""
-
-    @functools.wraps(fn)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        if not _SCOPES_NEEDED[0]:
-            return fn(*args, **kwargs)
-        backend = backend_needing_scope(args)
-        if backend is None:
-            return fn(*args, **kwargs)
-        with backend.device_scope():
-            return fn(*args, **kwargs)
-
-    return run
+#: Runs a function with its first Tensor argument's device current (where that one needs it).
+_on_first_tensors_device = scoped(lambda *args, **kwargs: backend_needing_scope(args))
 
 
 def scope_functions(namespace: dict, names: list) -> None:
-    """Wraps the functions `names` defined in module `namespace` with `scoped`, in place."""
+    """Wraps the functions `names` defined in module `namespace`, in place, to run on their
+    first Tensor argument's device."""
     module = namespace["__name__"]
     for name in names:
         fn = namespace.get(name)
         if callable(fn) and not isinstance(fn, type) and getattr(fn, "__module__", "") == module:
-            namespace[name] = scoped(fn)
+            namespace[name] = _on_first_tensors_device(fn)

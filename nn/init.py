@@ -15,6 +15,7 @@ import math
 from typing import Any
 
 from autograd.tensor import Tensor
+from autograd.tensor_inplace import write as _write
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "zeros_", "ones_", "constant_",
@@ -55,9 +56,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 def _fill(tensor: Tensor, array: Any) -> Tensor:
     """Writes `array` into `tensor` in place: same array object, version bumped."""
-    with tensor._backend.device_scope():  # a raw write runs on the current device (cuda:N)
-        tensor.array[...] = array
-    tensor._version[0] += 1
+    _write(tensor, array)
     return tensor
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import backends
 from autograd.function_base import COMPLEX_ADVICE
 from autograd.tensor import Tensor
+from backends.device_scope import call_scoped
 
 
 def _device_and_dtype(device: Any, dtype: Any) -> tuple:
@@ -36,8 +37,7 @@ def _move_in_place(t: Tensor, backend: backends.Backend | None, dtype: Any) -> N
     if backend is not None and backend is not t.backend:
         moved = moved.to(backend)
     if dtype is not None and t.dtype.kind == "f" and moved.dtype != backends.dtype_of(dtype):
-        with moved._backend.device_scope():  # the cast runs on the current device (cuda:N)
-            moved = moved.astype(dtype)
+        moved = call_scoped(moved._backend, moved.astype, dtype)  # on the current device
     if moved is not t:
         # A new array gets a new version counter, as an in-place rebind does.
         t.array = moved.array

@@ -21,6 +21,7 @@ from autograd.autocast_mode import autocast
 from autograd.grad_mode import no_grad
 from autograd.ops.shape import concatenate
 from autograd.tensor import Tensor
+from backends.device_scope import call_scoped
 
 from . import checkpoint
 from .callbacks import Callback, LRSchedulerCallback
@@ -106,6 +107,7 @@ class Trainer:
         self.nan_policy = nan_policy
         self.amp_dtype = amp_dtype
         self.scaler = scaler
+        self._lr: Any = None  # the lr of the last step taken (see _train_epoch)
         self.history = History()
         self.stop_training = False
         self.stop_reason: str | None = None
@@ -124,9 +126,9 @@ class Trainer:
     def _metric_arrays(self, out: Tensor, y: Any) -> list[Any]:
         if not self.metrics or y is None or isinstance(y, tuple):
             return []
-        xp = out.xp
-        with out.backend.device_scope():  # metrics use raw array operators (cuda:N)
-            return [fn(out.array, y.array, xp) for fn in self.metrics.values()]
+        metrics, a, b, xp = self.metrics.values(), out.array, y.array, out.xp
+        # metrics use raw array operators: they run on the current device (cuda:N)
+        return call_scoped(out.backend, lambda: [fn(a, b, xp) for fn in metrics])
 
     def save_checkpoint(self, path: str | Path, epoch: int, optimizer: bool = True,
                         **extra: Any) -> Path:
@@ -167,6 +169,9 @@ class Trainer:
         model.train()
         shown = 0
         params = list(model.parameters()) if self.grad_clip else None
+        # The lr of the last step taken: a per-step scheduler changes it from step to step, and
+        # the bar and the epoch's log show the latest, not the epoch's first.
+        self._lr = self._current_lr()
         for step, batch in enumerate(loader):
             x, y = _split_batch(_to(batch, backend))
             opt.zero_grad()
@@ -186,6 +191,7 @@ class Trainer:
             else:
                 scaler.step(opt)
                 scaler.update()
+            self._lr = self._current_lr()  # before on_batch_end steps a per-step scheduler
             with no_grad():
                 n = out.shape[0]
                 sums.add(backend, n, loss.array, self._metric_arrays(out.detach(), y), step)
@@ -194,15 +200,24 @@ class Trainer:
             if (step + 1) % self.log_every == 0:
                 logs, bad = sums.read()
                 self._check_finite(bad, epoch, steps)
-                self.progress.update(step + 1 - shown, logs)
+                self.progress.update(step + 1 - shown, self._with_lr(logs))
                 shown = step + 1
             if self.stop_training:
                 break
         logs, bad = sums.read()
         self._check_finite(bad, epoch, steps)
         if steps is not None and shown < steps:
-            self.progress.update(steps - shown, logs)
+            self.progress.update(steps - shown, self._with_lr(logs))
         return logs
+
+    def _current_lr(self) -> Any:
+        """The optimizer's learning rate now (its first group's), or None without one."""
+        return None if self.optimizer is None else self.optimizer.param_groups[0]["lr"]
+
+    def _with_lr(self, logs: dict) -> dict:
+        """`logs` with ``lr``: the learning rate of the last step taken (read as a host float
+        here, once per log, never per step)."""
+        return logs if self._lr is None else {**logs, "lr": float(self._lr)}
 
     def _autocast(self) -> Any:
         """The forward's mixed-precision region (`amp_dtype`), or a region that does nothing."""
@@ -243,7 +258,6 @@ class Trainer:
             if hasattr(train, "set_epoch"):
                 train.set_epoch(epoch)  # the shuffle order depends on (seed, epoch) only
             self._call("on_epoch_begin", epoch, {})
-            lr = self.optimizer.param_groups[0]["lr"] if self.optimizer is not None else None
             start = time.perf_counter()
             logs = self._train_epoch(train, epoch)
             if self.stop_reason is not None:  # nan_policy="stop"
@@ -251,8 +265,7 @@ class Trainer:
                 break
             if val is not None:
                 logs.update({f"val_{k}": v for k, v in self.evaluate(val).items()})
-            if lr is not None:
-                logs["lr"] = float(lr)
+            logs = self._with_lr(logs)  # the lr of the epoch's last step (bar and history alike)
             self.history.append(epoch, logs)
             self.progress.end(epoch, epochs, logs, time.perf_counter() - start)
             self._call("on_epoch_end", epoch, logs)

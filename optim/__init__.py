@@ -14,17 +14,12 @@
 Works on any Tensors with ``requires_grad`` (``nn.Parameter`` is one); optim never imports nn.
 """
 
-from . import lr_scheduler
-from .adadelta import Adadelta
+from backends.lazy_exports import lazy_exports as _lazy_exports
+
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
-from .adamax import Adamax
-from .asgd import ASGD
 from .clip import clip_grad_norm_, clip_grad_value_
-from .lbfgs import LBFGS
-from .nadam import NAdam
 from .optimizer import Optimizer, required
-from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
@@ -33,3 +28,19 @@ __all__ = [
     "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "LBFGS",
     "clip_grad_norm_", "clip_grad_value_", "lr_scheduler",
 ]
+
+# Loaded on first use (PEP 562), so that `import optim` stays cheap: the schedulers and the less
+# common optimizers. `optim.LBFGS`, `from optim import lr_scheduler` and
+# `optim.lr_scheduler.StepLR` work as if they were imported above.
+_LAZY = {
+    "Adadelta": "adadelta", "Adamax": "adamax", "NAdam": "nadam", "RAdam": "radam",
+    "ASGD": "asgd", "LBFGS": "lbfgs",
+}
+# submodules the eager import used to load (attributes of the package once loaded)
+_LAZY_SUBMODULES = frozenset({
+    "adadelta", "adamax", "asgd", "lbfgs", "line_search", "lr_base", "lr_cycles",
+    "lr_policies", "lr_scheduler", "nadam", "radam", "scalar_state",
+})
+
+
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), _LAZY, _LAZY_SUBMODULES)

@@ -7,7 +7,7 @@ from typing import Any
 from backends import kernels
 
 from . import validation
-from .optimizer import Optimizer, _no_complex, _zeros_state
+from .optimizer import Optimizer, _zero_buffers
 
 
 class Adadelta(Optimizer):
@@ -41,19 +41,9 @@ class Adadelta(Optimizer):
             raise ValueError(f"invalid rho value: {group['rho']} (must be in [0, 1])")
 
     def _update_group(self, group: dict) -> None:
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _no_complex(self, p)
-            state = self._state_of(p)
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = _zeros_state(p)
-                state["acc_delta"] = _zeros_state(p)
-            state["step"] += 1
+        for p, state in self._stepped(group, _zero_buffers("square_avg", "acc_delta")):
             kernels.adadelta_step(
                 p._backend, p.array, p.grad.array, state["square_avg"].array,
                 state["acc_delta"].array, lr=group["lr"], rho=group["rho"], eps=group["eps"],
                 weight_decay=group["weight_decay"], maximize=group["maximize"],
             )
-            p._version[0] += 1

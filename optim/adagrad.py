@@ -8,7 +8,7 @@ from autograd.tensor import Tensor
 from backends import kernels
 
 from . import validation
-from .optimizer import Optimizer, _no_complex
+from .optimizer import Optimizer
 
 
 class Adagrad(Optimizer):
@@ -53,20 +53,15 @@ class Adagrad(Optimizer):
         validation.nonnegative(group, "eps", "epsilon value")
 
     def _update_group(self, group: dict) -> None:
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _no_complex(self, p)
-            state = self._state_of(p)
-            if not state:
-                state["step"] = 0
-                init = group["initial_accumulator_value"]
-                state["sum"] = Tensor._make(p.xp.full_like(p.array, init), p._backend)
-            state["step"] += 1
+        init = group["initial_accumulator_value"]
+
+        def new_state(p: Tensor) -> dict:
+            return {"sum": Tensor._make(p.xp.full_like(p.array, init), p._backend)}
+
+        for p, state in self._stepped(group, new_state):
             kernels.adagrad_step(
                 p._backend, p.array, p.grad.array, state["sum"].array, step=state["step"],
                 lr=group["lr"], lr_decay=group["lr_decay"],
                 weight_decay=group["weight_decay"], eps=group["eps"],
                 maximize=group["maximize"],
             )
-            p._version[0] += 1

@@ -6,11 +6,10 @@ from typing import Any
 
 from backends import kernels
 
-from . import validation
-from .optimizer import Optimizer, _no_complex, _zeros_state
+from .optimizer import _AdamLike, _betas, _zero_buffers, _zeros_state
 
 
-class Adam(Optimizer):
+class Adam(_AdamLike):
     """Adam (PyTorch's ``torch.optim.Adam``).
 
     Args:
@@ -42,7 +41,7 @@ class Adam(Optimizer):
         maximize: bool = False,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas,
+        defaults = dict(lr=lr, betas=_betas(betas),
                         eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
@@ -51,37 +50,20 @@ class Adam(Optimizer):
     _optional_state_keys = ("max_exp_avg_sq",)
     _optional_on_load = ("maximize", "decoupled_weight_decay")
 
-    def _validate_group(self, group: dict) -> None:
-        super()._validate_group(group)
-        validation.nonnegative(group, "eps", "epsilon value")
-        validation.nonnegative(group, "weight_decay", "weight_decay value")
-        validation.betas(group)
-
     def _update_group(self, group: dict) -> None:
         beta1, beta2 = group["betas"]
         amsgrad = group["amsgrad"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _no_complex(self, p)
-            state = self._state_of(p)
-            backend = p._backend
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = _zeros_state(p)
-                state["exp_avg_sq"] = _zeros_state(p)
+        for p, state in self._stepped(group, _zero_buffers("exp_avg", "exp_avg_sq")):
             if amsgrad and "max_exp_avg_sq" not in state:
                 state["max_exp_avg_sq"] = _zeros_state(p)
-            state["step"] += 1
             kernels.adam_step(
-                backend, p.array, p.grad.array, state["exp_avg"].array, state["exp_avg_sq"].array,
-                state["max_exp_avg_sq"].array if amsgrad else None,
+                p._backend, p.array, p.grad.array, state["exp_avg"].array,
+                state["exp_avg_sq"].array, state["max_exp_avg_sq"].array if amsgrad else None,
                 step=state["step"], lr=group["lr"], beta1=beta1, beta2=beta2,
                 eps=group["eps"], weight_decay=group["weight_decay"],
                 decoupled=group["decoupled_weight_decay"], amsgrad=amsgrad,
                 maximize=group["maximize"],
             )
-            p._version[0] += 1
 
 
 class AdamW(Adam):

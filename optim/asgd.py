@@ -8,7 +8,7 @@ from autograd.tensor import Tensor
 from backends import kernels
 
 from . import validation
-from .optimizer import Optimizer, _no_complex
+from .optimizer import Optimizer, _zeros_state
 from .scalar_state import python_float
 
 
@@ -53,17 +53,11 @@ class ASGD(Optimizer):
 
     def _update_group(self, group: dict) -> None:
         lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _no_complex(self, p)
-            state = self._state_of(p)
-            if not state:
-                state["step"] = 0
-                state["eta"] = float(lr)
-                state["mu"] = 1.0
-                state["ax"] = Tensor._make(p.xp.zeros_like(p.array), p._backend)
-            state["step"] += 1
+
+        def new_state(p: Tensor) -> dict:
+            return {"eta": float(lr), "mu": 1.0, "ax": _zeros_state(p)}
+
+        for p, state in self._stepped(group, new_state):
             step = state["step"]
             kernels.asgd_step(
                 p._backend, p.array, p.grad.array, state["ax"].array,
@@ -72,4 +66,3 @@ class ASGD(Optimizer):
             )
             state["eta"] = lr / (1 + lambd * lr * step) ** alpha
             state["mu"] = 1.0 / max(1.0, step - t0)
-            p._version[0] += 1

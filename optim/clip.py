@@ -8,6 +8,7 @@ from typing import Any
 
 import backends
 from autograd.tensor import Tensor
+from backends.device_scope import call_scoped
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -76,8 +77,9 @@ def clip_grad_norm_(
             f"clip_grad_norm_: gradients live on several devices ({backend.device} and "
             f"{others[0]}); clip each device's parameters separately"
         )
-    with backend.device_scope():  # raw array operators run on the current device (cuda:N)
-        return _clip_norm(backend, grads, max_norm, norm_type, error_if_nonfinite)
+    # raw array operators run on the current device (cuda:N)
+    return call_scoped(backend, _clip_norm, backend, grads, max_norm, norm_type,
+                       error_if_nonfinite)
 
 
 def _clip_norm(backend: Any, grads: list, max_norm: float, norm_type: float,
@@ -112,6 +114,5 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     if not clip_value >= 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     for g in _grads(parameters):
-        with g._backend.device_scope():
-            g.xp.clip(g.array, -clip_value, clip_value, out=g.array)
+        call_scoped(g._backend, g.xp.clip, g.array, -clip_value, clip_value, out=g.array)
         g._version[0] += 1

@@ -1,17 +1,19 @@
 """The learning-rate scheduler base class (`LRScheduler`), which every scheduler in
-`optim.lr_scheduler` and `optim.lr_policies` extends; its own file so neither imports the other."""
+`optim.lr_scheduler`, `optim.lr_policies` and `optim.lr_cycles` extends, and `LambdaLR`, which
+`MultiplicativeLR` extends; their own file so that none of those imports another."""
 
 from __future__ import annotations
 
 import copy
 import numbers
-from collections.abc import Callable, Mapping
+import types
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .optimizer import Optimizer
 from .validation import MAX_COUNT, brief, finite
 
-__all__ = ["LRScheduler"]
+__all__ = ["LRScheduler", "LambdaLR"]
 
 
 def _check_optimizer(name: str, optimizer: Any) -> None:
@@ -211,3 +213,61 @@ class LRScheduler:
 
     def _lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
+
+
+class LambdaLR(LRScheduler):
+    """lr = initial_lr * lr_lambda(epoch).
+
+    Args:
+        lr_lambda: a function of the epoch index, or one per parameter group.
+
+    ``state_dict`` saves the ``__dict__`` of callable objects but not plain functions or
+    lambdas (pass them again when rebuilding the scheduler).
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
+        last_epoch: int = -1,
+    ) -> None:
+        _check_optimizer("LambdaLR", optimizer)
+        n = len(optimizer.param_groups)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != n:
+                raise ValueError(f"LambdaLR: expected {n} lr_lambdas (one per group), "
+                                 f"got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * n
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+
+    def state_dict(self) -> dict:
+        state = {k: copy.deepcopy(v) for k, v in self.__dict__.items()
+                 if k not in ("optimizer", "lr_lambdas")}
+        state["lr_lambdas"] = [
+            None if isinstance(fn, types.FunctionType) else copy.deepcopy(fn.__dict__)
+            for fn in self.lr_lambdas
+        ]
+        return state
+
+    def _prepare_load(self, state_dict: Any) -> Callable[[], None]:
+        name = "LambdaLR.load_state_dict"
+        lambdas = state_dict.get("lr_lambdas") if isinstance(state_dict, Mapping) else None
+        if not isinstance(lambdas, list) or len(lambdas) != len(self.lr_lambdas) or not all(
+                saved is None or isinstance(saved, dict) for saved in lambdas):
+            raise ValueError(f"{name}: lr_lambdas must be a list of {len(self.lr_lambdas)} "
+                             "entries (None, or the attributes of a callable object)")
+        load = super()._prepare_load(state_dict, special=("lr_lambdas",))
+        lambdas = copy.deepcopy(lambdas)
+
+        def commit() -> None:
+            load()
+            for fn, saved in zip(self.lr_lambdas, lambdas):
+                if saved is not None:
+                    fn.__dict__.update(saved)
+
+        return commit

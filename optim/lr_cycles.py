@@ -7,8 +7,14 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .lr_base import LRScheduler, _check_optimizer, check_choice, check_int, check_real
-from .lr_scheduler import LambdaLR
+from .lr_base import (
+    LambdaLR,
+    LRScheduler,
+    _check_optimizer,
+    check_choice,
+    check_int,
+    check_real,
+)
 from .optimizer import Optimizer
 
 __all__ = ["MultiplicativeLR", "PolynomialLR", "CosineAnnealingWarmRestarts", "CyclicLR"]

@@ -15,15 +15,13 @@ switches from one to the next at milestones. Everything here is host-side Python
 
 from __future__ import annotations
 
-import copy
 import math
-import types
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .lr_base import LRScheduler, _check_optimizer, check_int, check_real
+from .lr_base import LambdaLR, LRScheduler, check_int, check_real
 
 # The policies live in their own file (this one would pass 600 lines); importing them here keeps
 # ``optim.lr_scheduler.OneCycleLR`` and friends where PyTorch has them.
@@ -36,64 +34,6 @@ __all__ = [
     "ChainedScheduler", "SequentialLR", "MultiplicativeLR", "PolynomialLR",
     "CosineAnnealingWarmRestarts", "CyclicLR",
 ]
-
-
-class LambdaLR(LRScheduler):
-    """lr = initial_lr * lr_lambda(epoch).
-
-    Args:
-        lr_lambda: a function of the epoch index, or one per parameter group.
-
-    ``state_dict`` saves the ``__dict__`` of callable objects but not plain functions or
-    lambdas (pass them again when rebuilding the scheduler).
-    """
-
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
-        last_epoch: int = -1,
-    ) -> None:
-        _check_optimizer("LambdaLR", optimizer)
-        n = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n:
-                raise ValueError(f"LambdaLR: expected {n} lr_lambdas (one per group), "
-                                 f"got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * n
-        super().__init__(optimizer, last_epoch)
-
-    def get_lr(self) -> list[float]:
-        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
-
-    def state_dict(self) -> dict:
-        state = {k: copy.deepcopy(v) for k, v in self.__dict__.items()
-                 if k not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [
-            None if isinstance(fn, types.FunctionType) else copy.deepcopy(fn.__dict__)
-            for fn in self.lr_lambdas
-        ]
-        return state
-
-    def _prepare_load(self, state_dict: Any) -> Callable[[], None]:
-        name = "LambdaLR.load_state_dict"
-        lambdas = state_dict.get("lr_lambdas") if isinstance(state_dict, Mapping) else None
-        if not isinstance(lambdas, list) or len(lambdas) != len(self.lr_lambdas) or not all(
-                saved is None or isinstance(saved, dict) for saved in lambdas):
-            raise ValueError(f"{name}: lr_lambdas must be a list of {len(self.lr_lambdas)} "
-                             "entries (None, or the attributes of a callable object)")
-        load = super()._prepare_load(state_dict, special=("lr_lambdas",))
-        lambdas = copy.deepcopy(lambdas)
-
-        def commit() -> None:
-            load()
-            for fn, saved in zip(self.lr_lambdas, lambdas):
-                if saved is not None:
-                    fn.__dict__.update(saved)
-
-        return commit
 
 
 class StepLR(LRScheduler):
@@ -281,7 +221,6 @@ class CosineAnnealingLR(LRScheduler):
                 for base in self.base_lrs]
 
 
-# At the end: they build on LambdaLR above (lr_cycles imports this module).
 from .lr_cycles import (  # noqa: E402
     CosineAnnealingWarmRestarts,
     CyclicLR,

@@ -7,11 +7,11 @@ from typing import Any
 from backends import kernels
 
 from . import validation
-from .optimizer import Optimizer, _no_complex, _zeros_state
+from .optimizer import _AdamLike, _betas, _zeros_state
 from .scalar_state import python_float
 
 
-class NAdam(Optimizer):
+class NAdam(_AdamLike):
     """NAdam (PyTorch's ``torch.optim.NAdam``).
 
     Args:
@@ -33,7 +33,7 @@ class NAdam(Optimizer):
     def __init__(self, params: Any, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, maximize: bool = False) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas,
+        defaults = dict(lr=lr, betas=_betas(betas),
                         eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
         super().__init__(params, defaults)
@@ -43,24 +43,11 @@ class NAdam(Optimizer):
 
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
-        validation.nonnegative(group, "eps", "epsilon value")
-        validation.nonnegative(group, "weight_decay", "weight_decay value")
         validation.nonnegative(group, "momentum_decay", "momentum_decay value")
-        validation.betas(group)
 
     def _update_group(self, group: dict) -> None:
         beta1, beta2 = group["betas"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _no_complex(self, p)
-            state = self._state_of(p)
-            if not state:
-                state["step"] = 0
-                state["mu_product"] = 1.0
-                state["exp_avg"] = _zeros_state(p)
-                state["exp_avg_sq"] = _zeros_state(p)
-            state["step"] += 1
+        for p, state in self._stepped(group, _new_state):
             coef_g, coef_m, state["mu_product"] = kernels.nadam_coefficients(
                 state["step"], python_float(state["mu_product"]), lr=group["lr"], beta1=beta1,
                 momentum_decay=group["momentum_decay"])
@@ -71,4 +58,7 @@ class NAdam(Optimizer):
                 weight_decay=group["weight_decay"],
                 decoupled=group["decoupled_weight_decay"], maximize=group["maximize"],
             )
-            p._version[0] += 1
+
+
+def _new_state(p: Any) -> dict:
+    return {"mu_product": 1.0, "exp_avg": _zeros_state(p), "exp_avg_sq": _zeros_state(p)}

@@ -11,11 +11,12 @@ from __future__ import annotations
 import copy
 import operator
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from autograd.grad_mode import enable_grad, no_grad
 from autograd.tensor import Tensor
+from backends.device_scope import call_scoped
 
 from . import validation
 from .state_loading import PARAM_SHAPED_STATE, param_state
@@ -208,6 +209,23 @@ class Optimizer:
     def _update_group(self, group: dict) -> None:
         raise NotImplementedError
 
+    def _stepped(self, group: dict,
+                 new_state: Callable[[Tensor], dict]) -> Iterator[tuple[Tensor, dict]]:
+        """Each parameter of `group` that has a gradient, with its state: made on its first step
+        as ``{"step": 0, **new_state(p)}``, its ``step`` counted. The caller updates the
+        parameter in place (a kernel call); its version is bumped after."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            _no_complex(self, p)
+            state = self._state_of(p)
+            if not state:
+                state["step"] = 0
+                state.update(new_state(p))
+            state["step"] += 1
+            yield p, state
+            p._version[0] += 1
+
     def _check_step(self) -> None:
         """Checks every group's hyperparameters (they may have been changed since construction)
         and every gradient (a Tensor of its parameter's shape, dtype and device) before anything
@@ -255,8 +273,8 @@ class Optimizer:
             # CuPy's fused update kernels refuse arguments of another dtype.
             have = value.array.dtype
             if have != dtype and have.kind in "fc" and dtype.kind in "fc":
-                with backend.device_scope():
-                    state[key] = Tensor._make(value.array.astype(dtype), backend)
+                cast = call_scoped(backend, value.array.astype, dtype)
+                state[key] = Tensor._make(cast, backend)
         return state
 
     # -- checkpoints ------------------------------------------------------------------------
@@ -394,9 +412,28 @@ def _lists_to_tuples(group: dict) -> None:
 
 
 # -- helpers of the algorithms --------------------------------------------------------------
+class _AdamLike(Optimizer):
+    """The base of the optimizers with Adam's hyperparameters (`betas`, `eps`, `weight_decay`):
+    their checks, in one place."""
+
+    def _validate_group(self, group: dict) -> None:
+        super()._validate_group(group)
+        validation.eps_decay_betas(group)
+
+
+def _betas(betas: Any) -> Any:
+    """`betas` as the defaults keep it: a list becomes a tuple (checked in `_validate_group`)."""
+    return tuple(betas) if isinstance(betas, list) else betas
+
+
 def _zeros_state(p: Tensor) -> Tensor:
     """A zero state buffer shaped, typed and placed like parameter `p`."""
     return Tensor._make(p.xp.zeros_like(p.array), p._backend)
+
+
+def _zero_buffers(*keys: str) -> Callable[[Tensor], dict]:
+    """`Optimizer._stepped`'s `new_state`: a zero buffer (`_zeros_state`) under each key."""
+    return lambda p: {key: _zeros_state(p) for key in keys}
 
 
 def _no_complex(opt: Any, p: Tensor) -> None:

@@ -6,11 +6,10 @@ from typing import Any
 
 from backends import kernels
 
-from . import validation
-from .optimizer import Optimizer, _no_complex, _zeros_state
+from .optimizer import _AdamLike, _betas, _zero_buffers
 
 
-class RAdam(Optimizer):
+class RAdam(_AdamLike):
     """RAdam (PyTorch's ``torch.optim.RAdam``).
 
     Until the approximated length of the second moment's moving average, ``rho_t``, exceeds 5
@@ -33,7 +32,7 @@ class RAdam(Optimizer):
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0,
                  decoupled_weight_decay: bool = False, *, maximize: bool = False) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas,
+        defaults = dict(lr=lr, betas=_betas(betas),
                         eps=eps, weight_decay=weight_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
         super().__init__(params, defaults)
@@ -41,28 +40,12 @@ class RAdam(Optimizer):
     _state_keys = ("step", "exp_avg", "exp_avg_sq")
     _optional_on_load = ("maximize", "decoupled_weight_decay")
 
-    def _validate_group(self, group: dict) -> None:
-        super()._validate_group(group)
-        validation.nonnegative(group, "eps", "epsilon value")
-        validation.nonnegative(group, "weight_decay", "weight_decay value")
-        validation.betas(group)
-
     def _update_group(self, group: dict) -> None:
         beta1, beta2 = group["betas"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _no_complex(self, p)
-            state = self._state_of(p)
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = _zeros_state(p)
-                state["exp_avg_sq"] = _zeros_state(p)
-            state["step"] += 1
+        for p, state in self._stepped(group, _zero_buffers("exp_avg", "exp_avg_sq")):
             kernels.radam_step(
                 p._backend, p.array, p.grad.array, state["exp_avg"].array,
                 state["exp_avg_sq"].array, step=state["step"], lr=group["lr"], beta1=beta1,
                 beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
                 decoupled=group["decoupled_weight_decay"], maximize=group["maximize"],
             )
-            p._version[0] += 1

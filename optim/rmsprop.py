@@ -7,7 +7,7 @@ from typing import Any
 from backends import kernels
 
 from . import validation
-from .optimizer import Optimizer, _no_complex, _zeros_state
+from .optimizer import Optimizer, _zero_buffers, _zeros_state
 
 
 class RMSprop(Optimizer):
@@ -56,27 +56,17 @@ class RMSprop(Optimizer):
 
     def _update_group(self, group: dict) -> None:
         momentum, centered = group["momentum"], group["centered"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            _no_complex(self, p)
-            state = self._state_of(p)
-            backend = p._backend
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = _zeros_state(p)
+        for p, state in self._stepped(group, _zero_buffers("square_avg")):
             # Created when first needed, so turning momentum or centering on later works.
             if momentum > 0 and "momentum_buffer" not in state:
                 state["momentum_buffer"] = _zeros_state(p)
             if centered and "grad_avg" not in state:
                 state["grad_avg"] = _zeros_state(p)
-            state["step"] += 1
             kernels.rmsprop_step(
-                backend, p.array, p.grad.array, state["square_avg"].array,
+                p._backend, p.array, p.grad.array, state["square_avg"].array,
                 state["grad_avg"].array if centered else None,
                 state["momentum_buffer"].array if momentum > 0 else None,
                 lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
                 weight_decay=group["weight_decay"], momentum=momentum, centered=centered,
                 maximize=group["maximize"],
             )
-            p._version[0] += 1

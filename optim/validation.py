@@ -65,6 +65,13 @@ def flag(group: dict, key: str) -> None:
         raise TypeError(f"{key} must be True or False, got {type(value).__name__} {brief(value)}")
 
 
+def eps_decay_betas(group: dict) -> None:
+    """The Adam family's checks: ``eps`` and ``weight_decay`` >= 0, `betas`."""
+    nonnegative(group, "eps", "epsilon value")
+    nonnegative(group, "weight_decay", "weight_decay value")
+    betas(group)
+
+
 def betas(group: dict) -> None:
     """``group["betas"]`` is a pair of numbers in [0, 1)."""
     value = group["betas"]

@@ -77,6 +77,15 @@ def _backend_names() -> list[str]:
 BACKENDS = _backend_names()
 
 
+def has_bfloat16() -> bool:
+    """Whether the host has a bfloat16 dtype (ml_dtypes installed)."""
+    try:
+        backends.dtype_of("bfloat16")
+    except TypeError:
+        return False
+    return True
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request):
     """The backend under test; also made the default so creation functions land on it."""

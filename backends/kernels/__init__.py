@@ -28,8 +28,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..lazy_exports import lazy_exports as _lazy_exports
 from . import common
-from . import recurrent as recurrent  # the recurrent cells: kernels.recurrent.lstm_cell, ...
 from .activations import (
     gelu,
     gelu_grad,
@@ -42,19 +42,20 @@ from .activations import (
 )
 from .common import CudaSpec as CudaSpec  # re-exported: tests compile every CudaSpec
 from .common import _compute as _compute
-from .optimizers import adagrad_step, adam_step, rmsprop_step, sgd_step
-from .optimizers_more import (
-    adadelta_step,
-    adamax_step,
-    asgd_step,
-    nadam_coefficients,
-    nadam_step,
-    radam_scale,
-    radam_step,
-)
-from .pooling import block_max, block_scatter
-from .softmax import log_softmax_stats, picked_nll, softmax_xent_grad, softmax_xent_nll
-from .windows import Window, c_loops, col2im_add, im2col
+
+# Loaded on first use (PEP 562), so that `import autograd` stays cheap: the optimizer steps,
+# pooling, the softmax cross-entropy, convolution windows and the recurrent cells
+# (kernels.recurrent.lstm_cell, ...). `from backends.kernels import adam_step` works as before.
+_LAZY = {
+    **dict.fromkeys(("sgd_step", "adam_step", "rmsprop_step", "adagrad_step"), "optimizers"),
+    **dict.fromkeys(("adadelta_step", "adamax_step", "asgd_step", "nadam_coefficients",
+                     "nadam_step", "radam_scale", "radam_step"), "optimizers_more"),
+    **dict.fromkeys(("block_max", "block_scatter"), "pooling"),
+    **dict.fromkeys(("log_softmax_stats", "picked_nll", "softmax_xent_grad", "softmax_xent_nll"),
+                    "softmax"),
+    **dict.fromkeys(("Window", "c_loops", "col2im_add", "im2col"), "windows"),
+}
+_LAZY_SUBMODULES = frozenset({*_LAZY.values(), "recurrent"})
 
 __all__ = [
     "sgd_step", "adam_step", "rmsprop_step", "adagrad_step", "adadelta_step", "adamax_step",
@@ -66,8 +67,11 @@ __all__ = [
 ]
 
 
+_lazy_getattr, __dir__ = _lazy_exports(__name__, globals(), _LAZY, _LAZY_SUBMODULES)
+
+
 def __getattr__(name: str) -> Any:
     # `launches` lives in .common (the launch helpers increment it there); read it live
     if name == "launches":
         return common.launches
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _lazy_getattr(name)

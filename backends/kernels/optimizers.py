@@ -35,16 +35,54 @@ _SGD_MOMENTUM = CudaSpec(
 )
 
 
-def _signed_grad(xp: Any, p: Any, g: Any, sign: float, l2: float) -> tuple:
-    """``(d, owned)`` with ``d = sign * g + l2 * p``: `g` itself (read only) where they agree,
-    else a fresh array the caller may overwrite."""
-    if l2 == 0 and sign == 1:
-        return g, False
-    d = xp.multiply(g, sign, out=xp.empty_like(p))
-    if l2 != 0:
-        tmp = xp.multiply(p, l2, out=xp.empty_like(p))
-        xp.add(d, tmp, out=d)
-    return d, True
+# -- the NumPy bodies' shared steps (optimizers_more.py uses them too) --------------------------
+def _decay_terms(lr: float, weight_decay: float, decoupled: bool,
+                 maximize: bool) -> tuple[float, float, float]:
+    """``(sign, l2, decay)`` of the comment above, for Adam-like steps."""
+    sign = -1.0 if maximize else 1.0
+    if decoupled:
+        return sign, 0.0, 1.0 - lr * weight_decay
+    return sign, weight_decay, 1.0
+
+
+def _signed_grad(xp: Any, p: Any, g: Any, sign: float, l2: float) -> Any:
+    """``d = sign * g + l2 * p`` in at most two array calls: `g` itself (read only) where they
+    agree, else a fresh array the caller may overwrite."""
+    if l2 == 0:
+        if sign == 1:
+            return g
+        return xp.negative(g, out=xp.empty_like(p))
+    d = xp.multiply(p, l2, out=xp.empty_like(p))
+    (xp.add if sign == 1 else xp.subtract)(d, g, out=d)  # the same bits as sign * g + l2 * p
+    return d
+
+
+def _ema(xp: Any, avg: Any, x: Any, beta: float, tmp: Any) -> None:
+    """``avg = beta * avg + (1 - beta) * x`` in place (`tmp`: scratch)."""
+    xp.multiply(avg, beta, out=avg)
+    xp.multiply(x, 1.0 - beta, out=tmp)
+    xp.add(avg, tmp, out=avg)
+
+
+def _ema_square(xp: Any, avg: Any, x: Any, beta: float, tmp: Any) -> None:
+    """``avg = beta * avg + (1 - beta) * x * x`` in place (`tmp`: scratch)."""
+    xp.multiply(avg, beta, out=avg)
+    xp.multiply(x, x, out=tmp)
+    xp.multiply(tmp, 1.0 - beta, out=tmp)
+    xp.add(avg, tmp, out=avg)
+
+
+def _adam_moments(xp: Any, p: Any, g: Any, exp_avg: Any, exp_avg_sq: Any, *, sign: float,
+                  l2: float, decay: float, beta1: float, beta2: float) -> tuple[Any, Any]:
+    """The start of every Adam-like step: the decoupled shrink of `p`, then both moments from
+    ``d = sign * g + l2 * p``. Returns ``(d, tmp)``, `tmp` a scratch array like `p`."""
+    if decay != 1.0:
+        xp.multiply(p, decay, out=p)  # d does not read p when decoupled (l2 == 0)
+    d = _signed_grad(xp, p, g, sign, l2)
+    tmp = xp.empty_like(p)
+    _ema(xp, exp_avg, d, beta1, tmp)
+    _ema_square(xp, exp_avg_sq, d, beta2, tmp)
+    return d, tmp
 
 
 def _c_step(backend: Any, arrays: tuple, scalars: tuple) -> bool:
@@ -96,7 +134,7 @@ def sgd_step(backend: Any, p: Any, g: Any, momentum_buffer: Any, *, lr: float,
         host_kernels.sgd(p, g, buf if momentum != 0 else None, lr, sign, weight_decay,
                          momentum, 1.0 - dampening, nesterov, first)
         return buf if momentum != 0 else None
-    d, _ = _signed_grad(xp, p, g, sign, weight_decay)
+    d = _signed_grad(xp, p, g, sign, weight_decay)
     if momentum == 0:
         xp.subtract(p, d * lr, out=p)
         return None
@@ -164,9 +202,7 @@ def adam_step(backend: Any, p: Any, g: Any, exp_avg: Any, exp_avg_sq: Any,
     ``eps_hat = eps * c2`` (c1 = 1 - beta1**step, c2 = sqrt(1 - beta2**step)), computed here in
     Python from the step count: no per-step array work, no host read.
     """
-    sign = -1.0 if maximize else 1.0
-    l2 = 0.0 if decoupled else weight_decay
-    decay = 1.0 - lr * weight_decay if decoupled else 1.0
+    sign, l2, decay = _decay_terms(lr, weight_decay, decoupled, maximize)
     bias_correction1 = 1.0 - beta1**step
     bias_correction2_sqrt = math.sqrt(1.0 - beta2**step)
     step_size = lr * bias_correction2_sqrt / bias_correction1
@@ -185,17 +221,8 @@ def adam_step(backend: Any, p: Any, g: Any, exp_avg: Any, exp_avg_sq: Any,
                           sign, l2, decay, beta1, 1.0 - beta1, beta2, 1.0 - beta2, step_size,
                           eps_hat)
         return
-    if decay != 1.0:
-        xp.multiply(p, decay, out=p)  # d does not depend on p when decoupled (l2 == 0)
-    d, _ = _signed_grad(xp, p, g, sign, l2)
-    tmp = xp.empty_like(p)
-    xp.multiply(exp_avg, beta1, out=exp_avg)
-    xp.multiply(d, 1.0 - beta1, out=tmp)
-    xp.add(exp_avg, tmp, out=exp_avg)
-    xp.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
-    xp.multiply(d, d, out=tmp)
-    xp.multiply(tmp, 1.0 - beta2, out=tmp)
-    xp.add(exp_avg_sq, tmp, out=exp_avg_sq)
+    _, tmp = _adam_moments(xp, p, g, exp_avg, exp_avg_sq, sign=sign, l2=l2, decay=decay,
+                           beta1=beta1, beta2=beta2)
     v = exp_avg_sq
     if amsgrad:
         xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
@@ -262,16 +289,11 @@ def rmsprop_step(backend: Any, p: Any, g: Any, square_avg: Any, grad_avg: Any,
                 g, sign, weight_decay, lr, alpha, 1.0 - alpha, eps, momentum, *arrays)
         return
     xp = backend.xp
-    d, _ = _signed_grad(xp, p, g, sign, weight_decay)
+    d = _signed_grad(xp, p, g, sign, weight_decay)
     tmp = xp.empty_like(p)
-    xp.multiply(square_avg, alpha, out=square_avg)
-    xp.multiply(d, d, out=tmp)
-    xp.multiply(tmp, 1.0 - alpha, out=tmp)
-    xp.add(square_avg, tmp, out=square_avg)
+    _ema_square(xp, square_avg, d, alpha, tmp)
     if centered:
-        xp.multiply(grad_avg, alpha, out=grad_avg)
-        xp.multiply(d, 1.0 - alpha, out=tmp)
-        xp.add(grad_avg, tmp, out=grad_avg)
+        _ema(xp, grad_avg, d, alpha, tmp)
         xp.multiply(grad_avg, grad_avg, out=tmp)
         xp.subtract(square_avg, tmp, out=tmp)
         xp.sqrt(tmp, out=tmp)
@@ -315,7 +337,7 @@ def adagrad_step(backend: Any, p: Any, g: Any, state_sum: Any, *, step: int, lr:
                 clr, eps, p, state_sum)
         return
     xp = backend.xp
-    d, _ = _signed_grad(xp, p, g, sign, weight_decay)
+    d = _signed_grad(xp, p, g, sign, weight_decay)
     tmp = xp.empty_like(p)
     xp.multiply(d, d, out=tmp)
     xp.add(state_sum, tmp, out=state_sum)

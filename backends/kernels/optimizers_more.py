@@ -13,19 +13,7 @@ import math
 from typing import Any
 
 from .common import CudaSpec, _compute, _kernel, _launch, _on_cupy
-
-
-def _signed_grad(xp: Any, p: Any, g: Any, sign: float, l2: float) -> tuple:
-    """``(d, owned)`` with ``d = sign * g + l2 * p`` in at most three array calls: `g` itself
-    (read only) where they agree, else a fresh array the caller may overwrite."""
-    if l2 == 0:
-        if sign == 1:
-            return g, False
-        return xp.negative(g, out=xp.empty_like(p)), True
-    d = xp.multiply(p, l2, out=xp.empty_like(p))
-    (xp.add if sign == 1 else xp.subtract)(d, g, out=d)
-    return d, True
-
+from .optimizers import _adam_moments, _decay_terms, _ema, _ema_square, _signed_grad
 
 _ADADELTA = CudaSpec(
     "adadelta", "G g, A sign, A l2, A lr, A rho, A c_rho, A eps", "T p, T square_avg, T acc_delta",
@@ -57,22 +45,16 @@ def adadelta_step(backend: Any, p: Any, g: Any, square_avg: Any, acc_delta: Any,
                 lr, rho, 1.0 - rho, eps, p, square_avg, acc_delta)
         return
     xp = backend.xp
-    d, _ = _signed_grad(xp, p, g, sign, weight_decay)
+    d = _signed_grad(xp, p, g, sign, weight_decay)
     tmp = xp.empty_like(p)
-    xp.multiply(square_avg, rho, out=square_avg)
-    xp.multiply(d, d, out=tmp)
-    xp.multiply(tmp, 1.0 - rho, out=tmp)
-    xp.add(square_avg, tmp, out=square_avg)
+    _ema_square(xp, square_avg, d, rho, tmp)
     # sqrt(u + eps) / sqrt(v + eps) as one root of the quotient: one call fewer, within an ulp
     xp.add(square_avg, eps, out=tmp)
     delta = xp.add(acc_delta, eps)
     xp.divide(delta, tmp, out=delta)
     xp.sqrt(delta, out=delta)
     xp.multiply(delta, d, out=delta)
-    xp.multiply(acc_delta, rho, out=acc_delta)
-    xp.multiply(delta, delta, out=tmp)
-    xp.multiply(tmp, 1.0 - rho, out=tmp)
-    xp.add(acc_delta, tmp, out=acc_delta)
+    _ema_square(xp, acc_delta, delta, rho, tmp)
     xp.multiply(delta, lr, out=delta)
     xp.subtract(p, delta, out=p)
 
@@ -110,11 +92,9 @@ def adamax_step(backend: Any, p: Any, g: Any, exp_avg: Any, exp_inf: Any, *, ste
                 beta1, 1.0 - beta1, beta2, eps, clr, p, exp_avg, exp_inf)
         return
     xp = backend.xp
-    d, _ = _signed_grad(xp, p, g, sign, weight_decay)
+    d = _signed_grad(xp, p, g, sign, weight_decay)
     tmp = xp.empty_like(p)
-    xp.multiply(exp_avg, beta1, out=exp_avg)
-    xp.multiply(d, 1.0 - beta1, out=tmp)
-    xp.add(exp_avg, tmp, out=exp_avg)
+    _ema(xp, exp_avg, d, beta1, tmp)
     xp.multiply(exp_inf, beta2, out=exp_inf)
     xp.absolute(d, out=tmp)
     xp.add(tmp, eps, out=tmp)
@@ -169,9 +149,7 @@ def nadam_step(backend: Any, p: Any, g: Any, exp_avg: Any, exp_avg_sq: Any, *, s
         denom      = sqrt(exp_avg_sq / (1 - beta2**step)) + eps
         p          = p * decay - coef_g * d / denom - coef_m * exp_avg / denom
     """
-    sign = -1.0 if maximize else 1.0
-    l2 = 0.0 if decoupled else weight_decay
-    decay = 1.0 - lr * weight_decay if decoupled else 1.0
+    sign, l2, decay = _decay_terms(lr, weight_decay, decoupled, maximize)
     bc2 = 1.0 - beta2**step
     if _on_cupy(backend):
         _launch(backend, _kernel(_NADAM, _compute(p.dtype, g.dtype)), g, sign, l2, decay, beta1,
@@ -179,17 +157,8 @@ def nadam_step(backend: Any, p: Any, g: Any, exp_avg: Any, exp_avg_sq: Any, *, s
                 exp_avg_sq)
         return
     xp = backend.xp
-    d, _ = _signed_grad(xp, p, g, sign, l2)
-    if decay != 1.0:
-        xp.multiply(p, decay, out=p)  # d does not read p when decoupled (l2 == 0)
-    tmp = xp.empty_like(p)
-    xp.multiply(exp_avg, beta1, out=exp_avg)
-    xp.multiply(d, 1.0 - beta1, out=tmp)
-    xp.add(exp_avg, tmp, out=exp_avg)
-    xp.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
-    xp.multiply(d, d, out=tmp)
-    xp.multiply(tmp, 1.0 - beta2, out=tmp)
-    xp.add(exp_avg_sq, tmp, out=exp_avg_sq)
+    d, tmp = _adam_moments(xp, p, g, exp_avg, exp_avg_sq, sign=sign, l2=l2, decay=decay,
+                           beta1=beta1, beta2=beta2)
     denom = xp.divide(exp_avg_sq, bc2)
     xp.sqrt(denom, out=denom)
     xp.add(denom, eps, out=denom)
@@ -248,26 +217,15 @@ def radam_step(backend: Any, p: Any, g: Any, exp_avg: Any, exp_avg_sq: Any, *, s
         p          = p * decay - scale * exp_avg / (sqrt(exp_avg_sq) + eps)   (rectified)
         p          = p * decay - scale * exp_avg                              (otherwise)
     """
-    sign = -1.0 if maximize else 1.0
-    l2 = 0.0 if decoupled else weight_decay
-    decay = 1.0 - lr * weight_decay if decoupled else 1.0
+    sign, l2, decay = _decay_terms(lr, weight_decay, decoupled, maximize)
     scale, rectified = radam_scale(step, lr=lr, beta1=beta1, beta2=beta2)
     if _on_cupy(backend):
         _launch(backend, _kernel(_RADAM, _compute(p.dtype, g.dtype)), g, sign, l2, decay, beta1,
                 1.0 - beta1, beta2, 1.0 - beta2, eps, scale, rectified, p, exp_avg, exp_avg_sq)
         return
     xp = backend.xp
-    d, _ = _signed_grad(xp, p, g, sign, l2)
-    if decay != 1.0:
-        xp.multiply(p, decay, out=p)
-    tmp = xp.empty_like(p)
-    xp.multiply(exp_avg, beta1, out=exp_avg)
-    xp.multiply(d, 1.0 - beta1, out=tmp)
-    xp.add(exp_avg, tmp, out=exp_avg)
-    xp.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
-    xp.multiply(d, d, out=tmp)
-    xp.multiply(tmp, 1.0 - beta2, out=tmp)
-    xp.add(exp_avg_sq, tmp, out=exp_avg_sq)
+    d, tmp = _adam_moments(xp, p, g, exp_avg, exp_avg_sq, sign=sign, l2=l2, decay=decay,
+                           beta1=beta1, beta2=beta2)
     if rectified:
         xp.sqrt(exp_avg_sq, out=tmp)
         xp.add(tmp, eps, out=tmp)
@@ -305,7 +263,7 @@ def asgd_step(backend: Any, p: Any, g: Any, ax: Any, *, eta: float, mu: float, l
                 shrink, eta, mu, mu == 1, p, ax)
         return
     xp = backend.xp
-    d, _ = _signed_grad(xp, p, g, sign, weight_decay)
+    d = _signed_grad(xp, p, g, sign, weight_decay)
     tmp = xp.empty_like(p)
     xp.multiply(d, eta, out=tmp)
     xp.multiply(p, shrink, out=p)

@@ -15,15 +15,14 @@ from ..parameter import Parameter
 __all__ = ["Conv1d", "Conv2d"]
 
 
-class _ConvNd(Module):
-    """Shared by Conv1d / Conv2d: parameters, PyTorch's default init, repr."""
+class _ConvBase(Module):
+    """Shared by every convolution layer (Conv1d/2d, ConvTranspose1d/2d): the channel, kernel,
+    stride and dilation arguments, the parameters, PyTorch's default init, repr."""
 
     _n = 0
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 device: Any = None, dtype: Any = None) -> None:
-        super().__init__()
+    def _set_sizes(self, in_channels: Any, out_channels: Any, kernel_size: Any, stride: Any,
+                   dilation: Any, groups: Any) -> None:
         cls = type(self).__name__
         in_channels = arguments.size(cls, "in_channels", in_channels)
         out_channels = arguments.size(cls, "out_channels", out_channels)
@@ -35,6 +34,46 @@ class _ConvNd(Module):
         self.out_channels = out_channels
         self.kernel_size = arguments.sizes(cls, "kernel_size", kernel_size, self._n, minimum=1)
         self.stride = arguments.sizes(cls, "stride", stride, self._n, minimum=1)
+        self.dilation = arguments.sizes(cls, "dilation", dilation, self._n, minimum=1)
+        self.groups = groups
+
+    def _make_parameters(self, shape: tuple, bias: bool, device: Any, dtype: Any) -> None:
+        self.weight = Parameter(empty(*shape, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(empty(self.out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: kaiming_uniform_(a=sqrt(5)) weight, bias U(+-1/sqrt(fan_in)),
+        fan_in = weight.shape[1] * kernel area."""
+        init._reset_layer(self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        one = lambda t: t[0] if isinstance(t, tuple) and self._n == 1 else t  # noqa: E731
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={one(self.kernel_size)}, "
+             f"stride={one(self.stride)}")
+        for name, default in (("padding", 0), ("output_padding", 0), ("dilation", 1)):
+            value = getattr(self, name, None)  # output_padding: transposed layers only
+            if value is not None and value != (default,) * self._n:
+                s += f", {name}={one(value)}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class _ConvNd(_ConvBase):
+    """Shared by Conv1d / Conv2d: the padding argument and the weight's shape."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        cls = type(self).__name__
+        self._set_sizes(in_channels, out_channels, kernel_size, stride, dilation, groups)
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
                 raise ValueError(f"{cls}: padding must be 'valid', 'same' or ints, got "
@@ -45,33 +84,8 @@ class _ConvNd(Module):
             self.padding = padding
         else:
             self.padding = arguments.sizes(cls, "padding", padding, self._n)
-        self.dilation = arguments.sizes(cls, "dilation", dilation, self._n, minimum=1)
-        self.groups = groups
-        shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = Parameter(empty(*shape, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """PyTorch's default: kaiming_uniform_(a=sqrt(5)) weight, bias U(+-1/sqrt(fan_in))."""
-        init._reset_layer(self.weight, self.bias)
-
-    def extra_repr(self) -> str:
-        one = lambda t: t[0] if isinstance(t, tuple) and self._n == 1 else t  # noqa: E731
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={one(self.kernel_size)}, "
-             f"stride={one(self.stride)}")
-        if self.padding != (0,) * self._n:
-            s += f", padding={one(self.padding)}"
-        if self.dilation != (1,) * self._n:
-            s += f", dilation={one(self.dilation)}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+        shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+        self._make_parameters(shape, bias, device, dtype)
 
 
 class Conv2d(_ConvNd):

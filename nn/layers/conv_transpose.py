@@ -5,21 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograd.creation import empty
 from autograd.ops.conv_transpose import conv_transpose1d, conv_transpose2d, output_padding_for
 from autograd.tensor import Tensor
 
-from .. import arguments, init
-from ..module import Module
-from ..parameter import Parameter
+from .. import arguments
+from .conv import _ConvBase
 
 __all__ = ["ConvTranspose1d", "ConvTranspose2d"]
 
 
-class _ConvTransposeNd(Module):
-    """Shared by ConvTranspose1d / 2d: parameters, PyTorch's default init, repr."""
-
-    _n = 0
+class _ConvTransposeNd(_ConvBase):
+    """Shared by ConvTranspose1d / 2d: padding, output padding and the weight's shape."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
@@ -27,41 +23,21 @@ class _ConvTransposeNd(Module):
                  dtype: Any = None) -> None:
         super().__init__()
         cls = type(self).__name__
-        in_channels = arguments.size(cls, "in_channels", in_channels)
-        out_channels = arguments.size(cls, "out_channels", out_channels)
-        groups = arguments.size(cls, "groups", groups, minimum=1)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{cls}: in_channels ({in_channels}) and out_channels "
-                             f"({out_channels}) must be divisible by groups ({groups})")
+        self._set_sizes(in_channels, out_channels, kernel_size, stride, dilation, groups)
         if padding_mode != "zeros":
             raise ValueError(f"{cls}: only padding_mode='zeros' is supported for transposed "
                              f"convolutions (as in PyTorch), got {padding_mode!r}")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.kernel_size = arguments.sizes(cls, "kernel_size", kernel_size, self._n, minimum=1)
-        self.stride = arguments.sizes(cls, "stride", stride, self._n, minimum=1)
         self.padding = arguments.sizes(cls, "padding", padding, self._n)
         self.output_padding = arguments.sizes(cls, "output_padding", output_padding, self._n)
-        self.dilation = arguments.sizes(cls, "dilation", dilation, self._n, minimum=1)
         if any(o >= max(s, d) for o, s, d in zip(self.output_padding, self.stride,
                                                   self.dilation)):
             raise ValueError(f"{cls}: output_padding {self.output_padding} must be smaller "
                              f"than either stride {self.stride} or dilation {self.dilation}")
-        self.groups = groups
         self.padding_mode = padding_mode
-        dtype = dtype or "float32"
-        shape = (in_channels, out_channels // groups, *self.kernel_size)
-        self.weight = Parameter(empty(*shape, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """PyTorch's default: kaiming_uniform_(a=sqrt(5)) weight, bias U(+-1/sqrt(fan_in)),
-        fan_in = weight.shape[1] * kernel area = out_channels / groups * kernel area."""
-        init._reset_layer(self.weight, self.bias)
+        # weight (in_channels, out_channels / groups, *kernel): fan_in = out_channels / groups
+        # * kernel area
+        shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+        self._make_parameters(shape, bias, device, dtype or "float32")
 
     def _output_padding(self, x: Tensor, output_size: Any) -> tuple:
         if output_size is None:
@@ -72,22 +48,6 @@ class _ConvTransposeNd(Module):
                              "spatial axes")
         return output_padding_for(op, tuple(x.shape[-self._n:]), output_size,
                                   self.kernel_size, self.stride, self.padding, self.dilation)
-
-    def extra_repr(self) -> str:
-        one = lambda t: t[0] if isinstance(t, tuple) and self._n == 1 else t  # noqa: E731
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={one(self.kernel_size)}, "
-             f"stride={one(self.stride)}")
-        if self.padding != (0,) * self._n:
-            s += f", padding={one(self.padding)}"
-        if self.output_padding != (0,) * self._n:
-            s += f", output_padding={one(self.output_padding)}"
-        if self.dilation != (1,) * self._n:
-            s += f", dilation={one(self.dilation)}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
 
 
 class ConvTranspose2d(_ConvTransposeNd):

@@ -22,7 +22,52 @@ from ..parameter import Parameter
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
-class _BatchNorm(Module):
+class _NormBase(Module):
+    """Shared by the batch, instance and group norms: the affine weight (ones) and bias (zeros)
+    per channel, the running statistics, their resets and repr."""
+
+    track_running_stats = False  # (GroupNorm keeps none)
+
+    def _make_affine(self, n: int, affine: bool, device: Any, dtype: Any) -> None:
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(ones(n, dtype=dtype, device=device))
+            self.bias = Parameter(zeros(n, dtype=dtype, device=device))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def _make_running_stats(self, n: int, track: bool, device: Any, dtype: Any) -> None:
+        self.track_running_stats = track
+        if track:
+            self.register_buffer("running_mean", zeros(n, dtype=dtype, device=device))
+            self.register_buffer("running_var", ones(n, dtype=dtype, device=device))
+            self.register_buffer("num_batches_tracked", tensor(0, dtype="int64", device=device))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, batch count 0."""
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        """Resets the running statistics, weight to 1 and bias to 0."""
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
     """Shared by BatchNorm1d/2d: normalises each channel (axis 1) over the other axes."""
 
     _ndims: tuple = ()
@@ -45,38 +90,8 @@ class _BatchNorm(Module):
         if momentum is not None:
             momentum = arguments.number(cls, "momentum", momentum, low=0.0, high=1.0)
         self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(ones(num_features, dtype=dtype, device=device))
-            self.bias = Parameter(zeros(num_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, dtype=dtype, device=device))
-            self.register_buffer("running_var", ones(num_features, dtype=dtype, device=device))
-            self.register_buffer(
-                "num_batches_tracked", tensor(0, dtype="int64", device=device)
-            )
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def reset_running_stats(self) -> None:
-        """Running mean 0, running variance 1, batch count 0."""
-        if self.track_running_stats:
-            self.running_mean.zero_()
-            self.running_var.fill_(1)
-            self.num_batches_tracked.zero_()
-
-    def reset_parameters(self) -> None:
-        """Resets the running statistics, weight to 1 and bias to 0."""
-        self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            init.zeros_(self.bias)
+        self._make_affine(self.num_features, affine, device, dtype)
+        self._make_running_stats(self.num_features, track_running_stats, device, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         weight = self.weight  # (read once: parameters are found by Module.__getattr__)
@@ -111,10 +126,6 @@ class _BatchNorm(Module):
             momentum=momentum,
             eps=self.eps,
         )
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograd.creation import ones, tensor, zeros
+from autograd.creation import ones
 from autograd.grad_mode import no_grad
 from autograd.inputs import float_input
 from autograd.tensor import Tensor
@@ -14,11 +14,12 @@ from .. import arguments, init
 from .. import functional_norm as N
 from ..module import Module
 from ..parameter import Parameter
+from .normalization import _NormBase
 
 __all__ = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "LocalResponseNorm"]
 
 
-class GroupNorm(Module):
+class GroupNorm(_NormBase):
     """Normalises groups of channels of each sample (`F.group_norm`), then an affine map
     per channel.
 
@@ -39,20 +40,7 @@ class GroupNorm(Module):
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
         self.eps = arguments.number("GroupNorm", "eps", eps, low=0.0)
-        self.affine = affine
-        dtype = dtype or "float32"
-        if affine:
-            self.weight = Parameter(ones(self.num_channels, dtype=dtype, device=device))
-            self.bias = Parameter(zeros(self.num_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-
-    def reset_parameters(self) -> None:
-        """Weight to 1, bias to 0."""
-        if self.affine:
-            init.ones_(self.weight)
-            init.zeros_(self.bias)
+        self._make_affine(self.num_channels, affine, device, dtype or "float32")
 
     def forward(self, x: Tensor) -> Tensor:
         x = float_input("GroupNorm", x, self.weight)
@@ -65,7 +53,7 @@ class GroupNorm(Module):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     """Shared by InstanceNorm1d/2d: per-instance, per-channel normalisation; unbatched
     inputs (one axis fewer) are taken as a batch of one."""
 
@@ -80,37 +68,9 @@ class _InstanceNorm(Module):
         self.eps = arguments.number(cls, "eps", eps, low=0.0)
         self.momentum = arguments.number(cls, "momentum", 0.1 if momentum is None
                                          else momentum, low=0.0, high=1.0)
-        self.affine = affine
-        self.track_running_stats = track_running_stats
         dtype = dtype or "float32"
-        if affine:
-            self.weight = Parameter(ones(num_features, dtype=dtype, device=device))
-            self.bias = Parameter(zeros(num_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, dtype=dtype, device=device))
-            self.register_buffer("running_var", ones(num_features, dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked", tensor(0, dtype="int64", device=device))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def reset_running_stats(self) -> None:
-        """Running mean 0, running variance 1, batch count 0."""
-        if self.track_running_stats:
-            self.running_mean.zero_()
-            self.running_var.fill_(1)
-            self.num_batches_tracked.zero_()
-
-    def reset_parameters(self) -> None:
-        """The running statistics reset, weight 1, bias 0."""
-        self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            init.zeros_(self.bias)
+        self._make_affine(self.num_features, affine, device, dtype)
+        self._make_running_stats(self.num_features, track_running_stats, device, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         cls = type(self).__name__
@@ -133,10 +93,6 @@ class _InstanceNorm(Module):
         y = N.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                             use_input_stats, self.momentum, self.eps)
         return y.squeeze(0) if single else y
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
 
 class InstanceNorm1d(_InstanceNorm):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from autograd.tensor import Tensor
+from backends.device_scope import call_scoped
 
 from ..device_scope import scope_functions
 from .errors import DistributedError
@@ -53,11 +54,7 @@ class _Then:
         self._work.wait()
         if self._then is not None:
             then, self._then = self._then, None
-            if self._backend is None:
-                then()
-                return
-            with self._backend.device_scope():
-                then()
+            call_scoped(self._backend, then)
 
 
 def _tensor(name: str, t: Any) -> Tensor:

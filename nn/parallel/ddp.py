@@ -15,7 +15,6 @@ parameter is ready, DDP waits for the buckets, divides by the world size and set
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from typing import Any
 from autograd.function import Function
 from autograd.grad_mode import is_grad_enabled
 from autograd.tensor import Tensor
+from backends.device_scope import scoped
 
 from ..module import Module
 from .errors import DistributedError
@@ -63,19 +63,9 @@ class _Marking(dict):
         return self[name] if name in self else default
 
 
-def _on_own_device(method: Any) -> Any:
-    """Runs `method` with the model's device current: its raw array work (flattening,
-    copying back, bucket buffers) runs on the current device (cuda:N, fake:N)."""
-
-    @functools.wraps(method)
-    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
-        backend = self._device_backend
-        if backend is None or not backend.needs_device_scope:
-            return method(self, *args, **kwargs)
-        with backend.device_scope():
-            return method(self, *args, **kwargs)
-
-    return run
+#: Runs a method with the model's device current: its raw array work (flattening, copying
+#: back, bucket buffers) runs on the current device (cuda:N, fake:N).
+_on_own_device = scoped(lambda self, *args, **kwargs: self._device_backend)
 
 
 class _Bucket:

@@ -12,6 +12,8 @@ import autograd as ag
 import backends
 from autograd import dtypes
 
+from ..conftest import has_bfloat16
+
 ALIASES = [
     ("float16", ag.float16, ag.half), ("float32", ag.float32, ag.float),
     ("float64", ag.float64, ag.double), ("int16", ag.int16, ag.short),
@@ -20,14 +22,6 @@ ALIASES = [
 ]
 PLAIN = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
          "complex64", "complex128"]
-
-
-def _has_bfloat16() -> bool:
-    try:
-        backends.dtype_of("bfloat16")
-    except TypeError:
-        return False
-    return True
 
 
 @pytest.mark.parametrize("name, obj, alias", ALIASES)
@@ -89,7 +83,7 @@ def test_dtype_objects_survive_pickle_and_copy() -> None:
 
 
 def test_bfloat16_on_the_cpu_with_ml_dtypes() -> None:
-    if not _has_bfloat16():
+    if not has_bfloat16():
         pytest.skip("ml_dtypes is not installed")
     t = ag.tensor([1.5, 2.0], dtype=ag.bfloat16)
     assert t.dtype == ag.bfloat16 and ag.bfloat16 == t.dtype

@@ -14,6 +14,8 @@ import pytest
 import autograd as ag
 import backends
 
+from ..conftest import has_bfloat16
+
 NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
          "float64", "complex64", "complex128"]
 SHORT = {"b": "bool", "u8": "uint8", "i8": "int8", "i16": "int16", "i32": "int32",
@@ -52,38 +54,6 @@ c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c64
 c128  c128  c128  c128  c128  c128  c128  c128  c128  c128  c128  c128  c128
 """
 
-# The left operand is 0-d, the right one has dimensions.
-ZERO_DIM = """
-b     b     u8    i8    i16   i32   i64   f16   bf16  f32   f64   c64   c128
-u8    u8    u8    i8    i16   i32   i64   f16   bf16  f32   f64   c64   c128
-i8    i8    u8    i8    i16   i32   i64   f16   bf16  f32   f64   c64   c128
-i16   i16   u8    i8    i16   i32   i64   f16   bf16  f32   f64   c64   c128
-i32   i32   u8    i8    i16   i32   i64   f16   bf16  f32   f64   c64   c128
-i64   i64   u8    i8    i16   i32   i64   f16   bf16  f32   f64   c64   c128
-f16   f16   f16   f16   f16   f16   f16   f16   bf16  f32   f64   c64   c128
-bf16  bf16  bf16  bf16  bf16  bf16  bf16  f16   bf16  f32   f64   c64   c128
-f32   f32   f32   f32   f32   f32   f32   f16   bf16  f32   f64   c64   c128
-f64   f64   f64   f64   f64   f64   f64   f16   bf16  f32   f64   c64   c128
-c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c128  c64   c128
-c128  c128  c128  c128  c128  c128  c128  c64   c64   c64   c128  c64   c128
-"""
-
-# True division, both operands with dimensions: an integer or bool result is the default dtype.
-DIV_DIM_DIM = """
-b     f32   f32   f32   f32   f32   f32   f16   bf16  f32   f64   c64   c128
-u8    f32   f32   f32   f32   f32   f32   f16   bf16  f32   f64   c64   c128
-i8    f32   f32   f32   f32   f32   f32   f16   bf16  f32   f64   c64   c128
-i16   f32   f32   f32   f32   f32   f32   f16   bf16  f32   f64   c64   c128
-i32   f32   f32   f32   f32   f32   f32   f16   bf16  f32   f64   c64   c128
-i64   f32   f32   f32   f32   f32   f32   f16   bf16  f32   f64   c64   c128
-f16   f16   f16   f16   f16   f16   f16   f16   f32   f32   f64   c64   c128
-bf16  bf16  bf16  bf16  bf16  bf16  bf16  f32   bf16  f32   f64   c64   c128
-f32   f32   f32   f32   f32   f32   f32   f32   f32   f32   f64   c64   c128
-f64   f64   f64   f64   f64   f64   f64   f64   f64   f64   f64   c128  c128
-c64   c64   c64   c64   c64   c64   c64   c64   c64   c64   c128  c64   c128
-c128  c128  c128  c128  c128  c128  c128  c128  c128  c128  c128  c128  c128
-"""
-
 SCALARS = [True, 2, 2.5, 1j]
 # A tensor (with dimensions or 0-d: the same) with a Python scalar: per scalar in SCALARS'
 # order, the dtype of ``t + s`` and of ``t / s``; default dtype float32.
@@ -102,23 +72,6 @@ c64   c64   c64   c64   c64   c64   c64   c64   c64
 c128  c128  c128  c128  c128  c128  c128  c128  c128
 """
 
-# The same with the default dtype float64 (``ag.set_default_dtype(ag.float64)``).
-SCALARS_F64 = """
-b     b     f64   i64   f64   f64   f64   c128  c128
-u8    u8    f64   u8    f64   f64   f64   c128  c128
-i8    i8    f64   i8    f64   f64   f64   c128  c128
-i16   i16   f64   i16   f64   f64   f64   c128  c128
-i32   i32   f64   i32   f64   f64   f64   c128  c128
-i64   i64   f64   i64   f64   f64   f64   c128  c128
-f16   f16   f16   f16   f16   f16   f16   c64   c64
-bf16  bf16  bf16  bf16  bf16  bf16  bf16  c64   c64
-f32   f32   f32   f32   f32   f32   f32   c64   c64
-f64   f64   f64   f64   f64   f64   f64   c128  c128
-c64   c64   c64   c64   c64   c64   c64   c64   c64
-c128  c128  c128  c128  c128  c128  c128  c128  c128
-"""
-
-
 def _parse(table: str) -> dict:
     rows = {}
     for line in table.strip().splitlines():
@@ -127,17 +80,29 @@ def _parse(table: str) -> dict:
     return rows
 
 
-def _has_bfloat16() -> bool:
-    try:
-        backends.dtype_of("bfloat16")
-    except TypeError:
-        return False
-    return True
+_INTEGRAL = NAMES[:6]  # bool and the integer dtypes
+
+# The tables PyTorch's rules derive from those above:
+# - the left operand 0-d, the right one with dimensions: promotion is symmetric, so this is
+#   DIM_ZERO transposed;
+ZERO_DIM = {a: [_parse(DIM_ZERO)[b][i] for b in NAMES] for i, a in enumerate(NAMES)}
+# - true division, both with dimensions: a bool or integer result becomes the default dtype;
+DIV_DIM_DIM = {a: [c if c not in _INTEGRAL else "float32" for c in row]
+               for a, row in _parse(DIM_DIM).items()}
+# - a Python scalar with the default dtype float64 (``ag.set_default_dtype(ag.float64)``): a
+#   bool or integer tensor's floating and complex results follow the default dtype.
+_WIDER = {"float32": "float64", "complex64": "complex128"}
+SCALARS_F64 = {a: [_WIDER.get(c, c) if a in _INTEGRAL else c for c in row]
+               for a, row in _parse(SCALARS_F32).items()}
+
+
+def _table(table: str | dict) -> dict:
+    return table if isinstance(table, dict) else _parse(table)
 
 
 def _dtypes_on(backend) -> list:
     """The dtypes the backend has: bfloat16 only on the CPU with ml_dtypes (CuPy has none)."""
-    skip = backend.is_device or not _has_bfloat16()
+    skip = backend.is_device or not has_bfloat16()
     return [n for n in NAMES if not (skip and n == "bfloat16")]
 
 
@@ -145,8 +110,8 @@ def _ones(shape: tuple, dtype: str, backend) -> ag.Tensor:
     return ag.ones(shape, dtype=dtype, device=backend)
 
 
-def _check_table(backend, table: str, shapes: tuple, op) -> None:
-    expected = _parse(table)
+def _check_table(backend, table: str | dict, shapes: tuple, op) -> None:
+    expected = _table(table)
     names = _dtypes_on(backend)
     wrong = []
     for a in names:
@@ -186,8 +151,8 @@ def default_float64():
         ag.set_default_dtype(ag.float32)
 
 
-def _check_scalars(backend, table: str) -> None:
-    expected = _parse(table)
+def _check_scalars(backend, table: str | dict) -> None:
+    expected = _table(table)
     wrong = []
     for a in _dtypes_on(backend):
         for shape in ((2,), ()):

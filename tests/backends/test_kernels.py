@@ -7,8 +7,9 @@ with NVRTC (test_nvrtc.py) when CuPy and NVRTC are installed (no device needed).
 
 from __future__ import annotations
 
+import importlib
 import math
-import types
+import pkgutil
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ import backends
 from backends import kernels
 
 from ..conftest import BACKENDS
+from ..optimizer_rules import ref_adagrad, ref_adam, ref_rmsprop, ref_sgd
 
 
 @pytest.fixture(params=[*BACKENDS, "fake-cuda-bodies"])
@@ -62,50 +64,6 @@ def _host(backend, a):
 
 
 # -- optimizers ----------------------------------------------------------------------------------
-def ref_sgd(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize):
-    d = (-g if maximize else g) + weight_decay * p
-    if momentum:
-        buf = d.copy() if buf is None else momentum * buf + (1 - dampening) * d
-        d = d + momentum * buf if nesterov else buf
-    return p - lr * d, buf
-
-
-def ref_adam(p, g, m, v, vmax, t, lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad,
-             maximize):
-    d = -g if maximize else g
-    if decoupled:
-        p = p * (1 - lr * weight_decay)
-    else:
-        d = d + weight_decay * p
-    m = beta1 * m + (1 - beta1) * d
-    v = beta2 * v + (1 - beta2) * d * d
-    if amsgrad:
-        vmax = np.maximum(vmax, v)
-    v_hat = (vmax if amsgrad else v) / (1 - beta2**t)
-    p = p - lr * (m / (1 - beta1**t)) / (np.sqrt(v_hat) + eps)
-    return p, m, v, vmax
-
-
-def ref_rmsprop(p, g, sq, ga, buf, lr, alpha, eps, weight_decay, momentum, centered, maximize):
-    d = (-g if maximize else g) + weight_decay * p
-    sq = alpha * sq + (1 - alpha) * d * d
-    if centered:
-        ga = alpha * ga + (1 - alpha) * d
-        avg = np.sqrt(sq - ga * ga) + eps
-    else:
-        avg = np.sqrt(sq) + eps
-    if momentum > 0:
-        buf = momentum * buf + d / avg
-        return p - lr * buf, sq, ga, buf
-    return p - lr * d / avg, sq, ga, buf
-
-
-def ref_adagrad(p, g, s, t, lr, lr_decay, weight_decay, eps, maximize):
-    d = (-g if maximize else g) + weight_decay * p
-    s = s + d * d
-    return p - lr / (1 + (t - 1) * lr_decay) * d / (np.sqrt(s) + eps), s
-
-
 SGD_CASES = [
     dict(lr=0.1, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False),
     dict(lr=0.1, momentum=0.0, dampening=0.0, weight_decay=0.2, nesterov=False, maximize=True),
@@ -373,8 +331,9 @@ def test_softmax_xent_grad(backend, shape, smoothing, weighted, dtype):
 # -- the CUDA sources, compiled without a GPU ----------------------------------------------------
 def _specs():
     specs = []
-    modules = [kernels] + [m for m in vars(kernels).values() if isinstance(m, types.ModuleType)
-                           and m.__name__.startswith(kernels.__name__ + ".")]
+    # the family modules load on first use: import each one
+    modules = [kernels] + [importlib.import_module(f"{kernels.__name__}.{info.name}")
+                           for info in pkgutil.iter_modules(kernels.__path__)]
     for module in modules:  # the package and its family modules (optimizers, activations, ...)
         for value in vars(module).values():
             if isinstance(value, kernels.CudaSpec):

@@ -270,6 +270,41 @@ def test_scheduler_stepping_and_plateau_metric():
         LRSchedulerCallback(plateau, interval="step")
 
 
+def test_a_per_step_schedule_shows_the_current_lr():
+    """The bar (and the epoch's log) show the lr of the last step taken, not the epoch's first:
+    a scheduler stepped per batch changes it within the epoch."""
+
+    class Bar:  # records what the progress display is given
+        def __init__(self):
+            self.updates, self.ends = [], []
+
+        def start(self, epoch, epochs, steps):
+            pass
+
+        def update(self, n, logs):
+            self.updates.append(logs["lr"])
+
+        def end(self, epoch, epochs, logs, seconds):
+            self.ends.append(logs["lr"])
+
+        def write(self, message):
+            pass
+
+    x, y = _spirals(16)  # 48 samples, batch 8: 6 steps an epoch
+    model = _mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    trainer = Trainer(model, nn.CrossEntropyLoss(), opt, batch_size=8, seed=0, log_every=2,
+                      callbacks=[LRSchedulerCallback(sched, interval="step")])
+    trainer.progress = bar = Bar()
+    history = trainer.fit((x, y), epochs=2)
+    # steps 2, 4, 6 of each epoch ran with lr 0.1 * 0.5 ** (step - 1)
+    used = [0.1 * 0.5 ** (s - 1) for s in (2, 4, 6, 8, 10, 12)]
+    np.testing.assert_allclose(bar.updates, used, rtol=1e-12)
+    np.testing.assert_allclose(bar.ends, [used[2], used[5]], rtol=1e-12)
+    np.testing.assert_allclose(history["lr"], bar.ends, rtol=1e-12)
+
+
 def test_evaluate_predict_and_modes(backend):
     x, y = _spirals(10)
     model = nn.Sequential(nn.Linear(2, 8), nn.Dropout(0.5), nn.Linear(8, 3))

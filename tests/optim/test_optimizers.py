@@ -1,4 +1,5 @@
-"""Each optimizer against its update formula written out in NumPy, step by step."""
+"""Each optimizer against its update formula written out in NumPy (tests/optimizer_rules.py),
+step by step."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 import autograd as ag
 import optim
 
-from .helpers import grad_sequence, param, set_grad
+from .. import optimizer_rules as rules
+from .helpers import case_id, check_against_rule, param, set_grad
 
 SHAPE = (3, 4)
 STEPS = 5
@@ -21,11 +23,8 @@ def ref_sgd(p, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nestero
             maximize=False):
     p, buf, out = p.copy(), None, []
     for g in grads:
-        d = (-g if maximize else g) + weight_decay * p
-        if momentum:
-            buf = d.copy() if buf is None else momentum * buf + (1 - dampening) * d
-            d = d + momentum * buf if nesterov else buf
-        p = p - lr * d
+        p, buf = rules.ref_sgd(p, g, buf, lr, momentum, dampening, weight_decay, nesterov,
+                               maximize)
         out.append(p)
     return out
 
@@ -35,10 +34,7 @@ def ref_adagrad(p, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
     p, out = p.copy(), []
     s = np.full_like(p, initial_accumulator_value)
     for t, g in enumerate(grads, start=1):
-        d = (-g if maximize else g) + weight_decay * p
-        clr = lr / (1 + (t - 1) * lr_decay)
-        s = s + d * d
-        p = p - clr * d / (np.sqrt(s) + eps)
+        p, s = rules.ref_adagrad(p, g, s, t, lr, lr_decay, weight_decay, eps, maximize)
         out.append(p)
     return out
 
@@ -48,42 +44,19 @@ def ref_rmsprop(p, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momen
     p, out = p.copy(), []
     v, m, buf = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
     for g in grads:
-        d = (-g if maximize else g) + weight_decay * p
-        v = alpha * v + (1 - alpha) * d * d
-        if centered:
-            m = alpha * m + (1 - alpha) * d
-            avg = np.sqrt(v - m * m) + eps
-        else:
-            avg = np.sqrt(v) + eps
-        if momentum > 0:
-            buf = momentum * buf + d / avg
-            p = p - lr * buf
-        else:
-            p = p - lr * d / avg
+        p, v, m, buf = rules.ref_rmsprop(p, g, v, m, buf, lr, alpha, eps, weight_decay,
+                                         momentum, centered, maximize)
         out.append(p)
     return out
 
 
 def ref_adam(p, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
              amsgrad=False, maximize=False, decoupled=False):
-    b1, b2 = betas
     p, out = p.copy(), []
     m, v, vmax = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
     for t, g in enumerate(grads, start=1):
-        d = -g if maximize else g
-        if decoupled:
-            p = p * (1 - lr * weight_decay)
-        else:
-            d = d + weight_decay * p
-        m = b1 * m + (1 - b1) * d
-        v = b2 * v + (1 - b2) * d * d
-        m_hat = m / (1 - b1**t)
-        if amsgrad:
-            vmax = np.maximum(vmax, v)
-            v_hat = vmax / (1 - b2**t)
-        else:
-            v_hat = v / (1 - b2**t)
-        p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+        p, m, v, vmax = rules.ref_adam(p, g, m, v, vmax, t, lr, *betas, eps, weight_decay,
+                                       decoupled, amsgrad, maximize)
         out.append(p)
     return out
 
@@ -125,42 +98,14 @@ CASES = [
 ]
 
 
-def _ids(case):
-    cls, _, kw = case
-    return cls.__name__ + "-" + "-".join(f"{k}={v}" for k, v in kw.items())
-
-
-@pytest.mark.parametrize("case", CASES, ids=[_ids(c) for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
 def test_matches_formula_float64(backend, case):
-    cls, ref, kw = case
-    p0 = np.random.default_rng(1).standard_normal(SHAPE)
-    grads = grad_sequence(SHAPE, STEPS)
-    p = param(p0, backend)
-    opt = cls([p], **kw)
-    expected = ref(p0, grads, **kw)
-    for step, g in enumerate(grads):
-        set_grad(p, g)
-        opt.step()
-        np.testing.assert_allclose(p.numpy(), expected[step], rtol=1e-12, atol=1e-12,
-                                   err_msg=f"step {step + 1}")
-        assert p.dtype == np.float64
+    check_against_rule(backend, case, SHAPE, STEPS)
 
 
-@pytest.mark.parametrize("case", CASES[::3], ids=[_ids(c) for c in CASES[::3]])
+@pytest.mark.parametrize("case", CASES[::3], ids=[case_id(c) for c in CASES[::3]])
 def test_matches_formula_float32(backend, case):
-    cls, ref, kw = case
-    p0 = np.random.default_rng(2).standard_normal(SHAPE).astype(np.float32)
-    grads = grad_sequence(SHAPE, STEPS, seed=3)
-    p = param(p0, backend, dtype="float32")
-    opt = cls([p], **kw)
-    expected = ref(p0.astype(np.float64), grads, **kw)
-    for step, g in enumerate(grads):
-        set_grad(p, g)
-        opt.step()
-        assert p.dtype == np.float32
-        for v in opt.state[p].values():
-            assert not isinstance(v, ag.Tensor) or v.dtype == np.float32
-        np.testing.assert_allclose(p.numpy(), expected[step], rtol=1e-4, atol=1e-5)
+    check_against_rule(backend, case, SHAPE, STEPS, float32=True, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("cls", [optim.SGD, optim.Adagrad, optim.RMSprop, optim.Adam,

@@ -11,7 +11,7 @@ import pytest
 import autograd as ag
 import optim
 
-from .helpers import grad_sequence, param, set_grad
+from .helpers import case_id, check_against_rule, grad_sequence, param, set_grad
 
 SHAPE = (3, 4)
 STEPS = 8  # past RAdam's rectification threshold (rho_t > 5 from step 6 with beta2 = 0.999)
@@ -129,42 +129,14 @@ CASES = [
 ]
 
 
-def _ids(case):
-    cls, _, kw = case
-    return cls.__name__ + "-" + "-".join(f"{k}={v}" for k, v in kw.items())
-
-
-@pytest.mark.parametrize("case", CASES, ids=[_ids(c) for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
 def test_matches_the_documented_rule_float64(backend, case):
-    cls, ref, kw = case
-    p0 = np.random.default_rng(1).standard_normal(SHAPE)
-    grads = grad_sequence(SHAPE, STEPS)
-    p = param(p0, backend)
-    opt = cls([p], **kw)
-    expected = ref(p0, grads, **kw)
-    for step, g in enumerate(grads):
-        set_grad(p, g)
-        opt.step()
-        np.testing.assert_allclose(p.numpy(), expected[step], rtol=1e-11, atol=1e-12,
-                                   err_msg=f"step {step + 1}")
-        assert p.dtype == np.float64
+    check_against_rule(backend, case, SHAPE, STEPS, rtol=1e-11)
 
 
-@pytest.mark.parametrize("case", CASES[::2], ids=[_ids(c) for c in CASES[::2]])
+@pytest.mark.parametrize("case", CASES[::2], ids=[case_id(c) for c in CASES[::2]])
 def test_matches_the_documented_rule_float32(backend, case):
-    cls, ref, kw = case
-    p0 = np.random.default_rng(2).standard_normal(SHAPE).astype(np.float32)
-    grads = grad_sequence(SHAPE, STEPS, seed=3)
-    p = param(p0, backend, dtype="float32")
-    opt = cls([p], **kw)
-    expected = ref(p0.astype(np.float64), grads, **kw)
-    for step, g in enumerate(grads):
-        set_grad(p, g)
-        opt.step()
-        assert p.dtype == np.float32
-        for v in opt.state[p].values():
-            assert not isinstance(v, ag.Tensor) or v.dtype == np.float32
-        np.testing.assert_allclose(p.numpy(), expected[step], rtol=1e-4, atol=1e-5)
+    check_against_rule(backend, case, SHAPE, STEPS, float32=True, rtol=1e-4, atol=1e-5)
 
 
 def test_asgd_keeps_the_average_of_the_iterates(backend):
