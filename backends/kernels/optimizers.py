@@ -51,7 +51,9 @@ def _signed_grad(xp: Any, p: Any, g: Any, sign: float, l2: float) -> Any:
     if l2 == 0:
         if sign == 1:
             return g
-        return xp.negative(g, out=xp.empty_like(p))
+        # a product, as the C loops compute it: on x86 a NaN times -1 keeps its sign bit,
+        # where negative() would flip it
+        return xp.multiply(g, -1.0, out=xp.empty_like(p))
     d = xp.multiply(p, l2, out=xp.empty_like(p))
     (xp.add if sign == 1 else xp.subtract)(d, g, out=d)  # the same bits as sign * g + l2 * p
     return d
