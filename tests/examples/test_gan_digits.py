@@ -1,5 +1,6 @@
-"""examples/gan_digits.py in a few steps: finite losses, a generator that moved, the PNGs
-and the evaluation's numbers (the full run's bar is measured in the README, not here)."""
+"""examples/gan_digits.py in a few steps: finite losses, a generator that moved, the
+learning-rate decay, the PNGs and the evaluation's numbers (the full run's bar is measured in
+the README, not here)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ def test_gan_digits_short_run(tmp_path):
     moved = [not np.array_equal(p.numpy(), out["initial_generator"][name])
              for name, p in out["generator"].named_parameters()]
     assert all(moved)
+    # the learning rates hold for int(0.5 * 3) = 1 step, then fall linearly to 0 at the end
+    assert [opt.param_groups[0]["lr"] for opt in out["optimizers"]] == [0.0, 0.0]
     assert out["digits"].shape == (64, 1, 8, 8)
     assert 0.0 <= out["confident_share"] <= 1.0 and sum(out["class_counts"]) <= 64
     for path in out["paths"]:
