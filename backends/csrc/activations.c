@@ -98,6 +98,20 @@ dense_of_kind(Array *a, char k)
            ((uintptr_t)a->view.buf % (uintptr_t)a->view.itemsize) == 0;
 }
 
+/* Whether `a` and `b` have one shape (not only one size: NumPy would broadcast the others). */
+static int
+same_shape(const Array *a, const Array *b)
+{
+    int d;
+    if (a->view.ndim != b->view.ndim || a->view.len != b->view.len)
+        return 0;
+    for (d = 0; d < a->view.ndim; d++) {
+        if (a->view.shape[d] != b->view.shape[d])
+            return 0;
+    }
+    return 1;
+}
+
 /* Releasing the GIL costs more than a small loop: only above this many items. */
 #define TANH_GRAD_NOGIL_ITEMS 16384
 
@@ -112,13 +126,13 @@ host_tanh_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "tanh_grad(y, gy, gx)");
         return NULL;
     }
-    /* Anything but three C-contiguous arrays of one float dtype and size: False, untouched. */
+    /* Anything but three C-contiguous arrays of one float dtype and shape: False, untouched. */
     if (!try_buffer(args[0], &y, 0) || !try_buffer(args[1], &gy, 0) ||
         !try_buffer(args[2], &gx, 1))
         goto done;
     k = kind_of(&y);
     if ((k != 'f' && k != 'd') || !dense_of_kind(&y, k) || !dense_of_kind(&gy, k) ||
-        !dense_of_kind(&gx, k) || y.view.len != gy.view.len || y.view.len != gx.view.len)
+        !dense_of_kind(&gx, k) || !same_shape(&y, &gy) || !same_shape(&y, &gx))
         goto done;
     n = y.view.len / y.view.itemsize;
     if (n >= TANH_GRAD_NOGIL_ITEMS) {
