@@ -53,10 +53,10 @@ version_source(PyObject *edge, PyObject *box, const char *op)
 static PyObject *
 array_meta(PyObject *array)
 {
-    PyObject *shape = PyObject_GetAttr(array, K.s_shape), *dtype, *meta;
+    PyObject *shape = array_shape(array), *dtype, *meta;
     if (shape == NULL)
         return NULL;
-    dtype = PyObject_GetAttr(array, K.s_dtype);
+    dtype = array_dtype(array);
     if (dtype == NULL) {
         Py_DECREF(shape);
         return NULL;
@@ -141,7 +141,7 @@ link_node(FunctionObject *fn, PyObject *const *inputs, PyObject *const *datas, P
         }
     }
     {  /* no complex gradients: refuse complex inputs that require grad and complex outputs */
-        PyObject *dtype = PyObject_GetAttr(out->data, K.s_dtype);
+        PyObject *dtype = array_dtype(out->data);
         if (dtype == NULL)
             goto fail;
         complex_seen |= is_complex_dtype(dtype);

@@ -133,6 +133,10 @@ int raise_bad_version_box(PyObject *box, const char *op);
 int raise_uninitialised(PyObject *t, Py_ssize_t index, const char *op);
 
 /* ---- across files ----------------------------------------------------------------------- */
+/* `array.shape` / `array.dtype` (new references, NULL with an error set), through the array
+ * type's C getter where it has one (attrs.c). */
+PyObject *array_shape(PyObject *array);
+PyObject *array_dtype(PyObject *array);
 PyObject *make_tensor(PyTypeObject *type, PyObject *data, PyObject *backend, PyObject *version);
 PyObject *apply_op(PyTypeObject *cls, PyObject *const *args, Py_ssize_t n, PyObject *kwnames);
 int class_flag(PyTypeObject *cls, PyObject *name);

@@ -182,46 +182,16 @@ static PyGetSetDef tensor_getset[] = {
     {NULL}
 };
 
-/* NumPy's and CuPy's `dtype` is a C getter (a getset descriptor of the array type). It is
- * looked up once per array type and then called directly: a generic attribute lookup would
- * cost several times more on this, the hottest path of the library. Other types (the fake
- * device's arrays, whose `dtype` is a property) take the generic lookup. */
-static PyTypeObject *dtype_owner;  /* a strong reference: the array type of `dtype_getter` */
-static getter dtype_getter;         /* NULL: the owner's `dtype` is not a C getter */
-static void *dtype_closure;
-
-static void
-cache_dtype_getter(PyTypeObject *type)
-{
-    PyObject *descr = PyObject_GetAttr((PyObject *)type, K.s_dtype);
-    if (descr == NULL) {
-        PyErr_Clear();  /* the generic lookup will raise the error, if any */
-    }
-    Py_XSETREF(dtype_owner, (PyTypeObject *)Py_NewRef(type));
-    dtype_getter = NULL;
-    if (descr != NULL && Py_IS_TYPE(descr, &PyGetSetDescr_Type) &&
-        ((PyGetSetDescrObject *)descr)->d_getset->get != NULL &&
-        PyType_IsSubtype(type, PyDescr_TYPE(descr))) {
-        dtype_getter = ((PyGetSetDescrObject *)descr)->d_getset->get;
-        dtype_closure = ((PyGetSetDescrObject *)descr)->d_getset->closure;
-    }
-    Py_XDECREF(descr);
-}
-
 /* The dtype of a Tensor's array (a new reference), or NULL with an error set. */
 static PyObject *
-array_dtype(PyObject *t)
+tensor_dtype(PyObject *t)
 {
     PyObject *data = ((TensorObject *)t)->data;
     if (data == NULL) {
         raise_uninitialised(t, 0, "operator");
         return NULL;
     }
-    if (Py_TYPE(data) != dtype_owner)
-        cache_dtype_getter(Py_TYPE(data));
-    if (dtype_getter != NULL)
-        return dtype_getter(data, dtype_closure);
-    return PyObject_GetAttr(data, K.s_dtype);
+    return array_dtype(data);  /* attrs.c: through the array type's C getter */
 }
 
 /* Whether `dtype` is one of the floating dtypes `configure` handed over (by identity). */
@@ -248,11 +218,11 @@ needs_no_cast(PyObject *op, PyObject *tensor, PyObject *other)
         return 1;
     if (!(other_is_tensor || PyFloat_CheckExact(other) || PyLong_CheckExact(other)))
         return 0;
-    dtype = array_dtype(tensor);
+    dtype = tensor_dtype(tensor);
     if (dtype == NULL)
         return -1;
     if (other_is_tensor) {
-        other_dtype = array_dtype(other);
+        other_dtype = tensor_dtype(other);
         if (other_dtype == NULL) {
             Py_DECREF(dtype);
             return -1;

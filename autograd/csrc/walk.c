@@ -97,14 +97,14 @@ fits(PyObject *gx, PyObject *meta, PyObject *array_type)
     int same;
     if ((PyObject *)Py_TYPE(gx) != array_type)
         return 0;
-    dtype = PyObject_GetAttr(gx, K.s_dtype);
+    dtype = array_dtype(gx);
     if (dtype == NULL)
         return -1;
     same = dtype == PyTuple_GET_ITEM(meta, 1);
     Py_DECREF(dtype);
     if (!same)
         return 0;
-    shape = PyObject_GetAttr(gx, K.s_shape);
+    shape = array_shape(gx);
     if (shape == NULL)
         return -1;
     same = PyObject_RichCompareBool(shape, PyTuple_GET_ITEM(meta, 0), Py_EQ);

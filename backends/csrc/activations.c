@@ -1,5 +1,7 @@
 /* Activation gradients in one pass (backends/kernels/activations.py has the NumPy bodies they
  * follow). */
+#include <stdint.h>
+
 #include "host_kernels.h"
 
 /* relu_grad: gx = gy * (y > 0), written as a select (gy, or gy * 0: a NaN or inf gy stays NaN,
@@ -53,4 +55,102 @@ done:
     release(&gy);
     release(&y);
     return result;
+}
+
+/* tanh_grad: gx = gy * (1 - y * y) for y = tanh(x), in NumPy's order (y * y, 1 minus it, times
+ * gy), each product rounded to T as NumPy's three passes round it (the kernels are built without
+ * FMA contraction): the same bits in one pass and no temporary. */
+#define TANH_GRAD(T, NAME)                                                                    \
+    WIDE static void NAME(const T *restrict y, const T *restrict gy, T *restrict gx,          \
+                          Py_ssize_t n)                                                       \
+    {                                                                                         \
+        Py_ssize_t i;                                                                         \
+        for (i = 0; i < n; i++) {                                                             \
+            T s = y[i] * y[i];                                                                \
+            s = (T)1 - s;                                                                     \
+            gx[i] = s * gy[i];                                                                \
+        }                                                                                     \
+    }
+
+TANH_GRAD(float, tanh_grad_f)
+TANH_GRAD(double, tanh_grad_d)
+
+/* A strided buffer of `obj`, or 0 with no exception where `obj` exports none (then the caller
+ * takes NumPy's path). */
+static int
+try_buffer(PyObject *obj, Array *a, int writable)
+{
+    int flags = PyBUF_STRIDES | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    a->held = 0;
+    if (PyObject_GetBuffer(obj, &a->view, flags) < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    a->held = 1;
+    return 1;
+}
+
+/* Whether `a` is C-contiguous, aligned for its item size and of kind `k`. */
+static int
+dense_of_kind(Array *a, char k)
+{
+    return kind_of(a) == k && PyBuffer_IsContiguous(&a->view, 'C') &&
+           ((uintptr_t)a->view.buf % (uintptr_t)a->view.itemsize) == 0;
+}
+
+/* Whether `a` and `b` have one shape (not only one size: NumPy would broadcast the others). */
+static int
+same_shape(const Array *a, const Array *b)
+{
+    int d;
+    if (a->view.ndim != b->view.ndim || a->view.len != b->view.len)
+        return 0;
+    for (d = 0; d < a->view.ndim; d++) {
+        if (a->view.shape[d] != b->view.shape[d])
+            return 0;
+    }
+    return 1;
+}
+
+/* Releasing the GIL costs more than a small loop: only above this many items. */
+#define TANH_GRAD_NOGIL_ITEMS 16384
+
+PyObject *
+host_tanh_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Array y = {0}, gy = {0}, gx = {0};
+    Py_ssize_t n;
+    char k;
+    PyObject *result = Py_False;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "tanh_grad(y, gy, gx)");
+        return NULL;
+    }
+    /* Anything but three C-contiguous arrays of one float dtype and shape: False, untouched. */
+    if (!try_buffer(args[0], &y, 0) || !try_buffer(args[1], &gy, 0) ||
+        !try_buffer(args[2], &gx, 1))
+        goto done;
+    k = kind_of(&y);
+    if ((k != 'f' && k != 'd') || !dense_of_kind(&y, k) || !dense_of_kind(&gy, k) ||
+        !dense_of_kind(&gx, k) || !same_shape(&y, &gy) || !same_shape(&y, &gx))
+        goto done;
+    n = y.view.len / y.view.itemsize;
+    if (n >= TANH_GRAD_NOGIL_ITEMS) {
+        Py_BEGIN_ALLOW_THREADS
+        if (k == 'f')
+            tanh_grad_f(y.view.buf, gy.view.buf, gx.view.buf, n);
+        else
+            tanh_grad_d(y.view.buf, gy.view.buf, gx.view.buf, n);
+        Py_END_ALLOW_THREADS
+    }
+    else if (k == 'f')
+        tanh_grad_f(y.view.buf, gy.view.buf, gx.view.buf, n);
+    else
+        tanh_grad_d(y.view.buf, gy.view.buf, gx.view.buf, n);
+    result = Py_True;
+done:
+    release(&gx);
+    release(&gy);
+    release(&y);
+    return Py_NewRef(result);
 }

@@ -23,6 +23,9 @@ static PyMethodDef kernel_methods[] = {
      "col2im_add(image, cols, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow): image += windows."},
     {"relu_grad", (PyCFunction)(void (*)(void))host_relu_grad, METH_FASTCALL,
      "relu_grad(y, gy, gx): gx = gy where y > 0, else gy * 0 (contiguous, one dtype)."},
+    {"tanh_grad", (PyCFunction)(void (*)(void))host_tanh_grad, METH_FASTCALL,
+     "tanh_grad(y, gy, gx): gx = gy * (1 - y * y); False (nothing written) unless all three "
+     "are C-contiguous, aligned, of one float dtype and shape."},
     {"softmax_xent", (PyCFunction)(void (*)(void))host_softmax_xent, METH_FASTCALL,
      "softmax_xent(x, target, shift, log_total, nll): row stats and NLL; False if a target "
      "is out of range."},

@@ -160,6 +160,23 @@ def test_relu_grad_matches_the_numpy_body(case) -> None:
         assert np.signbit(c_out).tolist() == np.signbit(n_out).tolist()
 
 
+@given(block_cases())
+def test_tanh_grad_matches_the_numpy_body(case) -> None:
+    # Bit for bit: the C loop rounds y * y, 1 - it and the product as NumPy's passes do.
+    from backends.kernels import activations
+
+    blocks, _ = case
+    y = np.tanh(blocks[:, :, 0])  # ties, zeros, NaN (from inf - inf: none here), +-1
+    gy = np.flip(blocks[:, :, 0], axis=-1).copy()  # NaN and inf upstream gradients too
+    # C order (the C loop), a transposed view and a strided slice (NumPy's passes)
+    layouts = [(y, gy), (y.transpose(0, 4, 1, 2, 3), gy.transpose(0, 4, 1, 2, 3)),
+               (y[..., ::2], gy[..., ::2])] if y.size else [(y, gy)]
+    for yy, gg in layouts:
+        c_out, n_out = _both(functools.partial(activations.tanh_grad, HOST, yy, gg), activations)
+        np.testing.assert_array_equal(c_out, n_out)
+        assert np.signbit(c_out).tolist() == np.signbit(n_out).tolist()
+
+
 @st.composite
 def _optimizer_arrays(draw, count):
     """`count` normal arrays of one drawn dtype and shape (0-d and empty too), the second a

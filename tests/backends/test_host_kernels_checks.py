@@ -135,6 +135,22 @@ def test_the_c_loops_refuse_misaligned_data() -> None:
         native.host_kernels.relu_grad(y, np.ones(8, np.float32), np.ones(8, np.float32))
 
 
+@C_BUILT
+def test_tanh_grad_declines_what_it_cannot_loop_over() -> None:
+    # False and nothing written: misaligned, strided, mixed dtypes, float16, not arrays, and
+    # one size in two shapes (NumPy would broadcast or refuse).
+    one = np.ones(8, np.float32)
+    for y, gy in [(_misaligned(one), one), (np.ones(16, np.float32)[::2], one),
+                  (one, one.astype(np.float64)), (one.astype(np.float16),) * 2, (1.0, 2.0),
+                  (np.ones((2, 4), np.float32), one)]:
+        gx = np.full(8, 7.0, np.float32)
+        assert native.host_kernels.tanh_grad(y, gy, gx) is False
+        np.testing.assert_array_equal(gx, np.full(8, 7.0, np.float32))
+    y0 = np.linspace(-1, 1, 8, dtype=np.float32)
+    np.testing.assert_array_equal(kernels.tanh_grad(HOST, _misaligned(y0), one),
+                                  (1 - y0 * y0) * one)
+
+
 def test_misaligned_data_takes_the_numpy_bodies() -> None:
     # The dispatchers route misaligned arrays to the NumPy bodies: same results.
     rng = np.random.default_rng(0)

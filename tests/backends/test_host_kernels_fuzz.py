@@ -122,7 +122,7 @@ def _optimizer_args(draw, adam: bool) -> list:
 PLAUSIBLE = {
     "block_max": _pool_args(False), "block_scatter": _pool_args(True),
     "im2col": _window_args(True), "col2im_add": _window_args(False),
-    "relu_grad": _relu_args(), "softmax_xent": _xent_args(False),
+    "relu_grad": _relu_args(), "tanh_grad": _relu_args(), "softmax_xent": _xent_args(False),
     "softmax_xent_grad": _xent_args(True), "sgd": _optimizer_args(False),
     "adam": _optimizer_args(True),
 }
@@ -234,6 +234,14 @@ def _reference(name: str, args: list) -> dict:
         if name == "relu_grad":
             y, gy, _ = args
             return {"gx": np.multiply(gy.reshape(-1), y.reshape(-1) > 0)}
+        if name == "tanh_grad":
+            y, gy, gx = args
+            if y.dtype != gy.dtype or y.shape != gy.shape:
+                return {"gx": None}  # the loop refuses these (and returns False)
+            ref = y.reshape(-1) * y.reshape(-1)
+            np.subtract(1, ref, ref)
+            ref *= gy.reshape(-1)
+            return {"gx": ref}
         if name in ("softmax_xent", "softmax_xent_grad"):
             return _xent_reference(name, args)
         return _optimizer_reference(name, args)
@@ -305,6 +313,8 @@ def _outputs(name: str, args: list, result) -> dict:
         return {"image": args[0]}
     if name == "relu_grad":
         return {"gx": args[2].reshape(-1)}
+    if name == "tanh_grad":  # False: it wrote nothing (the case's copies check that)
+        return {"gx": args[2].reshape(-1) if result else None}
     if name == "softmax_xent":
         return {"in_range": result, "shift": args[2], "log_total": args[3], "nll": args[4]}
     if name == "softmax_xent_grad":
@@ -346,6 +356,8 @@ def _dispatch(name: str, args: list):
         return kernels.col2im_add(host, args[1], args[0], w, oh, ow)
     if name == "relu_grad":
         return kernels.relu_grad(host, args[0], args[1])
+    if name == "tanh_grad":
+        return kernels.tanh_grad(host, args[0], args[1])
     if name == "softmax_xent":
         return kernels.softmax_xent_nll(host, args[0], args[1])
     if name == "softmax_xent_grad":
