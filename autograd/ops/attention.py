@@ -107,14 +107,15 @@ def _bias(fn: Function, mask: Any, rows: int, cols: int, dtype: Any) -> Any:
     return mask
 
 
-def _probabilities(fn: Function, q: Any, k: Any, mask: Any) -> tuple:
+def _probabilities(fn: Function, q: Any, k: Any, mask: Any, out: Any = None) -> tuple:
     """Raw arrays ``(p, drop)``: the attention probabilities of `fn` (an attention op with
-    `scale`, `is_causal`, `dropout_p`) and the dropout factors (None without dropout)."""
+    `scale`, `is_causal`, `dropout_p`) and the dropout factors (None without dropout); p is
+    written into `out` where given (the scores' shape, and a mask that does not grow it)."""
     xp = fn.xp
     rows, cols = q.shape[-2], k.shape[-2]
     bias = _bias(fn, mask, rows, cols, q.dtype)
     # Scaling q costs (L, E) multiplications instead of (L, S).
-    s = xp.matmul(q * fn.scale, xp.swapaxes(k, -1, -2))
+    s = xp.matmul(q * fn.scale, xp.swapaxes(k, -1, -2), out=out)
     if bias is not None:
         if _broadcast(s.shape, bias.shape) == s.shape:
             s += bias

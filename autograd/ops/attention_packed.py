@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from backends.host_threads import SPLIT_BYTES, halves
+
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor
@@ -53,12 +55,32 @@ class PackedSelfAttention(Function):
     def forward(self, qkv, mask):
         xp = self.xp
         q, k, v = self._views(qkv, 3)
-        p, drop = _probabilities(self, q, k, mask)
         y = xp.empty((qkv.shape[0], qkv.shape[1] // 3), dtype=qkv.dtype)
-        xp.matmul(p if drop is None else p * drop, v, out=self._views(y, 1)[0])
+        out = self._views(y, 1)[0]
+        if self._split(q, mask):
+            p = xp.empty((*q.shape[:-1], k.shape[-2]), dtype=q.dtype)
+
+            def part(a: int, b: int) -> None:
+                _probabilities(self, q[a:b], k[a:b], _rows(mask, a, b, self.batch), p[a:b])
+                xp.matmul(p[a:b], v[a:b], out=out[a:b])
+
+            halves(self.backend, part, self.batch)
+            drop = None
+        else:
+            p, drop = _probabilities(self, q, k, mask)
+            xp.matmul(p if drop is None else p * drop, v, out=out)
         if self._recording:
             self.save_for_backward(qkv, mask, y, p, drop)
         return y
+
+    def _split(self, q: Any, mask: Any, need_mask: bool = False) -> bool:
+        """Whether to run the batch as two halves on two host threads (`halves`): no dropout
+        (its draws must come in one order), no mask gradient, and (N, H, L, L) probabilities
+        of at least SPLIT_BYTES. Each half computes the same values as the whole batch."""
+        return (not self.backend.is_device and self.dropout_p == 0 and not need_mask
+                and self.batch >= 2 and (mask is None or mask.ndim <= 4)
+                and q.shape[0] * q.shape[1] * q.shape[2] * q.shape[2] * q.itemsize
+                >= SPLIT_BYTES)
 
     def backward(self, gy):
         qkv, mask, y, p, drop = self.saved_tensors
@@ -68,8 +90,16 @@ class PackedSelfAttention(Function):
             g = self.xp.empty(qkv.shape, dtype=gy.dtype) if need_qkv else None
             out = self._views(g, 3) if need_qkv else (None,) * 3
             q, k, v = self._views(qkv, 3)
-            grads = _raw_grads(self, self._views(gy, 1)[0], q, k, v, self._views(y, 1)[0], p,
-                               drop, needs, out=out)
+            gy, y = self._views(gy, 1)[0], self._views(y, 1)[0]
+            if self._split(q, mask, needs[3]):
+
+                def part(a: int, b: int) -> None:
+                    _raw_grads(self, gy[a:b], q[a:b], k[a:b], v[a:b], y[a:b], p[a:b], None,
+                               needs, out=tuple(o if o is None else o[a:b] for o in out))
+
+                halves(self.backend, part, self.batch)
+                return g, None
+            grads = _raw_grads(self, gy, q, k, v, y, p, drop, needs, out=out)
             return g, grads[3]
         # Building a graph: the same rule on Tensor views, the three gradients stacked back.
         q, k, v = self._tensor_views(qkv, 3)
@@ -95,6 +125,13 @@ class PackedSelfAttention(Function):
         """(N, H, L, D) -> the token-row layout (B0, B1, H, D)."""
         t = swapaxes(t, 1, 2)  # (N, L, H, D)
         return t if self.batch_first else swapaxes(t, 0, 1)
+
+
+def _rows(mask: Any, a: int, b: int, batch: int) -> Any:
+    """The part of `mask` (broadcastable to (N, H, L, L)) for batch items a..b."""
+    if mask is None or mask.ndim < 4 or mask.shape[0] != batch:
+        return mask
+    return mask[a:b]
 
 
 def packed_self_attention(qkv: Tensor, mask: Tensor | None, heads: int, batch: int,
