@@ -105,16 +105,16 @@ def test_runs_on_the_fake_device(example, tmp_path):
     assert math.isfinite(result["val_bits"]) and len(result["sample"]) == 44
 
 
-def test_context_defaults_per_model_and_resume_keeps_the_run_s(example, tmp_path):
-    """Without --context the GPT trains on 128-character windows and the LSTM on 64; a resumed
-    run keeps its checkpoint's context whatever --context says now."""
+def test_context_default_and_resume_keeps_the_run_s(example, tmp_path):
+    """Without --context a run trains on its model's default windows (DEFAULTS, 64 characters);
+    a resumed run keeps its checkpoint's context whatever --context says now."""
     from nn import checkpoint
 
     short = [a for i, a in enumerate(SHORT) if a != "--context" and SHORT[i - 1] != "--context"]
-    for model, want in (("gpt", 128), ("lstm", 64)):
-        out = tmp_path / model
-        example.main(["--model", model, "--out", str(out), "--stop-after", "2", *short])
-        assert checkpoint.read(out / "last.npz")[1]["extra"]["config"]["context"] == want
-    resumed = example.main(["--model", "gpt", "--out", str(tmp_path / "gpt"), "--resume",
-                            "--context", "16", *short])
-    assert resumed["trained"].context == 128 and resumed["steps"] == 4
+    out = tmp_path / "gpt"
+    example.main(["--model", "gpt", "--out", str(out), "--stop-after", "2", *short])
+    want = example.DEFAULTS["gpt"]["context"]
+    assert checkpoint.read(out / "last.npz")[1]["extra"]["config"]["context"] == want
+    resumed = example.main(["--model", "gpt", "--out", str(out), "--resume", "--context", "16",
+                            *short])
+    assert resumed["trained"].context == want and resumed["steps"] == 4
