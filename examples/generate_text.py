@@ -1,6 +1,6 @@
 """Train a character-level language model (a small GPT or an LSTM) and generate text with it.
 
-    python examples/generate_text.py --model gpt               # a few minutes on 2 CPU cores
+    python examples/generate_text.py --model gpt               # ~5 minutes on 2 idle CPU cores
     python examples/generate_text.py --model lstm
     python examples/generate_text.py --model gpt --text my_book.txt --steps 3000
     python examples/generate_text.py --model gpt --resume      # continue from runs/gpt/last.npz
@@ -54,10 +54,10 @@ from nn.trainer import Trainer  # noqa: E402
 
 #: Per model: its shape and the training defaults (chosen to finish in minutes on 2 CPU cores).
 DEFAULTS = {
-    "gpt": {"layers": 4, "heads": 4, "width": 128, "dropout": 0.0, "steps": 1000,
-            "batch_size": 16, "lr": 2e-3, "weight_decay": 0.01},
-    "lstm": {"layers": 2, "width": 256, "embed": 64, "dropout": 0.0, "steps": 1000,
-             "batch_size": 16, "lr": 2e-3, "weight_decay": 0.01},
+    "gpt": {"layers": 4, "heads": 4, "width": 128, "dropout": 0.0, "steps": 3000,
+            "batch_size": 16, "context": 64, "lr": 3e-3, "weight_decay": 0.01},
+    "lstm": {"layers": 2, "width": 256, "embed": 64, "dropout": 0.0, "steps": 3000,
+             "batch_size": 16, "context": 64, "lr": 2e-3, "weight_decay": 0.01},
 }
 SKIPPED_DIRS = {"test", "tests", "idle_test", "__pycache__", "site-packages", "dist-packages"}
 
@@ -307,7 +307,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="train on this UTF-8 text file (default: the Python standard library)")
     p.add_argument("--max-chars", type=int, default=1_000_000, help="read at most this much text")
     p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument("--context", type=int, default=64, help="characters per training window")
+    p.add_argument("--context", type=int, default=None, help="characters per training window "
+                   "(default: 64)")
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--eval-every", type=int, default=250, help="steps per epoch (validation, "
                    "checkpoints)")
@@ -366,11 +367,12 @@ def main(argv: list[str] | None = None) -> dict:
         return {"sample": text}
     start = time.perf_counter()
     cfg = dict(DEFAULTS[args.model])
-    for key in ("steps", "batch_size", "lr", "weight_decay", "dropout", "layers", "width",
-                "heads", "embed"):
+    for key in ("steps", "batch_size", "context", "lr", "weight_decay", "dropout", "layers",
+                "width", "heads", "embed"):
         if getattr(args, key) is not None and (key in cfg or key not in ("heads", "embed")):
             cfg[key] = getattr(args, key)
     out_dir = args.out or Path("runs") / args.model
+    args.context = cfg["context"]
 
     text = load_text(args.text, args.max_chars)
     vocab = "".join(sorted(set(text)))
@@ -388,6 +390,7 @@ def main(argv: list[str] | None = None) -> dict:
             raise SystemExit(f"{out_dir / 'last.npz'} was trained on another text (its "
                              "vocabulary differs); pass the same --text and --max-chars")
         config = meta["extra"]["config"]
+        args.context = config["context"]
 
     ag.manual_seed(args.seed)
     model = build_model(config)

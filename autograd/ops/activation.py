@@ -8,6 +8,7 @@ from typing import Any
 from backends import kernels
 
 from ..function import Function
+from ..grad_mode import state as _grad_state
 from ..tensor import Tensor
 from .arithmetic import where
 from .unary import exp, tanh
@@ -128,14 +129,22 @@ class Gelu(Function):
 
     Exact: dy/dx = Phi(x) + x phi(x). Tanh: with u = sqrt(2/pi) (x + 0.044715 x^3) and
     t = tanh(u), y = x (1 + t) / 2 and dy/dx = (1 + t) / 2 + x (1 - t^2) u'(x) / 2.
+    On the host the tanh form keeps ``s = (1 + t) / 2`` from the forward, so the first-order
+    rule is a few multiplications (no transcendental again); ``create_graph`` runs the
+    differentiable `_GeluGrad`.
     """
 
+    raw_backward = True
+
     def forward(self, x):
-        self.save_for_backward(x)
-        return kernels.gelu(self.backend, x, self.approximate)
+        y, s = kernels.gelu(self.backend, x, self.approximate, keep=True)
+        self.save_for_backward(x, s)
+        return y
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        x, s = self.saved_tensors
+        if _grad_state.raw_backend is not None:  # first order: raw arrays
+            return kernels.gelu_grad(self.backend, x, gy, self.approximate, s=s)
         return _GeluGrad.apply(x, gy, approximate=self.approximate)
 
 

@@ -75,113 +75,134 @@ class ScaledDotProductAttention(Function):
     raw_backward = True
 
     def forward(self, q, k, v, mask):
-        xp = self.xp
-        rows, cols = q.shape[-2], k.shape[-2]
-        bias = self._bias(mask, rows, cols, q.dtype)
-        # Scaling q costs (L, E) multiplications instead of (L, S).
-        s = xp.matmul(q * self.scale, xp.swapaxes(k, -1, -2))
-        if bias is not None:
-            if _broadcast(s.shape, bias.shape) == s.shape:
-                s += bias
-            else:  # the mask has batch axes that q and k do not: the result grows
-                s = s + bias
-        if cols == 0:
-            p = s  # (..., L, 0): nothing to attend to, the output is 0
-        else:
-            top = s.max(axis=-1, keepdims=True)
-            if bias is not None:  # a fully masked row: shift by 0, its exps are all 0
-                top = xp.where(top == _NEG_INF, 0.0, top)
-            s -= top
-            p = xp.exp(s, out=s)
-            total = p.sum(axis=-1, keepdims=True)
-            if bias is not None:
-                total = xp.where(total > 0, total, 1.0)
-            p /= total
-        drop = None
-        if self.dropout_p > 0:
-            if self.dropout_p >= 1:
-                drop = xp.zeros(p.shape, dtype=p.dtype)
-            else:
-                keep = self.backend.uniform(0.0, 1.0, p.shape, p.dtype) >= self.dropout_p
-                drop = keep.astype(p.dtype) * (1.0 / (1.0 - self.dropout_p))
-            y = xp.matmul(p * drop, v)
-        else:
-            y = xp.matmul(p, v)
+        p, drop = _probabilities(self, q, k, mask)
+        y = self.xp.matmul(p if drop is None else p * drop, v)
         if self._recording:
             self.save_for_backward(q, k, v, mask, y, p, drop)
         return y
 
-    def _bias(self, mask: Any, rows: int, cols: int, dtype: Any) -> Any:
-        """The additive mask as an array (bool masks become 0 / -inf), or None."""
-        xp = self.xp
-        if self.is_causal:
-            return _causal_bias(self.backend, xp, rows, cols, dtype)
-        if mask is None:
-            return None
-        if mask.dtype.kind == "b":
-            return xp.where(mask, 0.0, _NEG_INF).astype(dtype)
-        return mask
-
     def backward(self, gy):
         q, k, v, mask, y, p, drop = self.saved_tensors
-        need_q, need_k, need_v = self.needs_input_grad[:3]
-        need_mask = len(self.needs_input_grad) > 3 and self.needs_input_grad[3]
+        needs = _needs(self.needs_input_grad)
         if _grad_state.raw_backend is not None:
-            return self._raw_grads(gy, q, k, v, y, p, drop, need_q, need_k, need_v, need_mask)
-        # Building a graph (create_graph): the probabilities again, from q, k and the mask with
-        # tensor ops, so that this rule is itself differentiable. The shift is a constant:
-        # softmax does not depend on it.
-        s = (q * self.scale) @ k.swapaxes(-1, -2)
-        masked = self.is_causal or mask is not None
-        if self.is_causal:
-            s = s + Tensor._make(_causal_bias(self.backend, self.xp, s.shape[-2], s.shape[-1],
-                                              s.dtype), self.backend)
-        elif mask is not None:
-            s = where(mask, s, _NEG_INF) if mask.dtype.kind == "b" else s + mask
-        if s.shape[-1] == 0:
-            p = s
-        else:
-            top = s.array.max(axis=-1, keepdims=True)
-            if masked:
-                top = self.xp.where(top == _NEG_INF, 0.0, top)
-            e = (s - Tensor._make(top, self.backend)).exp()
-            total = _sum(e, axis=-1, keepdims=True)
-            p = e / where(total > 0, total, 1.0) if masked else e / total
-        kept = p if drop is None else p * drop
-        gv = kept.swapaxes(-1, -2) @ gy if need_v else None
-        gq = gk = gs = None
-        if need_q or need_k or need_mask:
-            gp = gy @ v.swapaxes(-1, -2)
-            if drop is not None:
-                gp = gp * drop
-            gs = p * (gp - _sum(gp * p, axis=-1, keepdims=True))
-            if need_q:
-                gq = (gs @ k) * self.scale
-            if need_k:
-                gk = (gs.swapaxes(-1, -2) @ q) * self.scale
-        return gq, gk, gv, (gs if need_mask else None)
+            return _raw_grads(self, gy, q, k, v, y, p, drop, needs)
+        return _graph_grads(self, gy, q, k, v, mask, p, drop, needs)
 
-    def _raw_grads(self, gy, q, k, v, y, p, drop, need_q, need_k, need_v, need_mask) -> tuple:
-        """The first-order rule on raw arrays, in place where the arrays are fresh."""
-        xp = self.xp
-        gv = gq = gk = gs = None
-        if need_v:
-            kept = p if drop is None else p * drop
-            gv = xp.matmul(xp.swapaxes(kept, -1, -2), gy)
-        if need_q or need_k or need_mask:
-            gs = xp.matmul(gy, xp.swapaxes(v, -1, -2))  # gp, then gs in place
-            if drop is not None:
-                gs *= drop
-            # sum_s gp p = sum_s (gy . v_s) p_s d_s = gy . y: an (L, Ev) product, not (L, S).
-            gs -= (gy * y).sum(axis=-1, keepdims=True)
-            gs *= p
-            if need_q:
-                gq = xp.matmul(gs, k)
-                gq *= self.scale
-            if need_k:
-                gk = xp.matmul(xp.swapaxes(gs, -1, -2), q)
-                gk *= self.scale
-        return gq, gk, gv, (gs if need_mask else None)
+
+def _needs(needs_input_grad: tuple) -> tuple:
+    """(q, k, v, mask) flags from an op's needs_input_grad (the mask may be absent)."""
+    need_mask = len(needs_input_grad) > 3 and needs_input_grad[3]
+    return (*needs_input_grad[:3], need_mask)
+
+
+def _bias(fn: Function, mask: Any, rows: int, cols: int, dtype: Any) -> Any:
+    """The additive mask as an array (bool masks become 0 / -inf), or None."""
+    xp = fn.xp
+    if fn.is_causal:
+        return _causal_bias(fn.backend, xp, rows, cols, dtype)
+    if mask is None:
+        return None
+    if mask.dtype.kind == "b":
+        return xp.where(mask, 0.0, _NEG_INF).astype(dtype)
+    return mask
+
+
+def _probabilities(fn: Function, q: Any, k: Any, mask: Any, out: Any = None) -> tuple:
+    """Raw arrays ``(p, drop)``: the attention probabilities of `fn` (an attention op with
+    `scale`, `is_causal`, `dropout_p`) and the dropout factors (None without dropout); p is
+    written into `out` where given (the scores' shape, and a mask that does not grow it)."""
+    xp = fn.xp
+    rows, cols = q.shape[-2], k.shape[-2]
+    bias = _bias(fn, mask, rows, cols, q.dtype)
+    # Scaling q costs (L, E) multiplications instead of (L, S).
+    s = xp.matmul(q * fn.scale, xp.swapaxes(k, -1, -2), out=out)
+    if bias is not None:
+        if _broadcast(s.shape, bias.shape) == s.shape:
+            s += bias
+        else:  # the mask has batch axes that q and k do not: the result grows
+            s = s + bias
+    if cols == 0:
+        p = s  # (..., L, 0): nothing to attend to, the output is 0
+    else:
+        top = s.max(axis=-1, keepdims=True)
+        if bias is not None:  # a fully masked row: shift by 0, its exps are all 0
+            top = xp.where(top == _NEG_INF, 0.0, top)
+        s -= top
+        p = xp.exp(s, out=s)
+        # The row sums as a GEMV with ones: NumPy's sum over a short last axis costs ~5x.
+        total = xp.matmul(p, xp.ones((cols, 1), dtype=p.dtype))
+        if bias is not None:
+            total = xp.where(total > 0, total, 1.0)
+        p /= total
+    drop = None
+    if fn.dropout_p > 0:
+        if fn.dropout_p >= 1:
+            drop = xp.zeros(p.shape, dtype=p.dtype)
+        else:
+            keep = fn.backend.uniform(0.0, 1.0, p.shape, p.dtype) >= fn.dropout_p
+            drop = keep.astype(p.dtype) * (1.0 / (1.0 - fn.dropout_p))
+    return p, drop
+
+
+def _graph_grads(fn: Function, gy, q, k, v, mask, p, drop, needs: tuple) -> tuple:
+    """The rule on Tensors (create_graph): the probabilities again, from q, k and the mask with
+    tensor ops, so that the rule is itself differentiable. The shift is a constant: softmax
+    does not depend on it."""
+    need_q, need_k, need_v, need_mask = needs
+    s = (q * fn.scale) @ k.swapaxes(-1, -2)
+    masked = fn.is_causal or mask is not None
+    if fn.is_causal:
+        s = s + Tensor._make(_causal_bias(fn.backend, fn.xp, s.shape[-2], s.shape[-1],
+                                          s.dtype), fn.backend)
+    elif mask is not None:
+        s = where(mask, s, _NEG_INF) if mask.dtype.kind == "b" else s + mask
+    if s.shape[-1] == 0:
+        p = s
+    else:
+        top = s.array.max(axis=-1, keepdims=True)
+        if masked:
+            top = fn.xp.where(top == _NEG_INF, 0.0, top)
+        e = (s - Tensor._make(top, fn.backend)).exp()
+        total = _sum(e, axis=-1, keepdims=True)
+        p = e / where(total > 0, total, 1.0) if masked else e / total
+    kept = p if drop is None else p * drop
+    gv = kept.swapaxes(-1, -2) @ gy if need_v else None
+    gq = gk = gs = None
+    if need_q or need_k or need_mask:
+        gp = gy @ v.swapaxes(-1, -2)
+        if drop is not None:
+            gp = gp * drop
+        gs = p * (gp - _sum(gp * p, axis=-1, keepdims=True))
+        if need_q:
+            gq = (gs @ k) * fn.scale
+        if need_k:
+            gk = (gs.swapaxes(-1, -2) @ q) * fn.scale
+    return gq, gk, gv, (gs if need_mask else None)
+
+
+def _raw_grads(fn: Function, gy, q, k, v, y, p, drop, needs: tuple, out: tuple = (None,) * 3):
+    """The first-order rule on raw arrays, in place where the arrays are fresh; `out` may hold
+    arrays (views) to write gq, gk and gv into."""
+    xp = fn.xp
+    need_q, need_k, need_v, need_mask = needs
+    gv = gq = gk = gs = None
+    if need_v:
+        kept = p if drop is None else p * drop
+        gv = xp.matmul(xp.swapaxes(kept, -1, -2), gy, out=out[2])
+    if need_q or need_k or need_mask:
+        gs = xp.matmul(gy, xp.swapaxes(v, -1, -2))  # gp, then gs in place
+        if drop is not None:
+            gs *= drop
+        # sum_s gp p = sum_s (gy . v_s) p_s d_s = gy . y: an (L, Ev) product, not (L, S).
+        gs -= (gy * y).sum(axis=-1, keepdims=True)
+        gs *= p
+        if need_q:
+            gq = xp.matmul(gs, k, out=out[0])
+            gq *= fn.scale
+        if need_k:
+            gk = xp.matmul(xp.swapaxes(gs, -1, -2), q, out=out[1])
+            gk *= fn.scale
+    return gq, gk, gv, (gs if need_mask else None)
 
 
 def _check(q: Tensor, k: Tensor, v: Tensor, mask: Any) -> None:

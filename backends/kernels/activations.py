@@ -226,62 +226,96 @@ _GELU_GRAD = {
 }
 
 
-def gelu(backend: Any, x: Any, approximate: str = "none") -> Any:
-    """``x * Phi(x)`` (exact, with erf) or its tanh approximation."""
+def _gelu_sigmoid(xp: Any, x: Any, out: Any) -> Any:
+    """Writes ``s = (1 + tanh(u)) / 2 = 1 / (1 + exp(-2u))`` into `out` (the tanh form's
+    u = sqrt(2/pi) (x + 0.044715 x^3)): six NumPy passes, one of them an exp, where tanh
+    itself costs about twice an exp in NumPy. Far negative x overflows exp to inf: s = 0."""
+    xp.multiply(x, x, out=out)
+    xp.multiply(out, -2 * _SQRT_2_OVER_PI * _GELU_CUBIC, out=out)
+    xp.subtract(out, 2 * _SQRT_2_OVER_PI, out=out)
+    xp.multiply(out, x, out=out)  # -2u
+    with np.errstate(over="ignore"):
+        xp.exp(out, out=out)
+    xp.add(out, 1, out=out)
+    return xp.reciprocal(out, out=out)
+
+
+def gelu(backend: Any, x: Any, approximate: str = "none", keep: bool = False) -> Any:
+    """``x * Phi(x)`` (exact, with erf) or its tanh approximation.
+
+    With `keep` it returns ``(y, s)``: for the tanh form on the host, also
+    ``s = (1 + tanh(u)) / 2``, which `gelu_grad` takes to skip recomputing it; else s is None.
+    """
     xp = backend.xp
     if _on_cupy(backend):
-        return _elementwise(backend, _GELU[approximate], x, _new(xp, x))
+        y = _elementwise(backend, _GELU[approximate], x, _new(xp, x))
+        return (y, None) if keep else y
     if approximate == "tanh":
-        y = xp.multiply(x, x, out=_new(xp, x))
-        xp.multiply(y, x, out=y)
-        xp.multiply(y, _GELU_CUBIC, out=y)
-        xp.add(y, x, out=y)
-        xp.multiply(y, _SQRT_2_OVER_PI, out=y)
-        xp.tanh(y, out=y)
-    else:
-        y = backend.erf(xp.multiply(x, _SQRT_HALF, out=_new(xp, x)))
+        # y = x s, each half of a big array on its own thread (NumPy releases the GIL).
+        s, y = _new(xp, x), _new(xp, x)
+
+        def part(a: int, b: int) -> None:
+            xp.multiply(x[a:b], _gelu_sigmoid(xp, x[a:b], s[a:b]), out=y[a:b])
+
+        if x.ndim and _split(backend, x):
+            big_halves(backend, part, x.shape[0], x.nbytes)
+        else:
+            xp.multiply(x, _gelu_sigmoid(xp, x, s), out=y)
+        return (y, s) if keep else y
+    y = backend.erf(xp.multiply(x, _SQRT_HALF, out=_new(xp, x)))
     xp.add(y, 1, out=y)
     xp.multiply(y, x, out=y)
-    return xp.multiply(y, 0.5, out=y)
+    y = xp.multiply(y, 0.5, out=y)
+    return (y, None) if keep else y
 
 
-def gelu_grad(backend: Any, x: Any, gy: Any, approximate: str = "none") -> Any:
-    """``gy * gelu'(x)``: ``Phi(x) + x phi(x)`` exact; for the tanh form
-    ``(1 + t) / 2 + x (1 - t^2) u'(x) / 2``."""
+def gelu_grad(backend: Any, x: Any, gy: Any, approximate: str = "none", s: Any = None) -> Any:
+    """``gy * gelu'(x)``: ``Phi(x) + x phi(x)`` exact; for the tanh form, with
+    ``s = (1 + tanh(u)) / 2`` (given, from ``gelu(..., keep=True)``, or recomputed),
+    ``s (1 + x (1 - s) 2 u'(x))``, ``2 u' = 2 sqrt(2/pi) (1 + 3 * 0.044715 x^2)``."""
     xp = backend.xp
     if _on_cupy(backend):
         return _elementwise(backend, _GELU_GRAD[approximate], x, gy, _new(xp, x, gy))
     if approximate == "tanh":
-        x2 = xp.multiply(x, x, out=_new(xp, x))
-        t = xp.multiply(x2, x, out=_new(xp, x))
-        xp.multiply(t, _GELU_CUBIC, out=t)
-        xp.add(t, x, out=t)
-        xp.multiply(t, _SQRT_2_OVER_PI, out=t)
-        xp.tanh(t, out=t)
-        # du = sqrt(2/pi) (1 + 3 c x^2), kept in x2
-        xp.multiply(x2, 3 * _GELU_CUBIC, out=x2)
-        xp.add(x2, 1, out=x2)
-        xp.multiply(x2, _SQRT_2_OVER_PI, out=x2)
-        # x2 <- x (1 - t^2) du / 2, then gx = (1 + t) / 2 + x2
-        xp.multiply(x2, x, out=x2)
-        gx = xp.multiply(t, t, out=_new(xp, x, gy))
-        xp.subtract(1, gx, out=gx)
-        xp.multiply(gx, x2, out=gx)
-        xp.multiply(gx, 0.5, out=gx)
-        xp.add(t, 1, out=t)
-        xp.multiply(t, 0.5, out=t)
-        xp.add(gx, t, out=gx)
-    else:
-        gx = backend.erf(xp.multiply(x, _SQRT_HALF, out=_new(xp, x)))
-        xp.add(gx, 1, out=gx)
-        xp.multiply(gx, 0.5, out=gx)
-        pdf = xp.multiply(x, x, out=_new(xp, x))
-        xp.multiply(pdf, -0.5, out=pdf)
-        xp.exp(pdf, out=pdf)
-        xp.multiply(pdf, _INV_SQRT_2PI, out=pdf)
-        xp.multiply(pdf, x, out=pdf)
-        xp.add(gx, pdf, out=gx)
-        if gx.dtype != np.result_type(x.dtype, gy.dtype):
-            return xp.multiply(gx, gy, out=_new(xp, x, gy))
+        if s is None:
+            s = _gelu_sigmoid(xp, x, _new(xp, x))
+        gx = _new(xp, x, gy)
+
+        def part(a: int, b: int) -> None:
+            xa, sa, out = x[a:b], s[a:b], gx[a:b]
+            xp.multiply(xa, xa, out=out)
+            xp.multiply(out, 6 * _SQRT_2_OVER_PI * _GELU_CUBIC, out=out)
+            xp.add(out, 2 * _SQRT_2_OVER_PI, out=out)
+            xp.multiply(out, xa, out=out)  # 2 x u'
+            xp.multiply(out, xp.subtract(1, sa), out=out)
+            xp.add(out, 1, out=out)
+            xp.multiply(out, sa, out=out)
+            xp.multiply(out, gy[a:b], out=out)
+
+        if x.ndim and _split(backend, x, s, gy):
+            big_halves(backend, part, x.shape[0], x.nbytes)
+        elif x.ndim and gy.shape == x.shape:
+            part(0, x.shape[0])
+        else:  # broadcast or 0-d: whole arrays
+            xp.multiply(x, x, out=gx)
+            xp.multiply(gx, 6 * _SQRT_2_OVER_PI * _GELU_CUBIC, out=gx)
+            xp.add(gx, 2 * _SQRT_2_OVER_PI, out=gx)
+            xp.multiply(gx, x, out=gx)
+            xp.multiply(gx, xp.subtract(1, s), out=gx)
+            xp.add(gx, 1, out=gx)
+            xp.multiply(gx, s, out=gx)
+            xp.multiply(gx, gy, out=gx)
+        return gx
+    gx = backend.erf(xp.multiply(x, _SQRT_HALF, out=_new(xp, x)))
+    xp.add(gx, 1, out=gx)
+    xp.multiply(gx, 0.5, out=gx)
+    pdf = xp.multiply(x, x, out=_new(xp, x))
+    xp.multiply(pdf, -0.5, out=pdf)
+    xp.exp(pdf, out=pdf)
+    xp.multiply(pdf, _INV_SQRT_2PI, out=pdf)
+    xp.multiply(pdf, x, out=pdf)
+    xp.add(gx, pdf, out=gx)
+    if gx.dtype != np.result_type(x.dtype, gy.dtype):
+        return xp.multiply(gx, gy, out=_new(xp, x, gy))
     return xp.multiply(gx, gy, out=gx)
 

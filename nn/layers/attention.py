@@ -19,6 +19,7 @@ from autograd.creation import empty, zeros
 from autograd.ops import linalg as _linalg
 from autograd.ops.arithmetic import where
 from autograd.ops.attention import scaled_dot_product_attention
+from autograd.ops.attention_packed import packed_self_attention
 from autograd.ops.layout import expand_dims, swapaxes
 from autograd.ops.reduction import mean, softmax
 from autograd.ops.shape import concatenate
@@ -232,6 +233,8 @@ class MultiheadAttention(Module):
             raise ValueError("MultiheadAttention: is_causal=True is a hint that needs "
                              "attn_mask as well; nn.Transformer.generate_square_subsequent_mask"
                              "(L) makes the causal mask")
+        # Self-attention of a batch: one packed projection and one fused op (`_packed`).
+        packed = query if batched and query is key and key is value else None
         if not batched:
             query, key, value = (expand_dims(t, 0) for t in (query, key, value))
         elif not self.batch_first:
@@ -243,6 +246,10 @@ class MultiheadAttention(Module):
         key_padding_mask = _mask_tensor(key_padding_mask, query, "key_padding_mask")
         attn_mask = self._attn_mask_4d(attn_mask, n, tgt_len, src_len, batched)
         key_padding_mask = self._padding_mask_4d(key_padding_mask, n, src_len, batched)
+        dropout_p = self.dropout if self.training else 0.0
+        if (packed is not None and not need_weights and self._qkv_same_embed_dim
+                and self.bias_k is None and not self.add_zero_attn):
+            return self._packed(packed, attn_mask, key_padding_mask, is_causal, dropout_p), None
 
         q, k, v = self._projections(query, key, value)
         if self.bias_k is not None:
@@ -256,7 +263,6 @@ class MultiheadAttention(Module):
             k = concatenate([k, zero], axis=2)
             v = concatenate([v, zero], axis=2)
             attn_mask, key_padding_mask = _pad_key(attn_mask), _pad_key(key_padding_mask)
-        dropout_p = self.dropout if self.training else 0.0
 
         if need_weights:
             mask = _merge([attn_mask, key_padding_mask], q)
@@ -282,6 +288,24 @@ class MultiheadAttention(Module):
             if not batched:
                 weights = weights.squeeze(0)
         return out, weights
+
+    def _packed(self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None,
+                is_causal: bool, dropout_p: float) -> Tensor:
+        """Self-attention of `x` (N, L, E) or (L, N, E) as three ops: the packed projection
+        (tokens, 3E) as one GEMM, `PackedSelfAttention` (no per-head copies, one (tokens, 3E)
+        gradient) and the output projection, on token rows."""
+        e = self.embed_dim
+        rows = x.reshape(-1, e)
+        qkv = _linalg.linear(rows, self.in_proj_weight, self.in_proj_bias)
+        if is_causal and key_padding_mask is None:
+            mask = None  # the hint: the op builds the causal mask itself
+        else:
+            is_causal = False
+            mask = _merge([attn_mask, key_padding_mask], x)
+        n = x.shape[0 if self.batch_first else 1]
+        out = packed_self_attention(qkv, mask, self.num_heads, n, self.batch_first,
+                                    1.0 / math.sqrt(self.head_dim), is_causal, dropout_p)
+        return self.out_proj(out).reshape(x.shape)
 
     def _attn_mask_4d(self, mask: Tensor | None, n: int, tgt_len: int, src_len: int,
                       batched: bool) -> Tensor | None:

@@ -42,6 +42,15 @@ def _activation(activation: str | Callable) -> Callable:
     return activation
 
 
+def _feed_forward(layer: Module, x: Tensor, dropout_out: Module) -> Tensor:
+    """``dropout_out(linear2(dropout(activation(linear1(x)))))`` on token rows (tokens, E):
+    NumPy runs a (N, L, E) @ (E, F) product as N GEMMs, ~13 % slower than one on the rows."""
+    rows = x.reshape(-1, x.shape[-1]) if x.ndim > 2 else x
+    h = layer.linear1(rows)
+    out = dropout_out(layer.linear2(layer.dropout(layer.activation(h))))
+    return out.reshape(*x.shape[:-1], out.shape[-1]) if x.ndim > 2 else out
+
+
 def _clones(layer: Module, n: int) -> ModuleList:
     return ModuleList([copy.deepcopy(layer) for _ in range(n)])
 
@@ -104,7 +113,7 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(x)
 
     def _ff_block(self, x: Tensor) -> Tensor:
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return _feed_forward(self, x, self.dropout2)
 
 
 class TransformerDecoderLayer(Module):
@@ -170,7 +179,7 @@ class TransformerDecoderLayer(Module):
         return self.dropout2(x)
 
     def _ff_block(self, x: Tensor) -> Tensor:
-        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return _feed_forward(self, x, self.dropout3)
 
 
 class TransformerEncoder(Module):

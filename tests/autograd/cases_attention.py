@@ -13,6 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from autograd.ops.attention import scaled_dot_product_attention
+from autograd.ops.attention_packed import packed_self_attention
 
 from .op_table import OpCase
 
@@ -90,6 +91,56 @@ def _ref(q, k, v, mask=None, **params):
     return ref_attention(q, k, v, mask, **params)
 
 
+def _packed_grid(a, parts, heads, batch, batch_first):
+    """(N, H, L, D) arrays of the column blocks of token rows `a` (N * L or L * N, parts * E)."""
+    tokens, width = a.shape
+    d = width // (parts * heads)
+    if batch_first:
+        grid = a.reshape(batch, tokens // batch, parts, heads, d)
+    else:
+        grid = a.reshape(tokens // batch, batch, parts, heads, d).transpose(1, 0, 2, 3, 4)
+    return [grid[:, :, i].transpose(0, 2, 1, 3) for i in range(parts)], d
+
+
+def _packed(qkv, mask=None, heads=1, batch=1, batch_first=True, is_causal=False):
+    d = qkv.shape[1] // (3 * heads)
+    return packed_self_attention(qkv, mask, heads, batch, batch_first, 1.0 / math.sqrt(d),
+                                 is_causal)
+
+
+def _ref_packed(qkv, mask=None, heads=1, batch=1, batch_first=True, is_causal=False):
+    """The packed op's reference: unpack the heads, `ref_attention`, pack the output."""
+    (q, k, v), d = _packed_grid(qkv, 3, heads, batch, batch_first)
+    out = ref_attention(q, k, v, mask, is_causal=is_causal).transpose(0, 2, 1, 3)  # (N, L, H, D)
+    if not batch_first:
+        out = out.transpose(1, 0, 2, 3)
+    return out.reshape(qkv.shape[0], qkv.shape[1] // 3)
+
+
+@st.composite
+def packed_shapes(draw, mask: bool = False):
+    """(qkv[, mask]) shapes for `packed_self_attention`: (N * L, 3 H D), mask (N, H, L, L)."""
+    n, rows = draw(st.integers(1, 2)), draw(st.integers(0, 3))
+    heads, d = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    qkv = (n * rows, 3 * heads * d)
+    return (qkv, (n, heads, rows, rows)) if mask else (qkv, (n, heads))
+
+
+def _packed_params(shapes, causal=False):
+    n, heads = shapes[1][:2]
+    return st.fixed_dictionaries({"heads": st.just(heads), "batch": st.just(n),
+                                  "batch_first": st.booleans(), "is_causal": st.just(causal)})
+
+
+def _packed_no_mask(fn):
+    """`fn` of qkv alone: the second drawn shape only carries (N, H) to the parameters."""
+    return lambda qkv, _unused, **params: fn(qkv, **params)
+
+
+def _packed_inputs(rng, shapes):
+    return [rng.uniform(-2, 2, size=shapes[0]), np.zeros(shapes[1])]
+
+
 CASES = [
     OpCase("attention", _attention, _ref, shapes=attention_shapes()),
     OpCase("attention_scale", _attention, _ref, shapes=attention_shapes(),
@@ -102,4 +153,13 @@ CASES = [
            make_inputs=bool_mask_inputs, constant_inputs=(3,)),
     OpCase("attention_gqa", _attention, _ref, shapes=_gqa_shapes(),
            params=lambda s: st.just({"enable_gqa": True})),
+    # the packed self-attention of nn.MultiheadAttention (q, k, v as column blocks of qkv)
+    OpCase("attention_packed", _packed_no_mask(_packed), _packed_no_mask(_ref_packed),
+           shapes=packed_shapes(), params=_packed_params, make_inputs=_packed_inputs,
+           constant_inputs=(1,)),
+    OpCase("attention_packed_causal", _packed_no_mask(_packed), _packed_no_mask(_ref_packed),
+           shapes=packed_shapes(), params=lambda s: _packed_params(s, causal=True),
+           make_inputs=_packed_inputs, constant_inputs=(1,)),
+    OpCase("attention_packed_float_mask", _packed, _ref_packed, shapes=packed_shapes(mask=True),
+           params=_packed_params),
 ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 import math
 import pkgutil
+import types
+import warnings
 
 import numpy as np
 import pytest
@@ -218,6 +220,9 @@ ACTIVATIONS = [
      lambda x, gy: gy * ref_gelu_grad(x, "none")),
     ("gelu_tanh_grad", lambda b, x, gy: kernels.gelu_grad(b, x, gy, "tanh"),
      lambda x, gy: gy * ref_gelu_grad(x, "tanh")),
+    ("gelu_tanh_grad_kept", lambda b, x, gy: kernels.gelu_grad(
+        b, x, gy, "tanh", s=kernels.gelu(b, x, "tanh", keep=True)[1]),
+     lambda x, gy: gy * ref_gelu_grad(x, "tanh")),
 ]
 
 
@@ -234,6 +239,21 @@ def test_activation_kernels(backend, case, shape, dtype):
     got = _host(backend, got)
     assert got.dtype == dtype and got.shape == shape
     np.testing.assert_allclose(got, ref(x, gy), **TOL[dtype])
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_kernels_on_arrays_split_in_halves(backend, approximate):
+    """Arrays past SPLIT_BYTES run as two halves on two host threads: the same values, far
+    negative inputs included (exp overflows to inf there, s = 0) without warnings."""
+    x = _rand((4, 70_000), "float32", 8, -12, 6)
+    gy = _rand((4, 70_000), "float32", 9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y, s = kernels.gelu(backend, _dev(backend, x), approximate, keep=True)
+        gx = kernels.gelu_grad(backend, _dev(backend, x), _dev(backend, gy), approximate, s=s)
+    np.testing.assert_allclose(_host(backend, y), ref_gelu(x, approximate), **TOL["float32"])
+    np.testing.assert_allclose(_host(backend, gx), gy * ref_gelu_grad(x, approximate),
+                               **TOL["float32"])
 
 
 def test_relu_grad_with_gradient_and_activation_in_different_layouts(backend):

@@ -103,3 +103,18 @@ def test_resume_continues_where_the_run_stopped(example, tmp_path):
 def test_runs_on_the_fake_device(example, tmp_path):
     result = example.main(["--out", str(tmp_path), "--device", "fake", *SHORT])
     assert math.isfinite(result["val_bits"]) and len(result["sample"]) == 44
+
+
+def test_context_default_and_resume_keeps_the_run_s(example, tmp_path):
+    """Without --context a run trains on its model's default windows (DEFAULTS, 64 characters);
+    a resumed run keeps its checkpoint's context whatever --context says now."""
+    from nn import checkpoint
+
+    short = [a for i, a in enumerate(SHORT) if a != "--context" and SHORT[i - 1] != "--context"]
+    out = tmp_path / "gpt"
+    example.main(["--model", "gpt", "--out", str(out), "--stop-after", "2", *short])
+    want = example.DEFAULTS["gpt"]["context"]
+    assert checkpoint.read(out / "last.npz")[1]["extra"]["config"]["context"] == want
+    resumed = example.main(["--model", "gpt", "--out", str(out), "--resume", "--context", "16",
+                            *short])
+    assert resumed["trained"].context == want and resumed["steps"] == 4
