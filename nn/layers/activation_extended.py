@@ -208,7 +208,7 @@ class PReLU(Module):
                                              minimum=1)
         self.init = arguments.number("PReLU", "init", init)
         self.weight = Parameter(full((self.num_parameters,), self.init,
-                                     dtype=dtype or "float32", device=device))
+                                     dtype=dtype, device=device))
 
     def reset_parameters(self) -> None:
         """Every slope back to `init`."""

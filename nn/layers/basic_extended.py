@@ -77,7 +77,6 @@ class Bilinear(Module):
         self.in1_features = arguments.size("Bilinear", "in1_features", in1_features)
         self.in2_features = arguments.size("Bilinear", "in2_features", in2_features)
         self.out_features = arguments.size("Bilinear", "out_features", out_features)
-        dtype = dtype or "float32"
         self.weight = Parameter(empty(out_features, in1_features, in2_features, dtype=dtype,
                                       device=device))
         if bias:

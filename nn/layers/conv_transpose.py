@@ -37,7 +37,7 @@ class _ConvTransposeNd(_ConvBase):
         # weight (in_channels, out_channels / groups, *kernel): fan_in = out_channels / groups
         # * kernel area
         shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
-        self._make_parameters(shape, bias, device, dtype or "float32")
+        self._make_parameters(shape, bias, device, dtype)
 
     def _output_padding(self, x: Tensor, output_size: Any) -> tuple:
         if output_size is None:
@@ -57,7 +57,7 @@ class ConvTranspose2d(_ConvTransposeNd):
     Args:
         in_channels, out_channels, kernel_size, stride, padding, output_padding, groups,
         bias, dilation: as PyTorch (ints or (h, w) pairs); only ``padding_mode="zeros"``.
-        device / dtype: where and how the parameters are made (default float32).
+        device / dtype: where and how the parameters are made (default: the default dtype).
 
     Attributes:
         weight: (in_channels, out_channels / groups, kH, kW).

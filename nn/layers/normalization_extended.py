@@ -40,7 +40,7 @@ class GroupNorm(_NormBase):
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
         self.eps = arguments.number("GroupNorm", "eps", eps, low=0.0)
-        self._make_affine(self.num_channels, affine, device, dtype or "float32")
+        self._make_affine(self.num_channels, affine, device, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         x = float_input("GroupNorm", x, self.weight)
@@ -68,7 +68,7 @@ class _InstanceNorm(_NormBase):
         self.eps = arguments.number(cls, "eps", eps, low=0.0)
         self.momentum = arguments.number(cls, "momentum", 0.1 if momentum is None
                                          else momentum, low=0.0, high=1.0)
-        dtype = dtype or "float32"
+        dtype = dtype
         self._make_affine(self.num_features, affine, device, dtype)
         self._make_running_stats(self.num_features, track_running_stats, device, dtype)
 
@@ -133,7 +133,7 @@ class RMSNorm(Module):
         self.eps = None if eps is None else arguments.number("RMSNorm", "eps", eps, low=0.0)
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
-            self.weight = Parameter(ones(self.normalized_shape, dtype=dtype or "float32",
+            self.weight = Parameter(ones(self.normalized_shape, dtype=dtype,
                                          device=device))
         else:
             self.register_parameter("weight", None)

@@ -95,7 +95,6 @@ class RNNBase(Module):
         self.proj_size = proj_size
         gate_size = GATES[mode] * hidden_size
         real_hidden = proj_size or hidden_size
-        dtype = dtype or "float32"
         self._all_weights: list[list[str]] = []
         for layer in range(num_layers):
             for direction in range(self.num_directions):

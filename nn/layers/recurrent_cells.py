@@ -37,7 +37,6 @@ class RNNCellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        dtype = dtype or "float32"
         gates = num_chunks * hidden_size
         self.weight_ih = Parameter(empty(gates, input_size, dtype=dtype, device=device))
         self.weight_hh = Parameter(empty(gates, hidden_size, dtype=dtype, device=device))

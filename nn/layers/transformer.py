@@ -325,6 +325,6 @@ class Transformer(Module):
     @staticmethod
     def generate_square_subsequent_mask(sz: int, device: Any = None,
                                         dtype: Any = None) -> Tensor:
-        """The (sz, sz) causal mask: 0 on and below the diagonal, -inf above it (float32 by
-        default), for `tgt_mask` / `src_mask`."""
-        return triu(full((sz, sz), float("-inf"), dtype=dtype or "float32", device=device), 1)
+        """The (sz, sz) causal mask: 0 on and below the diagonal, -inf above it (the default
+        dtype unless `dtype` is given), for `tgt_mask` / `src_mask`."""
+        return triu(full((sz, sz), float("-inf"), dtype=dtype, device=device), 1)
