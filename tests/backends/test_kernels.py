@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import math
 import pkgutil
-import types
 import warnings
 
 import numpy as np
