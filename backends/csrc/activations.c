@@ -4,16 +4,21 @@
 
 #include "host_kernels.h"
 
-/* relu_grad: gx = gy * (y > 0), written as a select (gy, or gy * 0: a NaN or inf gy stays NaN,
- * a negative one leaves -0, as NumPy's product with the boolean mask does), over contiguous
- * arrays of one dtype: one pass and no boolean temporary. */
+/* relu_grad: gx = gy * (y > 0), NumPy's product with the boolean mask (a NaN or inf gy times 0
+ * gives NaN, a negative one -0), over contiguous arrays of one dtype: one pass and no boolean
+ * temporary. The mask is a select of constants, so the product is unconditional and the loop
+ * vectorises (a select between gy and gy * 0 did not: under GCC's default -ftrapping-math it
+ * may not compute gy * 0 where the source did not, and the loop ran 5x slower than NumPy's
+ * two passes). */
 #define RELU_GRAD(T, NAME)                                                                    \
     WIDE static void NAME(const T *restrict y, const T *restrict gy, T *restrict gx,          \
                           Py_ssize_t n)                                                       \
     {                                                                                         \
         Py_ssize_t i;                                                                         \
-        for (i = 0; i < n; i++)                                                               \
-            gx[i] = y[i] > 0 ? gy[i] : gy[i] * (T)0;                                          \
+        for (i = 0; i < n; i++) {                                                             \
+            T mask = y[i] > 0 ? (T)1 : (T)0; /* its own statement: AVX2 vectorises this */    \
+            gx[i] = gy[i] * mask;                                                             \
+        }                                                                                     \
     }
 
 RELU_GRAD(float, relu_grad_f)
