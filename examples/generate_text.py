@@ -54,9 +54,9 @@ from nn.trainer import Trainer  # noqa: E402
 
 #: Per model: its shape and the training defaults (chosen to finish in minutes on 2 CPU cores).
 DEFAULTS = {
-    "gpt": {"layers": 4, "heads": 4, "width": 128, "dropout": 0.0, "steps": 3000,
+    "gpt": {"layers": 4, "heads": 4, "width": 128, "dropout": 0.0, "steps": 4000,
             "batch_size": 16, "context": 64, "lr": 3e-3, "weight_decay": 0.01},
-    "lstm": {"layers": 2, "width": 256, "embed": 64, "dropout": 0.0, "steps": 3000,
+    "lstm": {"layers": 2, "width": 256, "embed": 64, "dropout": 0.0, "steps": 4000,
              "batch_size": 16, "context": 64, "lr": 2e-3, "weight_decay": 0.01},
 }
 SKIPPED_DIRS = {"test", "tests", "idle_test", "__pycache__", "site-packages", "dist-packages"}
