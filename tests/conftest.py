@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -86,16 +87,23 @@ def has_bfloat16() -> bool:
     return True
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request):
-    """The backend under test; also made the default so creation functions land on it."""
-    b = backends.get(request.param)
+@contextlib.contextmanager
+def default_backend(name: str):
+    """Backend `name`, made the default while the block runs (creation functions land on it)."""
+    b = backends.get(name)
     previous = backends.default()
     backends.set_default(b)
     try:
         yield b
     finally:
         backends.set_default(previous)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """The backend under test; also made the default so creation functions land on it."""
+    with default_backend(request.param) as b:
+        yield b
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -19,19 +19,14 @@ import backends
 import nn
 import optim
 from backends import GraphCaptureError
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, default_backend
 
 
 @pytest.fixture(params=[n for n in BACKENDS if backends.get(n).supports_graphs])
 def graphs(request):
     """A backend with graphs (made the default, as the `backend` fixture does)."""
-    b = backends.get(request.param)
-    previous = backends.default()
-    backends.set_default(b)
-    try:
+    with default_backend(request.param) as b:
         yield b
-    finally:
-        backends.set_default(previous)
 
 
 @pytest.fixture
