@@ -267,6 +267,19 @@ def test_constants_made_before_the_capture_are_confirmed_by_a_second_capture():
     assert step.captures_made == 2
 
 
+def _squared_output_step(model, opt):
+    """A training step on the mean squared output: zero_grad, forward, backward, step."""
+
+    def step(x):
+        opt.zero_grad()
+        loss = (model(x) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
 def _same_run(build, steps: int = 4) -> tuple:
     """Runs build()'s (step, inputs, state) eagerly and compiled; returns both states."""
     runs = []
@@ -315,13 +328,7 @@ def test_conv_batch_norm_pool_steps_are_eagers_bits():
             p.array[...] = (rng.standard_normal(p.shape) * 0.5).astype(np.float32)
         opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
 
-        def step(x):
-            opt.zero_grad()
-            loss = (model(x) ** 2).mean()
-            loss.backward()
-            opt.step()
-            return loss
-
+        step = _squared_output_step(model, opt)
         inputs = [ag.tensor(rng.standard_normal((2, 2, 4, 4)).astype(np.float32))
                   for _ in range(3)]
         return step, inputs, lambda: [t.array.copy() for t in model.state_dict().values()]
@@ -340,13 +347,7 @@ def test_embedding_scatter_into_a_fresh_zeros_is_replayed_from_zeros():
             p.array[...] = rng.standard_normal(p.shape).astype(np.float32)
         opt = optim.Adam(model.parameters(), lr=1e-2)
 
-        def step(x):
-            opt.zero_grad()
-            loss = (model(x) ** 2).mean()
-            loss.backward()
-            opt.step()
-            return loss
-
+        step = _squared_output_step(model, opt)
         inputs = [ag.tensor(rng.integers(0, 10, (3, 4))) for _ in range(4)]
         return step, inputs, lambda: [p.array.copy() for p in model.parameters()]
 
