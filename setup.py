@@ -24,7 +24,9 @@ def sources_hash(folder: Path) -> str:
 
 # No fused multiply-add contraction: the host loops round every product and sum on its own,
 # as the NumPy bodies they must match bit for bit do (MSVC does not contract by default).
-NO_CONTRACTION = [] if sys.platform == "win32" else ["-ffp-contract=off"]
+# -fno-trapping-math lets GCC vectorise loops with float compares in selects (fast_math.h's
+# clamps); it changes no value, only whether a float exception flag may be raised.
+NO_CONTRACTION = [] if sys.platform == "win32" else ["-ffp-contract=off", "-fno-trapping-math"]
 
 
 def extension(name: str, folder: str, hash_macro: str, flags: list[str]) -> Extension:

@@ -1,6 +1,6 @@
 """Profiles kedja's column of one workload with cProfile: where does a step's time go?
 
-    python -m benchmarks.profile per_op            # or mlp_b32, mlp_b128, cnn, adam, chain, gpt
+    python -m benchmarks.profile per_op       # or mlp_b32, mlp_b128, cnn, adam, chain, gpt, lstm
     python -m benchmarks.profile cnn --steps 50 --sort cumulative --top 40
     python -m benchmarks.profile cnn --by-op       # wall time per op's forward and backward
 
@@ -22,11 +22,11 @@ from typing import Any
 
 from .harness import Context
 
-TARGETS = ("per_op", "mlp_b32", "mlp_b128", "cnn", "adam", "chain", "gpt")
+TARGETS = ("per_op", "mlp_b32", "mlp_b128", "cnn", "adam", "chain", "gpt", "lstm")
 
 
 def build(name: str, ctx: Context) -> Any:
-    from .workloads import adam, cnn, gpt, mlp, per_op
+    from .workloads import adam, cnn, gpt, lstm, mlp, per_op
 
     if name == "per_op":
         return per_op.kedja_chain(ctx, 100)
@@ -40,6 +40,8 @@ def build(name: str, ctx: Context) -> Any:
         return adam.kedja_adam(ctx)
     if name == "gpt":
         return gpt.kedja_gpt(ctx)
+    if name == "lstm":
+        return lstm.kedja_lstm(ctx)
     raise SystemExit(f"unknown target {name!r}; one of {', '.join(TARGETS)}")
 
 
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     impl = build(args.target, Context())
     impl.step()  # warm-up: lazy state, caches
-    default_steps = {"per_op": 300, "chain": 3, "cnn": 20, "adam": 200, "gpt": 10}
+    default_steps = {"per_op": 300, "chain": 3, "cnn": 20, "adam": 200, "gpt": 10, "lstm": 10}
     steps = args.steps or default_steps.get(args.target, 100)
     if args.by_op:
         _print_by_op(impl, steps, args.top)

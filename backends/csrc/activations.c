@@ -80,43 +80,6 @@ done:
 TANH_GRAD(float, tanh_grad_f)
 TANH_GRAD(double, tanh_grad_d)
 
-/* A strided buffer of `obj`, or 0 with no exception where `obj` exports none (then the caller
- * takes NumPy's path). */
-static int
-try_buffer(PyObject *obj, Array *a, int writable)
-{
-    int flags = PyBUF_STRIDES | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    a->held = 0;
-    if (PyObject_GetBuffer(obj, &a->view, flags) < 0) {
-        PyErr_Clear();
-        return 0;
-    }
-    a->held = 1;
-    return 1;
-}
-
-/* Whether `a` is C-contiguous, aligned for its item size and of kind `k`. */
-static int
-dense_of_kind(Array *a, char k)
-{
-    return kind_of(a) == k && PyBuffer_IsContiguous(&a->view, 'C') &&
-           ((uintptr_t)a->view.buf % (uintptr_t)a->view.itemsize) == 0;
-}
-
-/* Whether `a` and `b` have one shape (not only one size: NumPy would broadcast the others). */
-static int
-same_shape(const Array *a, const Array *b)
-{
-    int d;
-    if (a->view.ndim != b->view.ndim || a->view.len != b->view.len)
-        return 0;
-    for (d = 0; d < a->view.ndim; d++) {
-        if (a->view.shape[d] != b->view.shape[d])
-            return 0;
-    }
-    return 1;
-}
-
 /* Releasing the GIL costs more than a small loop: only above this many items. */
 #define TANH_GRAD_NOGIL_ITEMS 16384
 

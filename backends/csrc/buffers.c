@@ -91,3 +91,40 @@ unit_last(const Array *a)
 {
     return a->view.strides[a->view.ndim - 1] == a->view.itemsize;
 }
+
+/* A strided buffer of `obj`, or 0 with no exception where `obj` exports none (then the caller
+ * takes NumPy's path). */
+int
+try_buffer(PyObject *obj, Array *a, int writable)
+{
+    int flags = PyBUF_STRIDES | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    a->held = 0;
+    if (PyObject_GetBuffer(obj, &a->view, flags) < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    a->held = 1;
+    return 1;
+}
+
+/* Whether `a` is C-contiguous, aligned for its item size and of kind `k`. */
+int
+dense_of_kind(Array *a, char k)
+{
+    return kind_of(a) == k && PyBuffer_IsContiguous(&a->view, 'C') &&
+           ((uintptr_t)a->view.buf % (uintptr_t)a->view.itemsize) == 0;
+}
+
+/* Whether `a` and `b` have one shape (not only one size: NumPy would broadcast the others). */
+int
+same_shape(const Array *a, const Array *b)
+{
+    int d;
+    if (a->view.ndim != b->view.ndim || a->view.len != b->view.len)
+        return 0;
+    for (d = 0; d < a->view.ndim; d++) {
+        if (a->view.shape[d] != b->view.shape[d])
+            return 0;
+    }
+    return 1;
+}

@@ -33,6 +33,12 @@ int get_contiguous(PyObject *obj, Array *a, int writable);
 void release(Array *a);
 char kind_of(Array *a);
 int unit_last(const Array *a);
+/* Soft checks for loops with a NumPy fallback: a strided buffer of `obj`, or 0 with the error
+ * cleared; whether an array is C-contiguous, aligned and of kind `k`; whether two arrays have
+ * one shape. */
+int try_buffer(PyObject *obj, Array *a, int writable);
+int dense_of_kind(Array *a, char k);
+int same_shape(const Array *a, const Array *b);
 
 /* The address `off` bytes into the buffer of `a`. */
 #define PTR(a, off) ((char *)(a)->view.buf + (off))
