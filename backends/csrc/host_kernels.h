@@ -60,5 +60,7 @@ PyObject *host_softmax_xent(PyObject *module, PyObject *const *args, Py_ssize_t 
 PyObject *host_softmax_xent_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_adam(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_sgd(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *host_gelu_tanh(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *host_gelu_tanh_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 
 #endif

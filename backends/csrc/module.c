@@ -36,6 +36,11 @@ static PyMethodDef kernel_methods[] = {
      "step_size, eps_hat): one Adam/AdamW step in place."},
     {"sgd", (PyCFunction)(void (*)(void))host_sgd, METH_FASTCALL,
      "sgd(p, g, buf, lr, sign, l2, momentum, damp_c, nesterov, first): one SGD step in place."},
+    {"gelu_tanh", (PyCFunction)(void (*)(void))host_gelu_tanh, METH_FASTCALL,
+     "gelu_tanh(x, y, s): s = 1 / (1 + exp(-2u)), y = x s (GELU's tanh form); False (nothing "
+     "written) unless all three are C-contiguous, aligned, of one float dtype and shape."},
+    {"gelu_tanh_grad", (PyCFunction)(void (*)(void))host_gelu_tanh_grad, METH_FASTCALL,
+     "gelu_tanh_grad(x, s, gy, gx): gx = gy gelu'(x) from gelu_tanh's s; False as gelu_tanh."},
     {NULL}
 };
 

@@ -251,15 +251,20 @@ def gelu(backend: Any, x: Any, approximate: str = "none", keep: bool = False) ->
         y = _elementwise(backend, _GELU[approximate], x, _new(xp, x))
         return (y, None) if keep else y
     if approximate == "tanh":
-        # y = x s, each half of a big array on its own thread (NumPy releases the GIL).
+        # y = x s, each half of a big array on its own thread (NumPy and the C loop release
+        # the GIL). The C loop (where built) declines, returning False, unless x, y and s are
+        # C-contiguous, aligned and of one float dtype: then NumPy's passes run.
         s, y = _new(xp, x), _new(xp, x)
+        loop = host_kernels.gelu_tanh if host_kernels is not None and backend.name == "numpy" \
+            else None
 
         def part(a: int, b: int) -> None:
-            xp.multiply(x[a:b], _gelu_sigmoid(xp, x[a:b], s[a:b]), out=y[a:b])
+            if loop is None or not loop(x[a:b], y[a:b], s[a:b]):
+                xp.multiply(x[a:b], _gelu_sigmoid(xp, x[a:b], s[a:b]), out=y[a:b])
 
         if x.ndim and _split(backend, x):
             big_halves(backend, part, x.shape[0], x.nbytes)
-        else:
+        elif loop is None or not loop(x, y, s):
             xp.multiply(x, _gelu_sigmoid(xp, x, s), out=y)
         return (y, s) if keep else y
     y = backend.erf(xp.multiply(x, _SQRT_HALF, out=_new(xp, x)))
@@ -278,11 +283,15 @@ def gelu_grad(backend: Any, x: Any, gy: Any, approximate: str = "none", s: Any =
         return _elementwise(backend, _GELU_GRAD[approximate], x, gy, _new(xp, x, gy))
     if approximate == "tanh":
         if s is None:
-            s = _gelu_sigmoid(xp, x, _new(xp, x))
+            s = gelu(backend, x, "tanh", keep=True)[1]
         gx = _new(xp, x, gy)
+        loop = host_kernels.gelu_tanh_grad \
+            if host_kernels is not None and backend.name == "numpy" else None
 
         def part(a: int, b: int) -> None:
             xa, sa, out = x[a:b], s[a:b], gx[a:b]
+            if loop is not None and loop(xa, sa, gy[a:b], out):
+                return  # one C pass, NumPy's bits (given s); else declined, NumPy's passes:
             xp.multiply(xa, xa, out=out)
             xp.multiply(out, 6 * _SQRT_2_OVER_PI * _GELU_CUBIC, out=out)
             xp.add(out, 2 * _SQRT_2_OVER_PI, out=out)

@@ -80,11 +80,11 @@ def _window_args(draw, gather: bool) -> list:
 
 
 @st.composite
-def _relu_args(draw) -> list:
+def _relu_args(draw, count: int = 3) -> list:
     shape = draw(fuzzing.shapes(draw(st.integers(0, 3))))
     dtype = draw(FLOATS)
     return [draw(array_specs(shape, st.sampled_from([dtype] * 5 + ["float64"])))
-            for _ in range(3)]
+            for _ in range(count)]
 
 
 @st.composite
@@ -125,6 +125,7 @@ PLAUSIBLE = {
     "relu_grad": _relu_args(), "tanh_grad": _relu_args(), "softmax_xent": _xent_args(False),
     "softmax_xent_grad": _xent_args(True), "sgd": _optimizer_args(False),
     "adam": _optimizer_args(True),
+    "gelu_tanh": _relu_args(), "gelu_tanh_grad": _relu_args(4),
 }
 
 
@@ -187,7 +188,12 @@ def _same(got, want, name: str, case: dict, tol: tuple | None = None) -> None:
 
 
 def _tolerance(name: str, args: list) -> tuple | None:
-    """The cross-entropy's tolerance: float32 (or float64) rounding of the largest term."""
+    """The cross-entropy's tolerance: float32 (or float64) rounding of the largest term; GELU's
+    forward: its stated bound (test_results_agree.py), its exp being fast_math.h's."""
+    if name == "gelu_tanh" and isinstance(args[0], np.ndarray) and args[0].dtype.kind == "f":
+        info = np.finfo(args[0].dtype)
+        big = float(np.abs(args[0][np.isfinite(args[0])]).max(initial=0))
+        return 4 * float(info.eps), 2 * float(info.tiny) * (1 + big)
     if "xent" not in name:
         return None
     single = getattr(args[0], "dtype", None) != np.float64
@@ -242,9 +248,26 @@ def _reference(name: str, args: list) -> dict:
             np.subtract(1, ref, ref)
             ref *= gy.reshape(-1)
             return {"gx": ref}
+        if name.startswith("gelu_tanh"):
+            return _gelu_reference(host, name, args)
         if name in ("softmax_xent", "softmax_xent_grad"):
             return _xent_reference(name, args)
         return _optimizer_reference(name, args)
+
+
+def _gelu_reference(host, name: str, args: list) -> dict:
+    """GELU's tanh form through the NumPy body, None where the loop declines (it returns False
+    then: arrays of one float dtype and shape only)."""
+    from backends.kernels import activations
+
+    x = args[0]
+    if any(a.dtype != x.dtype or a.shape != x.shape for a in args) or x.dtype.kind != "f" \
+            or x.dtype.itemsize < 4:
+        return {"y": None, "s": None, "gx": None}
+    if name == "gelu_tanh":
+        y, s = activations.gelu(host, x, "tanh", keep=True)
+        return {"y": y, "s": s}
+    return {"gx": activations.gelu_grad(host, x, args[2], "tanh", s=args[1])}
 
 
 def _xent_reference(name: str, args: list) -> dict:
@@ -315,6 +338,10 @@ def _outputs(name: str, args: list, result) -> dict:
         return {"gx": args[2].reshape(-1)}
     if name == "tanh_grad":  # False: it wrote nothing (the case's copies check that)
         return {"gx": args[2].reshape(-1) if result else None}
+    if name == "gelu_tanh":
+        return {"y": args[1], "s": args[2]} if result else {"y": None, "s": None}
+    if name == "gelu_tanh_grad":
+        return {"gx": args[3] if result else None}
     if name == "softmax_xent":
         return {"in_range": result, "shift": args[2], "log_total": args[3], "nll": args[4]}
     if name == "softmax_xent_grad":
@@ -358,6 +385,10 @@ def _dispatch(name: str, args: list):
         return kernels.relu_grad(host, args[0], args[1])
     if name == "tanh_grad":
         return kernels.tanh_grad(host, args[0], args[1])
+    if name == "gelu_tanh":
+        return kernels.gelu(host, args[0], "tanh", keep=True)
+    if name == "gelu_tanh_grad":
+        return kernels.gelu_grad(host, args[0], args[2], "tanh", s=args[1])
     if name == "softmax_xent":
         return kernels.softmax_xent_nll(host, args[0], args[1])
     if name == "softmax_xent_grad":

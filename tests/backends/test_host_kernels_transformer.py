@@ -1,0 +1,100 @@
+"""The Transformer's host C loops (GELU's tanh form; backends/csrc/activations.c) against the
+NumPy bodies they follow: the gradient gives the same bits given the kept s, and every array the
+loops cannot take (strided, misaligned, mixed dtypes, read-only outputs) is declined, with
+nothing written, and takes the NumPy body. How far the forward may differ (its exp is not
+NumPy's) is tests/backends/test_results_agree.py's."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import backends
+from backends import native
+from backends.kernels import activations
+
+pytestmark = pytest.mark.skipif(native.host_kernels is None,
+                                reason="the host kernels were not built (or KEDJA_PURE_PYTHON)")
+
+HOST = backends.get("cpu")
+SPECIALS = [0.0, -0.0, np.nan, np.inf, -np.inf, -10.1, -12.0, 1e20, -1e20, 1e-30]
+
+
+@st.composite
+def gelu_cases(draw):
+    """x (many scales, with specials), an upstream gradient and a kept s, float32/float64."""
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    shape = draw(st.sampled_from([(), (0,), (7,), (3, 5), (2, 3, 33)]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = (rng.standard_normal(shape) * draw(st.sampled_from([0.1, 1.0, 4.0, 30.0]))).astype(dtype)
+    gy = rng.standard_normal(shape).astype(dtype)
+    if x.size:
+        flat = x.reshape(-1)
+        for _ in range(draw(st.integers(0, 3))):
+            flat[rng.integers(flat.size)] = draw(st.sampled_from(SPECIALS))
+        gy.reshape(-1)[0] = draw(st.sampled_from([1.0, np.nan, np.inf, -0.0]))
+    return x, gy
+
+
+def _numpy_body(fn):
+    saved = activations.host_kernels
+    activations.host_kernels = None
+    try:
+        with np.errstate(all="ignore"):
+            return fn()
+    finally:
+        activations.host_kernels = saved
+
+
+@settings(max_examples=60)
+@given(gelu_cases())
+def test_gelu_tanh_grad_is_the_numpy_body_given_s(case) -> None:
+    # Each step rounded as NumPy's passes round it: the same bits, NaN, inf and -0 included.
+    x, gy = case
+    with np.errstate(all="ignore"):
+        s = activations.gelu(HOST, x, "tanh", keep=True)[1]
+        got = activations.gelu_grad(HOST, x, gy, "tanh", s=s)
+    want = _numpy_body(lambda: activations.gelu_grad(HOST, x, gy, "tanh", s=s))
+    np.testing.assert_array_equal(got, want)
+    assert np.signbit(got).tolist() == np.signbit(want).tolist()
+
+
+def _misaligned(a):
+    raw = np.zeros(a.nbytes + 1, np.uint8)[1:]
+    out = raw.view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
+
+
+def test_gelu_tanh_loops_decline_what_they_cannot_loop_over() -> None:
+    kernels = native.host_kernels
+    one = np.linspace(-3, 3, 8, dtype=np.float32)
+    read_only = np.zeros(8, np.float32)
+    read_only.flags.writeable = False
+    # misaligned, strided, mixed dtypes, float16, two shapes of one size, not an array, and
+    # a read-only output
+    for x, y in [(_misaligned(one), None), (np.ones(16, np.float32)[::2], None),
+                 (one.astype(np.float64), None), (one.astype(np.float16), np.float16),
+                 (one.reshape(2, 4), None), (1.0, None), (one, read_only)]:
+        if not isinstance(y, np.ndarray):
+            y = np.full(8, 7.0, y or np.float32)
+        s = np.full(8, 7.0, y.dtype)
+        before = y.copy()
+        assert kernels.gelu_tanh(x, y, s) is False
+        assert kernels.gelu_tanh_grad(x, one, one, y) is False
+        assert (s == 7.0).all() and np.array_equal(y, before)
+    with pytest.raises(TypeError):
+        kernels.gelu_tanh(one, one)
+    # the dispatchers give the NumPy body's result for what the loops decline
+    gy = np.linspace(1, 2, 8, dtype=np.float32)
+    for x in (_misaligned(one), np.repeat(one, 2)[::2]):
+        want_y, want_s = _numpy_body(functools.partial(activations.gelu, HOST, x, "tanh", True))
+        got_y, got_s = activations.gelu(HOST, x, "tanh", keep=True)
+        np.testing.assert_array_equal(got_s, want_s)
+        np.testing.assert_array_equal(got_y, want_y)
+        grad = functools.partial(activations.gelu_grad, HOST, x, gy, "tanh", got_s)
+        np.testing.assert_array_equal(grad(), _numpy_body(grad))
