@@ -59,6 +59,18 @@ class MatMul(Function):
         return ga, gb
 
 
+def _rows_times(xp: Any, a: Any, m: Any) -> Any:
+    """``a @ m`` for `a` (..., K) and a matrix `m` (K, N): a C-contiguous `a` of 3 or more
+    dimensions as one (rows, K) GEMM, where matmul would call one GEMM per leading index
+    (a (16, 64, 128) input: 16 GEMMs of 64 rows, 10-30 % slower than one of 1024). Tensors
+    (a rule building a graph) take the recorded product."""
+    if isinstance(a, Tensor):
+        return a @ m
+    if a.ndim > 2 and a.flags.c_contiguous:
+        return xp.matmul(a.reshape(-1, a.shape[-1]), m).reshape(*a.shape[:-1], m.shape[-1])
+    return xp.matmul(a, m)
+
+
 class Linear(Function):
     """y = x @ w.T + b, fused: the layer PyTorch users know, in one op.
 
@@ -77,7 +89,7 @@ class Linear(Function):
                 "a 2-D weight)"
             )
         self.save_for_backward(x, w)
-        y = self.xp.matmul(x, w.T)
+        y = _rows_times(self.xp, x, w.T)
         if b is not None:
             y += b
         return y
@@ -86,7 +98,7 @@ class Linear(Function):
         x, w = self.saved_tensors
         need = self.needs_input_grad
         out_features, in_features = w.shape
-        gx = gy @ w if need[0] else None
+        gx = _rows_times(self.xp, gy, w) if need[0] else None
         rows = gy.reshape(-1, out_features)
         gw = rows.T @ x.reshape(-1, in_features) if need[1] else None
         if len(need) == 2:
