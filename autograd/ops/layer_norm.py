@@ -7,14 +7,16 @@ per-row ``1 / std``, and its first-order rule is the layer-norm backward written
 arrays. With ``create_graph`` the rule recomputes the statistics from x with tensor ops, so
 grad-of-grad works.
 
-Row sums are matrix-vector products with a vector of ones (``x (R, n) @ 1 (n, 1)``): NumPy's
-reductions over a short contiguous last axis cost 4-5x the GEMV, and a Transformer normalises
-rows of 128-1024 features.
+The row path (the common case: float rows of the trailing axes) runs the kernels of
+backends/kernels/normalization.py: one C pass per row on host float32 arrays, NumPy's GEMVs with
+a column of ones otherwise.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from backends.kernels import normalization
 
 from ..function import Function
 from ..grad_mode import state as _grad_state
@@ -22,27 +24,6 @@ from ..tensor import Tensor
 from .reduction import mean as _tensor_mean
 
 __all__: list = []
-
-#: Columns of ones by (device, n, dtype), for row sums as GEMVs (`_row_sums`).
-_ONES: dict = {}
-
-
-def _ones(backend: Any, n: int, dtype: Any) -> Any:
-    key = (backend.device, n, str(dtype))
-    ones = _ONES.get(key)
-    if ones is None:
-        if len(_ONES) > 64:
-            _ONES.clear()
-        ones = _ONES[key] = backend.xp.ones((n, 1), dtype=dtype)
-    return ones
-
-
-def _row_means(xp: Any, a: Any, ones: Any) -> Any:
-    """(R, 1) means of the rows of `a` (R, n): a GEMV with ones, then one division."""
-    m = xp.matmul(a, ones)
-    m /= ones.shape[0]
-    return m
-
 
 def _mean(a: Any, axes: tuple) -> Any:
     """The mean over `axes`, kept: of a Tensor (the recorded rule) or a raw array."""
@@ -92,28 +73,13 @@ class LayerNorm(Function):
                 and all(a is None or (a.shape == inner and a.dtype == x.dtype) for a in (w, b)))
 
     def _rows_forward(self, x, w, b):
-        """The forward on x as (R, n) rows, sums as GEMVs (see the module docstring)."""
-        xp = self.xp
+        """The forward on x as (R, n) rows (`normalization.layer_norm_rows`)."""
         n = 1
         for a in self.axes:
             n *= x.shape[a]
-        rows = x.reshape(-1, n)
-        ones = _ones(self.backend, n, x.dtype)
-        xhat = rows - _row_means(xp, rows, ones)
-        y = xp.multiply(xhat, xhat)
-        var = _row_means(xp, y, ones)
-        var += self.eps
-        rstd = xp.sqrt(var, out=var)
-        rstd = xp.divide(1.0, rstd, out=rstd)
-        xhat *= rstd
-        if w is not None:
-            xp.multiply(xhat, w.reshape(n), out=y)
-            if b is not None:
-                y += b.reshape(n)
-        elif b is not None:
-            xp.add(xhat, b.reshape(n), out=y)
-        else:
-            y[...] = xhat
+        y, xhat, rstd = normalization.layer_norm_rows(
+            self.backend, x.reshape(-1, n), None if w is None else w.reshape(n),
+            None if b is None else b.reshape(n), self.eps)
         stats = (*x.shape[:x.ndim - len(self.axes)], *(1 for _ in self.axes))
         if self._recording:
             self.save_for_backward(x, w, b, xhat.reshape(x.shape), rstd.reshape(stats))
@@ -142,32 +108,19 @@ class LayerNorm(Function):
         return gx, gw, gb
 
     def _rows_backward(self, gy, w, xhat, rstd, need_x, need_w, need_b) -> tuple:
-        """The first-order rule on raw (R, n) rows: sums as GEMVs, gw and gb already reduced
-        to the weight's shape (a GEMV with a row of ones each)."""
-        xp = self.xp
+        """The first-order rule on raw (R, n) rows (`normalization.layer_norm_rows_grad`), gw
+        and gb already reduced to the weight's shape."""
         shape = xhat.shape
         n = 1
         for a in self.axes:
             n *= shape[a]
-        gy2, xh = gy.reshape(-1, n), xhat.reshape(-1, n)
-        gw = gb = gx = None
-        if need_w or need_b:
-            across = _ones(self.backend, gy2.shape[0], gy2.dtype).reshape(1, -1)
-            if need_w:
-                gw = xp.matmul(across, gy2 * xh).reshape(w.shape)
-            if need_b:
-                gb = xp.matmul(across, gy2).reshape(shape[len(shape) - len(self.axes):])
-        if need_x:
-            ones = _ones(self.backend, n, gy2.dtype)
-            g = gy2 * w.reshape(n) if w is not None else gy2.copy()
-            t = g * xh
-            mean_gx = _row_means(xp, t, ones)  # mean(g xhat) per row
-            g -= _row_means(xp, g, ones)
-            xp.multiply(xh, mean_gx, out=t)
-            g -= t
-            g *= rstd.reshape(-1, 1)
-            gx = g.reshape(shape)
-        return gx, gw, gb
+        gx, gw, gb = normalization.layer_norm_rows_grad(
+            self.backend, gy.reshape(-1, n), xhat.reshape(-1, n),
+            None if w is None else w.reshape(n), rstd.reshape(-1, 1), need_x, need_w, need_b)
+        inner = shape[len(shape) - len(self.axes):]
+        return (None if gx is None else gx.reshape(shape),
+                None if gw is None else gw.reshape(inner),
+                None if gb is None else gb.reshape(inner))
 
 
 def layer_norm(x: Tensor, ndim: int, weight: Tensor | None, bias: Tensor | None,

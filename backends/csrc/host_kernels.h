@@ -62,5 +62,7 @@ PyObject *host_adam(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_sgd(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_gelu_tanh(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_gelu_tanh_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *host_layer_norm(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *host_layer_norm_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 
 #endif

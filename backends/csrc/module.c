@@ -8,7 +8,8 @@
  * so no NumPy header is needed, and the loops run without the GIL: backends/host_threads.py
  * may run two halves of a batch at once. Files: host_kernels.h (what they share), buffers.c,
  * pooling.c, windows.c, activations.c, softmax.c, optimizers.c, module.c (this one: the method
- * table and the import).
+ * table and the import). GELU's tanh forward (activations.c, fast_math.h's exp) and the
+ * layer norm (normalization.c, row statistics in double) also agree to rounding only.
  */
 #include "host_kernels.h"
 
@@ -41,6 +42,12 @@ static PyMethodDef kernel_methods[] = {
      "written) unless all three are C-contiguous, aligned, of one float dtype and shape."},
     {"gelu_tanh_grad", (PyCFunction)(void (*)(void))host_gelu_tanh_grad, METH_FASTCALL,
      "gelu_tanh_grad(x, s, gy, gx): gx = gy gelu'(x) from gelu_tanh's s; False as gelu_tanh."},
+    {"layer_norm", (PyCFunction)(void (*)(void))host_layer_norm, METH_FASTCALL,
+     "layer_norm(x, w, b, eps, y, xhat, rstd): layer norm of the rows of x (R, n); False "
+     "(nothing written) unless all are C-contiguous aligned float32 of matching sizes."},
+    {"layer_norm_grad", (PyCFunction)(void (*)(void))host_layer_norm_grad, METH_FASTCALL,
+     "layer_norm_grad(gy, xhat, w, rstd, gx, gw, gb): the rows' gradients (gx, gw, gb: None "
+     "where not needed); False as layer_norm."},
     {NULL}
 };
 

@@ -107,6 +107,21 @@ SCALARS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(
 
 
 @st.composite
+def _layer_norm_args(draw, grad: bool) -> list:
+    rows, n = draw(SIDE), draw(SIDE)
+    dtype = st.sampled_from(["float32"] * 6 + ["float64", "float16"])
+    row = array_specs([rows, n], dtype)
+    column = st.one_of(st.none(), array_specs(draw(st.sampled_from([[n], [n], [n + 1]])),
+                                              dtype))
+    stats = array_specs(draw(st.sampled_from([[rows, 1], [rows, 1], [rows + 1]])), dtype)
+    if grad:
+        return [draw(row), draw(row), draw(column), draw(stats), draw(st.one_of(st.none(), row)),
+                draw(column), draw(column)]
+    return [draw(row), draw(column), draw(column), draw(SCALARS), draw(row), draw(row),
+            draw(stats)]
+
+
+@st.composite
 def _optimizer_args(draw, adam: bool) -> list:
     shape = draw(fuzzing.shapes(draw(st.integers(0, 2))))
     dtype = draw(FLOATS)
@@ -126,6 +141,7 @@ PLAUSIBLE = {
     "softmax_xent_grad": _xent_args(True), "sgd": _optimizer_args(False),
     "adam": _optimizer_args(True),
     "gelu_tanh": _relu_args(), "gelu_tanh_grad": _relu_args(4),
+    "layer_norm": _layer_norm_args(False), "layer_norm_grad": _layer_norm_args(True),
 }
 
 
@@ -156,9 +172,9 @@ def cases(draw, via: str) -> dict:
 @contextlib.contextmanager
 def _numpy_bodies():
     """The kernels' dispatchers with the C loops switched off: the reference bodies."""
-    from backends.kernels import activations, optimizers, pooling, softmax, windows
+    from backends.kernels import activations, normalization, optimizers, pooling, softmax, windows
 
-    modules = (activations, optimizers, pooling, softmax, windows)
+    modules = (activations, normalization, optimizers, pooling, softmax, windows)
     saved = [m.host_kernels for m in modules]
     for m in modules:
         m.host_kernels = None
@@ -190,6 +206,10 @@ def _same(got, want, name: str, case: dict, tol: tuple | None = None) -> None:
 def _tolerance(name: str, args: list) -> tuple | None:
     """The cross-entropy's tolerance: float32 (or float64) rounding of the largest term; GELU's
     forward: its stated bound (test_results_agree.py), its exp being fast_math.h's."""
+    if name.startswith("layer_norm"):  # the float64 reference against the loops' float32
+        big = max([1.0] + [float(np.abs(a[np.isfinite(a)]).max(initial=0)) ** 2
+                           for a in args if isinstance(a, np.ndarray)])
+        return 1e-5, 1e-5 * big * max(1, args[0].size)
     if name == "gelu_tanh" and isinstance(args[0], np.ndarray) and args[0].dtype.kind == "f":
         info = np.finfo(args[0].dtype)
         big = float(np.abs(args[0][np.isfinite(args[0])]).max(initial=0))
@@ -248,6 +268,8 @@ def _reference(name: str, args: list) -> dict:
             np.subtract(1, ref, ref)
             ref *= gy.reshape(-1)
             return {"gx": ref}
+        if name.startswith("layer_norm"):
+            return _layer_norm_reference(name, args)
         if name.startswith("gelu_tanh"):
             return _gelu_reference(host, name, args)
         if name in ("softmax_xent", "softmax_xent_grad"):
@@ -268,6 +290,32 @@ def _gelu_reference(host, name: str, args: list) -> dict:
         y, s = activations.gelu(host, x, "tanh", keep=True)
         return {"y": y, "s": s}
     return {"gx": activations.gelu_grad(host, x, args[2], "tanh", s=args[1])}
+
+
+def _layer_norm_reference(name: str, args: list) -> dict:
+    """The layer norm written out in float64 (the loops' statistics are in double), rounded to
+    float32 where the loops round."""
+    f64 = np.float64
+    if name == "layer_norm":
+        x, w, b, eps = args[0].astype(f64), args[1], args[2], float(args[3])
+        mean = x.mean(axis=1, keepdims=True)
+        r = 1.0 / np.sqrt(((x - mean) ** 2).mean(axis=1, keepdims=True) + eps)
+        xhat = ((x - mean) * r).astype(np.float32)
+        y = xhat * w if w is not None else xhat
+        y = y + b if b is not None else y
+        return {"y": y, "xhat": xhat, "rstd": r.astype(np.float32)}
+    gy, xhat, w, rstd, gx, gw, gb = args
+    g = (gy * w if w is not None else gy).astype(f64)
+    h = xhat.astype(f64)
+    out = {}
+    if gx is not None:
+        out["gx"] = ((g - g.mean(axis=1, keepdims=True)) - h * (g * h).mean(
+            axis=1, keepdims=True)) * rstd.reshape(-1, 1)
+    if gw is not None:
+        out["gw"] = (gy.astype(f64) * h).sum(axis=0)
+    if gb is not None:
+        out["gb"] = gy.astype(f64).sum(axis=0)
+    return {k: v.astype(np.float32) for k, v in out.items()}
 
 
 def _xent_reference(name: str, args: list) -> dict:
@@ -340,6 +388,10 @@ def _outputs(name: str, args: list, result) -> dict:
         return {"gx": args[2].reshape(-1) if result else None}
     if name == "gelu_tanh":
         return {"y": args[1], "s": args[2]} if result else {"y": None, "s": None}
+    if name == "layer_norm":
+        return dict(zip(("y", "xhat", "rstd"), args[4:])) if result else {}
+    if name == "layer_norm_grad":
+        return dict(zip(("gx", "gw", "gb"), args[4:])) if result else {}
     if name == "gelu_tanh_grad":
         return {"gx": args[3] if result else None}
     if name == "softmax_xent":
@@ -387,6 +439,17 @@ def _dispatch(name: str, args: list):
         return kernels.tanh_grad(host, args[0], args[1])
     if name == "gelu_tanh":
         return kernels.gelu(host, args[0], "tanh", keep=True)
+    if name == "layer_norm":
+        from backends.kernels import normalization
+
+        x, w, b, eps = args[:4]
+        return normalization.layer_norm_rows(host, x, w, b, eps)
+    if name == "layer_norm_grad":
+        from backends.kernels import normalization
+
+        gy, xhat, w, rstd, gx, gw, gb = args
+        return normalization.layer_norm_rows_grad(host, gy, xhat, w, rstd, gx is not None,
+                                                  gw is not None, gb is not None)
     if name == "gelu_tanh_grad":
         return kernels.gelu_grad(host, args[0], args[2], "tanh", s=args[1])
     if name == "softmax_xent":

@@ -1,8 +1,9 @@
-"""The Transformer's host C loops (GELU's tanh form; backends/csrc/activations.c) against the
-NumPy bodies they follow: the gradient gives the same bits given the kept s, and every array the
-loops cannot take (strided, misaligned, mixed dtypes, read-only outputs) is declined, with
-nothing written, and takes the NumPy body. How far the forward may differ (its exp is not
-NumPy's) is tests/backends/test_results_agree.py's."""
+"""The Transformer's host C loops (GELU's tanh form in backends/csrc/activations.c, the layer
+norm in normalization.c) against the NumPy bodies they follow: GELU's gradient gives the same
+bits given the kept s, and every array the loops cannot take (strided, misaligned, mixed
+dtypes, float64 for the layer norm, read-only outputs) is declined, with nothing written, and
+takes the NumPy body. How far the rest may differ (GELU's exp is not NumPy's, the layer norm's
+statistics are in double) is tests/backends/test_results_agree.py's."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 import backends
 from backends import native
-from backends.kernels import activations
+from backends.kernels import activations, normalization
 
 pytestmark = pytest.mark.skipif(native.host_kernels is None,
                                 reason="the host kernels were not built (or KEDJA_PURE_PYTHON)")
@@ -98,3 +99,65 @@ def test_gelu_tanh_loops_decline_what_they_cannot_loop_over() -> None:
         np.testing.assert_array_equal(got_y, want_y)
         grad = functools.partial(activations.gelu_grad, HOST, x, gy, "tanh", got_s)
         np.testing.assert_array_equal(grad(), _numpy_body(grad))
+
+
+def test_layer_norm_loops_decline_what_they_cannot_loop_over() -> None:
+    kernels = native.host_kernels
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 8)).astype(np.float32)
+    w, b = np.ones(8, np.float32), np.zeros(8, np.float32)
+    read_only = np.zeros((4, 8), np.float32)
+    read_only.flags.writeable = False
+
+    def outs():
+        return np.full((4, 8), 7.0, np.float32), np.full((4, 8), 7.0, np.float32), np.full(
+            (4, 1), 7.0, np.float32)
+
+    # float64, misaligned, strided, a 1-D x, a weight of another size or dtype, not an array
+    for args in [(x.astype(np.float64), None, None), (_misaligned(x), w, b),
+                 (np.repeat(x, 2, axis=1)[:, ::2], w, b), (x.reshape(-1), w, b),
+                 (x, np.ones(7, np.float32), b), (x, w, b.astype(np.float64)), (x, w, 1.0)]:
+        y, xhat, rstd = outs()
+        assert kernels.layer_norm(*args, 1e-5, y, xhat, rstd) is False
+        assert (y == 7).all() and (xhat == 7).all() and (rstd == 7).all()
+        if args[0] is x and args[1] is w:
+            continue  # the gradient takes no bias
+        gx = np.full((4, 8), 7.0, np.float32)
+        assert kernels.layer_norm_grad(args[0], x, args[1], rstd, gx, None, None) is False
+        assert (gx == 7).all()
+    y, xhat, rstd = outs()
+    assert kernels.layer_norm(x, w, b, 1e-5, read_only, xhat, rstd) is False
+    assert kernels.layer_norm_grad(x, x, w, rstd, read_only, None, None) is False
+    assert kernels.layer_norm_grad(x, x, w, rstd[:3], None, np.empty(8, np.float32),
+                                   None) is False
+    with pytest.raises(TypeError):
+        kernels.layer_norm(x, w, b, "eps", y, xhat, rstd)
+    with pytest.raises(TypeError):
+        kernels.layer_norm_grad(x, x, w, rstd, y)
+
+
+@settings(max_examples=20)
+@given(st.sampled_from([np.float64, np.float32]), st.integers(0, 2**32 - 1))
+def test_layer_norm_dispatchers_match_the_numpy_body(dtype, seed) -> None:
+    # Float64 (and any layout the loops decline) takes the NumPy body: the same bits.
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((5, 9)).astype(dtype)
+    w, b = rng.standard_normal(9).astype(dtype), rng.standard_normal(9).astype(dtype)
+    gy = rng.standard_normal((5, 9)).astype(dtype)
+    for bad in ([(lambda a: a)] if dtype == np.float64 else
+                [_misaligned, lambda a: np.repeat(a, 2, axis=1)[:, ::2]]):
+        def run(bad=bad):
+            y, xhat, rstd = normalization.layer_norm_rows(HOST, bad(x), w, b, 1e-5)
+            return (y, xhat, rstd, *normalization.layer_norm_rows_grad(
+                HOST, bad(gy), xhat, w, rstd, True, True, True))
+        for got, want in zip(run(), _numpy_body_of(normalization, run)):
+            np.testing.assert_array_equal(got, want)
+
+
+def _numpy_body_of(module, fn):
+    saved = module.host_kernels
+    module.host_kernels = None
+    try:
+        return fn()
+    finally:
+        module.host_kernels = saved

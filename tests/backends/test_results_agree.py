@@ -7,7 +7,9 @@ and without the C extensions, and by how much the rest differ (docs/kernels.md, 
   relative to max(1, |value|) (the loss) or to the sample's gradient scale (the gradient), and a
   convolution's input gradient (one wide GEMM instead of one per kernel offset) by at most the
   GEMMs' rounding bound; and GELU's tanh form (its exp is fast_math.h's, not NumPy's): s within
-  4 epsilons relative plus 2 smallest normals, y = x s and the gradient accordingly.
+  4 epsilons relative plus 2 smallest normals, y = x s and the gradient accordingly; and the
+  float32 layer norm (row statistics in double against BLAS's float32 GEMVs) by the float32
+  rounding of sums of n (a row) or R (a column) terms.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import autograd as ag
 import backends
 from autograd.ops.conv import conv2d
 from backends import native
-from backends.kernels import activations, softmax, windows
+from backends.kernels import activations, normalization, softmax, windows
 
 HOST = backends.get("cpu")
 KERNELS_RUN = native.host_kernels is not None
@@ -205,6 +207,57 @@ def test_gelu_tanh_agrees_to_4_epsilons(case) -> None:
         bound = 2 * GELU_EPS * np.abs(gy) * slope * (eps * s64 + 2 * tiny)
         assert (err_gx <= bound)[finite].all()
     np.testing.assert_array_equal(y[~np.isfinite(x64)], y0[~np.isfinite(x64)])
+
+
+@st.composite
+def layer_norm_rows(draw):
+    """Float32 rows (R, n) of many scales and offsets (a large offset against a small spread
+    makes the NumPy body's centring inexact), weight, bias, eps and an upstream gradient."""
+    rows, n = draw(st.integers(1, 200)), draw(st.sampled_from([1, 2, 7, 8, 9, 128, 1000]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    spread, offset = draw(st.sampled_from([1e-3, 1.0, 100.0])), draw(
+        st.sampled_from([0.0, 1.0, 1e3]))
+    x = rng.standard_normal((rows, n)) * spread + offset * rng.standard_normal((rows, 1))
+    w, b = rng.standard_normal(n), rng.standard_normal(n)
+    gy = rng.standard_normal((rows, n)) * draw(st.sampled_from([1e-3, 1.0, 100.0]))
+    eps = draw(st.sampled_from([1e-5, 1e-12, 0.1]))
+    return (*(a.astype(np.float32) for a in (x, w, b, gy)), eps)
+
+
+@needs_kernels
+@settings(max_examples=30)
+@given(layer_norm_rows())
+def test_float32_layer_norm_agrees_to_the_rounding_of_its_sums(case) -> None:
+    # The stated bounds (docs/kernels.md), with eps the float32 epsilon, per row: cond =
+    # rstd max|x| (how much an error in the mean moves xhat), rel = 1 + n eps cond^2 (how much
+    # it moves the variance); the NumPy body's sums of n terms are good to n eps.
+    x, w, b, gy, eps_ln = case
+    rows, n = x.shape
+    host = backends.get("cpu")
+    y, xhat, rstd = normalization.layer_norm_rows(host, x, w, b, eps_ln)
+    y0, xhat0, rstd0 = _without(normalization,
+                                lambda: normalization.layer_norm_rows(host, x, w, b, eps_ln))
+    eps = float(np.finfo(np.float32).eps)
+    r = rstd0.astype(np.float64)
+    cond = r * np.abs(x).max(axis=1, keepdims=True)
+    rel = 1 + n * eps * cond * cond
+    sums = (4 + n) * eps
+    assert (np.abs(rstd - r) <= 4 * eps * r * rel).all()
+    assert (np.abs(xhat - xhat0.astype(np.float64)) <= sums * (np.abs(xhat0) * rel + cond)).all()
+    assert (np.abs(y - y0.astype(np.float64))
+            <= sums * (np.abs(w) * (np.abs(xhat0) * rel + cond)) + 4 * eps * np.abs(y0)).all()
+    # the gradients from the same saved xhat and rstd (the NumPy body's)
+    grads = normalization.layer_norm_rows_grad(host, gy, xhat0, w, rstd0, True, True, True)
+    grads0 = _without(normalization, lambda: normalization.layer_norm_rows_grad(
+        host, gy, xhat0, w, rstd0, True, True, True))
+    g, h = np.abs(gy.astype(np.float64) * w), np.abs(xhat0.astype(np.float64))
+    scale = r * (g + g.mean(axis=1, keepdims=True) + h * (g * h).mean(axis=1, keepdims=True))
+    assert (np.abs(grads[0] - grads0[0].astype(np.float64)) <= sums * scale).all()
+    by_column = (4 + rows) * eps
+    assert (np.abs(grads[1] - grads0[1].astype(np.float64))
+            <= by_column * np.abs(gy.astype(np.float64) * xhat0).sum(axis=0)).all()
+    assert (np.abs(grads[2] - grads0[2].astype(np.float64))
+            <= by_column * np.abs(gy.astype(np.float64)).sum(axis=0)).all()
 
 
 # A short training run through every path the C code takes: convolutions, BatchNorm, ReLU then
