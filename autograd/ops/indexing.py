@@ -6,6 +6,7 @@ import operator
 from typing import Any
 
 import backends
+from backends.kernels import indexing as kernels_indexing
 
 from ..function import Function
 from ..tensor import Tensor, _lift
@@ -191,7 +192,12 @@ class ScatterAdd(Function):
         y = self.xp.zeros(self.shape, dtype=g.dtype)
         index = _assemble(self.parts, arrays)
         if arrays:
-            self.backend.scatter_add(y, index, g)
+            # One integer array on axis 0 (``weight[index]``): a C loop over rows where built,
+            # the same additions in the same order as the backend's (np.add.at's) at ~1/5 of
+            # its cost.
+            if not (len(index) == 1 and g.ndim >= 1 and index[0].dtype.kind in "iu"
+                    and kernels_indexing.scatter_add_rows(self.backend, y, index[0], g)):
+                self.backend.scatter_add(y, index, g)
         else:
             y[index] = g
         return y

@@ -48,6 +48,9 @@ static PyMethodDef kernel_methods[] = {
     {"layer_norm_grad", (PyCFunction)(void (*)(void))host_layer_norm_grad, METH_FASTCALL,
      "layer_norm_grad(gy, xhat, w, rstd, gx, gw, gb): the rows' gradients (gx, gw, gb: None "
      "where not needed); False as layer_norm."},
+    {"scatter_add_rows", (PyCFunction)(void (*)(void))host_scatter_add_rows, METH_FASTCALL,
+     "scatter_add_rows(target, index, values): target[index[i]] += values[i] in order; False "
+     "(nothing written) unless C-contiguous, one float dtype, int64 indices in [-V, V)."},
     {NULL}
 };
 

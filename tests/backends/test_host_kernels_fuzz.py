@@ -134,6 +134,17 @@ def _optimizer_args(draw, adam: bool) -> list:
                                                          draw(st.booleans())]
 
 
+@st.composite
+def _scatter_args(draw) -> list:
+    rows, width, n = draw(SIDE), draw(SIDE), draw(SIDE)
+    dtype = draw(FLOATS)
+    index = draw(array_specs([n], st.sampled_from(["int64"] * 4 + ["int32", "float32"])))
+    index["array"][3] = draw(st.sampled_from([f"below {max(rows, 1)}", "index", "wild"]))
+    return [draw(array_specs([rows, width], dtype)), index,
+            draw(array_specs(draw(st.sampled_from([[n, width], [n, width], [n + 1, width]])),
+                             st.sampled_from([dtype] * 4 + ["float64"])))]
+
+
 PLAUSIBLE = {
     "block_max": _pool_args(False), "block_scatter": _pool_args(True),
     "im2col": _window_args(True), "col2im_add": _window_args(False),
@@ -142,6 +153,7 @@ PLAUSIBLE = {
     "adam": _optimizer_args(True),
     "gelu_tanh": _relu_args(), "gelu_tanh_grad": _relu_args(4),
     "layer_norm": _layer_norm_args(False), "layer_norm_grad": _layer_norm_args(True),
+    "scatter_add_rows": _scatter_args(),
 }
 
 
@@ -172,9 +184,17 @@ def cases(draw, via: str) -> dict:
 @contextlib.contextmanager
 def _numpy_bodies():
     """The kernels' dispatchers with the C loops switched off: the reference bodies."""
-    from backends.kernels import activations, normalization, optimizers, pooling, softmax, windows
+    from backends.kernels import (
+        activations,
+        indexing,
+        normalization,
+        optimizers,
+        pooling,
+        softmax,
+        windows,
+    )
 
-    modules = (activations, normalization, optimizers, pooling, softmax, windows)
+    modules = (activations, indexing, normalization, optimizers, pooling, softmax, windows)
     saved = [m.host_kernels for m in modules]
     for m in modules:
         m.host_kernels = None
@@ -270,6 +290,10 @@ def _reference(name: str, args: list) -> dict:
             return {"gx": ref}
         if name.startswith("layer_norm"):
             return _layer_norm_reference(name, args)
+        if name == "scatter_add_rows":
+            target, index, values = args
+            np.add.at(target, index, values)
+            return {"target": target}
         if name.startswith("gelu_tanh"):
             return _gelu_reference(host, name, args)
         if name in ("softmax_xent", "softmax_xent_grad"):
@@ -390,6 +414,8 @@ def _outputs(name: str, args: list, result) -> dict:
         return {"y": args[1], "s": args[2]} if result else {"y": None, "s": None}
     if name == "layer_norm":
         return dict(zip(("y", "xhat", "rstd"), args[4:])) if result else {}
+    if name == "scatter_add_rows":
+        return {"target": args[0]} if result else {}
     if name == "layer_norm_grad":
         return dict(zip(("gx", "gw", "gb"), args[4:])) if result else {}
     if name == "gelu_tanh_grad":
@@ -439,6 +465,12 @@ def _dispatch(name: str, args: list):
         return kernels.tanh_grad(host, args[0], args[1])
     if name == "gelu_tanh":
         return kernels.gelu(host, args[0], "tanh", keep=True)
+    if name == "scatter_add_rows":
+        from backends.kernels import indexing
+
+        if not indexing.scatter_add_rows(host, *args):
+            np.add.at(*args)  # the caller's NumPy body (autograd's ScatterAdd)
+        return args[0]
     if name == "layer_norm":
         from backends.kernels import normalization
 

@@ -1,6 +1,7 @@
 """The Transformer's host C loops (GELU's tanh form in backends/csrc/activations.c, the layer
-norm in normalization.c) against the NumPy bodies they follow: GELU's gradient gives the same
-bits given the kept s, and every array the loops cannot take (strided, misaligned, mixed
+norm in normalization.c, the embedding's scatter-add in indexing.c) against the NumPy bodies
+they follow: GELU's gradient given the kept s and the scatter-add give the same bits, and every
+array the loops cannot take (strided, misaligned, mixed
 dtypes, float64 for the layer norm, read-only outputs) is declined, with nothing written, and
 takes the NumPy body. How far the rest may differ (GELU's exp is not NumPy's, the layer norm's
 statistics are in double) is tests/backends/test_results_agree.py's."""
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 import backends
 from backends import native
-from backends.kernels import activations, normalization
+from backends.kernels import activations, indexing, normalization
 
 pytestmark = pytest.mark.skipif(native.host_kernels is None,
                                 reason="the host kernels were not built (or KEDJA_PURE_PYTHON)")
@@ -161,3 +162,54 @@ def _numpy_body_of(module, fn):
         return fn()
     finally:
         module.host_kernels = saved
+
+
+@st.composite
+def scatter_cases(draw):
+    """A zero target (V, ...), int indices with repeats and negatives, and values with
+    specials: float32/float64."""
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    rows = draw(st.integers(1, 6))
+    trailing = draw(st.sampled_from([(1,), (5,), (2, 3), (33,)]))
+    index_shape = draw(st.sampled_from([(0,), (7,), (3, 4), (2, 2, 3)]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    index = rng.integers(-rows, rows, index_shape).astype(draw(st.sampled_from(
+        [np.int64, np.int32])))
+    values = rng.standard_normal(index_shape + trailing).astype(dtype)
+    values.reshape(-1)[: draw(st.integers(0, 3))] = draw(st.sampled_from(
+        [np.nan, np.inf, -0.0, 1e30]))
+    return np.zeros((rows, *trailing), dtype), index, values
+
+
+@settings(max_examples=40)
+@given(scatter_cases())
+def test_scatter_add_rows_is_np_add_at(case) -> None:
+    target, index, values = case
+    got = target.copy()
+    assert indexing.scatter_add_rows(HOST, got, index, values)
+    want = target.copy()
+    np.add.at(want, index, values)
+    np.testing.assert_array_equal(got, want)
+    assert np.signbit(got).tolist() == np.signbit(want).tolist()
+
+
+def test_scatter_add_rows_declines_what_it_cannot_loop_over() -> None:
+    kernels = native.host_kernels
+    target = np.zeros((3, 4), np.float32)
+    values = np.ones((2, 4), np.float32)
+    index = np.array([0, 2])
+    read_only = np.zeros((3, 4), np.float32)
+    read_only.flags.writeable = False
+    for args in [(target, np.array([0, 3]), values), (target, np.array([-4, 0]), values),
+                 (target, index.astype(np.int32), values), (target, index, values[:, ::2]),
+                 (target, index, values.astype(np.float64)), (read_only, index, values),
+                 (target, index, np.ones((3, 4), np.float32)), (np.zeros(3, np.float32),
+                                                                 index, np.ones(2, np.int64)),
+                 (target, index, 1.0), (_misaligned(target), index, values)]:
+        before = args[0].copy()
+        assert kernels.scatter_add_rows(*args) is False
+        np.testing.assert_array_equal(args[0], before)
+    with pytest.raises(TypeError):
+        kernels.scatter_add_rows(target, index)
+    # the dispatcher declines values of another shape (np.add.at would broadcast them)
+    assert not indexing.scatter_add_rows(HOST, target, index, np.ones((1, 4), np.float32))
