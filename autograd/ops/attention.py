@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from backends.kernels import attention as kernels_attention
+
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..inputs import tensor_input
@@ -107,33 +109,42 @@ def _bias(fn: Function, mask: Any, rows: int, cols: int, dtype: Any) -> Any:
     return mask
 
 
-def _probabilities(fn: Function, q: Any, k: Any, mask: Any, out: Any = None) -> tuple:
-    """Raw arrays ``(p, drop)``: the attention probabilities of `fn` (an attention op with
-    `scale`, `is_causal`, `dropout_p`) and the dropout factors (None without dropout); p is
-    written into `out` where given (the scores' shape, and a mask that does not grow it)."""
-    xp = fn.xp
-    rows, cols = q.shape[-2], k.shape[-2]
-    bias = _bias(fn, mask, rows, cols, q.dtype)
-    # Scaling q costs (L, E) multiplications instead of (L, S).
-    s = xp.matmul(q * fn.scale, xp.swapaxes(k, -1, -2), out=out)
+def _softmax(xp: Any, s: Any, bias: Any, cols: int) -> Any:
+    """The probabilities of scores `s` (..., L, S) plus the additive `bias` (or None), in
+    place where `s` keeps its shape."""
     if bias is not None:
         if _broadcast(s.shape, bias.shape) == s.shape:
             s += bias
         else:  # the mask has batch axes that q and k do not: the result grows
             s = s + bias
     if cols == 0:
-        p = s  # (..., L, 0): nothing to attend to, the output is 0
+        return s  # (..., L, 0): nothing to attend to, the output is 0
+    top = s.max(axis=-1, keepdims=True)
+    if bias is not None:  # a fully masked row: shift by 0, its exps are all 0
+        top = xp.where(top == _NEG_INF, 0.0, top)
+    s -= top
+    p = xp.exp(s, out=s)
+    # The row sums as a GEMV with ones: NumPy's sum over a short last axis costs ~5x.
+    total = xp.matmul(p, xp.ones((cols, 1), dtype=p.dtype))
+    if bias is not None:
+        total = xp.where(total > 0, total, 1.0)
+    p /= total
+    return p
+
+
+def _probabilities(fn: Function, q: Any, k: Any, mask: Any, out: Any = None) -> tuple:
+    """Raw arrays ``(p, drop)``: the attention probabilities of `fn` (an attention op with
+    `scale`, `is_causal`, `dropout_p`) and the dropout factors (None without dropout); p is
+    written into `out` where given (the scores' shape, and a mask that does not grow it)."""
+    xp = fn.xp
+    rows, cols = q.shape[-2], k.shape[-2]
+    # Scaling q costs (L, E) multiplications instead of (L, S).
+    s = xp.matmul(q * fn.scale, xp.swapaxes(k, -1, -2), out=out)
+    if (cols and (fn.is_causal or mask is None)
+            and kernels_attention.softmax_rows(fn.backend, s, fn.is_causal)):
+        p = s  # one C pass per row (host float32): `_softmax`'s steps, equal to rounding
     else:
-        top = s.max(axis=-1, keepdims=True)
-        if bias is not None:  # a fully masked row: shift by 0, its exps are all 0
-            top = xp.where(top == _NEG_INF, 0.0, top)
-        s -= top
-        p = xp.exp(s, out=s)
-        # The row sums as a GEMV with ones: NumPy's sum over a short last axis costs ~5x.
-        total = xp.matmul(p, xp.ones((cols, 1), dtype=p.dtype))
-        if bias is not None:
-            total = xp.where(total > 0, total, 1.0)
-        p /= total
+        p = _softmax(xp, s, _bias(fn, mask, rows, cols, q.dtype), cols)
     drop = None
     if fn.dropout_p > 0:
         if fn.dropout_p >= 1:

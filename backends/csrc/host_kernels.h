@@ -65,5 +65,6 @@ PyObject *host_gelu_tanh_grad(PyObject *module, PyObject *const *args, Py_ssize_
 PyObject *host_layer_norm(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_layer_norm_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_scatter_add_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *host_softmax_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 
 #endif

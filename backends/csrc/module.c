@@ -8,8 +8,9 @@
  * so no NumPy header is needed, and the loops run without the GIL: backends/host_threads.py
  * may run two halves of a batch at once. Files: host_kernels.h (what they share), buffers.c,
  * pooling.c, windows.c, activations.c, softmax.c, optimizers.c, module.c (this one: the method
- * table and the import). GELU's tanh forward (activations.c, fast_math.h's exp) and the
- * layer norm (normalization.c, row statistics in double) also agree to rounding only.
+ * table and the import). GELU's tanh forward (activations.c, fast_math.h's exp), the layer
+ * norm (normalization.c, row statistics in double) and the attention's softmax (attention.c)
+ * also agree to rounding only; indexing.c's scatter-add is np.add.at's bits.
  */
 #include "host_kernels.h"
 
@@ -51,6 +52,9 @@ static PyMethodDef kernel_methods[] = {
     {"scatter_add_rows", (PyCFunction)(void (*)(void))host_scatter_add_rows, METH_FASTCALL,
      "scatter_add_rows(target, index, values): target[index[i]] += values[i] in order; False "
      "(nothing written) unless C-contiguous, one float dtype, int64 indices in [-V, V)."},
+    {"softmax_rows", (PyCFunction)(void (*)(void))host_softmax_rows, METH_FASTCALL,
+     "softmax_rows(s, causal): the attention's softmax over the last axis of float32 scores "
+     "(..., L, S), in place; False (nothing written) unless C-contiguous and aligned."},
     {NULL}
 };
 

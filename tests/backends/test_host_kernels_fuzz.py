@@ -154,6 +154,8 @@ PLAUSIBLE = {
     "gelu_tanh": _relu_args(), "gelu_tanh_grad": _relu_args(4),
     "layer_norm": _layer_norm_args(False), "layer_norm_grad": _layer_norm_args(True),
     "scatter_add_rows": _scatter_args(),
+    "softmax_rows": st.integers(0, 4).flatmap(lambda ndim: st.tuples(
+        array_specs(dtype=FLOATS, ndim=ndim), st.booleans()).map(list)),
 }
 
 
@@ -186,6 +188,7 @@ def _numpy_bodies():
     """The kernels' dispatchers with the C loops switched off: the reference bodies."""
     from backends.kernels import (
         activations,
+        attention,
         indexing,
         normalization,
         optimizers,
@@ -194,7 +197,8 @@ def _numpy_bodies():
         windows,
     )
 
-    modules = (activations, indexing, normalization, optimizers, pooling, softmax, windows)
+    modules = (activations, attention, indexing, normalization, optimizers, pooling, softmax,
+               windows)
     saved = [m.host_kernels for m in modules]
     for m in modules:
         m.host_kernels = None
@@ -226,6 +230,9 @@ def _same(got, want, name: str, case: dict, tol: tuple | None = None) -> None:
 def _tolerance(name: str, args: list) -> tuple | None:
     """The cross-entropy's tolerance: float32 (or float64) rounding of the largest term; GELU's
     forward: its stated bound (test_results_agree.py), its exp being fast_math.h's."""
+    if name == "softmax_rows":  # the stated bound: (S + 4) eps p + 2 tiny
+        cols = args[0].shape[-1] if getattr(args[0], "ndim", 0) else 1
+        return (cols + 4) * float(np.finfo(np.float32).eps), 2 * float(np.finfo(np.float32).tiny)
     if name.startswith("layer_norm"):  # the float64 reference against the loops' float32
         big = max([1.0] + [float(np.abs(a[np.isfinite(a)]).max(initial=0)) ** 2
                            for a in args if isinstance(a, np.ndarray)])
@@ -290,6 +297,8 @@ def _reference(name: str, args: list) -> dict:
             return {"gx": ref}
         if name.startswith("layer_norm"):
             return _layer_norm_reference(name, args)
+        if name == "softmax_rows":
+            return {"p": _softmax_reference(*args)}
         if name == "scatter_add_rows":
             target, index, values = args
             np.add.at(target, index, values)
@@ -314,6 +323,23 @@ def _gelu_reference(host, name: str, args: list) -> dict:
         y, s = activations.gelu(host, x, "tanh", keep=True)
         return {"y": y, "s": s}
     return {"gx": activations.gelu_grad(host, x, args[2], "tanh", s=args[1])}
+
+
+def _softmax_reference(s, causal):
+    """The attention's NumPy body (autograd/ops/attention.py `_softmax`) on scores `s`."""
+    from autograd.ops import attention
+
+    if not isinstance(s, np.ndarray) or s.ndim < 2 or s.dtype != np.float32 or 0 in s.shape:
+        return None
+    bias = attention._causal_bias(backends_cpu(), np, s.shape[-2], s.shape[-1], s.dtype) \
+        if causal else None
+    return attention._softmax(np, s.copy(), bias, s.shape[-1])
+
+
+def backends_cpu():
+    import backends
+
+    return backends.get("cpu")
 
 
 def _layer_norm_reference(name: str, args: list) -> dict:
@@ -416,6 +442,8 @@ def _outputs(name: str, args: list, result) -> dict:
         return dict(zip(("y", "xhat", "rstd"), args[4:])) if result else {}
     if name == "scatter_add_rows":
         return {"target": args[0]} if result else {}
+    if name == "softmax_rows":
+        return {"p": args[0]} if result else {}
     if name == "layer_norm_grad":
         return dict(zip(("gx", "gw", "gb"), args[4:])) if result else {}
     if name == "gelu_tanh_grad":
@@ -465,6 +493,15 @@ def _dispatch(name: str, args: list):
         return kernels.tanh_grad(host, args[0], args[1])
     if name == "gelu_tanh":
         return kernels.gelu(host, args[0], "tanh", keep=True)
+    if name == "softmax_rows":
+        from backends.kernels import attention
+
+        s = args[0]
+        if not attention.softmax_rows(host, s, args[1]):
+            want = _softmax_reference(s, args[1])  # what the caller's NumPy body writes
+            if want is not None and s.flags.writeable:
+                s[...] = want
+        return s
     if name == "scatter_add_rows":
         from backends.kernels import indexing
 

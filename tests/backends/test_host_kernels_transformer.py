@@ -1,5 +1,6 @@
 """The Transformer's host C loops (GELU's tanh form in backends/csrc/activations.c, the layer
-norm in normalization.c, the embedding's scatter-add in indexing.c) against the NumPy bodies
+norm in normalization.c, the embedding's scatter-add in indexing.c, the attention's softmax in
+attention.c) against the NumPy bodies
 they follow: GELU's gradient given the kept s and the scatter-add give the same bits, and every
 array the loops cannot take (strided, misaligned, mixed
 dtypes, float64 for the layer norm, read-only outputs) is declined, with nothing written, and
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 import backends
 from backends import native
-from backends.kernels import activations, indexing, normalization
+from backends.kernels import activations, attention, indexing, normalization
 
 pytestmark = pytest.mark.skipif(native.host_kernels is None,
                                 reason="the host kernels were not built (or KEDJA_PURE_PYTHON)")
@@ -213,3 +214,21 @@ def test_scatter_add_rows_declines_what_it_cannot_loop_over() -> None:
         kernels.scatter_add_rows(target, index)
     # the dispatcher declines values of another shape (np.add.at would broadcast them)
     assert not indexing.scatter_add_rows(HOST, target, index, np.ones((1, 4), np.float32))
+
+
+def test_softmax_rows_declines_what_it_cannot_loop_over() -> None:
+    kernels = native.host_kernels
+    s = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
+    read_only = s.copy()
+    read_only.flags.writeable = False
+    for scores in (s.astype(np.float64), s[:, :, ::2], s[0, 0], np.zeros((2, 0), np.float32),
+                   np.zeros((0, 3), np.float32), read_only, _misaligned(s), 1.0):
+        before = np.array(scores, copy=True)
+        assert kernels.softmax_rows(scores, True) is False
+        np.testing.assert_array_equal(scores, before)
+    with pytest.raises(TypeError):
+        kernels.softmax_rows(s)
+    # the dispatcher: float64 declines, float32 runs (rows sum to 1)
+    assert not attention.softmax_rows(HOST, s.astype(np.float64), False)
+    assert attention.softmax_rows(HOST, s, False)
+    np.testing.assert_allclose(s.sum(axis=-1), 1, rtol=1e-6)

@@ -9,7 +9,9 @@ and without the C extensions, and by how much the rest differ (docs/kernels.md, 
   GEMMs' rounding bound; and GELU's tanh form (its exp is fast_math.h's, not NumPy's): s within
   4 epsilons relative plus 2 smallest normals, y = x s and the gradient accordingly; and the
   float32 layer norm (row statistics in double against BLAS's float32 GEMVs) by the float32
-  rounding of sums of n (a row) or R (a column) terms.
+  rounding of sums of n (a row) or R (a column) terms; and the attention's float32 softmax
+  (exp from fast_math.h, the row sum in double) by (S + 4) epsilons relative plus 2 smallest
+  normals.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from hypothesis import strategies as st
 
 import autograd as ag
 import backends
+from autograd.ops import attention as attention_ops
 from autograd.ops.conv import conv2d
 from backends import native
-from backends.kernels import activations, normalization, softmax, windows
+from backends.kernels import activations, attention, normalization, softmax, windows
 
 HOST = backends.get("cpu")
 KERNELS_RUN = native.host_kernels is not None
@@ -258,6 +261,43 @@ def test_float32_layer_norm_agrees_to_the_rounding_of_its_sums(case) -> None:
             <= by_column * np.abs(gy.astype(np.float64) * xhat0).sum(axis=0)).all()
     assert (np.abs(grads[2] - grads0[2].astype(np.float64))
             <= by_column * np.abs(gy.astype(np.float64)).sum(axis=0)).all()
+
+
+@st.composite
+def attention_scores(draw):
+    """Float32 scores (N, H, L, S) of many scales, with NaN and inf here and there."""
+    length = draw(st.integers(1, 70))
+    cols = draw(st.sampled_from([length, length + 3, max(1, length - 2), 1, 100]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    s = rng.standard_normal((2, 3, length, cols)) * draw(st.sampled_from([0.1, 1.0, 10.0, 100.0]))
+    s = s.astype(np.float32)
+    for _ in range(draw(st.integers(0, 3))):
+        s.reshape(-1)[rng.integers(s.size)] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+    return s, draw(st.booleans())
+
+
+@needs_kernels
+@settings(max_examples=40)
+@given(attention_scores())
+def test_float32_attention_softmax_agrees_to_its_sums_rounding(case) -> None:
+    # The stated bound (docs/kernels.md): (S + 4) eps p + 2 tiny; NaN, inf and masked zeros
+    # where the NumPy body puts them.
+    s, causal = case
+    cols = s.shape[-1]
+    got = s.copy()
+    assert attention.softmax_rows(HOST, got, causal)
+    bias = attention_ops._causal_bias(HOST, np, s.shape[-2], cols, s.dtype) if causal else None
+    with np.errstate(all="ignore"):
+        want = attention_ops._softmax(np, s.copy(), bias, cols)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    if causal:  # masked keys: exactly 0 in both, unless their row is NaN
+        rows, cols_ = np.indices(s.shape[-2:])
+        masked = np.broadcast_to(cols_ > rows, s.shape) & ~np.isnan(want)
+        assert (got[masked] == 0).all() and (want[masked] == 0).all()
+    eps, tiny = float(np.finfo(np.float32).eps), float(np.finfo(np.float32).tiny)
+    finite = np.isfinite(want)
+    err = np.abs(got.astype(np.float64) - want)
+    assert (err <= (cols + 4) * eps * np.abs(want) + 2 * tiny)[finite].all()
 
 
 # A short training run through every path the C code takes: convolutions, BatchNorm, ReLU then
