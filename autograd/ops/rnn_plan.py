@@ -61,6 +61,21 @@ def plan(sizes: tuple, reverse: bool) -> tuple[list, list, list, int]:
     return steps, finals, starts, done
 
 
+#: A step's GEMM work (batch x gate columns x state width) from which an equal-length batch
+#: runs as two halves on two cores (`splits`): below it, the Python work of each step, which
+#: holds the GIL, costs more than the halves save.
+SPLIT_WORK = 1 << 20
+
+
+def splits(backend: Any, sizes: tuple, batch: int, step_work: int) -> bool:
+    """Whether the time loops of a host recurrence run as two halves of the batch at once
+    (`backends.host_threads.halves`): every sequence has the same length (each half then runs
+    the whole loop with no hand-off per step; the recurrence never mixes sequences), there
+    are at least 4 of them, and a step's GEMM is big enough (`SPLIT_WORK`)."""
+    return (not backend.is_device and batch >= 4 and bool(sizes) and sizes[-1] == batch
+            and batch * step_work >= SPLIT_WORK)
+
+
 def views(out: Any, rows: int, batch: int, width: int, hidden: int, lstm: bool) -> tuple:
     """The outputs (rows, P), final hidden (batch, P) and cell (batch, H) parts of `out`."""
     a, b = rows * width, rows * width + batch * width

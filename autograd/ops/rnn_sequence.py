@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from backends import kernels
-from backends.host_threads import one_blas_thread
+from backends.host_threads import halves, one_blas_thread
 
 from ..function import Function
 from ..tensor import Tensor
@@ -36,7 +36,7 @@ from .rnn_cells import (
     recorded_gradients,
     rnn_cell_reference,
 )
-from .rnn_plan import GATES, check, copy_finals, plan, views
+from .rnn_plan import GATES, check, copy_finals, plan, splits, views
 from .rnn_sequence_grad import sequence_backward
 
 __all__ = ["GATES", "Recurrence", "recurrence", "sequence_reference", "split_sequence_output"]
@@ -71,19 +71,22 @@ class Recurrence(Function):
         record = self._recording
         steps, ends, starts, done = plan(sizes, self.reverse)
         widest = max(sizes, default=0)
-        # Saved for the gradient (or one step's scratch when nothing is recorded): the LSTM's
-        # activated gates and tanh(c), the GRU's gates and W_hn h + b_hn.
-        saved_rows = rows if record else widest
+        split = splits(self.backend, sizes, batch, xproj.shape[1] * width)
+        # Saved for the gradient (or one step's scratch when nothing is recorded and the loop
+        # runs whole): the LSTM's activated gates and tanh(c), the GRU's gates and W_hn h + b_hn.
+        saved_rows = rows if (record or split) else widest
         acts = xp.empty((saved_rows, 4 * hidden if mode in ("LSTM", "GRU") else 0), dtype=dtype)
         tcs = xp.empty((saved_rows, hidden), dtype=dtype) if lstm else None
         cells = xp.empty((rows, hidden), dtype=dtype) if lstm else None
-        full = (xp.empty((rows if record else widest, hidden), dtype=dtype)
-                if w_hr is not None else None)
-        hg = xp.empty((widest, gates * hidden), dtype=dtype)
+        full = (xp.empty((saved_rows, hidden), dtype=dtype) if w_hr is not None else None)
         grown: list = []
-        with one_blas_thread():  # small GEMMs in sequence: see one_blas_thread
-            self.run_steps(steps, xproj, h0, c0, w_hh, b_hh, w_hr, ys, cells, acts, tcs, full,
-                           hg, grown, record)
+        arrays = (xproj, h0, c0, w_hh, b_hh, w_hr, ys, cells, acts, tcs, full)
+        if split:  # equal lengths: each half of the batch runs the whole loop on its own core
+            halves(self.backend, lambda lo, hi: self.run_steps(
+                steps, *arrays, grown, True, lo, hi), batch)
+        else:
+            with one_blas_thread():  # small GEMMs in sequence: see one_blas_thread
+                self.run_steps(steps, *arrays, grown, record)
         copy_finals(ends, done, batch, ys, h0, hn, starts)
         if lstm:
             copy_finals(ends, done, batch, cells, c0, cn, starts)
@@ -93,19 +96,24 @@ class Recurrence(Function):
         return out
 
     def run_steps(self, steps: list, xproj: Any, h0: Any, c0: Any, w_hh: Any, b_hh: Any,
-              w_hr: Any, ys: Any, cells: Any, acts: Any, tcs: Any, full: Any, hg: Any,
-              grown: list, record: bool) -> None:
-        """The forward time loop on raw arrays (writes `ys`, `cells`, `acts`, `tcs`, `full`)."""
+                  w_hr: Any, ys: Any, cells: Any, acts: Any, tcs: Any, full: Any,
+                  grown: list, record: bool, lo: int = 0, hi: int | None = None) -> None:
+        """The forward time loop on raw arrays (writes `ys`, `cells`, `acts`, `tcs`, `full`),
+        for sequences ``lo:hi`` (a half of an equal-length batch, see `splits`) or all."""
         xp, mode = self.xp, self.mode
         lstm = mode == "LSTM"
         w_hh_t = w_hh.T
         hp = cp = None
+        hg = xp.empty((max((s.n for s in steps), default=0) if hi is None else hi - lo,
+                       w_hh.shape[0]), dtype=xproj.dtype)
         for step in steps:
-            n, row, kind, prev_n = step.n, step.row, step.kind, step.prev_n
+            n, row, kind, prev_n = step.n, step.row + lo, step.kind, step.prev_n
+            if hi is not None:
+                n = hi - lo
             block = slice(row, row + n)
             here = block if record else slice(0, n)
             if kind == "init":
-                hp, cp = h0[:n], (c0[:n] if lstm else None)
+                hp, cp = h0[lo:lo + n], (c0[lo:lo + n] if lstm else None)
             elif kind == "prev":
                 hp, cp = hp[:n], (cp[:n] if lstm else None)
             else:  # sequences start here: their rows come from the initial state

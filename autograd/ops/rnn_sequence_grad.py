@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from backends import kernels
-from backends.host_threads import one_blas_thread
+from backends.host_threads import halves, one_blas_thread
 
-from .rnn_plan import GATES, plan, views
+from .rnn_plan import GATES, plan, splits, views
 
 
 def _gemm_segments(steps: list, starts: list, grown_h: list) -> list:
@@ -62,8 +62,6 @@ def sequence_backward(fn: Any, gy: Any, xproj: Any, w_hh: Any, b_hh: Any, w_hr: 
     carry = ghn.copy()  # d loss / d (each sequence's current hidden state)
     if lstm:
         carry_c = gcn.copy()
-        g_full = xp.empty((max(sizes, default=0), hidden), dtype=dtype) if w_hr is not None \
-            else None
         g_proj = xp.empty((rows, width), dtype=dtype) if w_hr is not None else None
     if gru:
         carry_z = carry  # the state's direct share (dh * z) ...
@@ -71,33 +69,48 @@ def sequence_backward(fn: Any, gy: Any, xproj: Any, w_hh: Any, b_hh: Any, w_hr: 
     # Each step's previous cell state, for the forget gate's gradient (the forward's views).
     cps = _previous_cells(steps, starts, cells, c0, grown_c) if lstm else None
     hps = _previous_hidden(steps, starts, ys, h0, iter(grown_h)) if gru else None
-    with one_blas_thread():  # small GEMMs in sequence: see one_blas_thread
+
+    def loop(lo: int = 0, hi: int | None = None) -> None:
+        """The time loop backwards, for sequences lo:hi (a half, see `splits`) or all."""
+        g_full = xp.empty((max(sizes, default=0) if hi is None else hi - lo, hidden),
+                          dtype=dtype) if (lstm and w_hr is not None) else None
         for k in range(len(steps) - 1, -1, -1):
-            n, row = steps[k].n, steps[k].row
-            block = slice(row, row + n)
+            n, row = steps[k].n, steps[k].row + lo
+            if hi is not None:
+                n = hi - lo
+            block, mine = slice(row, row + n), slice(lo, lo + n)
             # nothing needs the initial state's share of the gradient: skip its GEMM
             skip_rec = steps[k].kind == "init" and not need_h0
             if lstm:
+                c_prev = cps[k] if hi is None else cps[k][lo:hi]
                 if w_hr is not None:
-                    dh = xp.add(gys[block], carry[:n], out=g_proj[block])
+                    dh = xp.add(gys[block], carry[mine], out=g_proj[block])
                     dh_full = xp.matmul(dh, w_hr, out=g_full[:n])
-                    kernels.recurrent.lstm_cell_grad(backend, dh_full, None, carry_c[:n],
-                                                     carry_c[:n], acts[block], tcs[block],
-                                                     cps[k], g_gates[block])
+                    kernels.recurrent.lstm_cell_grad(backend, dh_full, None, carry_c[mine],
+                                                     carry_c[mine], acts[block], tcs[block],
+                                                     c_prev, g_gates[block])
                 else:
-                    kernels.recurrent.lstm_cell_grad(backend, gys[block], carry[:n],
-                                                     carry_c[:n], carry_c[:n], acts[block],
-                                                     tcs[block], cps[k], g_gates[block])
+                    kernels.recurrent.lstm_cell_grad(backend, gys[block], carry[mine],
+                                                     carry_c[mine], carry_c[mine], acts[block],
+                                                     tcs[block], c_prev, g_gates[block])
             elif gru:
-                kernels.recurrent.gru_cell_grad(backend, (gys[block], carry[:n], carry_z[:n]),
-                                                acts[block], hps[k], carry_z[:n], g_gates[block],
-                                                g_hidden[block])
+                h_prev = hps[k] if hi is None else hps[k][lo:hi]
+                kernels.recurrent.gru_cell_grad(backend, (gys[block], carry[mine],
+                                                          carry_z[mine]),
+                                                acts[block], h_prev, carry_z[mine],
+                                                g_gates[block], g_hidden[block])
             else:
-                kernels.recurrent.rnn_cell_grad(backend, gys[block], carry[:n], ys[block],
+                kernels.recurrent.rnn_cell_grad(backend, gys[block], carry[mine], ys[block],
                                                 g_gates[block],
                                                 "tanh" if mode == "RNN_TANH" else "relu")
             if not skip_rec:
-                xp.matmul(g_hidden[block], w_hh, out=carry[:n])
+                xp.matmul(g_hidden[block], w_hh, out=carry[mine])
+
+    if splits(backend, sizes, batch, gate_cols * width):
+        halves(backend, loop, batch)  # equal lengths: a half of the batch on each core
+    else:
+        with one_blas_thread():  # small GEMMs in sequence: see one_blas_thread
+            loop()
     g_h0 = None
     if need_h0:
         g_h0 = xp.add(carry, carry_z) if gru else carry

@@ -56,6 +56,8 @@ PyObject *host_im2col(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 PyObject *host_col2im_add(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_relu_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_tanh_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *host_lstm_cell(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *host_lstm_cell_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_softmax_xent(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_softmax_xent_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_adam(PyObject *module, PyObject *const *args, Py_ssize_t nargs);

@@ -3,14 +3,16 @@
  * Each kernel is the C form of a NumPy body in backends/kernels/ (which stays the reference,
  * the fake device's path and the fallback where this extension is not built or
  * KEDJA_PURE_PYTHON=1 is set); both compute the same values in the same order, except
- * softmax.c, whose exp and log are libm's in double (not NumPy's own): it agrees to float32
- * rounding. Arrays come in through the buffer protocol (any strides, float32 or float64 data),
- * so no NumPy header is needed, and the loops run without the GIL: backends/host_threads.py
- * may run two halves of a batch at once. Files: host_kernels.h (what they share), buffers.c,
- * pooling.c, windows.c, activations.c, softmax.c, optimizers.c, module.c (this one: the method
- * table and the import). GELU's tanh forward (activations.c, fast_math.h's exp), the layer
- * norm (normalization.c, row statistics in double) and the attention's softmax (attention.c)
- * also agree to rounding only; indexing.c's scatter-add is np.add.at's bits.
+ * softmax.c, whose exp and log are libm's in double (not NumPy's own), and the LSTM cell's
+ * forward in recurrent.c (fast_math.h's sigmoid and tanh): they agree to float rounding.
+ * Arrays come in through the buffer protocol (any strides, float32 or float64 data), so no
+ * NumPy header is needed, and the loops run without the GIL: backends/host_threads.py may run
+ * two halves of a batch at once. Files: host_kernels.h (what they share), buffers.c,
+ * pooling.c, windows.c, activations.c, softmax.c, recurrent.c (with fast_math.h), optimizers.c,
+ * normalization.c, indexing.c, attention.c, module.c (this one: the method table and the
+ * import). GELU's tanh forward (activations.c, fast_math.h's exp), the layer norm
+ * (normalization.c, row statistics in double) and the attention's softmax (attention.c) also
+ * agree to rounding only; indexing.c's scatter-add is np.add.at's bits.
  */
 #include "host_kernels.h"
 
@@ -28,6 +30,12 @@ static PyMethodDef kernel_methods[] = {
     {"tanh_grad", (PyCFunction)(void (*)(void))host_tanh_grad, METH_FASTCALL,
      "tanh_grad(y, gy, gx): gx = gy * (1 - y * y); False (nothing written) unless all three "
      "are C-contiguous, aligned, of one float dtype and shape."},
+    {"lstm_cell", (PyCFunction)(void (*)(void))host_lstm_cell, METH_FASTCALL,
+     "lstm_cell(xg, hg, c_in, c_out, h_out, gates, tc): one LSTM step's pointwise part; False "
+     "(nothing written) unless all are C-contiguous (n, 4H) / (n, H) arrays of one float dtype."},
+    {"lstm_cell_grad", (PyCFunction)(void (*)(void))host_lstm_cell_grad, METH_FASTCALL,
+     "lstm_cell_grad(gh, gh_more, gc_in, gc_out, gates, tc, c_in, grads): its gradient (gh_more "
+     "may be None); False as lstm_cell."},
     {"softmax_xent", (PyCFunction)(void (*)(void))host_softmax_xent, METH_FASTCALL,
      "softmax_xent(x, target, shift, log_total, nll): row stats and NLL; False if a target "
      "is out of range."},

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..native import host_kernels
 from .common import CudaSpec, _compute, _kernel, _launch, _on_cupy
 
 #: The largest exponent a gate's exp sees (exp(80) ~ 5.5e34 is finite in float32).
@@ -144,6 +145,9 @@ def lstm_cell(backend: Any, xg: Any, hg: Any, c_in: Any, c_out: Any, h_out: Any,
         _launch(backend, _kernel(_LSTM, _compute(xg.dtype)), xg, hg, c_in, hidden, c_out, h_out,
                 tc, gates)
         return
+    if (host_kernels is not None and backend.name == "numpy"
+            and host_kernels.lstm_cell(xg, hg, c_in, c_out, h_out, gates, tc)):
+        return  # one C pass (backends/csrc/recurrent.c); False: not contiguous, NumPy below
     xp = backend.xp
     xp.add(xg, hg, out=gates)
     _sigmoid_in_place(xp, gates, _lstm_scales(backend, np.dtype(gates.dtype).str, hidden))
@@ -175,6 +179,9 @@ def lstm_cell_grad(backend: Any, gh: Any, gh_more: Any, gc_in: Any, gc_out: Any,
         _launch(backend, _kernel(spec, _compute(gates.dtype)), gh, *extra, gc_in, gates, tc,
                 c_in, hidden, gc_out, grads)
         return
+    if (host_kernels is not None and backend.name == "numpy"
+            and host_kernels.lstm_cell_grad(gh, gh_more, gc_in, gc_out, gates, tc, c_in, grads)):
+        return  # one C pass, the same bits as the NumPy body below
     xp = backend.xp
     i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
     gi, gf, gg, go = (grads[:, k * hidden:(k + 1) * hidden] for k in range(4))

@@ -277,6 +277,10 @@ def _reference(name: str, args: list) -> dict:
             g, index, gate, out = args
             kernels.block_scatter(host, g, index, out, gate)
             return {"out": out}
+        if name in ("im2col", "col2im_add") and args[1].size == 0:
+            # No columns: nothing to gather or add (the NumPy bodies would still walk every
+            # kernel offset in Python, ~2**32 of them for a far-off kw of 2**31)
+            return {"cols": args[1]} if name == "im2col" else {"image": args[0]}
         if name == "im2col":
             w, oh, ow = _window(args)
             return {"cols": kernels.im2col(host, args[0], w, oh, ow)}
