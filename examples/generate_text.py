@@ -54,8 +54,8 @@ from nn.trainer import Trainer  # noqa: E402
 
 #: Per model: its shape and the training defaults (chosen to finish in minutes on 2 CPU cores).
 DEFAULTS = {
-    "gpt": {"layers": 4, "heads": 4, "width": 128, "dropout": 0.0, "steps": 4000,
-            "batch_size": 16, "context": 64, "lr": 3e-3, "weight_decay": 0.01},
+    "gpt": {"layers": 4, "heads": 4, "width": 128, "dropout": 0.05, "steps": 4000,
+            "batch_size": 16, "context": 64, "lr": 3e-3, "weight_decay": 0.1},
     "lstm": {"layers": 2, "width": 256, "embed": 64, "dropout": 0.0, "steps": 4000,
              "batch_size": 16, "context": 64, "lr": 2e-3, "weight_decay": 0.01},
 }
