@@ -288,6 +288,18 @@ def sequence_loss(logits: ag.Tensor, target: ag.Tensor) -> ag.Tensor:
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
 
 
+class EpochSeed(Callback):
+    """Seeds the engine's generators at each epoch's start from (seed, epoch), as the loader's
+    windows are: a run resumed at an epoch draws the same dropout masks as an uninterrupted
+    one (the generators' state is not in the checkpoint)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        ag.manual_seed(int(np.random.SeedSequence([self.seed, epoch]).generate_state(1)[0]))
+
+
 class BitsReport(Callback):
     """Prints the epoch's losses in bits per character (the progress bar shows nats)."""
 
@@ -402,7 +414,7 @@ def main(argv: list[str] | None = None) -> dict:
                          device)
     xv, yv = val_windows(val_ids[:args.eval_chars + 1], args.context)
     limit = TimeLimit(math.inf if args.max_minutes is None else args.max_minutes)
-    callbacks = [LRSchedulerCallback(sched, interval="step"), limit,
+    callbacks = [EpochSeed(args.seed), LRSchedulerCallback(sched, interval="step"), limit,
                  ModelCheckpoint(out_dir, monitor="val_loss")]
     if not args.quiet:
         callbacks.append(BitsReport())
