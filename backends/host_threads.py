@@ -43,6 +43,38 @@ def _find_setter() -> Any:
     return None
 
 
+_getter: Any = None
+
+
+def blas_spins() -> bool:
+    """Whether NumPy's OpenBLAS runs more than one thread (or its count is unknown): its
+    worker threads then spin on the other cores for a while after every threaded call, so a
+    thread of ours started there meanwhile shares its core with one (a split recurrent loop
+    measured 143 ms per LSTM step against 126 whole; with ``OPENBLAS_NUM_THREADS=1``, or
+    ``OPENBLAS_THREAD_TIMEOUT=4`` to cut the spin short, the split took 92-101 ms)."""
+    global _getter
+    if _getter is None:
+        _getter = False
+        try:
+            with open("/proc/self/maps") as maps:
+                paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
+        except OSError:
+            paths = set()
+        for path in sorted(p for p in paths if p.startswith("/")):
+            for name in ("openblas_get_num_threads", "scipy_openblas_get_num_threads64_",
+                         "scipy_openblas_get_num_threads"):
+                try:
+                    fn = getattr(ctypes.CDLL(path), name)
+                except (OSError, AttributeError):
+                    continue
+                fn.restype, fn.argtypes = ctypes.c_int, []
+                _getter = fn
+                break
+            if _getter:
+                break
+    return not _getter or _getter() > 1
+
+
 def enabled() -> bool:
     """Whether `halves` splits: two usable cores, OpenBLAS's per-thread setter found, and
     ``KEDJA_HOST_THREADS`` not ``1``."""

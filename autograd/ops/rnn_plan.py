@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from backends import host_threads
+
 #: Gate blocks per mode (PyTorch's order: LSTM i, f, g, o; GRU r, z, n).
 GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
@@ -71,9 +73,12 @@ def splits(backend: Any, sizes: tuple, batch: int, step_work: int) -> bool:
     """Whether the time loops of a host recurrence run as two halves of the batch at once
     (`backends.host_threads.halves`): every sequence has the same length (each half then runs
     the whole loop with no hand-off per step; the recurrence never mixes sequences), there
-    are at least 4 of them, and a step's GEMM is big enough (`SPLIT_WORK`)."""
-    return (not backend.is_device and batch >= 4 and bool(sizes) and sizes[-1] == batch
-            and batch * step_work >= SPLIT_WORK)
+    are at least 4 of them, a step's GEMM is big enough (`SPLIT_WORK`), and NumPy's OpenBLAS
+    runs one thread (``OPENBLAS_NUM_THREADS=1``): its idle threads would otherwise spin on the
+    second core and slow the half that runs there (`host_threads.blas_spins`)."""
+    if backend.is_device or batch < 4 or not sizes or sizes[-1] != batch:
+        return False
+    return batch * step_work >= SPLIT_WORK and not host_threads.blas_spins()
 
 
 def views(out: Any, rows: int, batch: int, width: int, hidden: int, lstm: bool) -> tuple:

@@ -21,6 +21,7 @@ def forced_split(monkeypatch):
     monkeypatch.setattr(host_threads, "_ready", True)
     monkeypatch.setattr(host_threads, "_setter", lambda n: 1)
     monkeypatch.setattr(host_threads, "_worker", None)
+    monkeypatch.setattr(host_threads, "blas_spins", lambda: False)
     return monkeypatch
 
 
@@ -64,8 +65,11 @@ def test_the_split_loop_agrees_with_the_whole_loop(forced_split, mode, proj, rev
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
-def test_uneven_lengths_and_small_batches_run_whole() -> None:
+def test_uneven_lengths_small_batches_and_spinning_blas_threads_run_whole(monkeypatch) -> None:
     host = backends.get("numpy")
+    monkeypatch.setattr(host_threads, "blas_spins", lambda: True)
+    assert not rnn_plan.splits(host, (32,) * 4, 32, 1 << 30)  # OpenBLAS runs 2+ threads
+    monkeypatch.setattr(host_threads, "blas_spins", lambda: False)
     assert not rnn_plan.splits(host, (6, 6, 4), 6, 1 << 30)  # a sequence ends early
     assert not rnn_plan.splits(host, (3, 3), 3, 1 << 30)  # fewer than 4 sequences
     assert not rnn_plan.splits(host, (), 0, 1 << 30)
