@@ -14,8 +14,6 @@
 #include "fast_math.h"
 #include "host_kernels.h"
 
-#define LANES 8
-
 /* The rows of `s` (rows of `cols` scores; row r is query r mod `length`), in place. With
  * `causal` only the first i + 1 keys of query i take part: the NumPy body adds -inf to the
  * rest, which leaves NaN and +inf scores NaN, so such a score makes its row's max NaN, and the
@@ -25,15 +23,13 @@ WIDE static void
 softmax_rows_f(float *restrict all, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t length,
                int causal)
 {
-    Py_ssize_t r, j, k;
+    Py_ssize_t r, j;
     for (r = 0; r < rows; r++) {
         float *restrict s = all + r * cols;
         Py_ssize_t i = r % length;
         Py_ssize_t seen = causal ? (i + 1 < cols ? i + 1 : cols) : cols;
-        Py_ssize_t full = seen - seen % LANES;
         float m = -INFINITY, sum;
         int nan = 0;
-        double part[LANES] = {0}, total = 0;
         for (j = 0; j < seen; j++) {
             nan |= s[j] != s[j];
             m = s[j] > m ? s[j] : m;
@@ -52,14 +48,7 @@ softmax_rows_f(float *restrict all, Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t
             float e = fm_expf(d);
             s[j] = d < -87.0f ? 0.0f : e;
         }
-        for (j = 0; j < full; j += LANES)
-            for (k = 0; k < LANES; k++)
-                part[k] += (double)s[j + k];
-        for (k = 0; k < LANES; k++)
-            total += part[k];
-        for (j = full; j < seen; j++)
-            total += (double)s[j];
-        sum = (float)total;
+        sum = (float)row_sum(s, seen);
         if (causal)
             sum = sum > 0 ? sum : 1.0f; /* NumPy's where(total > 0, total, 1) */
         for (j = 0; j < seen; j++)

@@ -40,6 +40,26 @@ int try_buffer(PyObject *obj, Array *a, int writable);
 int dense_of_kind(Array *a, char k);
 int same_shape(const Array *a, const Array *b);
 
+/* Partial sums a float row's double sum takes (normalization.c, attention.c). */
+#define LANES 8
+
+/* The sum of a[0..n) (as double), in LANES partial sums and then the tail, a fixed order. */
+static inline double
+row_sum(const float *restrict a, Py_ssize_t n)
+{
+    double part[LANES] = {0};
+    double total = 0;
+    Py_ssize_t j, k, full = n - n % LANES;
+    for (j = 0; j < full; j += LANES)
+        for (k = 0; k < LANES; k++)
+            part[k] += (double)a[j + k];
+    for (k = 0; k < LANES; k++)
+        total += part[k];
+    for (j = full; j < n; j++)
+        total += (double)a[j];
+    return total;
+}
+
 /* The address `off` bytes into the buffer of `a`. */
 #define PTR(a, off) ((char *)(a)->view.buf + (off))
 /* The number of items of `a` (its shape's product, whatever its strides). */

@@ -13,25 +13,6 @@
 
 #include "host_kernels.h"
 
-#define LANES 8
-
-/* The sum of a[0..n) (as double), in LANES partial sums and then the tail, a fixed order. */
-static inline double
-row_sum(const float *restrict a, Py_ssize_t n)
-{
-    double part[LANES] = {0};
-    double total = 0;
-    Py_ssize_t j, k, full = n - n % LANES;
-    for (j = 0; j < full; j += LANES)
-        for (k = 0; k < LANES; k++)
-            part[k] += (double)a[j + k];
-    for (k = 0; k < LANES; k++)
-        total += part[k];
-    for (j = full; j < n; j++)
-        total += (double)a[j];
-    return total;
-}
-
 /* The sum of (a - mean)^2 over a[0..n), in the same order. */
 static inline double
 row_square_sum(const float *restrict a, double mean, Py_ssize_t n)
