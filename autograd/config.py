@@ -84,6 +84,8 @@ def _lines(info: dict[str, Any]) -> list[str]:
     else:
         kernel_text = f"NumPy bodies ({kernels['why']})"
     threads = "two halves of big host batches on two cores" if info["host_threads"] else "off"
+    if info.get("blas_pool"):
+        threads += "; OpenBLAS's threaded calls on kedja's BLAS pool (blas_pool.c)"
     env = ", ".join(f"{k}={v}" for k, v in info["environment"].items()) or "none set"
     return [
         f"kedja         {info['kedja']}",

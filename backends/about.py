@@ -15,7 +15,7 @@ import numpy as np
 from . import host_threads, native
 
 #: The environment variables kedja reads (shown where set).
-ENVIRONMENT = ("KEDJA_DEVICE", "KEDJA_PURE_PYTHON", "KEDJA_HOST_THREADS",
+ENVIRONMENT = ("KEDJA_DEVICE", "KEDJA_PURE_PYTHON", "KEDJA_HOST_THREADS", "KEDJA_BLAS_POOL",
                "KEDJA_MALLOC_TOP_PAD", "KEDJA_TEST_BACKENDS")
 
 
@@ -83,7 +83,7 @@ def cuda_devices() -> list[str]:
 def host_kernels() -> dict:
     """Whether the host C loops run, why, and which kernels the extension holds."""
     module = native.host_kernels
-    names = sorted(n for n in dir(module) if not n.startswith("_") and n not in
+    names = sorted(n for n in dir(module) if not n.startswith(("_", "blas_pool")) and n not in
                    ("ABI", "SOURCE_HASH")) if module is not None else []
     return {"running": "C" if module is not None else "NumPy",
             "why": native.reasons.get("backends._host_kernels", "not loaded"),
@@ -100,6 +100,7 @@ def describe() -> dict:
         "cupy": cupy_version(),
         "host_kernels": host_kernels(),
         "host_threads": host_threads.enabled(),
+        "blas_pool": host_threads.pool_running(),
         "backends": backends.available(),
         "unavailable": backends.unavailable(),
         "devices": ["cpu", *cuda_devices(), "fake"],

@@ -10,7 +10,11 @@ process-wide, the caller restores it only after both halves finished, so every r
 computes the same bits); where that call is not found (or the process may use one core)
 nothing is split.
 
-``KEDJA_HOST_THREADS=1`` turns the split off.
+Where it can, the first split also moves OpenBLAS's threaded calls onto the host kernels' BLAS
+pool (`_install_pool`), whose idle threads sleep as soon as a split starts instead of spinning
+on the core the split's second half needs.
+
+``KEDJA_HOST_THREADS=1`` turns the split (and the pool) off; ``KEDJA_BLAS_POOL=0`` the pool.
 """
 
 from __future__ import annotations
@@ -23,70 +27,110 @@ from typing import Any
 _worker: Any = None
 _setter: Any = None
 _ready: bool | None = None
+_pool: Any = None  # the host kernels' module once its BLAS pool runs OpenBLAS's threaded calls
 _inside = threading.local()  # set while this thread runs a half: a nested split runs whole
+_libraries: list | None = None
 
 
-def _find_setter() -> Any:
-    """OpenBLAS's per-thread thread-count setter, from the library NumPy loaded, or None."""
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
-    except OSError:
-        return None
-    for path in sorted(p for p in paths if p.startswith("/")):
-        try:
-            fn = ctypes.CDLL(path).openblas_set_num_threads_local
-        except (OSError, AttributeError):
-            continue
-        fn.restype, fn.argtypes = ctypes.c_int, [ctypes.c_int]
-        return fn
-    return None
-
-
-_getter: Any = None
-
-
-def blas_spins() -> bool:
-    """Whether NumPy's OpenBLAS runs more than one thread (or its count is unknown): its
-    worker threads then spin on the other cores for a while after every threaded call, so a
-    thread of ours started there meanwhile shares its core with one (a split recurrent loop
-    measured 143 ms per LSTM step against 126 whole; with ``OPENBLAS_NUM_THREADS=1``, or
-    ``OPENBLAS_THREAD_TIMEOUT=4`` to cut the spin short, the split took 92-101 ms)."""
-    global _getter
-    if _getter is None:
-        _getter = False
+def _openblas(name: str, restype: Any = ctypes.c_int, argtypes: tuple = ()) -> Any:
+    """OpenBLAS's function `name` (``openblas_...``) from the library NumPy loaded, under any
+    of the names its builds give it (NumPy's wheels: ``scipy_openblas_..64_``), or None."""
+    global _libraries
+    if _libraries is None:
+        _libraries = []
         try:
             with open("/proc/self/maps") as maps:
                 paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
         except OSError:
             paths = set()
         for path in sorted(p for p in paths if p.startswith("/")):
-            for name in ("openblas_get_num_threads", "scipy_openblas_get_num_threads64_",
-                         "scipy_openblas_get_num_threads"):
-                try:
-                    fn = getattr(ctypes.CDLL(path), name)
-                except (OSError, AttributeError):
-                    continue
-                fn.restype, fn.argtypes = ctypes.c_int, []
-                _getter = fn
-                break
-            if _getter:
-                break
-    return not _getter or _getter() > 1
+            try:
+                _libraries.append(ctypes.CDLL(path))
+            except OSError:
+                continue
+    for lib in _libraries:
+        for prefix in ("", "scipy_"):
+            for suffix in ("", "64_", "_64"):
+                fn = getattr(lib, prefix + name + suffix, None)
+                if fn is not None:
+                    fn.restype, fn.argtypes = restype, list(argtypes)
+                    return fn
+    return None
+
+
+def _find_setter() -> Any:
+    """OpenBLAS's per-thread thread-count setter (``openblas_set_num_threads_local``), or
+    None. Its NumPy wheels export it under this one name."""
+    import numpy  # noqa: F401  (its BLAS must be loaded to be found)
+
+    return _openblas("openblas_set_num_threads_local", argtypes=(ctypes.c_int,))
+
+
+def _install_pool() -> None:
+    """Hands OpenBLAS's threaded calls to the host kernels' BLAS pool (backends/csrc/
+    blas_pool.c): OpenBLAS's own idle threads spin on the other cores for ~0.1 s after every
+    threaded call, the pool's stop at once when a split starts (`_park`), so the halves of a
+    split get both cores. Needs an OpenBLAS with a threads callback (>= 0.3.27) built on
+    pthreads (its OpenMP builds do not spin so), the host kernels built, and
+    ``KEDJA_BLAS_POOL`` not ``0``.
+
+    Not while another thread of the program runs a threaded LU factorisation (NumPy's
+    ``linalg.solve``, ``inv``, ``det`` of 100 x 100 and up): OpenBLAS runs those on its own
+    threads, whose scratch buffers the pool's jobs share (set ``KEDJA_BLAS_POOL=0`` there).
+    """
+    global _pool
+    from . import native
+
+    kernels = native.host_kernels
+    if kernels is None or os.environ.get("KEDJA_BLAS_POOL", "").strip() == "0":
+        return
+    install = _openblas("openblas_set_threads_callback_function", None, (ctypes.c_void_p,))
+    parallel = _openblas("openblas_get_parallel")
+    if install is None or parallel is None or parallel() != 1:  # 1: pthreads, 2: OpenMP
+        return
+    address = kernels.blas_pool_callback()
+    if address is not None:
+        install(address)
+        _pool = kernels
+
+
+def pool_running() -> bool:
+    """Whether OpenBLAS's threaded calls run on the host kernels' BLAS pool (`_install_pool`)."""
+    return enabled() and _pool is not None
+
+
+def _park() -> None:
+    """The BLAS pool's idle workers stop spinning and sleep (a split is about to start)."""
+    if _pool is not None:
+        _pool.blas_pool_park()
+
+
+def blas_spins() -> bool:
+    """Whether an idle BLAS thread may be spinning on the other core when a split starts:
+    OpenBLAS's own workers spin there for ~0.1 s after every threaded call, so a thread of
+    ours started meanwhile shares its core with one (a split recurrent loop measured 143 ms
+    per LSTM step against 126 whole). Not so where NumPy's OpenBLAS runs one thread
+    (``OPENBLAS_NUM_THREADS=1``) or its threaded calls run on the BLAS pool, whose workers
+    sleep when a split starts (`pool_running`; the split then took 92-101 ms)."""
+    if pool_running():
+        return False
+    count = _openblas("openblas_get_num_threads")
+    return count is None or count() > 1
 
 
 def enabled() -> bool:
     """Whether `halves` splits: two usable cores, OpenBLAS's per-thread setter found, and
-    ``KEDJA_HOST_THREADS`` not ``1``."""
+    ``KEDJA_HOST_THREADS`` not ``1``. The first call also starts the BLAS pool where it can
+    (`_install_pool`)."""
     global _ready, _setter
     if _ready is None:
-        import numpy  # noqa: F401  (its BLAS must be loaded to be found)
-
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
         _ready = False
         if cores >= 2 and os.environ.get("KEDJA_HOST_THREADS", "").strip() != "1":
             _setter = _find_setter()
             _ready = _setter is not None
+            if _ready:
+                _install_pool()
     return _ready
 
 
@@ -150,6 +194,7 @@ def halves(backend: Any, fn: Any, n: int) -> None:
         # process-wide: set it before the worker starts its half and restore it only once the
         # worker is done, or a half runs with 2 threads at random and the count stays at 1.
         before = _setter(1)
+        _park()
         _inside.on = True
         worker.job = (fn, mid, n)
         worker.go.release()
@@ -193,6 +238,8 @@ class one_blas_thread:  # noqa: N801 - used as a context manager, like a functio
 
     def __enter__(self) -> None:
         self.before = _setter(1) if not getattr(_inside, "on", False) and enabled() else None
+        if self.before is not None:
+            _park()  # the BLAS pool's workers sleep rather than spin beside the loop
 
     def __exit__(self, *exc: Any) -> None:
         if self.before is not None:

@@ -9,7 +9,8 @@
  * NumPy header is needed, and the loops run without the GIL: backends/host_threads.py may run
  * two halves of a batch at once. Files: host_kernels.h (what they share), buffers.c,
  * pooling.c, windows.c, activations.c, softmax.c, recurrent.c (with fast_math.h), optimizers.c,
- * normalization.c, indexing.c, attention.c, module.c (this one: the method table and the
+ * normalization.c, indexing.c, attention.c, blas_pool.c (threads for OpenBLAS's
+ * threaded calls, not a loop), module.c (this one: the method table and the
  * import). GELU's tanh forward (activations.c, fast_math.h's exp), the layer norm
  * (normalization.c, row statistics in double) and the attention's softmax (attention.c) also
  * agree to rounding only; indexing.c's scatter-add is np.add.at's bits.
@@ -63,6 +64,16 @@ static PyMethodDef kernel_methods[] = {
     {"softmax_rows", (PyCFunction)(void (*)(void))host_softmax_rows, METH_FASTCALL,
      "softmax_rows(s, causal): the attention's softmax over the last axis of float32 scores "
      "(..., L, S), in place; False (nothing written) unless C-contiguous and aligned."},
+    {"blas_pool_callback", host_blas_pool_callback, METH_NOARGS,
+     "blas_pool_callback(): the address of blas_pool.c's OpenBLAS threads callback (None where "
+     "there is no pool)."},
+    {"blas_pool_park", host_blas_pool_park, METH_NOARGS,
+     "blas_pool_park(): the pool's spinning workers go to sleep now."},
+    {"blas_pool_spin", host_blas_pool_spin, METH_O,
+     "blas_pool_spin(ns): how long a worker spins after a job before it sleeps; returns the "
+     "previous value."},
+    {"blas_pool_stats", host_blas_pool_stats, METH_NOARGS,
+     "blas_pool_stats(): workers, calls run, naps taken, workers asleep, spin_ns."},
     {NULL}
 };
 
