@@ -22,9 +22,10 @@ __all__ = ["config", "show_config"]
 #: What the host C loops compute differently from the NumPy bodies (docs/kernels.md).
 _DIFFERS = ("the float32 cross-entropy (exp and log in double), a convolution's input "
             "gradient (one wide GEMM), GELU's tanh form (exp from fast_math.h), the float32 "
-            "layer norm (row sums in double), the attention's float32 softmax and the LSTM "
-            "cell's forward (exp from fast_math.h) round differently from the pure-Python "
-            "build; all else is the same bits")
+            "layer norm (row sums in double), the attention's float32 softmax, the LSTM "
+            "cell's forward (exp from fast_math.h) and the float32 recurrent layers' step "
+            "GEMMs (packed panels) round differently from the pure-Python build; all else is "
+            "the same bits")
 
 
 def _version() -> str:

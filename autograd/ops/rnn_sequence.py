@@ -26,6 +26,7 @@ from typing import Any
 
 from backends import kernels
 from backends.host_threads import halves, one_blas_thread
+from backends.kernels.step_gemm import StepGemm
 
 from ..function import Function
 from ..tensor import Tensor
@@ -80,7 +81,10 @@ class Recurrence(Function):
         cells = xp.empty((rows, hidden), dtype=dtype) if lstm else None
         full = (xp.empty((saved_rows, hidden), dtype=dtype) if w_hr is not None else None)
         grown: list = []
-        arrays = (xproj, h0, c0, w_hh, b_hh, w_hr, ys, cells, acts, tcs, full)
+        # The step GEMMs' weights, packed once for every step (and both halves)
+        gemm = StepGemm(self.backend, w_hh.T)
+        project = StepGemm(self.backend, w_hr.T) if w_hr is not None else None
+        arrays = (xproj, h0, c0, gemm, b_hh, project, ys, cells, acts, tcs, full)
         if split:  # equal lengths: each half of the batch runs the whole loop on its own core
             halves(self.backend, lambda lo, hi: self.run_steps(
                 steps, *arrays, grown, True, lo, hi), batch)
@@ -95,17 +99,18 @@ class Recurrence(Function):
                                    cells, full, h0, c0, *grown)
         return out
 
-    def run_steps(self, steps: list, xproj: Any, h0: Any, c0: Any, w_hh: Any, b_hh: Any,
-                  w_hr: Any, ys: Any, cells: Any, acts: Any, tcs: Any, full: Any,
-                  grown: list, record: bool, lo: int = 0, hi: int | None = None) -> None:
+    def run_steps(self, steps: list, xproj: Any, h0: Any, c0: Any, gemm: StepGemm, b_hh: Any,
+                  project: StepGemm | None, ys: Any, cells: Any, acts: Any, tcs: Any,
+                  full: Any, grown: list, record: bool, lo: int = 0,
+                  hi: int | None = None) -> None:
         """The forward time loop on raw arrays (writes `ys`, `cells`, `acts`, `tcs`, `full`),
-        for sequences ``lo:hi`` (a half of an equal-length batch, see `splits`) or all."""
+        for sequences ``lo:hi`` (a half of an equal-length batch, see `splits`) or all;
+        `gemm` multiplies by ``W_hh.T``, `project` by ``W_hr.T``."""
         xp, mode = self.xp, self.mode
         lstm = mode == "LSTM"
-        w_hh_t = w_hh.T
         hp = cp = None
         hg = xp.empty((max((s.n for s in steps), default=0) if hi is None else hi - lo,
-                       w_hh.shape[0]), dtype=xproj.dtype)
+                       gemm.b.shape[1]), dtype=xproj.dtype)
         for step in steps:
             n, row, kind, prev_n = step.n, step.row + lo, step.kind, step.prev_n
             if hi is not None:
@@ -122,13 +127,13 @@ class Recurrence(Function):
                 grown.append(hp)
                 if lstm:
                     grown.append(cp)
-            gh = xp.matmul(hp, w_hh_t, out=hg[:n])
+            gh = gemm(hp, hg[:n])
             if lstm:
                 h_full = ys[block] if full is None else full[here]
                 kernels.recurrent.lstm_cell(self.backend, xproj[block], gh, cp, cells[block],
                                             h_full, acts[here], tcs[here])
                 if full is not None:
-                    xp.matmul(h_full, w_hr.T, out=ys[block])
+                    project(h_full, ys[block])
                 cp = cells[block]
             elif mode == "GRU":
                 kernels.recurrent.gru_cell(self.backend, xproj[block], gh, b_hh, hp, ys[block],

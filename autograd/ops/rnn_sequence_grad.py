@@ -9,6 +9,7 @@ from typing import Any
 
 from backends import kernels
 from backends.host_threads import halves, one_blas_thread
+from backends.kernels.step_gemm import StepGemm
 
 from .rnn_plan import GATES, plan, splits, views
 
@@ -70,6 +71,9 @@ def sequence_backward(fn: Any, gy: Any, xproj: Any, w_hh: Any, b_hh: Any, w_hr: 
     cps = _previous_cells(steps, starts, cells, c0, grown_c) if lstm else None
     hps = _previous_hidden(steps, starts, ys, h0, iter(grown_h)) if gru else None
 
+    gemm = StepGemm(backend, w_hh)  # packed once for every step (and both halves)
+    project = StepGemm(backend, w_hr) if (lstm and w_hr is not None) else None
+
     def loop(lo: int = 0, hi: int | None = None) -> None:
         """The time loop backwards, for sequences lo:hi (a half, see `splits`) or all."""
         g_full = xp.empty((max(sizes, default=0) if hi is None else hi - lo, hidden),
@@ -85,7 +89,7 @@ def sequence_backward(fn: Any, gy: Any, xproj: Any, w_hh: Any, b_hh: Any, w_hr: 
                 c_prev = cps[k] if hi is None else cps[k][lo:hi]
                 if w_hr is not None:
                     dh = xp.add(gys[block], carry[mine], out=g_proj[block])
-                    dh_full = xp.matmul(dh, w_hr, out=g_full[:n])
+                    dh_full = project(dh, g_full[:n])
                     kernels.recurrent.lstm_cell_grad(backend, dh_full, None, carry_c[mine],
                                                      carry_c[mine], acts[block], tcs[block],
                                                      c_prev, g_gates[block])
@@ -104,7 +108,7 @@ def sequence_backward(fn: Any, gy: Any, xproj: Any, w_hh: Any, b_hh: Any, w_hr: 
                                                 g_gates[block],
                                                 "tanh" if mode == "RNN_TANH" else "relu")
             if not skip_rec:
-                xp.matmul(g_hidden[block], w_hh, out=carry[mine])
+                gemm(g_hidden[block], carry[mine])
 
     if splits(backend, sizes, batch, gate_cols * width):
         halves(backend, loop, batch)  # equal lengths: a half of the batch on each core

@@ -88,6 +88,8 @@ PyObject *host_layer_norm(PyObject *module, PyObject *const *args, Py_ssize_t na
 PyObject *host_layer_norm_grad(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_scatter_add_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_softmax_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *host_pack_panels(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *host_panel_matmul(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *host_blas_pool_callback(PyObject *module, PyObject *unused);
 PyObject *host_blas_pool_park(PyObject *module, PyObject *unused);
 PyObject *host_blas_pool_spin(PyObject *module, PyObject *arg);

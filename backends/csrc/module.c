@@ -9,8 +9,9 @@
  * NumPy header is needed, and the loops run without the GIL: backends/host_threads.py may run
  * two halves of a batch at once. Files: host_kernels.h (what they share), buffers.c,
  * pooling.c, windows.c, activations.c, softmax.c, recurrent.c (with fast_math.h), optimizers.c,
- * normalization.c, indexing.c, attention.c, blas_pool.c (threads for OpenBLAS's
- * threaded calls, not a loop), module.c (this one: the method table and the
+ * normalization.c, indexing.c, attention.c, panel_gemm.c (a recurrent step's
+ * small GEMM against pre-packed weights), blas_pool.c (threads for OpenBLAS's threaded calls,
+ * not a loop), module.c (this one: the method table and the
  * import). GELU's tanh forward (activations.c, fast_math.h's exp), the layer norm
  * (normalization.c, row statistics in double) and the attention's softmax (attention.c) also
  * agree to rounding only; indexing.c's scatter-add is np.add.at's bits.
@@ -64,6 +65,12 @@ static PyMethodDef kernel_methods[] = {
     {"softmax_rows", (PyCFunction)(void (*)(void))host_softmax_rows, METH_FASTCALL,
      "softmax_rows(s, causal): the attention's softmax over the last axis of float32 scores "
      "(..., L, S), in place; False (nothing written) unless C-contiguous and aligned."},
+    {"pack_panels", (PyCFunction)(void (*)(void))host_pack_panels, METH_FASTCALL,
+     "pack_panels(b, packed): float32 b (K, N) into panel_matmul's column panels (packed: "
+     "K * 24 * ceil(N / 24) float32, zero padded)."},
+    {"panel_matmul", (PyCFunction)(void (*)(void))host_panel_matmul, METH_FASTCALL,
+     "panel_matmul(a, packed, out): out = a @ b for float32 a (M, K), b packed by pack_panels; "
+     "False (nothing written) without AVX2/FMA, for other dtypes or layouts, or overlaps."},
     {"blas_pool_callback", host_blas_pool_callback, METH_NOARGS,
      "blas_pool_callback(): the address of blas_pool.c's OpenBLAS threads callback (None where "
      "there is no pool)."},

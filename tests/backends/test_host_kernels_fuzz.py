@@ -145,6 +145,17 @@ def _scatter_args(draw) -> list:
                              st.sampled_from([dtype] * 4 + ["float64"])))]
 
 
+@st.composite
+def _panel_args(draw, pack: bool) -> list:
+    m, k, n = draw(SIDE), draw(st.sampled_from([0, 1, 3, 17, 257, 300])), draw(SIDE)
+    dtype = draw(st.sampled_from(["float32"] * 5 + ["float64", "int32"]))
+    size = k * 24 * -(-n // 24) + draw(st.sampled_from([0, 0, 0, 1, -1]))
+    packed = draw(array_specs([max(size, 0)], dtype))
+    if pack:
+        return [draw(array_specs([k, n], dtype)), packed]
+    return [draw(array_specs([m, k], dtype)), packed, draw(array_specs([m, n], dtype))]
+
+
 PLAUSIBLE = {
     "block_max": _pool_args(False), "block_scatter": _pool_args(True),
     "im2col": _window_args(True), "col2im_add": _window_args(False),
@@ -156,7 +167,11 @@ PLAUSIBLE = {
     "scatter_add_rows": _scatter_args(),
     "softmax_rows": st.integers(0, 4).flatmap(lambda ndim: st.tuples(
         array_specs(dtype=FLOATS, ndim=ndim), st.booleans()).map(list)),
+    "pack_panels": _panel_args(True), "panel_matmul": _panel_args(False),
 }
+#: Kernels with no dispatcher of their own in this harness (StepGemm has its own tests,
+#: tests/backends/test_panel_gemm.py).
+C_ONLY = {"pack_panels", "panel_matmul"}
 
 
 def _arrays(args: list) -> list:
@@ -167,7 +182,7 @@ def _arrays(args: list) -> list:
 def cases(draw, via: str) -> dict:
     """One call: arguments near the valid ones, in C order (so that most calls run and their
     results are checked), or with one thing broken, or with every layout drawn."""
-    name = draw(st.sampled_from(sorted(PLAUSIBLE)))
+    name = draw(st.sampled_from(sorted(set(PLAUSIBLE) - (C_ONLY if via == "dispatch" else set()))))
     args = draw(PLAUSIBLE[name])
     how = draw(st.integers(0, 9))
     if how < 7:
@@ -241,6 +256,14 @@ def _tolerance(name: str, args: list) -> tuple | None:
         info = np.finfo(args[0].dtype)
         big = float(np.abs(args[0][np.isfinite(args[0])]).max(initial=0))
         return 4 * float(info.eps), 2 * float(info.tiny) * (1 + big)
+    if name == "panel_matmul":  # the sum's rounding, by blocks of 256: K eps max |a| max |b|
+        b = _unpacked(args)
+        if b is None:
+            return None
+        depth = b.shape[0]
+        scale = float(np.abs(args[0]).astype(np.float64).max(initial=0)) * float(
+            np.abs(b).astype(np.float64).max(initial=0))
+        return 0.0, (depth + 1) * float(np.finfo(np.float32).eps) * scale * max(depth, 1) + 1e-30
     if "xent" not in name:
         return None
     single = getattr(args[0], "dtype", None) != np.float64
@@ -307,11 +330,55 @@ def _reference(name: str, args: list) -> dict:
             target, index, values = args
             np.add.at(target, index, values)
             return {"target": target}
+        if name in ("pack_panels", "panel_matmul"):
+            return _panel_reference(name, args)
         if name.startswith("gelu_tanh"):
             return _gelu_reference(host, name, args)
         if name in ("softmax_xent", "softmax_xent_grad"):
             return _xent_reference(name, args)
         return _optimizer_reference(name, args)
+
+
+def _unpacked(args: list):
+    """The (K, N) matrix the panels of panel_matmul's arguments hold, or None where the loop
+    refuses them (other dtypes, dimensions or sizes)."""
+    if not all(isinstance(x, np.ndarray) and x.dtype == np.float32 for x in args[:3]):
+        return None
+    a, packed, out = args[:3]
+    if a.ndim != 2 or out.ndim != 2 or packed.ndim != 1 or out.shape[0] != a.shape[0]:
+        return None
+    depth, n = a.shape[1], out.shape[1]
+    panels = -(-n // 24)
+    if packed.size != depth * panels * 24:
+        return None
+    return packed.reshape(panels, depth, 24).transpose(1, 0, 2).reshape(depth, panels * 24)[
+        :, :n]
+
+
+def _panel_reference(name: str, args: list) -> dict:
+    """pack_panels: b's columns in panels of 24 (K, 24) one after another, zero padded;
+    panel_matmul: a @ b in float64 for the b the panels hold (None where a value is not
+    finite: no bound holds there)."""
+    arrays = [a for a in args if isinstance(a, np.ndarray)]
+    if len(arrays) != len(args) or any(a.dtype != np.float32 for a in arrays):
+        return {"packed": None, "out": None}  # the loops refuse these
+    if name == "pack_panels":
+        b, _ = args
+        depth, n = b.shape
+        panels = -(-n // 24)
+        padded = np.zeros((depth, panels * 24), np.float32)
+        padded[:, :n] = b
+        return {"packed": padded.reshape(depth, panels, 24).transpose(1, 0, 2).ravel()}
+    a = args[0]
+    b = _unpacked(args)
+    if b is None:
+        return {"out": None}
+    depth = a.shape[1]
+    big = float(np.abs(a).astype(np.float64).max(initial=0)) * float(
+        np.abs(b).astype(np.float64).max(initial=0)) * max(depth, 1)
+    if not (np.isfinite(a).all() and np.isfinite(b).all()) or big > 1e38:
+        return {"out": None}  # a product or sum may overflow float32: no bound holds there
+    return {"out": (a.astype(np.float64) @ b.astype(np.float64)).astype(np.float32)}
 
 
 def _gelu_reference(host, name: str, args: list) -> dict:
@@ -448,6 +515,10 @@ def _outputs(name: str, args: list, result) -> dict:
         return {"target": args[0]} if result else {}
     if name == "softmax_rows":
         return {"p": args[0]} if result else {}
+    if name == "pack_panels":
+        return {"packed": args[1]}
+    if name == "panel_matmul":
+        return {"out": args[2]} if result else {}
     if name == "layer_norm_grad":
         return dict(zip(("gx", "gw", "gb"), args[4:])) if result else {}
     if name == "gelu_tanh_grad":
