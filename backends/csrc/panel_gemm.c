@@ -23,6 +23,28 @@
 #include <immintrin.h>
 #define PANEL_SIMD 1
 
+/* One row of a tile: its three accumulators += a[k] times the panel's row k (b0, b1, b2);
+ * added to / stored at the NR floats at `p`. */
+#define ROW_FMA(a, r0, r1, r2)                                                              \
+    do {                                                                                    \
+        __m256 x_ = _mm256_broadcast_ss((a) + k);                                           \
+        r0 = _mm256_fmadd_ps(x_, b0, r0);                                                   \
+        r1 = _mm256_fmadd_ps(x_, b1, r1);                                                   \
+        r2 = _mm256_fmadd_ps(x_, b2, r2);                                                   \
+    } while (0)
+#define ROW_ADD(p, r0, r1, r2)                                                              \
+    do {                                                                                    \
+        r0 = _mm256_add_ps(r0, _mm256_loadu_ps(p));                                         \
+        r1 = _mm256_add_ps(r1, _mm256_loadu_ps((p) + 8));                                   \
+        r2 = _mm256_add_ps(r2, _mm256_loadu_ps((p) + 16));                                  \
+    } while (0)
+#define ROW_STORE(p, r0, r1, r2)                                                            \
+    do {                                                                                    \
+        _mm256_storeu_ps(p, r0);                                                            \
+        _mm256_storeu_ps((p) + 8, r1);                                                      \
+        _mm256_storeu_ps((p) + 16, r2);                                                     \
+    } while (0)
+
 /* rows x NR of C = A[rows, :K] @ panel (rows <= MR), twelve named accumulators so that they
  * stay in registers; the rows past `rows` repeat row 0 and are not stored. */
 static __attribute__((target("avx2,fma"))) void
@@ -39,68 +61,34 @@ tile(const float *a, Py_ssize_t lda, const float *panel, Py_ssize_t depth, float
     for (k = 0; k < depth; k++) {
         const float *b = panel + k * NR;
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        __m256 b2 = _mm256_loadu_ps(b + 16), x;
-        x = _mm256_broadcast_ss(a0 + k);
-        c00 = _mm256_fmadd_ps(x, b0, c00);
-        c01 = _mm256_fmadd_ps(x, b1, c01);
-        c02 = _mm256_fmadd_ps(x, b2, c02);
-        x = _mm256_broadcast_ss(a1 + k);
-        c10 = _mm256_fmadd_ps(x, b0, c10);
-        c11 = _mm256_fmadd_ps(x, b1, c11);
-        c12 = _mm256_fmadd_ps(x, b2, c12);
-        x = _mm256_broadcast_ss(a2 + k);
-        c20 = _mm256_fmadd_ps(x, b0, c20);
-        c21 = _mm256_fmadd_ps(x, b1, c21);
-        c22 = _mm256_fmadd_ps(x, b2, c22);
-        x = _mm256_broadcast_ss(a3 + k);
-        c30 = _mm256_fmadd_ps(x, b0, c30);
-        c31 = _mm256_fmadd_ps(x, b1, c31);
-        c32 = _mm256_fmadd_ps(x, b2, c32);
+        __m256 b2 = _mm256_loadu_ps(b + 16);
+        ROW_FMA(a0, c00, c01, c02);
+        ROW_FMA(a1, c10, c11, c12);
+        ROW_FMA(a2, c20, c21, c22);
+        ROW_FMA(a3, c30, c31, c32);
     }
     if (add) { /* a later block of the depth: C += this block's sums */
+        if (rows < MR || cols < NR)
+            memset(out, 0, sizeof out); /* the lanes past C's edge: never stored */
         for (r = 0; r < rows; r++)
             for (j = 0; j < cols; j++)
                 out[r][j] = c[r * ldc + j];
-        c00 = _mm256_add_ps(c00, _mm256_loadu_ps(out[0]));
-        c01 = _mm256_add_ps(c01, _mm256_loadu_ps(out[0] + 8));
-        c02 = _mm256_add_ps(c02, _mm256_loadu_ps(out[0] + 16));
-        c10 = _mm256_add_ps(c10, _mm256_loadu_ps(out[1]));
-        c11 = _mm256_add_ps(c11, _mm256_loadu_ps(out[1] + 8));
-        c12 = _mm256_add_ps(c12, _mm256_loadu_ps(out[1] + 16));
-        c20 = _mm256_add_ps(c20, _mm256_loadu_ps(out[2]));
-        c21 = _mm256_add_ps(c21, _mm256_loadu_ps(out[2] + 8));
-        c22 = _mm256_add_ps(c22, _mm256_loadu_ps(out[2] + 16));
-        c30 = _mm256_add_ps(c30, _mm256_loadu_ps(out[3]));
-        c31 = _mm256_add_ps(c31, _mm256_loadu_ps(out[3] + 8));
-        c32 = _mm256_add_ps(c32, _mm256_loadu_ps(out[3] + 16));
+        ROW_ADD(out[0], c00, c01, c02);
+        ROW_ADD(out[1], c10, c11, c12);
+        ROW_ADD(out[2], c20, c21, c22);
+        ROW_ADD(out[3], c30, c31, c32);
     }
     if (rows == MR && cols == NR) {
-        _mm256_storeu_ps(c, c00);
-        _mm256_storeu_ps(c + 8, c01);
-        _mm256_storeu_ps(c + 16, c02);
-        _mm256_storeu_ps(c + ldc, c10);
-        _mm256_storeu_ps(c + ldc + 8, c11);
-        _mm256_storeu_ps(c + ldc + 16, c12);
-        _mm256_storeu_ps(c + 2 * ldc, c20);
-        _mm256_storeu_ps(c + 2 * ldc + 8, c21);
-        _mm256_storeu_ps(c + 2 * ldc + 16, c22);
-        _mm256_storeu_ps(c + 3 * ldc, c30);
-        _mm256_storeu_ps(c + 3 * ldc + 8, c31);
-        _mm256_storeu_ps(c + 3 * ldc + 16, c32);
+        ROW_STORE(c, c00, c01, c02);
+        ROW_STORE(c + ldc, c10, c11, c12);
+        ROW_STORE(c + 2 * ldc, c20, c21, c22);
+        ROW_STORE(c + 3 * ldc, c30, c31, c32);
         return;
     }
-    _mm256_storeu_ps(out[0], c00);
-    _mm256_storeu_ps(out[0] + 8, c01);
-    _mm256_storeu_ps(out[0] + 16, c02);
-    _mm256_storeu_ps(out[1], c10);
-    _mm256_storeu_ps(out[1] + 8, c11);
-    _mm256_storeu_ps(out[1] + 16, c12);
-    _mm256_storeu_ps(out[2], c20);
-    _mm256_storeu_ps(out[2] + 8, c21);
-    _mm256_storeu_ps(out[2] + 16, c22);
-    _mm256_storeu_ps(out[3], c30);
-    _mm256_storeu_ps(out[3] + 8, c31);
-    _mm256_storeu_ps(out[3] + 16, c32);
+    ROW_STORE(out[0], c00, c01, c02);
+    ROW_STORE(out[1], c10, c11, c12);
+    ROW_STORE(out[2], c20, c21, c22);
+    ROW_STORE(out[3], c30, c31, c32);
     for (r = 0; r < rows; r++)
         for (j = 0; j < cols; j++)
             c[r * ldc + j] = out[r][j];
