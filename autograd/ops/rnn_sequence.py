@@ -82,8 +82,8 @@ class Recurrence(Function):
         full = (xp.empty((saved_rows, hidden), dtype=dtype) if w_hr is not None else None)
         grown: list = []
         # The step GEMMs' weights, packed once for every step (and both halves)
-        gemm = StepGemm(self.backend, w_hh.T)
-        project = StepGemm(self.backend, w_hr.T) if w_hr is not None else None
+        gemm = StepGemm(self.backend, w_hh.T, len(steps))
+        project = StepGemm(self.backend, w_hr.T, len(steps)) if w_hr is not None else None
         arrays = (xproj, h0, c0, gemm, b_hh, project, ys, cells, acts, tcs, full)
         if split:  # equal lengths: each half of the batch runs the whole loop on its own core
             halves(self.backend, lambda lo, hi: self.run_steps(

@@ -71,8 +71,8 @@ def sequence_backward(fn: Any, gy: Any, xproj: Any, w_hh: Any, b_hh: Any, w_hr: 
     cps = _previous_cells(steps, starts, cells, c0, grown_c) if lstm else None
     hps = _previous_hidden(steps, starts, ys, h0, iter(grown_h)) if gru else None
 
-    gemm = StepGemm(backend, w_hh)  # packed once for every step (and both halves)
-    project = StepGemm(backend, w_hr) if (lstm and w_hr is not None) else None
+    gemm = StepGemm(backend, w_hh, len(steps))  # packed once for every step (and both halves)
+    project = StepGemm(backend, w_hr, len(steps)) if (lstm and w_hr is not None) else None
 
     def loop(lo: int = 0, hi: int | None = None) -> None:
         """The time loop backwards, for sequences lo:hi (a half, see `splits`) or all."""

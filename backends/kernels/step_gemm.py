@@ -16,14 +16,19 @@ from ..native import host_kernels
 #: Columns per packed panel (panel_gemm.c's NR).
 PANEL = 24
 
+#: Steps from which a loop packs its weights: packing costs about one BLAS call (110-150 us for
+#: 256 x 1024), so a loop of a step or two (generating one token at a time) keeps the BLAS.
+PACK_STEPS = 4
+
 
 class StepGemm:
-    """``gemm(a, out)`` writes ``a @ b`` into `out` (2-D) for the `b` given once."""
+    """``gemm(a, out)`` writes ``a @ b`` into `out` (2-D) for the `b` given once, in a loop of
+    `steps` calls."""
 
-    def __init__(self, backend: Any, b: Any) -> None:
+    def __init__(self, backend: Any, b: Any, steps: int = PACK_STEPS) -> None:
         self.xp, self.b, self.packed = backend.xp, b, None
         if (host_kernels is not None and backend.name == "numpy" and b.ndim == 2
-                and b.dtype == "float32" and b.size > 0):
+                and b.dtype == "float32" and b.size > 0 and steps >= PACK_STEPS):
             depth, n = b.shape
             self.packed = self.xp.empty(depth * PANEL * -(-n // PANEL), dtype=b.dtype)
             host_kernels.pack_panels(b, self.packed)

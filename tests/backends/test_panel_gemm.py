@@ -79,6 +79,7 @@ def test_declined_operands_run_numpy(monkeypatch) -> None:
     out = np.empty((5, 30), np.float64)  # a float64 output: the C loop declines
     gemm(a, out)
     np.testing.assert_array_equal(out, np.matmul(a, b, out=np.empty((5, 30), np.float64)))
+    assert StepGemm(HOST, b, steps=1).packed is None  # one step: packing would not pay
     monkeypatch.setattr(step_gemm, "host_kernels", None)  # the pure-Python build
     plain = StepGemm(HOST, b)
     assert plain.packed is None
