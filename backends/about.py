@@ -22,27 +22,11 @@ ENVIRONMENT = ("KEDJA_DEVICE", "KEDJA_PURE_PYTHON", "KEDJA_HOST_THREADS", "KEDJA
 def _openblas_runtime() -> dict:
     """OpenBLAS's kernel set chosen at run time (e.g. 'SkylakeX') and its thread count, read
     from the library NumPy loaded (Linux: found in /proc/self/maps); {} elsewhere."""
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = sorted({ln.split()[-1] for ln in maps if "openblas" in ln.lower()})
-    except OSError:
+    core = host_threads.openblas_function("openblas_get_corename", ctypes.c_char_p)
+    threads = host_threads.openblas_function("openblas_get_num_threads")
+    if core is None or threads is None:
         return {}
-    for path in paths:
-        if not path.startswith("/"):
-            continue
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        # NumPy's wheels (scipy-openblas) name them scipy_openblas_get_corename64_ and so on.
-        for prefix, suffix in ((p, s) for p in ("", "scipy_") for s in ("", "64_", "_64")):
-            core = getattr(lib, f"{prefix}openblas_get_corename{suffix}", None)
-            threads = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
-            if core is None or threads is None:
-                continue
-            core.restype, threads.restype = ctypes.c_char_p, ctypes.c_int
-            return {"core": core().decode(errors="replace"), "threads": int(threads())}
-    return {}
+    return {"core": core().decode(errors="replace"), "threads": int(threads())}
 
 
 def blas() -> dict | None:

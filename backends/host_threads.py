@@ -32,11 +32,13 @@ _inside = threading.local()  # set while this thread runs a half: a nested split
 _libraries: list | None = None
 
 
-def _openblas(name: str, restype: Any = ctypes.c_int, argtypes: tuple = ()) -> Any:
+def openblas_function(name: str, restype: Any = ctypes.c_int, argtypes: tuple = ()) -> Any:
     """OpenBLAS's function `name` (``openblas_...``) from the library NumPy loaded, under any
     of the names its builds give it (NumPy's wheels: ``scipy_openblas_..64_``), or None."""
     global _libraries
     if _libraries is None:
+        import numpy  # noqa: F401  (its BLAS must be loaded to be found)
+
         _libraries = []
         try:
             with open("/proc/self/maps") as maps:
@@ -61,9 +63,7 @@ def _openblas(name: str, restype: Any = ctypes.c_int, argtypes: tuple = ()) -> A
 def _find_setter() -> Any:
     """OpenBLAS's per-thread thread-count setter (``openblas_set_num_threads_local``), or
     None. Its NumPy wheels export it under this one name."""
-    import numpy  # noqa: F401  (its BLAS must be loaded to be found)
-
-    return _openblas("openblas_set_num_threads_local", argtypes=(ctypes.c_int,))
+    return openblas_function("openblas_set_num_threads_local", argtypes=(ctypes.c_int,))
 
 
 def _install_pool() -> None:
@@ -84,8 +84,8 @@ def _install_pool() -> None:
     kernels = native.host_kernels
     if kernels is None or os.environ.get("KEDJA_BLAS_POOL", "").strip() == "0":
         return
-    install = _openblas("openblas_set_threads_callback_function", None, (ctypes.c_void_p,))
-    parallel = _openblas("openblas_get_parallel")
+    install = openblas_function("openblas_set_threads_callback_function", None, (ctypes.c_void_p,))
+    parallel = openblas_function("openblas_get_parallel")
     if install is None or parallel is None or parallel() != 1:  # 1: pthreads, 2: OpenMP
         return
     address = kernels.blas_pool_callback()
@@ -114,7 +114,7 @@ def blas_spins() -> bool:
     sleep when a split starts (`pool_running`; the split then took 92-101 ms)."""
     if pool_running():
         return False
-    count = _openblas("openblas_get_num_threads")
+    count = openblas_function("openblas_get_num_threads")
     return count is None or count() > 1
 
 
